@@ -1,0 +1,41 @@
+# predsense: `make demo` and `make test` are all a new user needs (README).
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+CMAKE_FLAGS ?=
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: all deps configure build test demo bench fuzz clang install-check clean
+
+all: build
+
+deps-%:
+	@bash scripts/install-deps.sh $*
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: deps-build configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps-test configure
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: deps-build configure
+	cmake --build $(BUILD) -j $(JOBS) --target predsense-demo
+	$(BUILD)/bin/predsense-demo
+
+bench: deps-bench configure
+	cmake --build $(BUILD) -j $(JOBS)
+	/usr/bin/python3 benchmarks/run_bench.py --build $(BUILD)
+
+# Same suite under clang++ 14 in its own tree.
+clang: deps-test
+	cmake -S . -B $(BUILD)-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-clang -j $(JOBS)
+	cd $(BUILD)-clang && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-clang

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs, only those missing (idempotent).
+# Usage: scripts/install-deps.sh build|test|bench|fuzz
+set -euo pipefail
+
+build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev libcli11-dev
+       libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy)
+test=("${build[@]}" python3-pytest python3-torch clang-14)
+# Debian's numpy/torch fall back to the reference BLAS (~6 GFLOP/s) unless OpenBLAS is present;
+# peers must run at their best for a fair comparison.
+bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl)
+fuzz=("${build[@]}" clang-14 libclang-rt-14-dev)
+
+case "${1:-test}" in
+  build) want=("${build[@]}") ;;
+  test)  want=("${test[@]}") ;;
+  bench) want=("${bench[@]}") ;;
+  fuzz)  want=("${fuzz[@]}") ;;
+  *) echo "install-deps: unknown set '$1' (expected build|test|bench|fuzz)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
