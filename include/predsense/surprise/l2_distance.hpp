@@ -1,0 +1,25 @@
+// predsense/surprise/l2_distance.hpp - Euclidean (Frobenius) distance |pred - actual| over the
+// whole T x D frame. Unlike mse it grows with frame size; use it when frames share one shape.
+#pragma once
+
+#include <cmath>
+
+#include "predsense/core/frame_view.hpp"
+#include "predsense/core/non_finite_policy.hpp"
+#include "predsense/kernels/squared_l2.hpp"
+
+namespace predsense {
+
+template <non_finite_policy NonFinite = reject_non_finite>
+struct l2_distance {
+  template <frame_like A, frame_like B>
+  double operator()(const A& pred, const B& actual) const {
+    const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
+    detail::require_non_empty(p, "prediction");
+    detail::require_same_shape(p, "prediction", a, "actual");
+    const double s = kernels::squared_l2(p.data, a.data, p.size());
+    return detail::check_result<NonFinite>(std::sqrt(s), p, "prediction", a, "actual");
+  }
+};
+
+}  // namespace predsense

@@ -1,0 +1,153 @@
+// SIMD kernels against their scalar twins: every length 1..67, at unaligned offsets.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "predsense/kernels/avg_pool_2x2.hpp"
+#include "predsense/kernels/cosine.hpp"
+#include "predsense/kernels/dot.hpp"
+#include "predsense/kernels/dot_norms.hpp"
+#include "predsense/kernels/gemv.hpp"
+#include "predsense/kernels/squared_l2.hpp"
+#include "predsense/kernels/squared_norm.hpp"
+#include "predsense/kernels/token_cosine_distance.hpp"
+
+namespace k = predsense::kernels;
+
+namespace {
+
+constexpr double tol = 1e-5;
+
+// Random data with a generous margin before and after so offset views stay in bounds.
+struct buffers {
+  std::vector<float> a, b;
+  buffers(std::size_t n, unsigned seed) : a(n + 16), b(n + 16) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    for (auto& x : a) x = g(rng);
+    for (auto& x : b) x = g(rng);
+  }
+};
+
+// Relative error measured against the sum of absolute terms: the honest scale for a reduction,
+// which stays meaningful when the result itself cancels to near zero.
+void check_close(double got, double want, double scale) {
+  CHECK(std::abs(got - want) <= tol * std::max(scale, 1e-30));
+}
+
+double abs_dot(const float* a, const float* b, std::size_t n) {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += std::abs(double(a[i]) * b[i]);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("dot, squared_norm, dot_norms, squared_l2, cosine match the scalar twins") {
+  for (std::size_t n = 1; n <= 67; ++n)
+    for (std::size_t off = 0; off < 4; ++off) {
+      CAPTURE(n);
+      CAPTURE(off);
+      buffers buf(n, unsigned(n * 31 + off));
+      const float* a = buf.a.data() + off;
+      const float* b = buf.b.data() + (3 - off);  // a and b misaligned differently
+      const double sa = abs_dot(a, a, n), sb = abs_dot(b, b, n), sab = abs_dot(a, b, n);
+
+      check_close(k::dot(a, b, n), k::scalar::dot(a, b, n), sab);
+      check_close(k::squared_norm(a, n), k::scalar::squared_norm(a, n), sa);
+
+      const auto f = k::dot_norms(a, b, n), r = k::scalar::dot_norms(a, b, n);
+      check_close(f.dot, r.dot, sab);
+      check_close(f.norm2_a, r.norm2_a, sa);
+      check_close(f.norm2_b, r.norm2_b, sb);
+
+      double sdiff = 0;
+      for (std::size_t i = 0; i < n; ++i) sdiff += double(a[i] - b[i]) * (a[i] - b[i]);
+      check_close(k::squared_l2(a, b, n), k::scalar::squared_l2(a, b, n), sdiff);
+
+      check_close(k::cosine(a, b, n), k::scalar::cosine(a, b, n), sab / std::sqrt(sa * sb));
+    }
+}
+
+TEST_CASE("kernels agree with a double-precision definition") {
+  // Guards against a twin and a SIMD path that are wrong in the same way.
+  buffers buf(1152, 7);
+  const float* a = buf.a.data();
+  const float* b = buf.b.data();
+  double d = 0, na = 0, nb = 0;
+  for (std::size_t i = 0; i < 1152; ++i) {
+    d += double(a[i]) * b[i];
+    na += double(a[i]) * a[i];
+    nb += double(b[i]) * b[i];
+  }
+  check_close(k::dot(a, b, 1152), d, abs_dot(a, b, 1152));
+  check_close(k::squared_norm(a, 1152), na, na);
+  CHECK(k::cosine(a, b, 1152) == doctest::Approx(d / std::sqrt(na * nb)).epsilon(1e-5));
+  CHECK(k::cosine(a, a, 1152) == doctest::Approx(1.0).epsilon(1e-6));
+}
+
+TEST_CASE("cosine of a zero vector is 0, not NaN (torch's eps clamp)") {
+  std::vector<float> z(19, 0.0f), x(19, 1.0f);
+  CHECK(k::cosine(z.data(), x.data(), 19) == 0.0);
+  CHECK(k::scalar::cosine(z.data(), z.data(), 19) == 0.0);
+}
+
+TEST_CASE("token_cosine_distance matches its twin for odd token counts and dims") {
+  for (std::size_t t : {1u, 3u, 7u})
+    for (std::size_t d = 1; d <= 67; d += 3)
+      for (std::size_t off = 0; off < 2; ++off) {
+        CAPTURE(t);
+        CAPTURE(d);
+        buffers buf(t * d, unsigned(t * 1000 + d + off));
+        const float* a = buf.a.data() + off;
+        const float* b = buf.b.data() + 1;
+        const double got = k::token_cosine_distance(a, b, t, d);
+        const double want = k::scalar::token_cosine_distance(a, b, t, d);
+        CHECK(std::abs(got - want) <= tol);
+        CHECK(k::token_cosine_distance(a, a, t, d) == doctest::Approx(0.0).epsilon(1e-6));
+      }
+  // Known value: a token against its negation has cosine -1, against itself +1.
+  std::vector<float> p{1, 2, 3, 4, 5, 6}, q{-1, -2, -3, 4, 5, 6};
+  CHECK(k::token_cosine_distance(p.data(), q.data(), 2, 3) == doctest::Approx(1.0));
+}
+
+TEST_CASE("avg_pool_2x2 matches its twin, including odd H and W") {
+  for (std::size_t h = 1; h <= 7; ++h)
+    for (std::size_t w = 1; w <= 7; ++w)
+      for (std::size_t d : {1u, 5u, 16u, 33u, 67u}) {
+        CAPTURE(h);
+        CAPTURE(w);
+        CAPTURE(d);
+        buffers buf(h * w * d, unsigned(h * 100 + w * 10 + d));
+        const std::size_t on = k::pooled_extent(h) * k::pooled_extent(w) * d;
+        std::vector<float> got(on + 1), want(on);
+        k::avg_pool_2x2(buf.a.data() + 1, h, w, d, got.data() + 1);
+        k::scalar::avg_pool_2x2(buf.a.data() + 1, h, w, d, want.data());
+        for (std::size_t i = 0; i < on; ++i) CHECK(std::abs(got[i + 1] - want[i]) <= 1e-5f * (1 + std::abs(want[i])));
+      }
+  // Hand-checked 3x3 grid, D = 1: corners of the odd edge average what exists.
+  std::vector<float> g{1, 2, 3, 4, 5, 6, 7, 8, 9}, out(4);
+  k::avg_pool_2x2(g.data(), 3, 3, 1, out.data());
+  CHECK(out[0] == doctest::Approx(3.0));   // (1+2+4+5)/4
+  CHECK(out[1] == doctest::Approx(4.5));   // (3+6)/2
+  CHECK(out[2] == doctest::Approx(7.5));   // (7+8)/2
+  CHECK(out[3] == doctest::Approx(9.0));   // 9
+}
+
+TEST_CASE("gemv matches its twin for every row/column count up to 67") {
+  for (std::size_t rows : {1u, 3u, 4u, 5u, 9u})
+    for (std::size_t cols = 1; cols <= 67; ++cols) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      buffers buf(rows * cols, unsigned(rows * 97 + cols));
+      const float* a = buf.a.data() + 1;
+      const float* x = buf.b.data() + 2;
+      std::vector<float> got(rows), want(rows);
+      k::gemv(a, rows, cols, x, got.data());
+      k::scalar::gemv(a, rows, cols, x, want.data());
+      for (std::size_t r = 0; r < rows; ++r) check_close(got[r], want[r], abs_dot(a + r * cols, x, cols));
+    }
+}
