@@ -1,0 +1,94 @@
+// predsense/eval/synthetic_stream.hpp - a generated latent stream with known scene changes.
+//
+// Stands in for a video's frame latents when no encoder is at hand: each scene has its own
+// random T x D "layout" (one unit direction per token); within a scene the frames drift slowly
+// (a random walk of relative size `drift`) and carry per-frame noise (`noise`). At a scene change
+// the layout is redrawn, so an honest predictor is surprised there and not elsewhere.
+// Deterministic by seed (std::mt19937_64 + Box-Muller, so it is identical across standard
+// libraries, unlike std::normal_distribution).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+
+namespace predsense {
+
+struct synthetic_stream_config {
+  std::size_t frames = 120;
+  std::size_t tokens = 16;
+  std::size_t dim = 64;
+  std::size_t mean_scene_length = 30;  // scene lengths are uniform in [mean/2, 3 mean/2]
+  double drift = 0.05;                 // per-frame random-walk step, relative to the unit layout
+  double noise = 0.10;                 // per-frame i.i.d. noise, relative to the unit layout
+  std::uint64_t seed = 1;
+};
+
+class synthetic_stream {
+ public:
+  explicit synthetic_stream(const synthetic_stream_config& c) : c_(c), rng_(c.seed) {
+    if (c.frames == 0 || c.tokens == 0 || c.dim == 0)
+      throw invalid_argument_error("synthetic_stream: frames, tokens and dim must be > 0 (got " +
+                                   std::to_string(c.frames) + ", " + std::to_string(c.tokens) + ", " +
+                                   std::to_string(c.dim) + ")");
+    if (c.mean_scene_length < 2)
+      throw invalid_argument_error("synthetic_stream: mean_scene_length must be >= 2, got " +
+                                   std::to_string(c.mean_scene_length));
+    layout_.resize(c.tokens, c.dim);
+    generate();
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return frames_.size(); }
+  [[nodiscard]] const frame_buffer& frame(std::size_t t) const { return frames_.at(t); }
+  // Frame indices where a new scene starts (frame 0 excluded).
+  [[nodiscard]] const std::vector<std::size_t>& boundaries() const noexcept { return boundaries_; }
+  [[nodiscard]] const synthetic_stream_config& config() const noexcept { return c_; }
+
+ private:
+  double gauss() {
+    // Box-Muller on two uniform doubles in (0, 1].
+    const double u1 = (double(rng_() >> 11) + 1.0) * 0x1.0p-53, u2 = double(rng_() >> 11) * 0x1.0p-53;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+
+  void new_layout() {
+    const double inv = 1.0 / std::sqrt(double(c_.dim));  // unit-norm tokens in expectation
+    for (auto& x : layout_.span()) x = float(gauss() * inv);
+  }
+
+  void generate() {
+    const std::size_t lo = c_.mean_scene_length / 2, span = c_.mean_scene_length + 1;
+    std::size_t next_change = 0;
+    const double inv = 1.0 / std::sqrt(double(c_.dim));
+    frames_.reserve(c_.frames);
+    for (std::size_t t = 0; t < c_.frames; ++t) {
+      if (t == next_change) {
+        new_layout();
+        if (t > 0) boundaries_.push_back(t);
+        next_change = t + lo + std::size_t(rng_() % span);
+      } else {
+        for (auto& x : layout_.span()) x += float(c_.drift * inv * gauss());
+      }
+      frame_buffer f(c_.tokens, c_.dim);
+      const auto src = layout_.span();
+      auto dst = f.span();
+      for (std::size_t i = 0; i < dst.size(); ++i) dst[i] = src[i] + float(c_.noise * inv * gauss());
+      frames_.push_back(std::move(f));
+    }
+  }
+
+  synthetic_stream_config c_;
+  std::mt19937_64 rng_;
+  frame_buffer layout_;
+  std::vector<frame_buffer> frames_;
+  std::vector<std::size_t> boundaries_;
+};
+
+}  // namespace predsense
