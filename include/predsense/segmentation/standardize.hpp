@@ -1,0 +1,38 @@
+// predsense/segmentation/standardize.hpp - z-score the columns of a row-major n x dims series.
+//
+// TCPDBench scales every series before running a method (R's scale(): centre by the mean, divide
+// by the unbiased standard deviation), so that one prior fits every series. A constant column (or
+// a single row) is only centred: dividing by a zero deviation would turn it into NaN.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include "predsense/core/error.hpp"
+
+namespace predsense {
+
+inline void standardize_columns(std::span<double> x, std::size_t dims) {
+  if (dims == 0 || x.size() % dims != 0)
+    throw shape_error("predsense: standardize_columns: " + std::to_string(x.size()) +
+                      " values do not form rows of dims = " + std::to_string(dims));
+  const std::size_t n = x.size() / dims;
+  if (n == 0) return;
+  for (std::size_t d = 0; d < dims; ++d) {
+    double mean = 0.0;
+    for (std::size_t i = 0; i < n; ++i) mean += x[i * dims + d];
+    mean /= static_cast<double>(n);
+    double ss = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = x[i * dims + d] - mean;
+      ss += e * e;
+    }
+    const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
+    const double inv = sd > 0.0 ? 1.0 / sd : 1.0;
+    for (std::size_t i = 0; i < n; ++i) x[i * dims + d] = (x[i * dims + d] - mean) * inv;
+  }
+}
+
+}  // namespace predsense
