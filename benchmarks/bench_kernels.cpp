@@ -75,7 +75,9 @@ struct free_deleter {
 };
 using buffer = std::unique_ptr<float[], free_deleter>;
 
-// Deterministic values in [-1, 1) (splitmix64), fast enough to fill gigabytes.
+// Deterministic values in [-1, 1) (splitmix64), fast enough to fill gigabytes. Element i is
+// float(z_i >> 40) * 2^-23 - 1 with z_i = mix(seed + (i + 1) * golden): exact in float, so
+// compare_peers.py rebuilds bit-identical arrays (cache pair: seeds 1 and 2; pool: 0x5eed).
 void fill(float* p, std::size_t n, std::uint64_t seed) {
   std::uint64_t s = seed;
   for (std::size_t i = 0; i < n; ++i) {
@@ -155,12 +157,15 @@ frames frames_for(regime r, operands o, const shape& s, std::unique_ptr<cache_pa
 const char* regime_name(regime r) { return r == regime::cache ? "cache" : "dram"; }
 
 // body(frames, iteration) -> a value to keep alive; bytes = bytes read per iteration.
+// label != nullptr marks a peer case: it also reports the value for frame pair 0 as the counter
+// `surprise`, which compare_peers.py reproduces on bit-identical arrays.
 template <class Body>
 void add(const std::string& name, regime r, operands o, const shape& s, std::size_t bytes, Body body,
          const char* label = nullptr) {
   benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
     std::unique_ptr<cache_pair> keep;
     const frames f = frames_for(r, o, s, keep);
+    if (label) st.counters["surprise"] = static_cast<double>(body(f, 0));
     std::size_t i = 0;
     for (auto _ : st) {
       auto v = body(f, i++);

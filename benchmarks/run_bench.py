@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""`make bench`: run every Google Benchmark binary, then the peers, and write build/bench/peers.json.
+
+    /usr/bin/python3 benchmarks/run_bench.py --build build [--filter REGEX] [--quick] [--threads N]
+
+1. Every executable build/bin/bench_* runs with --benchmark_out=build/bench/<name>.json
+   (--benchmark_out_format=json; the console keeps the human-readable format as progress) and
+   --benchmark_repetitions=R (default 5, --quick 3), so each benchmark has a median aggregate.
+   --filter is passed on as --benchmark_filter. OMP/OPENBLAS/MKL_NUM_THREADS=N for them too.
+2. benchmarks/compare_peers.py (NumPy, PyTorch and every benchmarks/peers/*.py) runs in its own
+   process with the same N, without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (both removed together,
+   values recorded), into build/bench/peers_raw.json.
+3. build/bench/peers.json: {
+     "<case>": {"predsense_s": median wall seconds per call of benchmark peer/<case>,
+                "numpy_s", "torch_s", ... (peer fields), "bytes": bytes read per call,
+                "ratio_torch": torch_s / predsense_s, "ratio_numpy", "ratio_<x>" for every other <x>_s,
+                "predsense_bytes_per_s", "pct_stream": % of stream_read_bytes_per_s, ...},
+     "stream_read_bytes_per_s": bytes/s of peer/stream_read (single-thread SIMD sum over >= 1 GiB),
+     "machine": {...}, "peers": {versions, BLAS, threads}, "targets": {...}, "command": "..."}
+   Cases come from the benchmark names peer/<case> in any binary, merged with the peers' cases;
+   a case present on one side only is kept with the fields it has. The markdown table in
+   docs/benchmarks.md is made from this file by scripts/bench_table.py (printed here too).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+import compare_peers  # noqa: E402  (pure-JSON helpers; numpy/torch load only in its own process)
+
+# Targets of issue 2, item 6.
+TARGET_CACHE_CASE, TARGET_CACHE_RATIO = "token_cosine_64x1152_cache", 5.0
+TARGET_DRAM_CASE, TARGET_DRAM_PCT = "token_cosine_64x1152_dram", 70.0
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def bench_binaries(build: Path):
+    bindir = build / "bin"
+    return sorted(p for p in bindir.glob("bench_*") if p.is_file() and os.access(p, os.X_OK)) if bindir.is_dir() else []
+
+
+def run_binaries(bins, out_dir: Path, args, env) -> tuple[list, dict]:
+    outputs, errors = [], {}
+    for b in bins:
+        out = out_dir / f"{b.name}.json"
+        cmd = [str(b), f"--benchmark_out={out}", "--benchmark_out_format=json",
+               f"--benchmark_repetitions={args.repetitions}", "--benchmark_display_aggregates_only=true",
+               f"--benchmark_min_time={args.min_time}"]
+        if args.filter:
+            cmd.append(f"--benchmark_filter={args.filter}")
+        log(f"run_bench: {' '.join(shlex.quote(c) for c in cmd)}")
+        rc = subprocess.run(cmd, env=env).returncode
+        if rc != 0:
+            errors[b.name] = f"exit status {rc}"
+            log(f"run_bench: {b.name} failed with exit status {rc}; continuing")
+        if out.is_file() and out.stat().st_size > 0:
+            try:
+                json.loads(out.read_text())
+                outputs.append(out)
+            except json.JSONDecodeError as exc:
+                errors[b.name] = f"unreadable JSON: {exc}"
+    return outputs, errors
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def compiler_info(build: Path) -> dict:
+    info = {}
+    cache = build / "CMakeCache.txt"
+    if cache.is_file():
+        for line in cache.read_text().splitlines():
+            for key in ("CMAKE_CXX_COMPILER:", "CMAKE_BUILD_TYPE:", "CMAKE_CXX_FLAGS_RELEASE:"):
+                if line.startswith(key):
+                    info[key.split(":")[0]] = line.split("=", 1)[1]
+    cxx = info.get("CMAKE_CXX_COMPILER")
+    if cxx:
+        try:
+            info["version"] = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        except (OSError, IndexError):
+            pass
+    return info
+
+
+def machine_info(build: Path, contexts: dict, load_before, load_after) -> dict:
+    mem_kib = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "l3_bytes": compare_peers.l3_bytes(),
+        "mem_bytes": mem_kib * 1024,
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in load_after],
+        "compiler": compiler_info(build),
+    }
+    if contexts:
+        ctx = next(iter(contexts.values()))
+        info["benchmark_context"] = {k: ctx.get(k) for k in ("num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
+                                                               "library_build_type", "load_avg", "caches")}
+        info["predsense"] = {k: ctx.get(k) for k in ctx if k.startswith("predsense_")}
+    return info
+
+
+def run_peers(args, out_dir: Path, pool_bytes: int) -> dict:
+    raw = out_dir / "peers_raw.json"
+    env = dict(os.environ)
+    for v in THREAD_VARS:
+        env[v] = str(args.threads)
+    cmd = ["/usr/bin/python3", str(ROOT / "benchmarks" / "compare_peers.py"), "--threads", str(args.threads),
+           "--out", str(raw)]
+    if args.quick:
+        cmd.append("--quick")
+    if pool_bytes:
+        cmd += ["--pool-bytes", str(pool_bytes)]
+    if args.peer_cases:
+        cmd += ["--cases", *args.peer_cases]
+    log(f"run_bench: {' '.join(shlex.quote(c) for c in cmd)}")
+    # compare_peers removes OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE itself and records what it removed.
+    rc = subprocess.run(cmd, env=env).returncode
+    if rc != 0 or not raw.is_file():
+        log(f"run_bench: compare_peers.py failed (exit status {rc}); peers.json gets predsense fields only")
+        return {"cases": {}, "peers": {"error": f"compare_peers.py exit status {rc}"}}
+    return json.loads(raw.read_text())
+
+
+def merge(medians: dict, peers: dict) -> tuple[dict, float | None, float | None]:
+    stream = medians.get("peer/stream_read")
+    stream_bps = stream["bytes"] / stream["real_s"] if stream and stream.get("bytes") else None
+    two = medians.get("roofline/stream_read_2streams")
+    two_bps = two["bytes"] / two["real_s"] if two and two.get("bytes") else None
+
+    cases: dict[str, dict] = {}
+    for name, m in medians.items():
+        if not name.startswith("peer/") or name == "peer/stream_read":
+            continue
+        e = cases.setdefault(name[len("peer/"):], {})
+        e["predsense_s"] = m["real_s"]
+        e["predsense_cpu_s"] = m["cpu_s"]
+        e["predsense_repetitions"] = m["repetitions"]
+        for k_src, k_dst in (("real_s_min", "predsense_s_min"), ("real_s_max", "predsense_s_max"),
+                             ("bytes", "bytes"), ("surprise", "predsense_surprise"), ("label", "predsense_impl")):
+            if k_src in m:
+                e[k_dst] = m[k_src]
+        e["benchmark"] = name
+    for name, fields in peers.get("cases", {}).items():
+        e = cases.setdefault(name, {})
+        for k, v in fields.items():
+            if k == "predsense_s" and "predsense_s" in e:
+                continue  # the C++ measurement wins over a peer module's own figure
+            e[k] = v
+    for e in cases.values():
+        ps = e.get("predsense_s")
+        if isinstance(ps, (int, float)) and ps > 0:
+            for k, v in list(e.items()):
+                if k.endswith("_s") and k != "predsense_s" and not k.startswith("predsense_") \
+                        and isinstance(v, (int, float)) and v > 0:
+                    e[f"ratio_{k[:-2]}"] = v / ps
+            if isinstance(e.get("bytes"), (int, float)) and e["bytes"] > 0:
+                e["predsense_bytes_per_s"] = e["bytes"] / ps
+                if stream_bps:
+                    e["pct_stream"] = 100.0 * e["predsense_bytes_per_s"] / stream_bps
+        if "predsense_surprise" in e and isinstance(e.get("torch_surprise"), (int, float)):
+            e["surprise_abs_diff_torch"] = abs(e["predsense_surprise"] - e["torch_surprise"])
+    return cases, stream_bps, two_bps
+
+
+def targets(cases: dict) -> dict:
+    out = {}
+    c = cases.get(TARGET_CACHE_CASE, {})
+    r = c.get("ratio_torch")
+    out["cache_64x1152_vs_torch"] = {"case": TARGET_CACHE_CASE, "ratio_torch": r, "required": TARGET_CACHE_RATIO,
+                                     "holds": None if r is None else r >= TARGET_CACHE_RATIO}
+    d = cases.get(TARGET_DRAM_CASE, {})
+    p = d.get("pct_stream")
+    out["dram_64x1152_pct_stream"] = {"case": TARGET_DRAM_CASE, "pct_stream": p, "required": TARGET_DRAM_PCT,
+                                      "holds": None if p is None else p >= TARGET_DRAM_PCT}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build", help="CMake build directory (binaries in <build>/bin)")
+    ap.add_argument("--out-dir", help="where the JSON goes (default <build>/bench)")
+    ap.add_argument("--filter", help="passed to every binary as --benchmark_filter")
+    ap.add_argument("--quick", action="store_true", help="3 short repetitions, quick peers: a smoke run")
+    ap.add_argument("--threads", type=int, default=1, help="threads for predsense and the peers (default 1)")
+    ap.add_argument("--repetitions", type=int, help="benchmark repetitions (default 5, --quick 3)")
+    ap.add_argument("--min-time", type=float, help="--benchmark_min_time seconds (default 0.1, --quick 0.02)")
+    ap.add_argument("--no-peers", action="store_true", help="skip compare_peers.py")
+    ap.add_argument("--peer-cases", nargs="*", help="only peer cases containing one of these strings")
+    args = ap.parse_args(argv)
+    args.repetitions = args.repetitions or (3 if args.quick else 5)
+    args.min_time = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.1)
+
+    build = Path(args.build)
+    if not build.is_absolute():
+        build = (Path.cwd() / build).resolve()
+    out_dir = Path(args.out_dir) if args.out_dir else build / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    env = dict(os.environ)
+    for v in THREAD_VARS:
+        env[v] = str(args.threads)
+    bins = bench_binaries(build)
+    if not bins:
+        log(f"run_bench: no {build}/bin/bench_* binaries; build first (make bench does)")
+    load_before = os.getloadavg()
+    outputs, errors = run_binaries(bins, out_dir, args, env)
+    medians = compare_peers.load_benchmark_medians(outputs)
+    contexts = {p.stem: json.loads(p.read_text()).get("context", {}) for p in outputs}
+    pool_bytes = 0
+    for ctx in contexts.values():
+        if ctx.get("predsense_pool_bytes"):
+            pool_bytes = int(ctx["predsense_pool_bytes"])
+    peers = {"cases": {}, "peers": {"skipped": True}} if args.no_peers else run_peers(args, out_dir, pool_bytes)
+    load_after = os.getloadavg()
+
+    cases, stream_bps, two_bps = merge(medians, peers)
+    doc = dict(sorted(cases.items()))
+    doc["stream_read_bytes_per_s"] = stream_bps
+    doc["stream_read_2streams_bytes_per_s"] = two_bps
+    doc["machine"] = machine_info(build, contexts, load_before, load_after)
+    doc["peers"] = peers.get("peers", {})
+    doc["peers"]["predsense_threads"] = args.threads
+    doc["targets"] = targets(cases)
+    doc["command"] = "make bench" if os.environ.get("MAKELEVEL") else \
+        "/usr/bin/python3 benchmarks/run_bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    doc["settings"] = {"repetitions": args.repetitions, "min_time_s": args.min_time, "quick": args.quick,
+                       "filter": args.filter, "threads": args.threads}
+    doc["files"] = [p.name for p in outputs]
+    if errors:
+        doc["errors"] = errors
+    out = out_dir / "peers.json"
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    log(f"run_bench: wrote {out}")
+
+    try:
+        import bench_table
+        print(bench_table.render(doc, out_dir, command=None))
+    except Exception as exc:  # the JSON is the product; the printout is a courtesy
+        log(f"run_bench: could not render the table: {exc}")
+    for name, t in doc["targets"].items():
+        log(f"run_bench: target {name}: {t}")
+    return 1 if errors and not outputs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
