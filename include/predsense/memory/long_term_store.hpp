@@ -1,0 +1,247 @@
+// predsense/memory/long_term_store.hpp - the long-term half of the memory: entries in time order
+// (a doubly linked list over reusable slots) with a running token count against a budget.
+//
+// The store only keeps entries and offers O(1) edits (append at the tail, erase, merge with the
+// next entry); *which* entries to evict or merge is decided by a consolidation policy, which keeps
+// its own O(log n) index and calls these edits. Tensors are owned here; buffers freed by evictions
+// are kept in a small spare pool so a steady stream reuses memory instead of reallocating.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+#include "predsense/memory/memory_entry.hpp"
+
+namespace predsense {
+
+namespace detail {
+// Mean over tokens: the entry's pooled key for retrieval and similarity-based policies.
+inline void token_mean(const frame_view& f, float* out) {
+  std::fill(out, out + f.dim, 0.0f);
+  for (std::size_t t = 0; t < f.tokens; ++t) {
+    const float* r = f.row(t);
+    for (std::size_t d = 0; d < f.dim; ++d) out[d] += r[d];
+  }
+  const float inv = 1.0f / static_cast<float>(f.tokens);
+  for (std::size_t d = 0; d < f.dim; ++d) out[d] *= inv;
+}
+// a = (a + b) / 2 element-wise: the reference's merge of two cached tensors.
+inline void average_into(float* a, const float* b, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) a[i] = (a[i] + b[i]) * 0.5f;
+}
+}  // namespace detail
+
+class long_term_store {
+ public:
+  // How many freed buffers to keep for reuse; more would be memory held outside the budget.
+  static constexpr std::size_t max_spare_buffers = 4;
+
+  explicit long_term_store(std::size_t budget_tokens = 8192) : budget_(budget_tokens) {}
+
+  // ---- queries -------------------------------------------------------------------------------
+  [[nodiscard]] std::size_t budget() const noexcept { return budget_; }
+  [[nodiscard]] std::size_t tokens() const noexcept { return tokens_; }
+  [[nodiscard]] std::size_t protected_tokens() const noexcept { return protected_tokens_; }
+  [[nodiscard]] bool over_budget() const noexcept { return tokens_ > budget_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] entry_id head() const noexcept { return head_; }
+  [[nodiscard]] entry_id tail() const noexcept { return tail_; }
+  [[nodiscard]] entry_id next(entry_id id) const noexcept { return nodes_[id].next; }
+  [[nodiscard]] entry_id prev(entry_id id) const noexcept { return nodes_[id].prev; }
+  [[nodiscard]] bool alive(entry_id id) const noexcept { return id < nodes_.size() && nodes_[id].live; }
+  // One past the largest slot id ever used: policies size their per-slot tables with it.
+  [[nodiscard]] std::size_t slot_count() const noexcept { return nodes_.size(); }
+  [[nodiscard]] const memory_entry& entry(entry_id id) const noexcept { return nodes_[id].meta; }
+  [[nodiscard]] frame_view data(entry_id id) const { return nodes_[id].data.view(); }
+  [[nodiscard]] const float* key(entry_id id) const noexcept { return nodes_[id].key.data(); }
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+  // Bytes of tensor data held by live entries (data + pooled keys), and in the spare pool.
+  [[nodiscard]] std::size_t bytes_held() const noexcept { return floats_ * sizeof(float); }
+  [[nodiscard]] std::size_t bytes_spare() const noexcept {
+    std::size_t n = 0;
+    for (const auto& b : spare_) n += b.size();
+    return n * sizeof(float);
+  }
+
+  // Two neighbours may be merged when neither is protected and their tensors have one shape.
+  [[nodiscard]] bool mergeable(entry_id a, entry_id b) const noexcept {
+    if (a == no_entry || b == no_entry) return false;
+    const auto& x = nodes_[a].meta;
+    const auto& y = nodes_[b].meta;
+    return !x.is_protected && !y.is_protected && x.grid == y.grid && x.tokens == y.tokens;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (entry_id id = head_; id != no_entry; id = nodes_[id].next) f(id, nodes_[id].meta);
+  }
+
+  // ---- edits ---------------------------------------------------------------------------------
+  // Appends at the tail (the newest position). `data` is tokens x dim, `key` 1 x dim.
+  entry_id append(memory_entry meta, frame_buffer&& data, frame_buffer&& key) {
+    if (data.empty() || data.tokens() != meta.tokens)
+      throw shape_error("predsense: long_term_store::append: entry claims " +
+                        std::to_string(meta.tokens) + " tokens but its tensor has " +
+                        std::to_string(data.tokens()));
+    if (dim_ == 0) dim_ = data.dim();
+    if (data.dim() != dim_ || key.size() != dim_)
+      throw shape_error("predsense: long_term_store::append: dim " + std::to_string(data.dim()) +
+                        " (key " + std::to_string(key.size()) + ") but the store holds dim " +
+                        std::to_string(dim_));
+    entry_id id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+    } else {
+      id = static_cast<entry_id>(nodes_.size());
+      nodes_.emplace_back();
+    }
+    node& n = nodes_[id];
+    if (meta.merged.empty()) meta.merged.push_back(meta.frame);
+    meta.seq = next_seq_++;
+    n.meta = std::move(meta);
+    n.data = std::move(data);
+    n.key = std::move(key);
+    n.live = true;
+    n.prev = tail_;
+    n.next = no_entry;
+    if (tail_ != no_entry) nodes_[tail_].next = id;
+    else head_ = id;
+    tail_ = id;
+    ++size_;
+    tokens_ += n.meta.tokens;
+    if (n.meta.is_protected) protected_tokens_ += n.meta.tokens;
+    floats_ += n.data.size() + n.key.size();
+    return id;
+  }
+
+  // Removes an entry (never a protected one: that is a policy bug, reported as such).
+  void erase(entry_id id) {
+    require_alive(id, "erase");
+    node& n = nodes_[id];
+    if (n.meta.is_protected)
+      throw invalid_argument_error("predsense: long_term_store::erase: entry of frame " +
+                                   std::to_string(n.meta.frame) +
+                                   " is protected (prompt/text entries are never evicted)");
+    unlink(id);
+  }
+
+  // Merges next(id) into id the way the Cambrian-S reference does: tensors, keys and surprise
+  // become the pair's average, the token count stays id's, and the merged frame lists join.
+  // Returns the slot that was freed.
+  entry_id merge_next(entry_id id) {
+    require_alive(id, "merge_next");
+    const entry_id nx = nodes_[id].next;
+    if (!mergeable(id, nx))
+      throw invalid_argument_error("predsense: long_term_store::merge_next: entry of frame " +
+                                   std::to_string(nodes_[id].meta.frame) +
+                                   " cannot merge with its successor (protected, missing, or "
+                                   "another token grid)");
+    node& a = nodes_[id];
+    node& b = nodes_[nx];
+    detail::average_into(a.data.data(), b.data.data(), a.data.size());
+    detail::average_into(a.key.data(), b.key.data(), a.key.size());
+    a.meta.surprise = (a.meta.surprise + b.meta.surprise) / 2.0;
+    a.meta.merged.insert(a.meta.merged.end(), b.meta.merged.begin(), b.meta.merged.end());
+    unlink(nx);
+    return nx;
+  }
+
+  void clear() {
+    nodes_.clear();
+    free_.clear();
+    spare_.clear();
+    head_ = tail_ = no_entry;
+    size_ = tokens_ = protected_tokens_ = floats_ = 0;
+    next_seq_ = 0;
+    dim_ = 0;
+  }
+
+  // ---- buffer reuse --------------------------------------------------------------------------
+  // A tokens x dim buffer: a recycled one of that exact shape if there is one (contents are
+  // stale: the caller overwrites them), otherwise a fresh one.
+  [[nodiscard]] frame_buffer take_buffer(std::size_t tokens, std::size_t dim) {
+    for (std::size_t i = spare_.size(); i-- > 0;)
+      if (spare_[i].tokens() == tokens && spare_[i].dim() == dim) {
+        frame_buffer b = std::move(spare_[i]);
+        spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
+        return b;
+      }
+    return frame_buffer(tokens, dim);
+  }
+  void recycle(frame_buffer&& b) {
+    if (b.empty()) return;
+    if (spare_.size() >= max_spare_buffers) spare_.erase(spare_.begin());
+    spare_.push_back(std::move(b));
+  }
+
+  // Sequence number the next appended entry gets (restored by checkpoints).
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_seq_; }
+  void set_next_seq(std::uint64_t s) noexcept { next_seq_ = s; }
+  // Appends with a given sequence number (checkpoint restore keeps the original tie-breaks).
+  entry_id restore(memory_entry meta, frame_buffer&& data, frame_buffer&& key) {
+    const std::uint64_t seq = meta.seq;
+    const entry_id id = append(std::move(meta), std::move(data), std::move(key));
+    nodes_[id].meta.seq = seq;
+    --next_seq_;
+    return id;
+  }
+
+ private:
+  struct node {
+    memory_entry meta;
+    frame_buffer data;
+    frame_buffer key;
+    entry_id prev = no_entry;
+    entry_id next = no_entry;
+    bool live = false;
+  };
+
+  std::vector<node> nodes_;
+  std::vector<entry_id> free_;
+  std::vector<frame_buffer> spare_;
+  entry_id head_ = no_entry;
+  entry_id tail_ = no_entry;
+  std::size_t size_ = 0;
+  std::size_t tokens_ = 0;
+  std::size_t protected_tokens_ = 0;
+  std::size_t floats_ = 0;
+  std::size_t budget_;
+  std::size_t dim_ = 0;
+  std::uint64_t next_seq_ = 0;
+
+  void require_alive(entry_id id, const char* op) const {
+    if (!alive(id))
+      throw invalid_argument_error(std::string("predsense: long_term_store::") + op +
+                                   ": no live entry in slot " + std::to_string(id));
+  }
+
+  void unlink(entry_id id) {
+    node& n = nodes_[id];
+    if (n.prev != no_entry) nodes_[n.prev].next = n.next;
+    else head_ = n.next;
+    if (n.next != no_entry) nodes_[n.next].prev = n.prev;
+    else tail_ = n.prev;
+    tokens_ -= n.meta.tokens;
+    if (n.meta.is_protected) protected_tokens_ -= n.meta.tokens;
+    floats_ -= n.data.size() + n.key.size();
+    --size_;
+    recycle(std::exchange(n.data, frame_buffer()));
+    n.key = frame_buffer();
+    n.meta.merged.clear();
+    n.meta.merged.shrink_to_fit();
+    n.live = false;
+    n.prev = n.next = no_entry;
+    free_.push_back(id);
+  }
+};
+
+}  // namespace predsense

@@ -1,0 +1,276 @@
+// predsense/memory/memory_store.hpp - surprise-driven memory for unbounded streams: a sensory
+// window of the newest frames in front of a long-term store held within a token budget.
+//
+// Cambrian-S (VSR) behaviour with the defaults below: a frame leaving the window is pooled 2x2 if
+// its surprise is below the threshold, appended to long-term memory, and the consolidation policy
+// (drop_merge) brings the store back within budget. Both steps are template parameters:
+//   memory_store<pool_when_unsurprising, drop_merge> mem({.window = 32, .budget = 8192},
+//                                                       {.threshold = 0.35}, drop_merge{0.35});
+//   mem.push(frame, surprise);   // per frame, O(log n) + the O(T*D) copy/pool of that frame
+//   mem.flush();                 // end of stream: the window joins long-term memory (reference)
+// Memory held never exceeds (budget + one frame) tokens in the store plus the window (checked in
+// debug builds, or with PREDSENSE_MEMORY_CHECKS defined).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+#include "predsense/memory/compression_policy.hpp"
+#include "predsense/memory/consolidation_policy.hpp"
+#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/long_term_store.hpp"
+#include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/sensory_window.hpp"
+
+#if !defined(NDEBUG) && !defined(PREDSENSE_MEMORY_CHECKS)
+#define PREDSENSE_MEMORY_CHECKS 1
+#endif
+
+namespace predsense {
+
+struct memory_config {
+  std::size_t window = 32;    // sensory_window_size: newest frames kept at full resolution
+  std::size_t budget = 8192;  // consolidation_mem_budget: long-term tokens, prompt included
+};
+
+// A square grid for a perfect-square token count (64 -> 8x8), else one row of tokens.
+[[nodiscard]] inline grid_shape default_grid(std::size_t tokens) noexcept {
+  auto r = static_cast<std::size_t>(std::sqrt(static_cast<double>(tokens)));
+  while (r * r > tokens) --r;
+  while ((r + 1) * (r + 1) <= tokens) ++r;
+  return r * r == tokens ? grid_shape{r, r} : grid_shape{1, tokens};
+}
+
+template <compression_policy Compression = pool_when_unsurprising,
+          consolidation_policy Consolidation = drop_merge>
+class memory_store {
+ public:
+  using compression_type = Compression;
+  using consolidation_type = Consolidation;
+
+  explicit memory_store(memory_config cfg = {}, Compression c = {}, Consolidation p = {})
+      : cfg_(cfg), compress_(std::move(c)), policy_(std::move(p)), window_(cfg.window), store_(cfg.budget) {}
+
+  // ---- streaming -----------------------------------------------------------------------------
+  // Takes in one frame (copied) with its surprise; returns its frame index. `grid` defaults to
+  // default_grid(tokens); `timestamp` to the frame index (1 fps).
+  std::uint64_t push(const frame_view& f, double surprise, grid_shape grid = {},
+                     std::optional<double> timestamp = {}) {
+    check_frame(f, grid, "push");
+    if (!std::isfinite(surprise))
+      throw non_finite_error("predsense: memory_store::push: surprise of frame " +
+                             std::to_string(frames_seen_) + " is " + std::to_string(surprise));
+    memory_entry e;
+    e.frame = frames_seen_++;
+    e.timestamp = timestamp.value_or(static_cast<double>(e.frame));
+    e.surprise = surprise;
+    e.tokens = f.tokens;
+    e.grid = grid;
+    e.merged.assign(1, e.frame);
+    if (cfg_.window == 0) {  // no sensory window: straight to long-term memory
+      frame_buffer key(1, f.dim);
+      detail::token_mean(f, key.data());
+      to_long_term(std::move(e), f, nullptr, key);
+      return frames_seen_ - 1;
+    }
+    if (window_.full()) evict_window_front();
+    window_.push(std::move(e), f);
+    note_peak();
+    return frames_seen_ - 1;
+  }
+
+  // A prompt/text entry (tokens x dim latents): goes straight to long-term memory and is never
+  // evicted or merged. The reference puts the question prompt first, before any frame.
+  entry_id add_protected(const frame_view& f, grid_shape grid = {}) {
+    check_frame(f, grid, "add_protected");
+    if (store_.protected_tokens() + f.tokens > cfg_.budget)
+      throw invalid_argument_error("predsense: memory_store::add_protected: " +
+                                   std::to_string(store_.protected_tokens() + f.tokens) +
+                                   " protected tokens exceed the budget of " + std::to_string(cfg_.budget));
+    memory_entry e;
+    e.frame = protected_frame;
+    e.timestamp = -1.0;
+    e.surprise = 1.0;  // the reference scores the text entry 1.0
+    e.tokens = f.tokens;
+    e.grid = grid;
+    e.is_protected = true;
+    frame_buffer data(f);
+    frame_buffer key(1, f.dim);
+    detail::token_mean(f, key.data());
+    return admit(std::move(e), data, key);
+  }
+
+  // End of stream (reference: before answering): every window frame goes to long-term memory,
+  // oldest first, through the same compression and consolidation.
+  void flush() {
+    while (!window_.empty()) evict_window_front();
+  }
+
+  void clear() {
+    window_.clear();
+    store_.clear();
+    policy_.reset();
+    frames_seen_ = 0;
+    dim_ = 0;
+    peak_bytes_ = 0;
+  }
+
+  // ---- inspection ----------------------------------------------------------------------------
+  [[nodiscard]] const memory_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const Compression& compression() const noexcept { return compress_; }
+  [[nodiscard]] const Consolidation& consolidation() const noexcept { return policy_; }
+  [[nodiscard]] Consolidation& consolidation() noexcept { return policy_; }
+  [[nodiscard]] const long_term_store& long_term() const noexcept { return store_; }
+  [[nodiscard]] const sensory_window& window() const noexcept { return window_; }
+  [[nodiscard]] std::uint64_t frames_seen() const noexcept { return frames_seen_; }
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+  [[nodiscard]] std::size_t tokens() const noexcept { return store_.tokens() + window_.tokens(); }
+  // Tensor bytes allocated now: live long-term entries, their spare buffers, window slots.
+  [[nodiscard]] std::size_t bytes_reserved() const noexcept {
+    return store_.bytes_held() + store_.bytes_spare() + window_.bytes_reserved();
+  }
+  [[nodiscard]] std::size_t peak_bytes_reserved() const noexcept { return peak_bytes_; }
+
+  // Visits every entry in time order: long-term first, then the window (oldest to newest).
+  // f(const memory_entry&, frame_view data, const float* key, bool in_window).
+  template <class F>
+  void for_each(F&& f) const {
+    for (entry_id id = store_.head(); id != no_entry; id = store_.next(id))
+      f(store_.entry(id), store_.data(id), store_.key(id), false);
+    for (std::size_t i = 0; i < window_.size(); ++i) {
+      const window_slot& s = window_.at(i);
+      f(s.meta, s.data.view(), s.key.data(), true);
+    }
+  }
+
+  // ---- checkpoint restore hooks (memory_checkpoint.hpp) ---------------------------------------
+  struct restore_access {
+    static void begin(memory_store& m, std::uint64_t frames_seen, std::size_t dim, std::uint64_t next_seq) {
+      m.clear();
+      m.frames_seen_ = frames_seen;
+      m.dim_ = dim;
+      m.store_.set_next_seq(next_seq);
+    }
+    static void long_term(memory_store& m, memory_entry e, frame_buffer&& data, frame_buffer&& key) {
+      const entry_id id = m.store_.restore(std::move(e), std::move(data), std::move(key));
+      m.policy_.on_admit(m.store_, id);
+    }
+    static void window(memory_store& m, memory_entry e, const frame_view& data) {
+      m.window_.push(std::move(e), data);
+    }
+    static void finish(memory_store& m, std::uint64_t next_seq) {
+      m.store_.set_next_seq(next_seq);
+      m.note_peak();
+    }
+  };
+
+  // Frame index given to protected entries (they are not stream frames).
+  static constexpr std::uint64_t protected_frame = ~std::uint64_t{0};
+
+ private:
+  memory_config cfg_;
+  Compression compress_;
+  Consolidation policy_;
+  sensory_window window_;
+  long_term_store store_;
+  std::uint64_t frames_seen_ = 0;
+  std::size_t dim_ = 0;
+  std::size_t peak_bytes_ = 0;
+#ifdef PREDSENSE_MEMORY_CHECKS
+  std::uint64_t admissions_ = 0;
+#endif
+
+  void check_frame(const frame_view& f, grid_shape& grid, const char* op) {
+    detail::require_non_empty(f, "memory frame");
+    if (grid.tokens() == 0) grid = default_grid(f.tokens);
+    if (grid.tokens() != f.tokens)
+      throw shape_error(std::string("predsense: memory_store::") + op + ": grid " +
+                        std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
+                        " does not match a frame of " + std::to_string(f.tokens) + " tokens");
+    if (dim_ == 0) dim_ = f.dim;
+    if (f.dim != dim_)
+      throw shape_error(std::string("predsense: memory_store::") + op + ": frame is " +
+                        detail::shape_str(f.tokens, f.dim) + " but the memory holds dim " +
+                        std::to_string(dim_));
+  }
+
+  void note_peak() noexcept { peak_bytes_ = std::max(peak_bytes_, bytes_reserved()); }
+
+  // The oldest window frame leaves for long-term memory (compressed or moved, never copied).
+  void evict_window_front() {
+    window_slot& s = window_.front();
+    frame_buffer key = std::exchange(s.key, frame_buffer());
+    to_long_term(s.meta, s.data.view(), &s.data, key);
+    window_.pop_front();
+  }
+
+  // Compression, admission and consolidation of one frame. `owned`, if given, holds `f` and may
+  // be handed over (it is replaced by a recycled buffer of the same shape).
+  void to_long_term(memory_entry e, const frame_view& f, frame_buffer* owned, frame_buffer& key) {
+    const grid_shape target = compress_.target(e.surprise, e.grid);
+    frame_buffer data;
+    if (target == e.grid) {
+      if (owned) data = std::exchange(*owned, store_.take_buffer(f.tokens, f.dim));
+      else data = frame_buffer(f);
+    } else {
+      data = store_.take_buffer(target.tokens(), f.dim);
+      compress_.compress(f, e.grid, data);
+      e.compressed = true;
+      e.tokens = target.tokens();
+      e.grid = target;
+    }
+    admit(std::move(e), data, key);
+  }
+
+  entry_id admit(memory_entry e, frame_buffer& data, frame_buffer& key) {
+    const entry_id id = store_.append(std::move(e), std::move(data), std::move(key));
+    policy_.on_admit(store_, id);
+    note_peak();  // the transient peak: the new entry is in, nothing evicted yet
+    policy_.consolidate(store_);
+    check_invariants();
+    return store_.alive(id) ? id : no_entry;
+  }
+
+  void check_invariants() {
+#ifdef PREDSENSE_MEMORY_CHECKS
+    if (store_.tokens() > cfg_.budget)
+      throw error("predsense: memory invariant violated: " + std::string(Consolidation::name) +
+                  " left " + std::to_string(store_.tokens()) + " long-term tokens over a budget of " +
+                  std::to_string(cfg_.budget));
+    if ((++admissions_ & 255u) == 0) {  // full recount now and then (O(n)): the counters are right
+      std::size_t tokens = 0, n = 0;
+      std::uint64_t last_seq = 0;
+      bool first = true;
+      store_.for_each([&](entry_id, const memory_entry& me) {
+        tokens += me.tokens;
+        ++n;
+        if (!first && me.seq <= last_seq) throw error("predsense: memory invariant violated: list out of order");
+        first = false;
+        last_seq = me.seq;
+      });
+      if (tokens != store_.tokens() || n != store_.size())
+        throw error("predsense: memory invariant violated: token/entry counters disagree with the list");
+    }
+#endif
+  }
+};
+
+// The Cambrian-S configuration: one surprise threshold for pooling and merging.
+template <consolidation_policy Consolidation = drop_merge>
+[[nodiscard]] inline memory_store<pool_when_unsurprising, Consolidation> make_cambrian_memory(
+    double threshold, memory_config cfg = {}, Consolidation policy = Consolidation{}) {
+  if constexpr (std::is_same_v<Consolidation, drop_merge>) policy.threshold = threshold;
+  return memory_store<pool_when_unsurprising, Consolidation>(cfg, pool_when_unsurprising{threshold, 2, pool_edge::floor},
+                                                              std::move(policy));
+}
+
+}  // namespace predsense
