@@ -19,6 +19,8 @@
 
 namespace predsense::detail {
 
+struct json_member;
+
 struct json_value {
   enum class kind { null, boolean, number, string, array, object };
   kind type = kind::null;
@@ -27,14 +29,22 @@ struct json_value {
   bool is_uint = false;  // number is a non-negative integer that fits uint64
   std::uint64_t u = 0;
   std::vector<json_value> items;                            // array
-  std::vector<std::pair<std::string, json_value>> members;  // object, in file order
+  std::vector<json_member> members;  // object, in file order (a named struct, not std::pair:
+                                     // pair<string, json_value> would need json_value complete)
 
-  [[nodiscard]] const json_value* find(std::string_view key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
-    return nullptr;
-  }
+  [[nodiscard]] const json_value* find(std::string_view key) const;
 };
+
+struct json_member {
+  std::string key;
+  json_value value;
+};
+
+inline const json_value* json_value::find(std::string_view key) const {
+  for (const auto& [k, v] : members)
+    if (k == key) return &v;
+  return nullptr;
+}
 
 class json_parser {
  public:
@@ -101,7 +111,7 @@ class json_parser {
       skip_ws();
       expect(':');
       skip_ws();
-      v.members.emplace_back(std::move(key), value(depth + 1));
+      v.members.push_back(json_member{std::move(key), value(depth + 1)});
       skip_ws();
       if (peek() == ',') { ++i_; continue; }
       expect('}');
