@@ -35,6 +35,13 @@ concept event_segmenter = requires(S s, double surprise, std::size_t t) {
   { s.push(surprise, t) } -> std::same_as<std::optional<boundary>>;
 };
 
+// Keeps frames with their surprise under some budget (memory/memory_store.hpp and user types).
+template <class M>
+concept frame_memory = requires(M m, const M& cm, frame_view f, double surprise) {
+  m.push(f, surprise);
+  { cm.tokens() } -> std::convertible_to<std::size_t>;
+};
+
 // Maps a raw surprise stream to a normalised one (z-score, EMA...).
 template <class N>
 concept surprise_normalizer = requires(N n, double x) {

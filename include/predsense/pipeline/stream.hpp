@@ -1,0 +1,107 @@
+// predsense/pipeline/stream.hpp - one streaming loop: predict, measure surprise, segment, remember.
+//
+//   stream<Predictor, Metric, Segmenter, Memory> s(predictor, metric, segmenter, memory);
+//   for (frame : video) { auto r = s.step(frame); ... r.surprise, r.boundary, r.memory ... }
+//
+// Per step t: the predictor's guess for frame t (made from frames < t) is scored against the
+// frame by the metric; frame 0 has no guess and scores `first_surprise` (1, the Cambrian-S
+// convention). The predictor then observes the frame, the segmenter gets the surprise, and the
+// memory (optional: no_memory) takes the frame with its surprise. Every component is a template
+// argument checked against its concept (core/concepts.hpp): a user type that satisfies it plugs
+// in like a built-in one (examples/custom_components.cpp).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+#include "predsense/core/boundary.hpp"
+#include "predsense/core/concepts.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+
+namespace predsense {
+
+// The memory slot left empty: remembers nothing, costs nothing.
+struct no_memory {
+  void push(const frame_view&, double) noexcept {}
+  [[nodiscard]] std::size_t tokens() const noexcept { return 0; }
+};
+
+struct memory_summary {
+  std::size_t tokens = 0;   // tokens held (window + long-term)
+  std::size_t entries = 0;  // entries held, when the memory can tell (0 otherwise)
+  friend bool operator==(const memory_summary&, const memory_summary&) = default;
+};
+
+struct step_result {
+  std::size_t t = 0;
+  double surprise = 0.0;
+  std::optional<predsense::boundary> boundary;
+  memory_summary memory;
+  friend bool operator==(const step_result&, const step_result&) = default;
+};
+
+namespace detail {
+template <class M>
+memory_summary summarize(const M& m) {
+  memory_summary s{static_cast<std::size_t>(m.tokens()), 0};
+  if constexpr (requires { m.long_term().size(); m.window().size(); })
+    s.entries = m.long_term().size() + m.window().size();
+  else if constexpr (requires { m.size(); })
+    s.entries = static_cast<std::size_t>(m.size());
+  return s;
+}
+}  // namespace detail
+
+template <latent_predictor Predictor, surprise_metric Metric, event_segmenter Segmenter,
+          frame_memory Memory = no_memory>
+class stream {
+ public:
+  using predictor_type = Predictor;
+  using metric_type = Metric;
+  using segmenter_type = Segmenter;
+  using memory_type = Memory;
+
+  explicit stream(Predictor p = {}, Metric m = {}, Segmenter s = {}, Memory mem = {},
+                  double first_surprise = 1.0)
+      : predictor_(std::move(p)), metric_(std::move(m)), segmenter_(std::move(s)),
+        memory_(std::move(mem)), first_surprise_(first_surprise) {}
+
+  template <frame_like F>
+  step_result step(const F& frame) {
+    const frame_view f = as_frame_view(frame);
+    step_result r;
+    r.t = t_;
+    if (t_ == 0) {
+      r.surprise = first_surprise_;
+    } else {
+      predictor_.predict(guess_);
+      r.surprise = static_cast<double>(metric_(guess_.view(), f));
+    }
+    predictor_.observe(f);
+    r.boundary = segmenter_.push(r.surprise, t_);
+    memory_.push(f, r.surprise);
+    r.memory = detail::summarize(memory_);
+    ++t_;
+    return r;
+  }
+
+  [[nodiscard]] std::size_t frames_seen() const noexcept { return t_; }
+  [[nodiscard]] Predictor& predictor() noexcept { return predictor_; }
+  [[nodiscard]] Metric& metric() noexcept { return metric_; }
+  [[nodiscard]] Segmenter& segmenter() noexcept { return segmenter_; }
+  [[nodiscard]] Memory& memory() noexcept { return memory_; }
+  [[nodiscard]] const Memory& memory() const noexcept { return memory_; }
+
+ private:
+  Predictor predictor_;
+  Metric metric_;
+  Segmenter segmenter_;
+  Memory memory_;
+  double first_surprise_;
+  frame_buffer guess_;
+  std::size_t t_ = 0;
+};
+
+}  // namespace predsense
