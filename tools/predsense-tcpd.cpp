@@ -226,7 +226,7 @@ param_map with_source(param_map m) {
 
 // The recommended configuration (--method default): see docs/segmentation.md for how it was chosen.
 param_map default_params() {
-  return with_bocpd({{"lag", 5.0}, {"threshold", 0.3}, {"prominence", 0.0}, {"separation", 5.0},
+  return with_bocpd({{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"separation", 5.0},
                      {"lookahead", 5.0}});
 }
 
@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
   app.add_option("--annotations", annotations_file, "annotations.json (series -> annotator -> cps)");
   app.add_option("--method", method_name, "segmentation method (see --list-methods)");
   app.add_option("--param", param_args, "key=value, repeatable")
-      ->expected(1)
+      ->allow_extra_args(false)  // one key=value per --param, so series files are not swallowed
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--json", json_out, "write the results as JSON to this file");
   app.add_flag("--list-methods", list, "list the methods and their parameters, then exit");

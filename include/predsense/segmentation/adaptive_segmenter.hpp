@@ -6,7 +6,8 @@
 // event's start is dropped (the short event continues into the next); splitting = a boundary is
 // forced once the event reaches max_block steps (0 disables). The window statistics are updated
 // incrementally (Welford add/remove) and recomputed exactly every `window` steps so rounding cannot
-// drift on endless streams; O(1) amortised per step.
+// drift on endless streams, and exactly whenever a decision is within rounding of the threshold;
+// O(1) amortised per step.
 #pragma once
 
 #include <cmath>
@@ -58,8 +59,13 @@ class adaptive_segmenter {
     std::optional<boundary> out;
     const std::size_t len = t - event_start_;  // length of the current event before t
     if (count_ >= 2) {
-      const double var = m2_ / static_cast<double>(count_ - 1);
-      const double thr = mean_ + p_.gamma * std::sqrt(var > 0.0 ? var : 0.0);
+      double thr = threshold();
+      // Incremental statistics carry rounding; near the threshold the decision is re-taken on
+      // exactly recomputed ones, so e.g. a constant window never fires on the same constant.
+      if (std::fabs(surprise - thr) <= 1e-9 * (1.0 + std::fabs(thr))) {
+        recompute();
+        thr = threshold();
+      }
       if (surprise > thr && len >= p_.min_block) out = boundary{t, surprise, t};
     }
     if (!out && p_.max_block != 0 && len >= p_.max_block) out = boundary{t, surprise, t};

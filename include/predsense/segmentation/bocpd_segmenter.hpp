@@ -25,7 +25,7 @@ namespace predsense {
 struct bocpd_segmenter_params {
   bocpd_params model{};
   std::size_t lag = 5;
-  peak_segmenter_params peaks{0.3, 0.0, 5, 5, 10};
+  peak_segmenter_params peaks{0.2, 0.0, 5, 5, 10};  // threshold, prominence, separation, lookahead, window
 };
 
 class bocpd_segmenter {
