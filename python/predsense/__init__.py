@@ -1,0 +1,31 @@
+"""predsense: predictive-sensing primitives for streaming perception (C++ core, numpy in/out).
+
+float32 C-order arrays are used in place; other real dtypes are converted once; anything else
+raises TypeError. Errors from the core raise subclasses of ``predsense.Error`` (a ValueError).
+"""
+from ._core import (  # noqa: F401
+    Boundary,
+    EMANormalizer,
+    EmptyError,
+    Error,
+    FormatError,
+    GaussianNLL,
+    InvalidArgumentError,
+    MemoryStore,
+    NonFiniteError,
+    ShapeError,
+    StepResult,
+    Stream,
+    ThresholdSegmenter,
+    AdaptiveSegmenter,
+    ZScoreNormalizer,
+    copy_last_surprise,
+    l2_distance,
+    mse,
+    pooled_cosine_distance,
+    simd_width,
+    synthetic_stream,
+    token_cosine_distance,
+)
+
+__version__ = "0.1.0"

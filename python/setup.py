@@ -1,0 +1,36 @@
+"""Builds the predsense Python package with Debian's python3-pybind11 (no network needed):
+
+    /usr/bin/python3 -m pip install --no-build-isolation ./python
+
+The C++ core is header-only; it is compiled from ../include of this source tree.
+"""
+import os
+
+from pybind11.setup_helpers import Pybind11Extension, build_ext
+from setuptools import setup
+
+here = os.path.dirname(os.path.abspath(__file__))
+include = os.path.join(os.path.dirname(here), "include")
+if not os.path.isdir(os.path.join(include, "predsense")):
+    raise SystemExit(f"predsense headers not found at {include}: build from the predsense source tree")
+
+ext = Pybind11Extension(
+    "predsense._core",
+    [os.path.join("src", "module.cpp")],
+    include_dirs=[include],
+    cxx_std=20,
+    define_macros=[("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else [],
+    extra_compile_args=["-O3", "-march=native"] if os.environ.get("PREDSENSE_NATIVE", "1") == "1" else ["-O3"],
+)
+
+setup(
+    name="predsense",
+    version="0.1.0",
+    description="Predictive-sensing primitives for streaming perception (header-only C++ core)",
+    packages=["predsense"],
+    package_data={"predsense": ["py.typed", "*.pyi"]},
+    ext_modules=[ext],
+    cmdclass={"build_ext": build_ext},
+    install_requires=["numpy"],
+    python_requires=">=3.9",
+)

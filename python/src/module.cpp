@@ -1,0 +1,310 @@
+// predsense._core - numpy in, numpy out.
+//
+// Arrays: float32 C-order arrays are viewed in place (no copy). Any other real dtype (float16/64,
+// integers) or a non-contiguous float32 array is converted to float32 C-order once per call; a
+// dtype that is not real (complex, object, strings) is refused with a TypeError naming it. The
+// GIL is released around every loop over frames. predsense's C++ errors map to Python exception
+// classes deriving from ValueError (ShapeError, EmptyError, NonFiniteError, InvalidArgumentError)
+// and FormatError.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "predsense/core/concepts.hpp"
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/pipeline/stream.hpp"
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/surprise/ema_normalizer.hpp"
+#include "predsense/surprise/gaussian_nll.hpp"
+#include "predsense/surprise/l2_distance.hpp"
+#include "predsense/surprise/mse.hpp"
+#include "predsense/surprise/pooled_cosine_distance.hpp"
+#include "predsense/surprise/token_cosine_distance.hpp"
+#include "predsense/surprise/zscore_normalizer.hpp"
+
+namespace py = pybind11;
+using namespace predsense;
+
+namespace {
+
+using f32_array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// A float32 C-order array for `obj`: the same object when it already is one, else one converted
+// copy. Non-real dtypes are refused.
+f32_array as_f32(const py::handle& obj, const char* name) {
+  if (!py::isinstance<py::array>(obj))
+    throw py::type_error(std::string(name) + ": expected a numpy array, got " +
+                         std::string(py::str(py::type::of(obj).attr("__name__"))));
+  const auto arr = py::reinterpret_borrow<py::array>(obj);
+  const char kind = arr.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+    throw py::type_error(std::string(name) + ": dtype " + std::string(py::str(arr.dtype())) +
+                         " is not a real number type; pass float32 (other real dtypes are converted)");
+  return f32_array::ensure(arr);  // no copy for float32 C-contiguous input
+}
+
+std::string shape_of(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// A 2-D T x D frame.
+frame_view frame_of(const f32_array& a, const char* name) {
+  if (a.ndim() != 2)
+    throw shape_error(std::string(name) + ": expected a 2-D (tokens, dim) array, got shape " + shape_of(a));
+  return frame_view(a.data(), std::size_t(a.shape(0)), std::size_t(a.shape(1)));
+}
+
+// A 3-D N x T x D stack of frames.
+struct frames_arg {
+  f32_array arr;
+  std::size_t n, t, d;
+  frame_view frame(std::size_t i) const { return frame_view(arr.data() + i * t * d, t, d); }
+};
+frames_arg frames_of(const py::handle& obj, const char* name) {
+  frames_arg f{as_f32(obj, name), 0, 0, 0};
+  if (f.arr.ndim() != 3)
+    throw shape_error(std::string(name) + ": expected a 3-D (frames, tokens, dim) array, got shape " +
+                      shape_of(f.arr));
+  f.n = std::size_t(f.arr.shape(0)), f.t = std::size_t(f.arr.shape(1)), f.d = std::size_t(f.arr.shape(2));
+  if (f.n == 0) throw empty_error(std::string(name) + ": no frames (shape " + shape_of(f.arr) + ")");
+  return f;
+}
+
+std::vector<double> doubles_of(const py::handle& obj, const char* name) {
+  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!a || a.ndim() != 1)
+    throw shape_error(std::string(name) + ": expected a 1-D array of numbers");
+  return std::vector<double>(a.data(), a.data() + a.size());
+}
+
+template <class Metric>
+void def_metric(py::module_& m, const char* name, const char* doc) {
+  m.def(
+      name,
+      [](py::handle pred, py::handle actual) {
+        const auto p = as_f32(pred, "pred"), a = as_f32(actual, "actual");
+        const frame_view pv = frame_of(p, "pred"), av = frame_of(a, "actual");
+        py::gil_scoped_release nogil;
+        Metric metric;
+        return double(metric(pv, av));
+      },
+      py::arg("pred"), py::arg("actual"), doc);
+}
+
+// Copy-last predictor for the built-in pipeline (the Cambrian-S adjacent-frame ablation).
+struct copy_last {
+  frame_buffer last;
+  void observe(frame_view f) { last.assign(f); }
+  void predict(frame_buffer& out) const { out.assign(last); }
+};
+
+using memory_t = memory_store<pool_when_unsurprising, drop_merge>;
+using default_stream = stream<copy_last, token_cosine_distance<>, adaptive_segmenter, memory_t>;
+
+py::dict entry_dict(const memory_entry& e, bool in_window) {
+  py::dict d;
+  d["frame"] = e.frame;
+  d["timestamp"] = e.timestamp;
+  d["surprise"] = e.surprise;
+  d["tokens"] = e.tokens;
+  d["compressed"] = e.compressed;
+  d["protected"] = e.is_protected;
+  d["merged"] = e.merged;
+  d["in_window"] = in_window;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "predsense: predictive-sensing primitives (C++ core)";
+
+  auto base = py::register_exception<error>(m, "Error", PyExc_ValueError);
+  py::register_exception<shape_error>(m, "ShapeError", base.ptr());
+  py::register_exception<empty_error>(m, "EmptyError", base.ptr());
+  py::register_exception<non_finite_error>(m, "NonFiniteError", base.ptr());
+  py::register_exception<invalid_argument_error>(m, "InvalidArgumentError", base.ptr());
+  py::register_exception<format_error>(m, "FormatError", base.ptr());
+
+  m.attr("simd_width") = detail::simd::width;
+
+  // ---- surprise metrics -----------------------------------------------------------------------
+  def_metric<token_cosine_distance<>>(m, "token_cosine_distance",
+                                      "1 - mean over tokens of cos(pred[t], actual[t]) (Cambrian-S surprise).");
+  def_metric<pooled_cosine_distance<>>(m, "pooled_cosine_distance", "1 - cos(mean_t pred[t], mean_t actual[t]).");
+  def_metric<mse<>>(m, "mse", "Mean squared error over all T x D elements.");
+  def_metric<l2_distance<>>(m, "l2_distance", "Frobenius norm of pred - actual.");
+
+  m.def(
+      "copy_last_surprise",
+      [](py::handle frames, const std::string& metric) {
+        const auto f = frames_of(frames, "frames");
+        py::array_t<double> out(py::ssize_t(f.n));
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          o[0] = 1.0;
+          if (metric == "token_cosine") {
+            for (std::size_t i = 1; i < f.n; ++i) o[i] = token_cosine_distance{}(f.frame(i - 1), f.frame(i));
+          } else if (metric == "mse") {
+            for (std::size_t i = 1; i < f.n; ++i) o[i] = mse{}(f.frame(i - 1), f.frame(i));
+          } else {
+            py::gil_scoped_acquire gil;
+            throw invalid_argument_error("copy_last_surprise: unknown metric '" + metric +
+                                         "' (expected 'token_cosine' or 'mse')");
+          }
+        }
+        return out;
+      },
+      py::arg("frames"), py::arg("metric") = "token_cosine",
+      "Surprise of each frame against the previous one (frame 0 scores 1): the adjacent-frame baseline.");
+
+  py::class_<gaussian_nll<>>(m, "GaussianNLL", "Diagonal-Gaussian NLL with running residual statistics.")
+      .def(py::init<double, double>(), py::arg("prior_var") = 1.0, py::arg("min_var") = 1e-6)
+      .def(
+          "__call__",
+          [](gaussian_nll<>& self, py::handle pred, py::handle actual) {
+            const auto p = as_f32(pred, "pred"), a = as_f32(actual, "actual");
+            return self(frame_of(p, "pred"), frame_of(a, "actual"));
+          },
+          py::arg("pred"), py::arg("actual"))
+      .def("reset", &gaussian_nll<>::reset)
+      .def_property_readonly("samples", &gaussian_nll<>::samples);
+
+  py::class_<zscore_normalizer>(m, "ZScoreNormalizer", "Running z-score against earlier values (Welford).")
+      .def(py::init<double>(), py::arg("min_std") = 1e-12)
+      .def("__call__", &zscore_normalizer::operator(), py::arg("x"))
+      .def("reset", &zscore_normalizer::reset);
+  py::class_<ema_normalizer>(m, "EMANormalizer", "z-score against exponentially weighted mean/variance.")
+      .def(py::init<double, double>(), py::arg("alpha") = 0.05, py::arg("eps") = 1e-12)
+      .def("__call__", &ema_normalizer::operator(), py::arg("x"))
+      .def("reset", &ema_normalizer::reset);
+
+  // ---- segmentation ---------------------------------------------------------------------------
+  py::class_<boundary>(m, "Boundary")
+      .def_readonly("t", &boundary::t)
+      .def_readonly("score", &boundary::score)
+      .def_readonly("decided_at", &boundary::decided_at)
+      .def("__repr__", [](const boundary& b) {
+        return "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
+               ", decided_at=" + std::to_string(b.decided_at) + ")";
+      });
+
+  py::class_<threshold_segmenter>(m, "ThresholdSegmenter", "Boundary where surprise > threshold (Cambrian-S VSC).")
+      .def(py::init<double, std::size_t>(), py::arg("threshold"), py::arg("min_gap") = 1)
+      .def("push", &threshold_segmenter::push, py::arg("surprise"), py::arg("t"))
+      .def(
+          "segment", [](threshold_segmenter& s, py::handle x) { return s.segment(doubles_of(x, "surprise")); },
+          py::arg("surprise"))
+      .def("reset", &threshold_segmenter::reset);
+
+  py::class_<adaptive_segmenter>(m, "AdaptiveSegmenter",
+                                 "Boundary where surprise > mean + gamma*std of a trailing window (EM-LLM).")
+      .def(py::init([](std::size_t window, double gamma, std::size_t min_block, std::size_t max_block) {
+             return adaptive_segmenter(adaptive_segmenter_params{window, gamma, min_block, max_block});
+           }),
+           py::arg("window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8, py::arg("max_block") = 128)
+      .def("push", &adaptive_segmenter::push, py::arg("surprise"), py::arg("t"))
+      .def(
+          "segment", [](adaptive_segmenter& s, py::handle x) { return s.segment(doubles_of(x, "surprise")); },
+          py::arg("surprise"));
+
+  // ---- memory ---------------------------------------------------------------------------------
+  py::class_<memory_t>(m, "MemoryStore",
+                       "Cambrian-S memory: sensory window + long-term store under a token budget (drop_merge).")
+      .def(py::init([](double threshold, std::size_t window, std::size_t budget) {
+             return make_cambrian_memory(threshold, memory_config{window, budget});
+           }),
+           py::arg("threshold"), py::arg("window") = 32, py::arg("budget") = 8192)
+      .def(
+          "push",
+          [](memory_t& self, py::handle frame, double surprise) {
+            const auto a = as_f32(frame, "frame");
+            const frame_view v = frame_of(a, "frame");
+            py::gil_scoped_release nogil;
+            return self.push(v, surprise);
+          },
+          py::arg("frame"), py::arg("surprise"))
+      .def_property_readonly("tokens", &memory_t::tokens)
+      .def_property_readonly("frames_seen", &memory_t::frames_seen)
+      .def(
+          "entries",
+          [](const memory_t& self) {
+            py::list out;
+            self.for_each([&](const memory_item& it) { out.append(entry_dict(it.entry, it.in_window)); });
+            return out;
+          },
+          "Every entry in time order (long-term first, then the window) as dicts.");
+
+  // ---- pipeline -------------------------------------------------------------------------------
+  py::class_<step_result>(m, "StepResult")
+      .def_readonly("t", &step_result::t)
+      .def_readonly("surprise", &step_result::surprise)
+      .def_readonly("boundary", &step_result::boundary)
+      .def_property_readonly("memory_tokens", [](const step_result& r) { return r.memory.tokens; })
+      .def_property_readonly("memory_entries", [](const step_result& r) { return r.memory.entries; });
+
+  py::class_<default_stream>(m, "Stream",
+                             "Copy-last predictor -> token cosine surprise -> adaptive segmenter -> Cambrian-S memory.")
+      .def(py::init([](double memory_threshold, std::size_t window, std::size_t budget, std::size_t seg_window,
+                       double gamma, std::size_t min_block, std::size_t max_block) {
+             return default_stream({}, {}, adaptive_segmenter({seg_window, gamma, min_block, max_block}),
+                                   make_cambrian_memory(memory_threshold, memory_config{window, budget}));
+           }),
+           py::arg("memory_threshold") = 0.1, py::arg("window") = 32, py::arg("budget") = 8192,
+           py::arg("seg_window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8, py::arg("max_block") = 128)
+      .def(
+          "step",
+          [](default_stream& s, py::handle frame) {
+            const auto a = as_f32(frame, "frame");
+            const frame_view v = frame_of(a, "frame");
+            py::gil_scoped_release nogil;
+            return s.step(v);
+          },
+          py::arg("frame"))
+      .def(
+          "run",
+          [](default_stream& s, py::handle frames) {
+            const auto f = frames_of(frames, "frames");
+            py::array_t<double> surprise(py::ssize_t(f.n));
+            std::vector<std::size_t> cuts;
+            double* o = surprise.mutable_data();
+            {
+              py::gil_scoped_release nogil;
+              for (std::size_t i = 0; i < f.n; ++i) {
+                const auto r = s.step(f.frame(i));
+                o[i] = r.surprise;
+                if (r.boundary) cuts.push_back(r.boundary->t);
+              }
+            }
+            return py::make_tuple(surprise, py::array_t<std::size_t>(py::ssize_t(cuts.size()), cuts.data()));
+          },
+          py::arg("frames"), "Steps through a (frames, tokens, dim) array; returns (surprise, boundary frames).")
+      .def_property_readonly("frames_seen", &default_stream::frames_seen);
+
+  // ---- eval -----------------------------------------------------------------------------------
+  m.def(
+      "synthetic_stream",
+      [](std::size_t frames, std::size_t tokens, std::size_t dim, std::size_t mean_scene_length, double drift,
+         double noise, std::uint64_t seed) {
+        const synthetic_stream s({frames, tokens, dim, mean_scene_length, drift, noise, seed});
+        py::array_t<float> out({py::ssize_t(frames), py::ssize_t(tokens), py::ssize_t(dim)});
+        float* o = out.mutable_data();
+        for (std::size_t t = 0; t < frames; ++t) std::copy(s.frame(t).data(), s.frame(t).data() + tokens * dim, o + t * tokens * dim);
+        return py::make_tuple(out, s.boundaries());
+      },
+      py::arg("frames") = 120, py::arg("tokens") = 16, py::arg("dim") = 64, py::arg("mean_scene_length") = 30,
+      py::arg("drift") = 0.05, py::arg("noise") = 0.10, py::arg("seed") = 1,
+      "Generated latents with known scene changes: returns (frames array, list of change frames).");
+}

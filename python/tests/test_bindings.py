@@ -1,0 +1,121 @@
+"""predsense Python bindings: parity with numpy/PyTorch, array handling, errors, pipeline."""
+import threading
+
+import numpy as np
+import pytest
+
+import predsense as ps
+
+torch = pytest.importorskip("torch")
+
+
+def frames(seed, t=64, d=1152, n=2):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, t, d)).astype(np.float32)
+
+
+def test_token_cosine_matches_torch():
+    a, b = frames(0)
+    want = 1.0 - torch.nn.functional.cosine_similarity(torch.from_numpy(a), torch.from_numpy(b), dim=-1).mean()
+    assert ps.token_cosine_distance(a, b) == pytest.approx(float(want), rel=1e-5, abs=1e-6)
+    # zero tokens: torch clamps the denominator, so do we (cosine 0, not NaN)
+    z = np.zeros_like(a)
+    want0 = 1.0 - torch.nn.functional.cosine_similarity(torch.from_numpy(z), torch.from_numpy(b), dim=-1).mean()
+    assert ps.token_cosine_distance(z, b) == pytest.approx(float(want0))
+
+
+def test_other_metrics_match_numpy():
+    a, b = frames(1, 13, 37)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    assert ps.mse(a, b) == pytest.approx(np.mean((a64 - b64) ** 2), rel=1e-5)
+    assert ps.l2_distance(a, b) == pytest.approx(np.linalg.norm(a64 - b64), rel=1e-5)
+    pa, pb = a64.mean(0), b64.mean(0)
+    want = 1 - pa @ pb / np.linalg.norm(pa) / np.linalg.norm(pb)
+    assert ps.pooled_cosine_distance(a, b) == pytest.approx(want, rel=1e-5)
+
+
+def test_dtypes_and_layouts_are_converted_or_refused():
+    a, b = frames(2, 8, 16)
+    ref = ps.token_cosine_distance(a, b)
+    assert ps.token_cosine_distance(a.astype(np.float64), b) == pytest.approx(ref, rel=1e-6)
+    # non-contiguous float32 (a transposed copy's transpose) is converted once, same answer
+    at = np.ascontiguousarray(a.T).T
+    assert not at.flags.c_contiguous
+    assert ps.token_cosine_distance(at, b) == ref
+    with pytest.raises(TypeError, match="complex"):
+        ps.token_cosine_distance(a.astype(np.complex64), b)
+    with pytest.raises(TypeError, match="numpy array"):
+        ps.token_cosine_distance([[1.0]], b)
+
+
+def test_errors_name_the_problem():
+    a, b = frames(3, 8, 16)
+    with pytest.raises(ps.ShapeError, match="8x16.*4x16|4x16.*8x16"):
+        ps.token_cosine_distance(a, b[:4])
+    with pytest.raises(ps.ShapeError, match="2-D"):
+        ps.mse(a[None], b[None])
+    bad = b.copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ps.NonFiniteError, match="token 3, dim 5"):
+        ps.token_cosine_distance(a, bad)
+    assert issubclass(ps.ShapeError, ValueError)
+    with pytest.raises(ps.InvalidArgumentError):
+        ps.EMANormalizer(alpha=2.0)
+
+
+def test_copy_last_surprise_matches_per_frame_calls():
+    x, cuts = ps.synthetic_stream(frames=60, tokens=8, dim=32, mean_scene_length=10, seed=4)
+    s = ps.copy_last_surprise(x)
+    assert s[0] == 1.0
+    for t in range(1, 60):
+        assert s[t] == ps.token_cosine_distance(x[t - 1], x[t])
+    big = np.flatnonzero(s[1:] > 0.5) + 1
+    assert list(big) == list(cuts)
+
+
+def test_stream_finds_scene_changes_and_keeps_budget():
+    x, cuts = ps.synthetic_stream(frames=300, tokens=16, dim=64, mean_scene_length=30, seed=5)
+    st = ps.Stream(memory_threshold=0.1, window=8, budget=512, seg_window=32, min_block=4)
+    surprise, found = st.run(x)
+    assert list(found) == list(cuts)
+    assert st.frames_seen == 300
+    r = st.step(x[-1])
+    assert r.t == 300 and r.surprise < 0.1 and r.boundary is None
+    assert r.memory_tokens <= 512 + 16 + 8 * 16
+
+
+def test_stream_run_releases_gil_and_stays_deterministic():
+    x, _ = ps.synthetic_stream(frames=200, tokens=16, dim=64, seed=6)
+    want = ps.Stream().run(x)[0]
+    got = [None, None]
+
+    def work(i):
+        got[i] = ps.Stream().run(x)[0]
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert all(np.array_equal(g, want) for g in got)
+
+
+def test_memory_store_entries():
+    x, _ = ps.synthetic_stream(frames=50, tokens=16, dim=8, seed=7)
+    mem = ps.MemoryStore(threshold=0.5, window=4, budget=64)
+    for t in range(50):
+        mem.push(x[t], 0.0 if t % 10 else 1.0)
+    ents = mem.entries()
+    assert sum(e["tokens"] for e in ents) == mem.tokens
+    assert sum(1 for e in ents if e["in_window"]) == 4
+    assert sum(e["tokens"] for e in ents if not e["in_window"]) <= 64
+    frames_ = [e["frame"] for e in ents]
+    assert frames_ == sorted(frames_)
+
+
+def test_segmenters_and_normalizers():
+    s = np.array([0.1, 0.1, 0.9, 0.1, 0.95, 0.1])
+    assert [b.t for b in ps.ThresholdSegmenter(0.5).segment(s)] == [2, 4]
+    z = ps.ZScoreNormalizer()
+    assert [z(v) for v in (1.0, 3.0)] == [0.0, 0.0]
+    assert z(5.0) == pytest.approx(3.0 / np.sqrt(2.0))
