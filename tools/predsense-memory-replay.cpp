@@ -138,8 +138,8 @@ json run(Mem mem, const params& p) {
   json out;
   out["entries"] = json::array();
   out["window"] = json::array();
-  mem.for_each([&](const predsense::memory_entry& e, predsense::frame_view, const float*, bool in_window) {
-    (in_window ? out["window"] : out["entries"]).push_back(entry_json(e));
+  mem.for_each([&](const predsense::memory_item& it) {
+    (it.in_window ? out["window"] : out["entries"]).push_back(entry_json(it.entry));
   });
   out["stats"] = {{"frames", mem.frames_seen()},
                   {"long_term_tokens", mem.long_term().tokens()},

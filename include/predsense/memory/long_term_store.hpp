@@ -5,6 +5,11 @@
 // next entry); *which* entries to evict or merge is decided by a consolidation policy, which keeps
 // its own O(log n) index and calls these edits. Tensors are owned here; buffers freed by evictions
 // are kept in a small spare pool so a steady stream reuses memory instead of reallocating.
+// An entry's pooled key (mean over its tokens, for retrieval and similarity policies) is computed
+// on first use and cached: most entries are never asked for one, and a stream should not pay a
+// pass over every frame for it. The key is always the token mean of the entry's current data, so
+// it is a pure function of the tensor (merges and pooling just drop the cached value). Const
+// accessors that fill this cache are not safe to call from several threads at once.
 #pragma once
 
 #include <algorithm>
@@ -41,7 +46,7 @@ inline void average_into(float* a, const float* b, std::size_t n) noexcept {
 class long_term_store {
  public:
   // How many freed buffers to keep for reuse; more would be memory held outside the budget.
-  static constexpr std::size_t max_spare_buffers = 4;
+  static constexpr std::size_t max_spare_per_shape = 8;
 
   explicit long_term_store(std::size_t budget_tokens = 8192) : budget_(budget_tokens) {}
 
@@ -61,9 +66,17 @@ class long_term_store {
   [[nodiscard]] std::size_t slot_count() const noexcept { return nodes_.size(); }
   [[nodiscard]] const memory_entry& entry(entry_id id) const noexcept { return nodes_[id].meta; }
   [[nodiscard]] frame_view data(entry_id id) const { return nodes_[id].data.view(); }
-  [[nodiscard]] const float* key(entry_id id) const noexcept { return nodes_[id].key.data(); }
+  [[nodiscard]] const float* key(entry_id id) const {
+    const node& n = nodes_[id];
+    if (!n.key_valid) {
+      n.key.resize(1, dim_);
+      detail::token_mean(n.data.view(), n.key.data());
+      n.key_valid = true;
+    }
+    return n.key.data();
+  }
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
-  // Bytes of tensor data held by live entries (data + pooled keys), and in the spare pool.
+  // Bytes of tensor data held by live entries (keys, a few KB each, not counted), and spare.
   [[nodiscard]] std::size_t bytes_held() const noexcept { return floats_ * sizeof(float); }
   [[nodiscard]] std::size_t bytes_spare() const noexcept {
     std::size_t n = 0;
@@ -85,14 +98,15 @@ class long_term_store {
   }
 
   // ---- edits ---------------------------------------------------------------------------------
-  // Appends at the tail (the newest position). `data` is tokens x dim, `key` 1 x dim.
-  entry_id append(memory_entry meta, frame_buffer&& data, frame_buffer&& key) {
+  // Appends at the tail (the newest position). `data` is tokens x dim; `key`, if not empty, is
+  // its token mean (1 x dim), already computed by the caller.
+  entry_id append(memory_entry meta, frame_buffer&& data, frame_buffer&& key = {}) {
     if (data.empty() || data.tokens() != meta.tokens)
       throw shape_error("predsense: long_term_store::append: entry claims " +
                         std::to_string(meta.tokens) + " tokens but its tensor has " +
                         std::to_string(data.tokens()));
     if (dim_ == 0) dim_ = data.dim();
-    if (data.dim() != dim_ || key.size() != dim_)
+    if (data.dim() != dim_ || (!key.empty() && key.size() != dim_))
       throw shape_error("predsense: long_term_store::append: dim " + std::to_string(data.dim()) +
                         " (key " + std::to_string(key.size()) + ") but the store holds dim " +
                         std::to_string(dim_));
@@ -110,6 +124,7 @@ class long_term_store {
     n.meta = std::move(meta);
     n.data = std::move(data);
     n.key = std::move(key);
+    n.key_valid = !n.key.empty();
     n.live = true;
     n.prev = tail_;
     n.next = no_entry;
@@ -119,7 +134,7 @@ class long_term_store {
     ++size_;
     tokens_ += n.meta.tokens;
     if (n.meta.is_protected) protected_tokens_ += n.meta.tokens;
-    floats_ += n.data.size() + n.key.size();
+    floats_ += n.data.size();
     return id;
   }
 
@@ -148,7 +163,7 @@ class long_term_store {
     node& a = nodes_[id];
     node& b = nodes_[nx];
     detail::average_into(a.data.data(), b.data.data(), a.data.size());
-    detail::average_into(a.key.data(), b.key.data(), a.key.size());
+    a.key_valid = false;  // recomputed from the averaged tensor when next asked for
     a.meta.surprise = (a.meta.surprise + b.meta.surprise) / 2.0;
     a.meta.merged.insert(a.meta.merged.end(), b.meta.merged.begin(), b.meta.merged.end());
     unlink(nx);
@@ -179,7 +194,9 @@ class long_term_store {
   }
   void recycle(frame_buffer&& b) {
     if (b.empty()) return;
-    if (spare_.size() >= max_spare_buffers) spare_.erase(spare_.begin());
+    std::size_t same = 0;
+    for (const auto& x : spare_) same += (x.tokens() == b.tokens() && x.dim() == b.dim());
+    if (same >= max_spare_per_shape) return;  // freed
     spare_.push_back(std::move(b));
   }
 
@@ -199,7 +216,8 @@ class long_term_store {
   struct node {
     memory_entry meta;
     frame_buffer data;
-    frame_buffer key;
+    mutable frame_buffer key;  // token mean of data, valid when key_valid
+    mutable bool key_valid = false;
     entry_id prev = no_entry;
     entry_id next = no_entry;
     bool live = false;
@@ -232,10 +250,10 @@ class long_term_store {
     else tail_ = n.prev;
     tokens_ -= n.meta.tokens;
     if (n.meta.is_protected) protected_tokens_ -= n.meta.tokens;
-    floats_ -= n.data.size() + n.key.size();
+    floats_ -= n.data.size();
     --size_;
     recycle(std::exchange(n.data, frame_buffer()));
-    n.key = frame_buffer();
+    n.key_valid = false;
     n.meta.merged.clear();
     n.meta.merged.shrink_to_fit();
     n.live = false;

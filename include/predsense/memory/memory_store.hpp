@@ -37,6 +37,17 @@
 
 namespace predsense {
 
+// One entry as memory_store::for_each shows it; key() is computed on first use and cached.
+struct memory_item {
+  const memory_entry& entry;
+  frame_view data;
+  bool in_window = false;
+  const long_term_store* store = nullptr;
+  entry_id id = no_entry;
+  const window_slot* slot = nullptr;
+  [[nodiscard]] const float* key() const { return slot ? slot->key() : store->key(id); }
+};
+
 struct memory_config {
   std::size_t window = 32;    // sensory_window_size: newest frames kept at full resolution
   std::size_t budget = 8192;  // consolidation_mem_budget: long-term tokens, prompt included
@@ -77,9 +88,8 @@ class memory_store {
     e.grid = grid;
     e.merged.assign(1, e.frame);
     if (cfg_.window == 0) {  // no sensory window: straight to long-term memory
-      frame_buffer key(1, f.dim);
-      detail::token_mean(f, key.data());
-      to_long_term(std::move(e), f, nullptr, key);
+      frame_buffer no_key;
+      to_long_term(std::move(e), f, nullptr, no_key);
       return frames_seen_ - 1;
     }
     if (window_.full()) evict_window_front();
@@ -104,9 +114,8 @@ class memory_store {
     e.grid = grid;
     e.is_protected = true;
     frame_buffer data(f);
-    frame_buffer key(1, f.dim);
-    detail::token_mean(f, key.data());
-    return admit(std::move(e), data, key);
+    frame_buffer no_key;
+    return admit(std::move(e), data, no_key);
   }
 
   // End of stream (reference: before answering): every window frame goes to long-term memory,
@@ -141,14 +150,14 @@ class memory_store {
   [[nodiscard]] std::size_t peak_bytes_reserved() const noexcept { return peak_bytes_; }
 
   // Visits every entry in time order: long-term first, then the window (oldest to newest).
-  // f(const memory_entry&, frame_view data, const float* key, bool in_window).
+  // f(const memory_item&).
   template <class F>
   void for_each(F&& f) const {
     for (entry_id id = store_.head(); id != no_entry; id = store_.next(id))
-      f(store_.entry(id), store_.data(id), store_.key(id), false);
+      f(memory_item{store_.entry(id), store_.data(id), false, &store_, id, nullptr});
     for (std::size_t i = 0; i < window_.size(); ++i) {
       const window_slot& s = window_.at(i);
-      f(s.meta, s.data.view(), s.key.data(), true);
+      f(memory_item{s.meta, s.data.view(), true, nullptr, no_entry, &s});
     }
   }
 
@@ -208,7 +217,11 @@ class memory_store {
   // The oldest window frame leaves for long-term memory (compressed or moved, never copied).
   void evict_window_front() {
     window_slot& s = window_.front();
-    frame_buffer key = std::exchange(s.key, frame_buffer());
+    frame_buffer key;  // a key already computed in the window travels with the frame
+    if (s.key_valid) {
+      key = std::exchange(s.key_, frame_buffer());
+      s.key_valid = false;
+    }
     to_long_term(s.meta, s.data.view(), &s.data, key);
     window_.pop_front();
   }
@@ -227,6 +240,7 @@ class memory_store {
       e.compressed = true;
       e.tokens = target.tokens();
       e.grid = target;
+      key = frame_buffer();  // the key of the pooled tensor is computed when needed
     }
     admit(std::move(e), data, key);
   }

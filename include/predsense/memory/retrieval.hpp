@@ -32,7 +32,8 @@ struct retrieved_entry {
   bool in_window = false;
 };
 
-// `memory` is any type with memory_store's for_each(f(entry, data, key, in_window)).
+// `memory` is any type with memory_store's for_each(f(const memory_item&)): every stored entry
+// in time order.
 template <class Memory>
 [[nodiscard]] std::vector<retrieved_entry> retrieve(const Memory& memory, const frame_view& query,
                                                     const retrieval_options& opt = {}) {
@@ -40,13 +41,14 @@ template <class Memory>
   std::vector<float> q(query.dim);
   detail::token_mean(query, q.data());
   std::vector<retrieved_entry> all;
-  memory.for_each([&](const memory_entry& e, frame_view data, const float* key, bool in_window) {
-    if (in_window && !opt.include_window) return;
-    if (e.is_protected && !opt.include_protected) return;
-    if (data.dim != query.dim)
+  memory.for_each([&](const auto& item) {
+    if (item.in_window && !opt.include_window) return;
+    if (item.entry.is_protected && !opt.include_protected) return;
+    if (item.data.dim != query.dim)
       throw shape_error("predsense: retrieve: query dim " + std::to_string(query.dim) +
-                        " but memory dim " + std::to_string(data.dim));
-    all.push_back({&e, data, kernels::cosine(q.data(), key, query.dim), false, in_window});
+                        " but memory dim " + std::to_string(item.data.dim));
+    all.push_back({&item.entry, item.data, kernels::cosine(q.data(), item.key(), query.dim), false,
+                   item.in_window});
   });
   if (all.empty() || opt.k == 0) return {};
   // Rank by similarity, ties to the older entry; `all` is in time order, so index breaks ties.

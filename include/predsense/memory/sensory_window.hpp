@@ -23,7 +23,17 @@ namespace predsense {
 struct window_slot {
   memory_entry meta;
   frame_buffer data;  // tokens x dim
-  frame_buffer key;   // 1 x dim: mean over tokens
+  // Token mean of data (1 x dim), computed on first use (see long_term_store).
+  [[nodiscard]] const float* key() const {
+    if (!key_valid) {
+      key_.resize(1, data.dim());
+      detail::token_mean(data.view(), key_.data());
+      key_valid = true;
+    }
+    return key_.data();
+  }
+  mutable frame_buffer key_;
+  mutable bool key_valid = false;
 };
 
 class sensory_window {
@@ -38,7 +48,7 @@ class sensory_window {
   // Bytes of every slot buffer, filled or not (they stay allocated for reuse).
   [[nodiscard]] std::size_t bytes_reserved() const noexcept {
     std::size_t n = 0;
-    for (const auto& s : slots_) n += s.data.size() + s.key.size();
+    for (const auto& s : slots_) n += s.data.size();
     return n * sizeof(float);
   }
 
@@ -54,8 +64,7 @@ class sensory_window {
     // resize() keeps the allocation when the shape is unchanged; the copy overwrites it all.
     s.data.resize(f.tokens, f.dim);
     std::copy(f.data, f.data + f.size(), s.data.data());
-    s.key.resize(1, f.dim);
-    detail::token_mean(f, s.key.data());
+    s.key_valid = false;
     s.meta = std::move(meta);
     tokens_ += s.meta.tokens;
     ++size_;

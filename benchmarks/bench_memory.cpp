@@ -1,0 +1,160 @@
+// benchmarks/bench_memory.cpp - the surprise-driven memory on a 4-hour stream, and the per-frame
+// cost of each consolidation policy.
+//
+// peer/memory_4h: 14,400 frames (4 h at 1 fps) of 64 x 1152 float tokens through the Cambrian-S
+// configuration (window 32, budget 8192 tokens, threshold 0.35, 2x2 pooling, drop_merge) plus a
+// 32-token protected prompt, then the end-of-stream flush. One iteration = the whole stream. The
+// peer (benchmarks/peers/memory.py) runs a NumPy and a PyTorch transcription of the reference
+// loop on the same data:
+//   surprise of frame t  = u^2, u = (splitmix64(0x5EED + t) >> 11) * 2^-53   (~59% pooled)
+//   frame t              = bank[t % 16], bank[k][i] = (splitmix64(k * 73728 + i) >> 40) / 2^24 - 0.5
+//   prompt               = 32 x 1152 of bank[0]'s first rows.
+// Counters: seconds_per_frame; peak_rss_bytes (the process's VmHWM over the run, reset just
+// before it through /proc/self/clear_refs); store_peak_bytes (tensor bytes the memory held at its
+// peak, window slots and spare buffers included); bound_bytes = 1.5 x (budget + window x 64) x
+// 1152 x 4, the target for store_peak_bytes; rss_baseline_bytes (RSS before the run: the
+// binary, the 4.7 MB frame bank and the allocator).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "predsense/memory/drop_least_surprising.hpp"
+#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/similarity_merge.hpp"
+#include "predsense/memory/sinks_recent.hpp"
+#include "predsense/memory/surprise_reservoir.hpp"
+#include "predsense/memory/uniform_stride.hpp"
+
+namespace {
+
+constexpr std::size_t kFrames = 14400, kTokens = 64, kDim = 1152, kBank = 16, kPrompt = 32;
+constexpr std::size_t kWindow = 32, kBudget = 8192;
+constexpr double kThreshold = 0.35;
+
+constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+struct stream_data {
+  std::vector<std::vector<float>> bank;
+  std::vector<double> surprise;
+  stream_data() : bank(kBank, std::vector<float>(kTokens * kDim)), surprise(kFrames) {
+    for (std::size_t k = 0; k < kBank; ++k)
+      for (std::size_t i = 0; i < kTokens * kDim; ++i)
+        bank[k][i] = static_cast<float>(splitmix64(k * kTokens * kDim + i) >> 40) * 0x1.0p-24f - 0.5f;
+    for (std::size_t t = 0; t < kFrames; ++t) {
+      const double u = static_cast<double>(splitmix64(0x5EEDull + t) >> 11) * 0x1.0p-53;
+      surprise[t] = u * u;
+    }
+  }
+};
+
+const stream_data& data() {
+  static const stream_data d;
+  return d;
+}
+
+std::size_t status_kb(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::size_t n = std::strlen(key);
+  while (std::getline(in, line))
+    if (line.compare(0, n, key) == 0) return std::stoul(line.substr(n + 1)) * 1024;
+  return 0;
+}
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+
+template <class Mem>
+void run_stream(Mem& mem, std::size_t frames) {
+  const auto& d = data();
+  mem.add_protected(predsense::frame_view(d.bank[0].data(), kPrompt, kDim), {1, kPrompt});
+  for (std::size_t t = 0; t < frames; ++t)
+    mem.push(predsense::frame_view(d.bank[t % kBank].data(), kTokens, kDim), d.surprise[t], {8, 8});
+  mem.flush();
+}
+
+void peer_memory_4h(benchmark::State& state) {
+  using namespace predsense;
+  data();
+  std::size_t store_peak = 0, rss_peak = 0, rss_base = 0, entries = 0;
+  for (auto _ : state) {
+    rss_base = status_kb("VmRSS:");
+    reset_peak_rss();
+    auto mem = make_cambrian_memory(kThreshold, memory_config{kWindow, kBudget});
+    run_stream(mem, kFrames);
+    benchmark::DoNotOptimize(mem.long_term().tokens());
+    store_peak = std::max(store_peak, mem.peak_bytes_reserved());
+    rss_peak = std::max(rss_peak, status_kb("VmHWM:"));
+    entries = mem.long_term().size();
+  }
+  state.counters["seconds_per_frame"] = benchmark::Counter(static_cast<double>(kFrames),
+                                                           benchmark::Counter::kIsIterationInvariantRate |
+                                                               benchmark::Counter::kInvert);
+  state.counters["peak_rss_bytes"] = static_cast<double>(rss_peak);
+  state.counters["rss_baseline_bytes"] = static_cast<double>(rss_base);
+  state.counters["store_peak_bytes"] = static_cast<double>(store_peak);
+  state.counters["bound_bytes"] = 1.5 * static_cast<double>((kBudget + kWindow * kTokens) * kDim * sizeof(float));
+  state.counters["entries"] = static_cast<double>(entries);
+  state.SetLabel("make_cambrian_memory<drop_merge>, window 32, budget 8192, threshold 0.35");
+}
+BENCHMARK(peer_memory_4h)->Name("peer/memory_4h")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// Per-policy cost on a 1-hour stream (3,600 frames), same data and compression.
+template <class Policy>
+void policy_1h(benchmark::State& state) {
+  using namespace predsense;
+  data();
+  for (auto _ : state) {
+    memory_store<pool_when_unsurprising, Policy> mem(memory_config{kWindow, kBudget},
+                                                     pool_when_unsurprising{kThreshold, 2, pool_edge::floor},
+                                                     Policy{});
+    run_stream(mem, 3600);
+    benchmark::DoNotOptimize(mem.long_term().tokens());
+  }
+  state.counters["seconds_per_frame"] = benchmark::Counter(
+      3600.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(policy_1h<predsense::drop_merge>)->Name("memory_1h/drop_merge")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::drop_least_surprising>)->Name("memory_1h/drop")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::fifo>)->Name("memory_1h/fifo")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::uniform_stride>)->Name("memory_1h/uniform_stride")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::sinks_recent>)->Name("memory_1h/sinks_recent")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::similarity_merge>)->Name("memory_1h/similarity_merge")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::surprise_reservoir>)->Name("memory_1h/surprise_reservoir")->Unit(benchmark::kMillisecond);
+
+// Scaling: per-frame cost of the budget loop alone (dim 1 tensors) as the budget grows; O(log n)
+// per edit means near-flat time per frame from 1k to 256k tokens.
+void budget_scaling(benchmark::State& state) {
+  using namespace predsense;
+  const auto budget = static_cast<std::size_t>(state.range(0));
+  std::vector<float> frame(64, 1.0f);
+  const auto& d = data();
+  for (auto _ : state) {
+    auto mem = make_cambrian_memory(kThreshold, memory_config{kWindow, budget});
+    for (std::size_t t = 0; t < 50000; ++t)
+      mem.push(frame_view(frame.data(), 64, 1), d.surprise[t % kFrames] * (1.0 + 1e-9 * static_cast<double>(t)), {8, 8});
+    benchmark::DoNotOptimize(mem.long_term().tokens());
+  }
+  state.counters["ns_per_frame"] = benchmark::Counter(
+      50000.0 * 1e-9, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(budget_scaling)->RangeMultiplier(4)->Range(1024, 262144)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

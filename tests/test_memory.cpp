@@ -1,0 +1,371 @@
+// The surprise-driven memory: store mechanics, every policy's contract, pooling, retrieval, and
+// the budget invariant. Exactness against the Cambrian-S reference is in
+// tests/python/test_memory_replay.py.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "predsense/memory/compression_policy.hpp"
+#include "predsense/memory/drop_least_surprising.hpp"
+#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/retrieval.hpp"
+#include "predsense/memory/similarity_merge.hpp"
+#include "predsense/memory/sinks_recent.hpp"
+#include "predsense/memory/surprise_reservoir.hpp"
+#include "predsense/memory/uniform_stride.hpp"
+
+using namespace predsense;
+
+namespace {
+
+// A user-written policy: evicts the newest unprotected entry. Used to show the concept is open.
+struct drop_newest {
+  static constexpr std::string_view name = "drop_newest";
+  void reset() {}
+  void on_admit(long_term_store&, entry_id) {}
+  void consolidate(long_term_store& s) {
+    while (s.over_budget()) {
+      entry_id t = s.tail();
+      while (t != no_entry && s.entry(t).is_protected) t = s.prev(t);
+      if (t == no_entry) throw invalid_argument_error("nothing to evict");
+      s.erase(t);
+    }
+  }
+};
+static_assert(consolidation_policy<drop_newest>);
+
+std::vector<float> constant_frame(std::size_t tokens, std::size_t dim, float v) {
+  return std::vector<float>(tokens * dim, v);
+}
+
+std::vector<std::uint64_t> kept_frames(const auto& mem) {
+  std::vector<std::uint64_t> out;
+  mem.for_each([&](const memory_item& it) {
+    if (!it.entry.is_protected)
+      for (auto f : it.entry.merged) out.push_back(f);
+  });
+  return out;
+}
+
+template <class Policy>
+void check_budget_invariant(Policy policy) {
+  const std::size_t budget = 700, window = 8, dim = 3;
+  memory_store<pool_when_unsurprising, Policy> mem({window, budget}, {0.4, 2, pool_edge::floor}, policy);
+  auto prompt = constant_frame(20, dim, -1.0f);
+  mem.add_protected(frame_view(prompt.data(), 20, dim));
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<float> f(16 * dim);
+  for (std::size_t t = 0; t < 3000; ++t) {
+    for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(u(rng));
+    mem.push(frame_view(f.data(), 16, dim), u(rng) * u(rng));
+    REQUIRE(mem.long_term().tokens() <= budget);
+    REQUIRE(mem.window().size() == std::min<std::size_t>(t + 1, window));
+  }
+  mem.flush();
+  CHECK(mem.window().empty());
+  CHECK(mem.long_term().tokens() <= budget);
+  // the prompt survives every policy, first in line
+  CHECK(mem.long_term().entry(mem.long_term().head()).is_protected);
+  CHECK(mem.long_term().protected_tokens() == 20);
+  // frames come out in time order, each at most once
+  const auto frames = kept_frames(mem);
+  CHECK(std::is_sorted(frames.begin(), frames.end()));
+  CHECK(std::adjacent_find(frames.begin(), frames.end()) == frames.end());
+  // held bytes stay within (budget + window + one frame) tokens plus the spare buffers
+  const std::size_t bound = (budget + 16 + window * 16) * dim * sizeof(float) +
+                            2 * long_term_store::max_spare_per_shape * 16 * dim * sizeof(float);
+  CHECK(mem.peak_bytes_reserved() <= bound);
+}
+
+}  // namespace
+
+TEST_CASE("indexed_heap agrees with an ordered set under random set/erase/pop") {
+  detail::indexed_heap<> h;
+  std::set<std::pair<std::pair<double, std::uint64_t>, std::uint32_t>> ref;
+  std::map<std::uint32_t, std::pair<double, std::uint64_t>> key_of;
+  std::mt19937 rng(3);
+  for (int step = 0; step < 20000; ++step) {
+    const auto id = static_cast<std::uint32_t>(rng() % 200);
+    const int op = static_cast<int>(rng() % 3);
+    if (op == 0) {
+      const std::pair<double, std::uint64_t> k{static_cast<double>(rng() % 50), rng() % 7};
+      if (key_of.count(id)) ref.erase({key_of[id], id});
+      key_of[id] = k;
+      ref.insert({k, id});
+      h.set(id, k);
+    } else if (op == 1) {
+      if (key_of.count(id)) {
+        ref.erase({key_of[id], id});
+        key_of.erase(id);
+      }
+      h.erase(id);
+    } else if (!ref.empty()) {
+      // equal keys may come out in any id order; the key must be the minimum
+      const auto top_key = h.top_key();
+      REQUIRE(top_key == ref.begin()->first);
+      const auto id2 = h.pop();
+      REQUIRE(key_of.count(id2));
+      REQUIRE(key_of[id2] == top_key);
+      ref.erase({key_of[id2], id2});
+      key_of.erase(id2);
+    }
+    REQUIRE(h.size() == ref.size());
+  }
+}
+
+TEST_CASE("pool_when_unsurprising: 2x2 average, floor on odd grids like the reference, keep on request") {
+  const std::size_t dim = 2;
+  std::vector<float> f(4 * 4 * dim);
+  for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(i);
+  pool_when_unsurprising pool{0.5};
+  CHECK(pool.target(0.9, {4, 4}) == grid_shape{4, 4});
+  CHECK(pool.target(0.5, {4, 4}) == grid_shape{4, 4});  // strict <, as in the reference
+  REQUIRE(pool.target(0.1, {4, 4}) == grid_shape{2, 2});
+  frame_buffer out(4, dim);
+  pool.compress(frame_view(f.data(), 16, dim), {4, 4}, out);
+  // output (0,0) averages tokens 0, 1, 4, 5
+  for (std::size_t d = 0; d < dim; ++d)
+    CHECK(out(0, d) == doctest::Approx((f[0 * dim + d] + f[1 * dim + d] + f[4 * dim + d] + f[5 * dim + d]) / 4));
+  CHECK(out(3, 1) == doctest::Approx((f[10 * dim + 1] + f[11 * dim + 1] + f[14 * dim + 1] + f[15 * dim + 1]) / 4));
+
+  // 3 x 5 grid: floor -> 1 x 2 (the last row and column are discarded, like avg_pool2d)
+  std::vector<float> g(15);
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(i);
+  REQUIRE(pool.target(0.0, {3, 5}) == grid_shape{1, 2});
+  frame_buffer o2(2, 1);
+  pool.compress(frame_view(g.data(), 15, 1), {3, 5}, o2);
+  CHECK(o2(0, 0) == doctest::Approx((0 + 1 + 5 + 6) / 4.0));
+  CHECK(o2(1, 0) == doctest::Approx((2 + 3 + 7 + 8) / 4.0));
+  pool_when_unsurprising keep{0.5, 2, pool_edge::keep};
+  CHECK(keep.target(0.0, {3, 5}) == grid_shape{2, 3});
+  // ratio 3 through the general path
+  pool_when_unsurprising r3{0.5, 3};
+  REQUIRE(r3.target(0.0, {3, 5}) == grid_shape{1, 1});
+  frame_buffer o3(1, 1);
+  r3.compress(frame_view(g.data(), 15, 1), {3, 5}, o3);
+  CHECK(o3(0, 0) == doctest::Approx((0 + 1 + 2 + 5 + 6 + 7 + 10 + 11 + 12) / 9.0));
+  // a 1 x 1 grid cannot be pooled: left alone
+  CHECK(pool.target(0.0, {1, 1}) == grid_shape{1, 1});
+  CHECK(no_compression{}.target(0.0, {8, 8}) == grid_shape{8, 8});
+}
+
+TEST_CASE("memory_store: window holds the newest frames at full resolution, then long-term pools") {
+  memory_store<> mem({4, 1000}, {0.5}, drop_merge{0.5});
+  const std::vector<double> s = {0.9, 0.1, 0.7, 0.2, 0.8, 0.3};
+  for (std::size_t t = 0; t < s.size(); ++t) {
+    auto f = constant_frame(64, 2, static_cast<float>(t));
+    CHECK(mem.push(frame_view(f.data(), 64, 2), s[t]) == t);
+  }
+  CHECK(mem.window().size() == 4);
+  CHECK(mem.window().tokens() == 4 * 64);
+  CHECK(mem.window().at(0).meta.frame == 2);
+  REQUIRE(mem.long_term().size() == 2);
+  const auto& lt = mem.long_term();
+  const entry_id a = lt.head(), b = lt.next(a);
+  CHECK(lt.entry(a).frame == 0);
+  CHECK(lt.entry(a).tokens == 64);  // 0.9: kept whole
+  CHECK_FALSE(lt.entry(a).compressed);
+  CHECK(lt.entry(b).frame == 1);
+  CHECK(lt.entry(b).tokens == 16);  // 0.1 < 0.5: pooled 8x8 -> 4x4
+  CHECK(lt.entry(b).compressed);
+  CHECK(lt.entry(b).grid == grid_shape{4, 4});
+  CHECK(lt.data(b).data[0] == 1.0f);
+  CHECK(mem.tokens() == 64 + 16 + 4 * 64);
+  mem.flush();
+  CHECK(mem.window().empty());
+  CHECK(mem.long_term().size() == 6);
+  CHECK(mem.long_term().tokens() == 3 * 64 + 3 * 16);
+}
+
+TEST_CASE("drop_merge merges surprising neighbours like the reference: averages, left's tokens") {
+  // budget forces consolidation; window 0 sends frames straight to long-term memory
+  memory_store<> mem({0, 3 * 64}, {0.5}, drop_merge{0.5});
+  auto f0 = constant_frame(64, 2, 2.0f), f1 = constant_frame(64, 2, 4.0f), f2 = constant_frame(64, 2, 10.0f);
+  f1[3] = 100.0f;
+  mem.push(frame_view(f0.data(), 64, 2), 0.6);
+  mem.push(frame_view(f1.data(), 64, 2), 0.8);
+  mem.push(frame_view(f2.data(), 64, 2), 0.2);  // pooled (16 tokens): 64+64+16 = 144 <= 192
+  CHECK(mem.long_term().size() == 3);
+  auto f3 = constant_frame(64, 2, 6.0f);
+  mem.push(frame_view(f3.data(), 64, 2), 0.9);  // 208 > 192: merge pass joins frames 0 and 1
+  const auto& lt = mem.long_term();
+  REQUIRE(lt.size() == 3);
+  const entry_id m = lt.head();
+  CHECK(lt.entry(m).merged == std::vector<std::uint64_t>{0, 1});
+  CHECK(lt.entry(m).surprise == (0.6 + 0.8) / 2.0);
+  CHECK(lt.entry(m).tokens == 64);
+  CHECK(lt.data(m).data[0] == 3.0f);
+  CHECK(lt.data(m).data[3] == 51.0f);  // (2 + 100) / 2
+  CHECK(lt.key(m)[0] == 3.0f);
+  CHECK(lt.key(m)[1] == doctest::Approx((63 * 3.0 + 51.0) / 64.0));
+  CHECK(lt.tokens() == 64 + 16 + 64);
+}
+
+TEST_CASE("drop evicts the least surprising, oldest first among ties") {
+  memory_store<no_compression, drop_least_surprising> mem({0, 3 * 4});
+  const std::vector<double> s = {0.5, 0.2, 0.2, 0.7, 0.9};
+  for (double x : s) {
+    auto f = constant_frame(4, 1, 1.0f);
+    mem.push(frame_view(f.data(), 4, 1), x);
+  }
+  CHECK(kept_frames(mem) == std::vector<std::uint64_t>{0, 3, 4});
+}
+
+TEST_CASE("every policy keeps the long-term budget, the prompt and time order") {
+  check_budget_invariant(drop_merge{0.4});
+  check_budget_invariant(drop_least_surprising{});
+  check_budget_invariant(fifo{});
+  check_budget_invariant(uniform_stride{});
+  check_budget_invariant(sinks_recent{4});
+  check_budget_invariant(similarity_merge{0.5});
+  check_budget_invariant(surprise_reservoir{5});
+  check_budget_invariant(drop_newest{});
+}
+
+TEST_CASE("fifo keeps the newest, sinks_recent the first four plus the newest") {
+  memory_store<no_compression, fifo> a({2, 10});
+  memory_store<no_compression, sinks_recent> b({2, 10}, {}, sinks_recent{4});
+  auto f = constant_frame(1, 1, 1.0f);
+  for (int t = 0; t < 100; ++t) {
+    a.push(frame_view(f.data(), 1, 1), 0.5);
+    b.push(frame_view(f.data(), 1, 1), 0.5);
+  }
+  std::vector<std::uint64_t> want_a, want_b = {0, 1, 2, 3};
+  for (std::uint64_t t = 88; t < 100; ++t) want_a.push_back(t);
+  for (std::uint64_t t = 92; t < 100; ++t) want_b.push_back(t);
+  CHECK(kept_frames(a) == want_a);
+  CHECK(kept_frames(b) == want_b);
+}
+
+TEST_CASE("uniform_stride spreads the kept frames over the whole stream") {
+  memory_store<no_compression, uniform_stride> mem({0, 64});
+  auto f = constant_frame(1, 1, 1.0f);
+  for (int t = 0; t < 10000; ++t) mem.push(frame_view(f.data(), 1, 1), 0.5);
+  const auto k = kept_frames(mem);
+  REQUIRE(k.size() == 64);
+  CHECK(k.front() == 0);
+  std::uint64_t max_gap = 0;
+  for (std::size_t i = 1; i < k.size(); ++i) max_gap = std::max(max_gap, k[i] - k[i - 1]);
+  CHECK(max_gap <= 2 * 10000 / 64);  // within 2x of an even spread
+  CHECK(10000 - k.back() <= 2 * 10000 / 64);
+}
+
+TEST_CASE("surprise_reservoir: deterministic by seed, favours surprising frames") {
+  auto run = [](std::uint64_t seed) {
+    memory_store<no_compression, surprise_reservoir> mem({0, 100}, {}, surprise_reservoir{seed});
+    auto f = constant_frame(1, 1, 1.0f);
+    for (int t = 0; t < 5000; ++t) mem.push(frame_view(f.data(), 1, 1), t % 10 == 0 ? 1.0 : 0.01);
+    return kept_frames(mem);
+  };
+  const auto a = run(1), b = run(1), c = run(2);
+  CHECK(a == b);
+  CHECK(a != c);
+  const auto surprising = std::count_if(a.begin(), a.end(), [](std::uint64_t t) { return t % 10 == 0; });
+  CHECK(surprising >= 80);  // 10% of the frames, 100x the weight: nearly all of the sample
+}
+
+TEST_CASE("similarity_merge folds redundant neighbours and keeps the odd one out") {
+  memory_store<no_compression, similarity_merge> mem({0, 8 * 4}, {}, similarity_merge{0.9});
+  std::vector<float> a = {1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0};  // 4 tokens x 3
+  std::vector<float> odd = {0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1};
+  for (int t = 0; t < 40; ++t) mem.push(frame_view(t == 17 ? odd.data() : a.data(), 4, 3), 0.1);
+  const auto k = kept_frames(mem);
+  CHECK(std::find(k.begin(), k.end(), 17) != k.end());  // merged into nothing, kept
+  CHECK(mem.long_term().tokens() <= 32);
+  CHECK(k.size() == 40);  // nothing dropped: all the ordinary frames were merged
+}
+
+TEST_CASE("a user-written policy plugs in") {
+  memory_store<no_compression, drop_newest> mem({0, 5});
+  auto f = constant_frame(1, 1, 1.0f);
+  for (int t = 0; t < 20; ++t) mem.push(frame_view(f.data(), 1, 1), 0.5);
+  CHECK(kept_frames(mem) == std::vector<std::uint64_t>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("protected entries are never evicted; a budget below them is refused") {
+  memory_store<no_compression, fifo> mem({0, 10});
+  auto p = constant_frame(6, 1, 1.0f);
+  mem.add_protected(frame_view(p.data(), 6, 1));
+  auto f = constant_frame(2, 1, 2.0f);
+  for (int t = 0; t < 50; ++t) mem.push(frame_view(f.data(), 2, 1), 0.5);
+  CHECK(mem.long_term().protected_tokens() == 6);
+  CHECK(mem.long_term().tokens() == 10);
+  CHECK_THROWS_AS(mem.add_protected(frame_view(p.data(), 6, 1)), invalid_argument_error);
+  long_term_store s(100);
+  frame_buffer d(2, 1);
+  memory_entry e;
+  e.tokens = 2;
+  e.is_protected = true;
+  const entry_id id = s.append(e, std::move(d));
+  CHECK_THROWS_AS(s.erase(id), invalid_argument_error);
+}
+
+TEST_CASE("bad frames and surprises are refused with typed errors") {
+  memory_store<> mem;
+  auto f = constant_frame(64, 4, 1.0f);
+  mem.push(frame_view(f.data(), 64, 4), 0.5);
+  auto g = constant_frame(64, 3, 1.0f);
+  CHECK_THROWS_AS(mem.push(frame_view(g.data(), 64, 3), 0.5), shape_error);
+  CHECK_THROWS_AS(mem.push(frame_view(f.data(), 64, 4), 0.5, {7, 7}), shape_error);
+  CHECK_THROWS_AS(mem.push(frame_view(f.data(), 64, 4), std::nan("")), non_finite_error);
+  CHECK_THROWS_AS(mem.push(frame_view(f.data(), 64, 4), INFINITY), non_finite_error);
+  CHECK(mem.frames_seen() == 1);
+}
+
+TEST_CASE("retrieval: top-k by cosine, time order, contiguity neighbours") {
+  memory_store<no_compression, fifo> mem({3, 1000});
+  const std::size_t dim = 4;
+  // frame t points along axis t % 4, except frames 5 and 12, which are the "needles"
+  for (int t = 0; t < 16; ++t) {
+    std::vector<float> f(2 * dim, 0.0f);
+    const std::size_t axis = (t == 5 || t == 12) ? 3 : static_cast<std::size_t>(t % 3);
+    f[axis] = f[dim + axis] = 1.0f;
+    if (t == 12) f[0] = 0.2f;  // slightly less aligned with the query than frame 5
+    mem.push(frame_view(f.data(), 2, dim), 0.5);
+  }
+  std::vector<float> q = {0, 0, 0, 1};
+  auto r = retrieve(mem, frame_view(q.data(), 1, dim), {.k = 2});
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].entry->frame == 5);
+  CHECK(r[1].entry->frame == 12);
+  CHECK(r[0].similarity == doctest::Approx(1.0));
+  CHECK(r[1].similarity < r[0].similarity);
+  CHECK(r[1].in_window == false);
+  auto c = retrieve(mem, frame_view(q.data(), 1, dim), {.k = 1, .contiguity = 1});
+  REQUIRE(c.size() == 3);
+  CHECK(c[0].entry->frame == 4);
+  CHECK(c[1].entry->frame == 5);
+  CHECK(c[1].hit);
+  CHECK_FALSE(c[0].hit);
+  CHECK(c[2].entry->frame == 6);
+  // the window is searched too unless told not to
+  std::vector<float> q2 = {0, 1, 0, 0};
+  auto w = retrieve(mem, frame_view(q2.data(), 1, dim), {.k = 6});
+  CHECK(std::any_of(w.begin(), w.end(), [](const retrieved_entry& e) { return e.in_window; }));
+  auto nw = retrieve(mem, frame_view(q2.data(), 1, dim), {.k = 6, .include_window = false});
+  CHECK(std::none_of(nw.begin(), nw.end(), [](const retrieved_entry& e) { return e.in_window; }));
+  std::vector<float> bad(3, 1.0f);
+  CHECK_THROWS_AS((void)retrieve(mem, frame_view(bad.data(), 1, 3), {}), shape_error);
+}
+
+TEST_CASE("keys are the token mean of the current tensor, also after merges and pooling") {
+  memory_store<> mem({1, 100}, {0.5}, drop_merge{0.5});
+  std::vector<float> f(64, 0.0f);
+  for (std::size_t i = 0; i < 64; ++i) f[i] = static_cast<float>(i % 8);
+  mem.push(frame_view(f.data(), 64, 1), 0.1);
+  mem.push(frame_view(f.data(), 64, 1), 0.1);
+  const auto& lt = mem.long_term();
+  REQUIRE(lt.size() == 1);
+  CHECK(lt.entry(lt.head()).tokens == 16);
+  CHECK(lt.key(lt.head())[0] == doctest::Approx(3.5));
+}
