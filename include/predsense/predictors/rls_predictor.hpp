@@ -1,0 +1,184 @@
+// predsense/predictors/rls_predictor.hpp - an online ridge (recursive least squares) predictor
+// that learns the stream's own dynamics: x_{t+1} ~ W x_t + b.
+//
+// Each observed pair (frame t, frame t+1) updates W by exact recursive least squares: the inverse
+// Gram matrix P = (lambda-weighted X^T X + ridge I)^-1 is kept up to date with Sherman-Morrison
+// rank-1 updates, so after every sample W is the exact (exponentially weighted) ridge solution,
+// at O(n^2) per sample instead of an O(n^3) re-solve.
+//   k = P x / (lambda + x^T P x);  W += (y - W x) k^T;  P = (P - k (P x)^T) / lambda
+// forgetting (lambda in (0, 1]) discounts old frames so W tracks a changing scene; it is applied
+// once per frame (not per token). residual = true (default) learns y - x instead of y: the ridge
+// prior W = 0 is then copy-last, so the predictor starts as the baseline and only departs from it
+// as the evidence accumulates.
+//
+// Modes:
+//   per_token - one W shared by all tokens: every token of frame t is a sample (x = token of
+//               frame t, y = same token of frame t+1); T rank-1 updates per frame (token_stride
+//               > 1 uses every k-th token to cut the cost). Prediction applies W to each token.
+//   pooled    - x, y are the frames' token means (one sample per frame); the prediction is the last
+//               frame shifted by the predicted change of the mean. Cheap, captures global motion.
+// P and W are kept in double: RLS in float loses P's symmetry/definiteness over long streams.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+
+namespace predsense {
+
+enum class rls_mode { per_token, pooled };
+
+struct rls_config {
+  rls_mode mode = rls_mode::per_token;
+  double forgetting = 0.98;     // lambda per frame, in (0, 1]
+  double ridge = 1.0;           // P0 = I / ridge
+  bool residual = true;         // learn the change (prior: copy-last)
+  bool bias = true;             // affine (x, 1) features
+  std::size_t token_stride = 1; // per_token: learn from tokens 0, k, 2k, ...
+};
+
+class rls_predictor {
+ public:
+  explicit rls_predictor(const rls_config& c = {}) : c_(c) {
+    if (!(c.forgetting > 0.0 && c.forgetting <= 1.0))
+      throw invalid_argument_error("predsense: rls_predictor forgetting must be in (0, 1], got " +
+                                   std::to_string(c.forgetting));
+    if (!(c.ridge > 0.0) || !std::isfinite(c.ridge))
+      throw invalid_argument_error("predsense: rls_predictor ridge must be > 0, got " + std::to_string(c.ridge));
+    if (c.token_stride == 0) throw invalid_argument_error("predsense: rls_predictor token_stride must be >= 1");
+  }
+
+  void observe(const frame_view& f) {
+    detail::require_non_empty(f, "observed frame");
+    if (last_.empty()) {
+      init(f.dim);
+      last_.assign(f);
+      return;
+    }
+    detail::require_same_shape(last_.view(), "rls_predictor's last frame", f, "observed frame");
+    if (c_.mode == rls_mode::pooled) {
+      token_mean(last_.view(), x_.data());
+      token_mean(f, y_.data());
+      if (c_.residual)
+        for (std::size_t i = 0; i < d_; ++i) y_[i] -= x_[i];
+      update(x_.data(), y_.data(), c_.forgetting);
+    } else {
+      double lambda = c_.forgetting;
+      for (std::size_t t = 0; t < f.tokens; t += c_.token_stride) {
+        const float* xt = last_.row(t);
+        const float* yt = f.row(t);
+        for (std::size_t i = 0; i < d_; ++i) {
+          x_[i] = xt[i];
+          y_[i] = c_.residual ? double(yt[i]) - double(xt[i]) : double(yt[i]);
+        }
+        update(x_.data(), y_.data(), lambda);
+        lambda = 1.0;  // forget once per frame
+      }
+    }
+    last_.assign(f);
+    ++samples_;
+  }
+
+  void predict(frame_buffer& out) {
+    if (last_.empty()) throw empty_error("predsense: rls_predictor::predict before any frame was observed");
+    const std::size_t T = last_.tokens();
+    out.resize(T, d_);
+    if (c_.mode == rls_mode::pooled) {
+      token_mean(last_.view(), x_.data());
+      apply(x_.data(), y_.data());
+      for (std::size_t i = 0; i < d_; ++i) y_[i] = c_.residual ? y_[i] : y_[i] - x_[i];  // change of the mean
+      for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t i = 0; i < d_; ++i) out(t, i) = static_cast<float>(last_(t, i) + y_[i]);
+      return;
+    }
+    for (std::size_t t = 0; t < T; ++t) {
+      const float* xt = last_.row(t);
+      for (std::size_t i = 0; i < d_; ++i) x_[i] = xt[i];
+      apply(x_.data(), y_.data());
+      float* o = out.row(t);
+      for (std::size_t i = 0; i < d_; ++i) o[i] = static_cast<float>(c_.residual ? xt[i] + y_[i] : y_[i]);
+    }
+  }
+
+  [[nodiscard]] bool ready() const noexcept { return !last_.empty(); }
+  [[nodiscard]] std::size_t frames_learned() const noexcept { return samples_; }
+  [[nodiscard]] const rls_config& config() const noexcept { return c_; }
+  // W (dim x n, n = dim + bias), row-major.
+  [[nodiscard]] const std::vector<double>& weights() const noexcept { return w_; }
+  void reset() {
+    last_ = frame_buffer();
+    samples_ = 0;
+    d_ = n_ = 0;
+  }
+
+ private:
+  rls_config c_;
+  std::size_t d_ = 0, n_ = 0, samples_ = 0;
+  frame_buffer last_;
+  std::vector<double> p_, w_, x_, y_, px_, xa_;
+
+  void init(std::size_t dim) {
+    d_ = dim;
+    n_ = dim + (c_.bias ? 1 : 0);
+    p_.assign(n_ * n_, 0.0);
+    for (std::size_t i = 0; i < n_; ++i) p_[i * n_ + i] = 1.0 / c_.ridge;
+    w_.assign(d_ * n_, 0.0);
+    x_.assign(d_, 0.0);
+    y_.assign(d_, 0.0);
+    px_.assign(n_, 0.0);
+    xa_.assign(n_, 1.0);
+  }
+
+  static void token_mean(const frame_view& f, double* out) {
+    for (std::size_t i = 0; i < f.dim; ++i) out[i] = 0.0;
+    for (std::size_t t = 0; t < f.tokens; ++t)
+      for (std::size_t i = 0; i < f.dim; ++i) out[i] += f.data[t * f.dim + i];
+    for (std::size_t i = 0; i < f.dim; ++i) out[i] /= static_cast<double>(f.tokens);
+  }
+
+  // y = W (x, 1)
+  void apply(const double* x, double* y) const {
+    for (std::size_t r = 0; r < d_; ++r) {
+      const double* w = w_.data() + r * n_;
+      double s = c_.bias ? w[d_] : 0.0;
+      for (std::size_t i = 0; i < d_; ++i) s += w[i] * x[i];
+      y[r] = s;
+    }
+  }
+
+  // One Sherman-Morrison step with sample (x, y) and forgetting lambda.
+  void update(const double* x, const double* y, double lambda) {
+    for (std::size_t i = 0; i < d_; ++i) xa_[i] = x[i];  // xa_[d_] stays 1 (bias feature)
+    double denom = lambda;
+    for (std::size_t r = 0; r < n_; ++r) {
+      const double* pr = p_.data() + r * n_;
+      double s = 0.0;
+      for (std::size_t i = 0; i < n_; ++i) s += pr[i] * xa_[i];
+      px_[r] = s;
+      denom += xa_[r] * s;
+    }
+    const double inv = 1.0 / denom;
+    // W += e k^T with e = y - W x, k = P x / denom
+    for (std::size_t r = 0; r < d_; ++r) {
+      double* w = w_.data() + r * n_;
+      double wx = 0.0;
+      for (std::size_t i = 0; i < n_; ++i) wx += w[i] * xa_[i];
+      const double e = (y[r] - wx) * inv;
+      for (std::size_t i = 0; i < n_; ++i) w[i] += e * px_[i];
+    }
+    // P = (P - Px Px^T / denom) / lambda, kept exactly symmetric
+    const double il = 1.0 / lambda;
+    for (std::size_t r = 0; r < n_; ++r) {
+      double* pr = p_.data() + r * n_;
+      const double a = px_[r] * inv;
+      for (std::size_t i = 0; i < n_; ++i) pr[i] = (pr[i] - a * px_[i]) * il;
+    }
+  }
+};
+
+}  // namespace predsense
