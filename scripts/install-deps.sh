@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev libcli11-dev
-       libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy)
+       libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy
+       libblas-dev libopenblas0-pthread)
 test=("${build[@]}" python3-pytest python3-torch python3-pybind11 python3-setuptools python3-pip clang-14)
 # Debian's numpy/torch fall back to the reference BLAS (~6 GFLOP/s) unless OpenBLAS is present;
 # peers must run at their best for a fair comparison.
