@@ -7,8 +7,8 @@
 // kappa). Dimensions are independent: the predictive of a vector is the product over dimensions.
 // These are the choices of the `ocp` R package that TCPDBench runs as "bocpd".
 //
-// Run lengths are kept as the start time of the current segment (oldest first), so a step appends
-// one entry and pruning drops from the front without shifting arrays. Convention: after x_t the
+// Run lengths are kept oldest first, so a step appends one entry and pruning drops from the front
+// without shifting arrays; live runs therefore always have consecutive start times. Convention: after x_t the
 // entry with start s means "x_s..x_t form the current segment", so s is a change point when s > 0.
 // The recursion is in log space; the run lengths with the smallest total posterior tail mass (the
 // oldest starts) are pruned while their cumulative mass stays below `prune_mass` (ocp's truncRlim).
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/kernels/simd.hpp"
 
 namespace predsense {
 
@@ -44,6 +45,7 @@ struct bocpd_params {
   double prune_mass = 1e-4;      // oldest run lengths with cumulative posterior mass below this go
   std::size_t max_run_length = 0;  // hard cap on the number of run lengths kept (0: none)
   bool track_map = true;           // keep the Viterbi state (one index per step) for map_changepoints
+  bool simd = true;                // vectorised loops when xsimd is available (false: scalar twin)
 
   void validate() const {
     auto positive = [](double v, const char* name) {
@@ -73,8 +75,7 @@ class bocpd {
     log_h_ = -std::log(p_.lambda);
     log_1mh_ = std::log1p(-1.0 / p_.lambda);
     x_.resize(dims_);
-    prior_mu_.assign(dims_, p_.mu0);
-    prior_beta_.assign(dims_, p_.beta0);
+    lz0_.resize(dims_);
   }
 
   // Consumes one observation (dims() values). Returns the surprise -log p(x_t | x_0..x_{t-1}).
@@ -94,28 +95,25 @@ class bocpd {
 
   [[nodiscard]] std::size_t steps() const noexcept { return t_; }
   [[nodiscard]] std::size_t dims() const noexcept { return dims_; }
-  [[nodiscard]] std::size_t size() const noexcept { return start_.size() - head_; }
+  [[nodiscard]] std::size_t size() const noexcept { return logp_.size() - head_; }
   [[nodiscard]] const bocpd_params& params() const noexcept { return p_; }
 
   // Posterior probability (given everything seen so far) that the current segment started at s.
   [[nodiscard]] double start_probability(std::size_t s) const {
-    // starts are increasing from head_: binary search
-    const auto b = start_.begin() + static_cast<std::ptrdiff_t>(head_);
-    const auto it = std::lower_bound(b, start_.end(), s);
-    if (it == start_.end() || *it != s) return 0.0;
-    return std::exp(logp_[static_cast<std::size_t>(it - start_.begin())]);
+    if (size() == 0 || s < base_start_ || s - base_start_ >= size()) return 0.0;
+    return std::exp(logp_[head_ + (s - base_start_)]);
   }
   // Start of the most probable current segment.
   [[nodiscard]] std::size_t map_start() const {
     std::size_t best = head_;
-    for (std::size_t i = head_; i < start_.size(); ++i)
+    for (std::size_t i = head_; i < logp_.size(); ++i)
       if (logp_[i] > logp_[best]) best = i;
-    return start_.empty() ? 0 : start_[best];
+    return base_start_ + (best - head_);
   }
   // Visits (start, posterior probability) of every live run length, oldest first.
   template <class F>
   void for_each_run(F&& f) const {
-    for (std::size_t i = head_; i < start_.size(); ++i) f(start_[i], std::exp(logp_[i]));
+    for (std::size_t i = head_; i < logp_.size(); ++i) f(base_start_ + (i - head_), std::exp(logp_[i]));
   }
 
   // MAP segmentation of everything seen so far: the starts (> 0) of its segments, ascending.
@@ -136,110 +134,200 @@ class bocpd {
   }
 
  private:
-  // Per-count constants of the Student-t log density (count n = observations already in the run):
-  //   log t(x) = c(n) + alpha log beta - (alpha + 1/2) log(beta + q(n) (x - mu)^2)
-  // with c(n) = lgamma(alpha + 1/2) - lgamma(alpha) - log(pi)/2 - log(2 (kappa+1)/kappa)/2 and
-  // q(n) = kappa / (2 (kappa + 1)); kappa and alpha depend on n only, so they are tabulated.
-  void ensure_tables(std::size_t n) {
-    while (c_.size() <= n) {
-      const double m = static_cast<double>(c_.size());
+  // Student-t log density with count n (observations already in the run), in the form
+  //   log t(x) = c(n) + alpha(n) log beta - (alpha(n) + 1/2) log z,  z = beta + q(n) (x - mu)^2,
+  // c(n) = lgamma(alpha + 1/2) - lgamma(alpha) - log(pi)/2 - log(2 (kappa+1)/kappa)/2,
+  // q(n) = kappa / (2 (kappa + 1)). The same z is the updated beta after absorbing x (the NIG
+  // update adds exactly q (x - mu)^2), so log z is reused as the new log beta: one logarithm per
+  // run length and dimension per step. The per-count constants are tabulated in *reverse* count
+  // order, so that the live runs (whose counts decrease by one from oldest to newest) read them
+  // as contiguous arrays alongside their own state, which is what lets the loop vectorise.
+  void ensure_tables(std::size_t n_max) {
+    if (n_max < cap_) return;
+    std::size_t cap = std::max<std::size_t>(64, cap_);
+    while (cap <= n_max) cap *= 2;
+    rc_.assign(cap, 0.0);
+    rq_.assign(cap, 0.0);
+    ra_.assign(cap, 0.0);
+    rk_.assign(cap, 0.0);
+    for (std::size_t n = 0; n < cap; ++n) {
+      const double m = static_cast<double>(n);
       const double kappa = p_.kappa0 + m;
       const double alpha = p_.alpha0 + 0.5 * m;
-      c_.push_back(std::lgamma(alpha + 0.5) - std::lgamma(alpha) - 0.5 * std::log(std::numbers::pi) -
-                   0.5 * std::log(2.0 * (kappa + 1.0) / kappa));
-      q_.push_back(kappa / (2.0 * (kappa + 1.0)));
-      a_.push_back(alpha);
-      inv_k1_.push_back(1.0 / (kappa + 1.0));
+      const std::size_t j = cap - 1 - n;
+      rc_[j] = std::lgamma(alpha + 0.5) - std::lgamma(alpha) - 0.5 * std::log(std::numbers::pi) -
+               0.5 * std::log(2.0 * (kappa + 1.0) / kappa);
+      rq_[j] = kappa / (2.0 * (kappa + 1.0));
+      ra_[j] = alpha;
+      rk_[j] = 1.0 / (kappa + 1.0);
     }
+    cap_ = cap;
   }
 
-  // log predictive of x_ for a run with count n and stats mu[0..D), beta[0..D).
-  double log_pred(std::size_t n, const double* mu, const double* beta) const {
-    double lp = 0.0;
-    for (std::size_t d = 0; d < dims_; ++d) {
-      const double dx = x_[d] - mu[d];
-      lp += c_[n] + a_[n] * std::log(beta[d]) - (a_[n] + 0.5) * std::log(beta[d] + q_[n] * dx * dx);
+  // Scalar reference for runs [from, to) (relative to head_) of the tables pointed at by *_n
+  // (already offset so that index i is run head_ + i). Returns the max of the new log weights.
+  double grow_scalar(std::size_t from, std::size_t to, const double* c, const double* q,
+                     const double* a, const double* ik, double mx) {
+    for (std::size_t i = from; i < to; ++i) {
+      const std::size_t k = head_ + i;
+      double lp = 0.0;
+      for (std::size_t d = 0; d < dims_; ++d) {
+        const std::size_t kd = k * dims_ + d;
+        const double dx = x_[d] - mu_[kd];
+        const double z = beta_[kd] + q[i] * dx * dx;
+        const double lz = std::log(z);
+        lp += c[i] + a[i] * logbeta_[kd] - (a[i] + 0.5) * lz;
+        beta_[kd] = z;
+        logbeta_[kd] = lz;
+        mu_[kd] += dx * ik[i];
+      }
+      logp_[k] += log_1mh_ + lp;
+      vit_[k] += log_1mh_ + lp;
+      mx = std::max(mx, logp_[k]);
     }
-    return lp;
+    return mx;
   }
 
-  // Normal-Inverse-Gamma update with one observation (count n before it).
-  void absorb(std::size_t n, double* mu, double* beta) const {
-    const double kappa = p_.kappa0 + static_cast<double>(n);
-    for (std::size_t d = 0; d < dims_; ++d) {
-      const double dx = x_[d] - mu[d];
-      beta[d] += kappa * dx * dx * 0.5 * inv_k1_[n];
-      mu[d] += dx * inv_k1_[n];
-    }
+  double sum_exp_scalar(std::size_t from, std::size_t to, double mx) const {
+    double s = 0.0;
+    for (std::size_t i = from; i < to; ++i) s += std::exp(logp_[head_ + i] - mx);
+    return s;
   }
 
   double step() {
     const std::size_t t = t_;
-    ensure_tables(t + 1);
-    const double lp0 = log_pred(0, prior_mu_.data(), prior_beta_.data());
+    // log predictive under the prior (count 0), and the log z that becomes the new run's log beta
+    ensure_tables(t - std::min(t, base_start_) + 1);
+    const double c0 = rc_[cap_ - 1], q0 = rq_[cap_ - 1], a0 = ra_[cap_ - 1];
+    const double logbeta0 = std::log(p_.beta0);
+    double lp0 = 0.0;
+    for (std::size_t d = 0; d < dims_; ++d) {
+      const double dx = x_[d] - p_.mu0;
+      lz0_[d] = std::log(p_.beta0 + q0 * dx * dx);
+      lp0 += c0 + a0 * logbeta0 - (a0 + 0.5) * lz0_[d];
+    }
 
     double evidence;
-    if (size() == 0) {
+    const std::size_t m = size();
+    if (m == 0) {
       // The first observation always starts a segment.
       evidence = lp0;
-      push_entry(t, prior_mu_.data(), prior_beta_.data(), 0.0, 0.0);
+      base_start_ = t;
+      push_entry(0.0, 0.0);
       if (p_.track_map) best_start_.push_back(t);
+      best_vit_ = head_;
     } else {
-      const std::size_t m = size();
-      lp_.resize(m);
-      // growth terms and their log-sum-exp; the change term is H p0(x) (the posterior sums to 1)
-      double cp = log_h_ + lp0;
+      // Tables for the live runs: run head_ + i has count t - base_start_ - i.
+      const std::size_t j0 = cap_ - 1 - (t - base_start_);
+      const double* c = &rc_[j0];
+      const double* q = &rq_[j0];
+      const double* a = &ra_[j0];
+      const double* ik = &rk_[j0];
+      const double cp = log_h_ + lp0;  // the change term is H p0(x): the posterior sums to 1
+      const double vit_cp = p_.track_map ? vit_[best_vit_] + log_h_ + lp0 : 0.0;
       double mx = cp;
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::size_t k = head_ + i;
-        const std::size_t n = t - start_[k];
-        lp_[i] = log_pred(n, &mu_[k * dims_], &beta_[k * dims_]);
-        logp_[k] += log_1mh_ + lp_[i];
-        mx = std::max(mx, logp_[k]);
+      std::size_t done = 0;
+#if PREDSENSE_SIMD
+      if (dims_ == 1 && p_.simd) {
+        mx = grow_simd(m, c, q, a, ik, mx);
+        done = m - m % xsimd::batch<double>::size;
       }
+#endif
+      mx = grow_scalar(done, m, c, q, a, ik, mx);
       double sum = std::exp(cp - mx);
-      for (std::size_t k = head_; k < start_.size(); ++k) sum += std::exp(logp_[k] - mx);
+      done = 0;
+#if PREDSENSE_SIMD
+      if (p_.simd) {
+        sum += sum_exp_simd(m, mx);
+        done = m - m % xsimd::batch<double>::size;
+      }
+#endif
+      sum += sum_exp_scalar(done, m, mx);
       evidence = mx + std::log(sum);
-      for (std::size_t k = head_; k < start_.size(); ++k) logp_[k] -= evidence;
-
-      // Viterbi: the change term continues the best path so far, growth extends each path.
-      double vit_cp = 0.0;
-      if (p_.track_map) {
-        vit_cp = vit_[best_vit_] + log_h_ + lp0;
-        for (std::size_t i = 0; i < m; ++i) vit_[head_ + i] += log_1mh_ + lp_[i];
-      }
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::size_t k = head_ + i;
-        absorb(t - start_[k], &mu_[k * dims_], &beta_[k * dims_]);
-      }
-      push_entry(t, prior_mu_.data(), prior_beta_.data(), cp - evidence, vit_cp);
+      for (std::size_t k = head_; k < logp_.size(); ++k) logp_[k] -= evidence;
+      push_entry(cp - evidence, vit_cp);
       prune();
       if (p_.track_map) {
         std::size_t best = head_;
         double vmax = vit_[head_];
-        for (std::size_t k = head_ + 1; k < start_.size(); ++k)
+        for (std::size_t k = head_ + 1; k < vit_.size(); ++k)
           if (vit_[k] > vmax) {
             vmax = vit_[k];
             best = k;
           }
         // Only differences matter; re-centring keeps the values bounded on endless streams.
-        for (std::size_t k = head_; k < start_.size(); ++k) vit_[k] -= vmax;
+        for (std::size_t k = head_; k < vit_.size(); ++k) vit_[k] -= vmax;
         best_vit_ = best;
-        best_start_.push_back(start_[best]);
+        best_start_.push_back(base_start_ + (best - head_));
       }
     }
-    if (p_.track_map && size() == 1) best_vit_ = head_;
     ++t_;
     return -evidence;
   }
 
-  // Appends the run that starts at s (stats = prior, then absorbs x_).
-  void push_entry(std::size_t s, const double* mu0, const double* beta0, double logp, double vit) {
-    start_.push_back(s);
-    const std::size_t k = start_.size() - 1;
-    mu_.insert(mu_.end(), mu0, mu0 + dims_);
-    beta_.insert(beta_.end(), beta0, beta0 + dims_);
-    absorb(0, &mu_[k * dims_], &beta_[k * dims_]);
+#if PREDSENSE_SIMD
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports the deliberately undefined upper lanes inside the AVX-512 intrinsics that
+// xsimd's log/exp use as maybe-uninitialized; a false positive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+  // Vectorised twin of grow_scalar for one dimension, over whole batches of runs [0, m - m % W).
+  double grow_simd(std::size_t m, const double* c, const double* q, const double* a,
+                   const double* ik, double mx) {
+    using B = xsimd::batch<double>;
+    constexpr std::size_t W = B::size;
+    const B xb(x_[0]), l1mh(log_1mh_), half(0.5);
+    B vmx(mx);
+    double* mu = &mu_[head_];
+    double* beta = &beta_[head_];
+    double* lb = &logbeta_[head_];
+    double* lp = &logp_[head_];
+    double* vt = &vit_[head_];
+    for (std::size_t i = 0; i + W <= m; i += W) {
+      const B mui = B::load_unaligned(mu + i);
+      const B dx = xb - mui;
+      const B ai = B::load_unaligned(a + i);
+      const B z = xsimd::fma(B::load_unaligned(q + i) * dx, dx, B::load_unaligned(beta + i));
+      const B lz = xsimd::log(z);
+      const B lpi = B::load_unaligned(c + i) + ai * B::load_unaligned(lb + i) - (ai + half) * lz;
+      const B g = B::load_unaligned(lp + i) + l1mh + lpi;
+      g.store_unaligned(lp + i);
+      (B::load_unaligned(vt + i) + l1mh + lpi).store_unaligned(vt + i);
+      z.store_unaligned(beta + i);
+      lz.store_unaligned(lb + i);
+      xsimd::fma(dx, B::load_unaligned(ik + i), mui).store_unaligned(mu + i);
+      vmx = xsimd::max(vmx, g);
+    }
+    alignas(64) double tmp[W];
+    vmx.store_aligned(tmp);
+    for (std::size_t w = 0; w < W; ++w) mx = std::max(mx, tmp[w]);
+    return mx;
+  }
+
+  double sum_exp_simd(std::size_t m, double mx) const {
+    using B = xsimd::batch<double>;
+    constexpr std::size_t W = B::size;
+    const B bm(mx);
+    B acc(0.0);
+    const double* lp = &logp_[head_];
+    for (std::size_t i = 0; i + W <= m; i += W) acc += xsimd::exp(B::load_unaligned(lp + i) - bm);
+    return xsimd::hadd(acc);
+  }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+  // Appends the run that starts at the current step: the prior updated with x_.
+  void push_entry(double logp, double vit) {
+    const double q0 = rq_[cap_ - 1], ik0 = rk_[cap_ - 1];
+    for (std::size_t d = 0; d < dims_; ++d) {
+      const double dx = x_[d] - p_.mu0;
+      mu_.push_back(p_.mu0 + dx * ik0);
+      beta_.push_back(p_.beta0 + q0 * dx * dx);
+      logbeta_.push_back(lz0_[d]);
+    }
     logp_.push_back(logp);
     vit_.push_back(vit);
   }
@@ -248,7 +336,7 @@ class bocpd {
     // Oldest starts first: drop while the cumulative mass stays below prune_mass.
     double dropped = 0.0;
     std::size_t h = head_;
-    const std::size_t last = start_.size() - 1;  // never drop the newest run
+    const std::size_t last = logp_.size() - 1;  // never drop the newest run
     while (h < last) {
       const double pm = std::exp(logp_[h]);
       if (dropped + pm >= p_.prune_mass) break;
@@ -256,23 +344,22 @@ class bocpd {
       ++h;
     }
     if (p_.max_run_length > 0)
-      while (start_.size() - h > p_.max_run_length) dropped += std::exp(logp_[h++]);
+      while (logp_.size() - h > p_.max_run_length) dropped += std::exp(logp_[h++]);
     if (h != head_) {
+      base_start_ += h - head_;
       head_ = h;
       const double renorm = -std::log1p(-std::min(dropped, 0.5));
-      for (std::size_t k = head_; k < start_.size(); ++k) logp_[k] += renorm;
-      if (best_vit_ < head_) best_vit_ = head_;  // re-chosen by the caller right after
+      for (std::size_t k = head_; k < logp_.size(); ++k) logp_[k] += renorm;
     }
     // Compact once the dead prefix dominates, so memory stays proportional to the live runs.
-    if (head_ > 64 && head_ * 2 > start_.size()) {
+    if (head_ > 64 && head_ * 2 > logp_.size()) {
       const auto h2 = static_cast<std::ptrdiff_t>(head_);
       const auto hd = static_cast<std::ptrdiff_t>(head_ * dims_);
-      start_.erase(start_.begin(), start_.begin() + h2);
       logp_.erase(logp_.begin(), logp_.begin() + h2);
       vit_.erase(vit_.begin(), vit_.begin() + h2);
       mu_.erase(mu_.begin(), mu_.begin() + hd);
       beta_.erase(beta_.begin(), beta_.begin() + hd);
-      best_vit_ -= std::min(best_vit_, head_);
+      logbeta_.erase(logbeta_.begin(), logbeta_.begin() + hd);
       head_ = 0;
     }
   }
@@ -281,12 +368,13 @@ class bocpd {
   std::size_t dims_;
   double log_h_ = 0.0, log_1mh_ = 0.0;
   std::size_t t_ = 0;
-  std::size_t head_ = 0;
+  std::size_t head_ = 0;        // first live run in the arrays
+  std::size_t base_start_ = 0;  // start of that run; run head_ + i started at base_start_ + i
   std::size_t best_vit_ = 0;
-  std::vector<double> x_, prior_mu_, prior_beta_;
-  std::vector<std::size_t> start_;
-  std::vector<double> mu_, beta_, logp_, vit_, lp_;
-  std::vector<double> c_, q_, a_, inv_k1_;
+  std::vector<double> x_, lz0_;
+  std::vector<double> mu_, beta_, logbeta_, logp_, vit_;
+  std::size_t cap_ = 0;
+  std::vector<double> rc_, rq_, ra_, rk_;  // per-count constants, reverse count order
   std::vector<std::size_t> best_start_;
 };
 

@@ -1,0 +1,107 @@
+// Segmentation throughput: BOCPD with pruning on a 1e6-step stream (the peers table compares it
+// with a NumPy BOCPD vectorised over run lengths, benchmarks/peers/bocpd.py), and the adaptive
+// (EM-LLM) segmenter. Items per second = steps per second.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/bocpd.hpp"
+#include "predsense/segmentation/peak_segmenter.hpp"
+
+namespace {
+
+// Piecewise-constant mean with unit noise; segment lengths 100..1000, means in [-3, 3]. The same
+// generator (64-bit LCG, sum of 12 uniforms) is used by benchmarks/peers/bocpd.py.
+std::vector<double> make_stream(std::size_t n) {
+  std::uint64_t s = 42;
+  auto uniform = [&] {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
+  std::vector<double> x;
+  x.reserve(n);
+  while (x.size() < n) {
+    const auto len = static_cast<std::size_t>(100 + 900 * uniform());
+    const double mean = -3.0 + 6.0 * uniform();
+    for (std::size_t i = 0; i < len && x.size() < n; ++i) {
+      double a = 0.0;
+      for (int k = 0; k < 12; ++k) a += uniform();
+      x.push_back(mean + a - 6.0);
+    }
+  }
+  return x;
+}
+
+const std::vector<double>& stream_1e6() {
+  static const std::vector<double> x = make_stream(1'000'000);
+  return x;
+}
+
+// One iteration = the whole 1e6-step stream (TCPDBench settings: lambda 100, a = b = k = 1,
+// prune below 1e-4), filtering only, as the NumPy peer does.
+void peer_bocpd_1e6(benchmark::State& state) {
+  const auto& x = stream_1e6();
+  std::size_t live = 0;
+  for (auto _ : state) {
+    predsense::bocpd_params p;
+    p.track_map = false;
+    predsense::bocpd b(p);
+    double acc = 0.0;
+    for (double v : x) acc += b.update(v);
+    live = b.size();
+    benchmark::DoNotOptimize(acc);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  state.counters["live_runs_at_end"] = static_cast<double>(live);
+}
+BENCHMARK(peer_bocpd_1e6)->Name("peer/bocpd_1e6")->Unit(benchmark::kSecond)->Iterations(2);
+
+// Same with the Viterbi (MAP segmentation) recursion kept alongside.
+void bocpd_map_1e6(benchmark::State& state) {
+  const auto& x = stream_1e6();
+  std::size_t ncp = 0;
+  for (auto _ : state) {
+    predsense::bocpd b;
+    for (double v : x) b.update(v);
+    ncp = b.map_changepoints().size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  state.counters["changepoints"] = static_cast<double>(ncp);
+}
+BENCHMARK(bocpd_map_1e6)->Name("bocpd_map_1e6")->Unit(benchmark::kSecond)->Iterations(1);
+
+void adaptive_1e6(benchmark::State& state) {
+  const auto& x = stream_1e6();
+  predsense::adaptive_segmenter_params p;
+  p.window = static_cast<std::size_t>(state.range(0));
+  std::size_t n = 0;
+  for (auto _ : state) {
+    predsense::adaptive_segmenter seg(p);
+    n = 0;
+    for (std::size_t t = 0; t < x.size(); ++t) n += seg.push(x[t], t).has_value();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  state.counters["boundaries"] = static_cast<double>(n);
+}
+BENCHMARK(adaptive_1e6)->Name("adaptive_1e6")->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void peaks_1e6(benchmark::State& state) {
+  const auto& x = stream_1e6();
+  predsense::peak_segmenter_params p;
+  p.lookahead = 5;
+  p.min_separation = 5;
+  for (auto _ : state) {
+    predsense::peak_segmenter seg(p);
+    std::size_t n = 0;
+    for (std::size_t t = 0; t < x.size(); ++t) n += seg.push(x[t], t).has_value();
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(peaks_1e6)->Name("peaks_1e6")->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();
