@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -11,11 +14,14 @@
 #include <set>
 #include <vector>
 
+#include <unistd.h>
+
 #include "predsense/memory/compression_policy.hpp"
 #include "predsense/memory/drop_least_surprising.hpp"
 #include "predsense/memory/drop_merge.hpp"
 #include "predsense/memory/fifo.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/memory/retrieval.hpp"
 #include "predsense/memory/similarity_merge.hpp"
@@ -368,4 +374,92 @@ TEST_CASE("keys are the token mean of the current tensor, also after merges and 
   REQUIRE(lt.size() == 1);
   CHECK(lt.entry(lt.head()).tokens == 16);
   CHECK(lt.key(lt.head())[0] == doctest::Approx(3.5));
+}
+
+namespace {
+std::vector<char> file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_bytes(const std::filesystem::path& p, const std::vector<char>& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(b.data(), static_cast<std::streamsize>(b.size()));
+}
+template <class M>
+void feed(M& mem, std::size_t from, std::size_t to) {
+  std::mt19937_64 rng(from * 7 + 1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> f(16 * 5);
+  for (std::size_t t = from; t < to; ++t) {
+    for (auto& x : f) x = u(rng);
+    mem.push(frame_view(f.data(), 16, 5), static_cast<double>(u(rng)) * 0.5 + 0.5);
+  }
+}
+template <class M>
+std::vector<std::pair<std::vector<std::uint64_t>, std::vector<float>>> dump(const M& mem) {
+  std::vector<std::pair<std::vector<std::uint64_t>, std::vector<float>>> out;
+  mem.for_each([&](const memory_item& it) {
+    out.emplace_back(it.entry.merged, std::vector<float>(it.data.data, it.data.data + it.data.size()));
+  });
+  return out;
+}
+}  // namespace
+
+TEST_CASE("checkpoint: save, load bit-identically, continue as if never stopped") {
+  const auto dir = std::filesystem::temp_directory_path() / ("predsense_mem_ck_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "mem.safetensors";
+  auto make = [] { return make_cambrian_memory(0.5, memory_config{8, 400}); };
+  auto a = make();
+  std::vector<float> prompt(10 * 5, 0.25f);
+  a.add_protected(frame_view(prompt.data(), 10, 5), {2, 5});
+  feed(a, 0, 700);
+  save_checkpoint(a, path);
+  auto b = make();
+  load_checkpoint(b, path);
+  CHECK(dump(a) == dump(b));
+  CHECK(b.frames_seen() == 700);
+  // saving the loaded memory gives the same bytes
+  const auto path2 = dir / "again.safetensors";
+  save_checkpoint(b, path2);
+  CHECK(file_bytes(path) == file_bytes(path2));
+  // both go on identically (policy index rebuilt, window restored, sequence numbers kept)
+  feed(a, 700, 1500);
+  feed(b, 700, 1500);
+  a.flush();
+  b.flush();
+  CHECK(dump(a) == dump(b));
+
+  SUBCASE("a corrupted checkpoint is refused and the memory left alone") {
+    auto bytes = file_bytes(path);
+    auto c = make();
+    feed(c, 0, 50);
+    const auto before = dump(c);
+    bytes[bytes.size() - 100] = static_cast<char>(bytes[bytes.size() - 100] ^ 0x10);  // a bit in the data
+    write_bytes(dir / "flip.safetensors", bytes);
+    CHECK_THROWS_WITH_AS(load_checkpoint(c, dir / "flip.safetensors"), doctest::Contains("checksum mismatch"),
+                         format_error);
+    bytes = file_bytes(path);
+    bytes.resize(bytes.size() / 2);
+    write_bytes(dir / "cut.safetensors", bytes);
+    CHECK_THROWS_AS(load_checkpoint(c, dir / "cut.safetensors"), format_error);
+    write_bytes(dir / "junk.safetensors", {'n', 'o', 'p', 'e'});
+    CHECK_THROWS_AS(load_checkpoint(c, dir / "junk.safetensors"), format_error);
+    CHECK_THROWS_AS(load_checkpoint(c, dir / "missing.safetensors"), format_error);
+    CHECK(dump(c) == before);
+    CHECK(c.frames_seen() == 50);
+  }
+  SUBCASE("a checkpoint from a differently configured memory is refused") {
+    auto other_budget = make_cambrian_memory(0.5, memory_config{8, 800});
+    CHECK_THROWS_WITH_AS(load_checkpoint(other_budget, path), doctest::Contains("budget"), format_error);
+    auto other_threshold = make_cambrian_memory(0.4, memory_config{8, 400});
+    CHECK_THROWS_WITH_AS(load_checkpoint(other_threshold, path), doctest::Contains("threshold=0.4"), format_error);
+    memory_store<pool_when_unsurprising, fifo> other_policy({8, 400}, {0.5});
+    CHECK_THROWS_WITH_AS(load_checkpoint(other_policy, path), doctest::Contains("consolidation"), format_error);
+    auto other_dim = make();
+    std::vector<float> f(16 * 3, 1.0f);
+    other_dim.push(frame_view(f.data(), 16, 3), 0.5);
+    CHECK_THROWS_WITH_AS(load_checkpoint(other_dim, path), doctest::Contains("dim"), format_error);
+  }
+  std::filesystem::remove_all(dir);
 }

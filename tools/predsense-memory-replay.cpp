@@ -3,6 +3,9 @@
 // Cambrian-S reference (tests/python/reference_memory.py).
 //
 //   predsense-memory-replay input.json [-o out.json]     ("-" reads stdin; default writes stdout)
+//        [--checkpoint ckpt.safetensors [--checkpoint-every N]] [--resume ckpt.safetensors]
+// --checkpoint saves the memory (memory_checkpoint.hpp) after the stream (before the flush), or
+// every N frames; --resume loads one first and continues the stream from the frame after it.
 //
 // Input: {"surprise": [..], "threshold": 0.35, "budget": 8192, "window": 32,
 //         "policy": "drop_merge", "grid": [8, 8], "ratio": 2, "prompt_tokens": 16,
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "predsense/memory/drop_least_surprising.hpp"
+#include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/drop_merge.hpp"
 #include "predsense/memory/fifo.hpp"
 #include "predsense/memory/memory_store.hpp"
@@ -124,16 +128,32 @@ json entry_json(const predsense::memory_entry& e) {
           {"grid", {e.grid.rows, e.grid.cols}}, {"compressed", e.compressed}, {"protected", e.is_protected}};
 }
 
+struct checkpoint_opts {
+  std::string save, resume;
+  std::size_t every = 0;
+};
+
 template <class Mem>
-json run(Mem mem, const params& p) {
+json run(Mem mem, const params& p, const checkpoint_opts& ck) {
   const std::size_t tokens = p.rows * p.cols;
-  std::vector<float> prompt(p.prompt_tokens * p.dim, -1.0f);
-  mem.add_protected(predsense::frame_view(prompt.data(), p.prompt_tokens, p.dim), {1, p.prompt_tokens});
+  std::size_t start = 0;
+  if (!ck.resume.empty()) {
+    predsense::load_checkpoint(mem, ck.resume);
+    start = mem.frames_seen();
+    if (start > p.surprise.size())
+      throw bad_input(ck.resume + ": checkpoint has seen " + std::to_string(start) + " frames, the input only " +
+                      std::to_string(p.surprise.size()));
+  } else {
+    std::vector<float> prompt(p.prompt_tokens * p.dim, -1.0f);
+    mem.add_protected(predsense::frame_view(prompt.data(), p.prompt_tokens, p.dim), {1, p.prompt_tokens});
+  }
   std::vector<float> frame(tokens * p.dim);
-  for (std::size_t t = 0; t < p.surprise.size(); ++t) {
+  for (std::size_t t = start; t < p.surprise.size(); ++t) {
     for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<float>(t) + static_cast<float>(i % p.dim);
     mem.push(predsense::frame_view(frame.data(), tokens, p.dim), p.surprise[t], {p.rows, p.cols});
+    if (!ck.save.empty() && ck.every && (t + 1) % ck.every == 0) predsense::save_checkpoint(mem, ck.save);
   }
+  if (!ck.save.empty() && !ck.every) predsense::save_checkpoint(mem, ck.save);
   if (p.flush) mem.flush();
   json out;
   out["entries"] = json::array();
@@ -149,19 +169,19 @@ json run(Mem mem, const params& p) {
   return out;
 }
 
-json dispatch(const params& p, const std::string& src) {
+json dispatch(const params& p, const std::string& src, const checkpoint_opts& ck) {
   using namespace predsense;
   const memory_config cfg{p.window, p.budget};
   const pool_when_unsurprising pool{p.threshold, p.ratio, pool_edge::floor};
-  if (p.policy == "drop_merge") return run(memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{p.threshold}), p);
-  if (p.policy == "drop") return run(memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool), p);
-  if (p.policy == "fifo") return run(memory_store<pool_when_unsurprising, fifo>(cfg, pool), p);
-  if (p.policy == "uniform_stride") return run(memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool), p);
-  if (p.policy == "sinks_recent") return run(memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool, sinks_recent{p.sinks}), p);
+  if (p.policy == "drop_merge") return run(memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{p.threshold}), p, ck);
+  if (p.policy == "drop") return run(memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool), p, ck);
+  if (p.policy == "fifo") return run(memory_store<pool_when_unsurprising, fifo>(cfg, pool), p, ck);
+  if (p.policy == "uniform_stride") return run(memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool), p, ck);
+  if (p.policy == "sinks_recent") return run(memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool, sinks_recent{p.sinks}), p, ck);
   if (p.policy == "similarity_merge")
-    return run(memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool, similarity_merge{p.similarity}), p);
+    return run(memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool, similarity_merge{p.similarity}), p, ck);
   if (p.policy == "surprise_reservoir")
-    return run(memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{p.seed}), p);
+    return run(memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{p.seed}), p, ck);
   throw bad_input(src + ": field \"policy\": unknown policy \"" + p.policy +
                   "\" (drop, drop_merge, fifo, uniform_stride, sinks_recent, similarity_merge, surprise_reservoir)");
 }
@@ -173,6 +193,10 @@ int main(int argc, char** argv) {
   std::string input, output;
   app.add_option("input", input, "input JSON file ('-' for stdin)")->required();
   app.add_option("-o,--output", output, "output JSON file (default: stdout)");
+  checkpoint_opts ck;
+  app.add_option("--checkpoint", ck.save, "save the memory to this safetensors file (end of stream, before the flush)");
+  app.add_option("--checkpoint-every", ck.every, "save the checkpoint every N frames instead");
+  app.add_option("--resume", ck.resume, "load this checkpoint first and continue after its last frame");
   CLI11_PARSE(app, argc, argv);
 
   const std::string src = input == "-" ? std::string("<stdin>") : input;
@@ -192,7 +216,7 @@ int main(int argc, char** argv) {
       throw bad_input(src + ": not valid JSON: " + e.what());
     }
     const params p = parse(j, src);
-    const std::string result = dispatch(p, src).dump() + "\n";
+    const std::string result = dispatch(p, src, ck).dump() + "\n";
     if (output.empty()) {
       std::cout << result;
       return 0;
@@ -210,6 +234,9 @@ int main(int argc, char** argv) {
     std::filesystem::rename(tmp, output);
     return 0;
   } catch (const bad_input& e) {
+    std::cerr << "predsense-memory-replay: " << e.what() << "\n";
+    return 2;
+  } catch (const predsense::format_error& e) {  // a bad or mismatched checkpoint: bad input
     std::cerr << "predsense-memory-replay: " << e.what() << "\n";
     return 2;
   } catch (const predsense::invalid_argument_error& e) {
