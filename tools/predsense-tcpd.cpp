@@ -381,6 +381,13 @@ int main(int argc, char** argv) {
         throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not a finite number");
       params[key] = v;
     }
+    // Check parameter values before reading any series, so a bad value fails before any output.
+    for (const char* key : {"lag", "separation", "lookahead", "window", "min_block", "max_block", "min_gap",
+                            "order", "source"})
+      if (params.count(key)) as_size(params, key);
+    if (params.count("lambda")) bocpd_from(params);
+    if (params.count("source") && as_size(params, "source") > 1)
+      throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar)");
     const std::size_t min_len = m.min_length(params);
     const auto annotations = load_annotations(annotations_file);
 
