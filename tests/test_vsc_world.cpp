@@ -128,6 +128,26 @@ TEST_CASE("vsc_world detections: view noise, misses, false positives") {
   CHECK(real > 0);
 }
 
+TEST_CASE("vsc_world twins: look-alikes share class, room and views") {
+  auto c = small(9);
+  c.minutes = 30;
+  c.twin_prob = 0.5;
+  const vsc_world w(c);
+  std::size_t twins = 0;
+  for (std::size_t i = 1; i < w.instances(); ++i) {
+    const auto a = w.identity(i - 1), b = w.identity(i);
+    double dot = 0, na = 0, nb = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) dot += a[k] * b[k], na += a[k] * a[k], nb += b[k] * b[k];
+    const double cs = dot / std::sqrt(na * nb);
+    if (cs > 0.65) {  // unrelated instances of a class sit near class_share = 0.4
+      ++twins;
+      CHECK(w.instance_label(i) == w.instance_label(i - 1));
+      for (std::size_t t = 0; t < w.size(); t += 7) CHECK(w.visible(i, t) == w.visible(i - 1, t));
+    }
+  }
+  CHECK(twins > w.instances() / 8);
+}
+
 TEST_CASE("vsc_world rejects bad configurations, naming the field") {
   auto c = small();
   c.minutes = 0;

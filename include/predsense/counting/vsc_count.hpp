@@ -4,8 +4,8 @@
 // surprise(t) = token_cosine_distance(frame t-1, frame t) (the "copy last frame" predictor, the
 // Cambrian-S ablation baseline), 1 for the first frame; a boundary wherever surprise > threshold
 // (threshold_segmenter, the Cambrian-S VSC rule; the last segment ends at the last frame). Each
-// segment's detections of the asked class become instances through merge_within_segment (a
-// stand-in for asking the model "how many X in this clip?"), and the same segment answers go to
+// segment's detections of the asked class become instances through merge_within_segment, with the
+// same-frame cannot-link (a stand-in for asking the model "how many X in this clip?"), and the same segment answers go to
 // the sum, max, streaming and de-duplicating aggregators, so they differ only in aggregation.
 #pragma once
 
@@ -28,7 +28,7 @@ namespace predsense {
 
 struct vsc_count_params {
   double surprise_threshold = 0.5;  // boundary when surprise > this
-  within_segment_params within{0.55, 2};
+  within_segment_params within{0.55, 2, 0.95};
   double match_threshold = 0.65;    // dedup / streaming cosine threshold
   double bridge_threshold = 0.8;    // dedup bridging
 };
@@ -71,6 +71,7 @@ inline vsc_count_result vsc_count(const vsc_world& w, const vsc_count_params& p 
   vsc_segment(w, p.surprise_threshold, out);
   const std::size_t E = w.embed_dim(), n_seg = out.segment_starts.size();
   std::vector<float> buf;
+  std::vector<std::size_t> frames;
   for (std::uint32_t label = 0; label < w.config().classes; ++label) {
     sum_aggregator sum;
     max_aggregator mx;
@@ -83,12 +84,14 @@ inline vsc_count_result vsc_count(const vsc_world& w, const vsc_count_params& p 
       const std::size_t b = out.segment_starts[s], e = s + 1 < n_seg ? out.segment_starts[s + 1] : w.size();
       const auto [lo, hi] = w.detections_in(b, e);
       buf.clear();
+      frames.clear();
       for (std::size_t i = lo; i < hi; ++i)
         if (w.detections()[i].label == label) {
           const auto v = w.embedding(i);
           buf.insert(buf.end(), v.begin(), v.end());
+          frames.push_back(w.detections()[i].frame);
         }
-      const segment_instances inst = merge_within_segment(buf, E, p.within);
+      const segment_instances inst = merge_within_segment(buf, E, p.within, frames);
       const segment_answer a = inst.answer(b, e);
       sum.add(a);
       mx.add(a);

@@ -10,7 +10,11 @@
 //      result does not depend on which detection happened to come first (transitivity);
 //   3. groups with fewer than min_support detections are dropped: a one-frame glimpse is more
 //      often a false positive than an object (documented skip, reported in `dropped`).
-// Cost O(n g dim) for g groups, plus O(g^2 dim) for step 2.
+// If the detections' frame indices are given, two detections of one frame are two objects (a
+// cannot-link in steps 1 and 2) unless their cosine is >= double_threshold: a detector firing
+// twice on the same crop. This is what keeps look-alike objects seen together apart.
+// Cost O(n g dim) for g groups, plus O(g^2 dim) for step 2 (and, with frames, the members of two
+// groups are compared when their centroids match).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +32,7 @@ namespace predsense {
 struct within_segment_params {
   double threshold = 0.6;         // cosine at or above which two views are the same object
   std::size_t min_support = 1;    // detections an instance needs to be counted
+  double double_threshold = 0.95; // same-frame detections at least this similar are one object
 };
 
 struct segment_instances {
@@ -45,9 +50,12 @@ struct segment_instances {
   }
 };
 
+// frames: empty, or one frame index per detection (enables the same-frame cannot-link).
 inline segment_instances merge_within_segment(std::span<const float> detections, std::size_t dim,
-                                              const within_segment_params& p = {}) {
+                                              const within_segment_params& p = {},
+                                              std::span<const std::size_t> frames = {}) {
   detail::require_threshold(p.threshold, "merge_within_segment");
+  detail::require_threshold(p.double_threshold, "merge_within_segment (double_threshold)");
   if (p.min_support == 0)
     throw invalid_argument_error("predsense: merge_within_segment: min_support must be >= 1");
   segment_instances out;
@@ -58,14 +66,27 @@ inline segment_instances merge_within_segment(std::span<const float> detections,
     throw shape_error("predsense: merge_within_segment: " + std::to_string(detections.size()) +
                       " floats are not rows of dim " + std::to_string(dim));
   const std::size_t n = detections.size() / dim;
+  if (!frames.empty() && frames.size() != n)
+    throw shape_error("predsense: merge_within_segment: " + std::to_string(frames.size()) + " frame indices for " +
+                      std::to_string(n) + " detections");
   // Reuse the answer validator for NaN / zero rows: it names the row and dim.
   detail::validate_segment(segment_answer{0, 1, n, detections, dim}, "merge_within_segment", true);
 
   std::vector<float> x(n * dim);
   for (std::size_t i = 0; i < n; ++i) detail::normalized_row(detections, dim, i, &x[i * dim]);
 
+  // Can detection i share an instance with every detection in `members`?
+  auto compatible = [&](std::size_t i, const std::vector<std::size_t>& members) {
+    if (frames.empty()) return true;
+    for (std::size_t j : members)
+      if (frames[j] == frames[i] && detail::dot_rows(&x[i * dim], &x[j * dim], dim) < p.double_threshold)
+        return false;
+    return true;
+  };
+
   // 1. centroid (leader) clustering in input order
   std::vector<float> sum, cen;  // g x dim running sums and unit centroids
+  std::vector<std::vector<std::size_t>> members;
   std::vector<std::size_t> first_group(n);
   std::size_t g = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -74,24 +95,35 @@ inline segment_instances merge_within_segment(std::span<const float> detections,
     double best_s = -2.0;
     for (std::size_t k = 0; k < g; ++k) {
       const double s = detail::dot_rows(xi, &cen[k * dim], dim);
-      if (s > best_s) best_s = s, best = k;
+      if (s >= p.threshold && s > best_s && compatible(i, members[k])) best_s = s, best = k;
     }
-    if (best == g || best_s < p.threshold) {
+    if (best == g) {
       sum.insert(sum.end(), xi, xi + dim);
       cen.insert(cen.end(), xi, xi + dim);
+      members.emplace_back();
       best = g++;
     } else {
       for (std::size_t d = 0; d < dim; ++d) cen[best * dim + d] = (sum[best * dim + d] += xi[d]);
       detail::normalize_in_place(&cen[best * dim], dim);
     }
     first_group[i] = best;
+    members[best].push_back(i);
   }
 
   // 2. join groups whose centroids match (transitive through the union-find)
   union_find uf(g);
   for (std::size_t a = 0; a < g; ++a)
-    for (std::size_t b = a + 1; b < g; ++b)
-      if (detail::dot_rows(&cen[a * dim], &cen[b * dim], dim) >= p.threshold) uf.unite(a, b);
+    for (std::size_t b = a + 1; b < g; ++b) {
+      if (detail::dot_rows(&cen[a * dim], &cen[b * dim], dim) < p.threshold) continue;
+      const std::size_t ra = uf.find(a), rb = uf.find(b);
+      if (ra == rb) continue;
+      bool ok = true;
+      for (std::size_t i : members[rb]) ok = ok && compatible(i, members[ra]);
+      if (!ok) continue;
+      const std::size_t r = uf.unite(ra, rb), o = r == ra ? rb : ra;
+      members[r].insert(members[r].end(), members[o].begin(), members[o].end());
+      members[o].clear();
+    }
 
   // 3. final groups in order of first appearance, filtered by support
   std::vector<std::size_t> root_support(g, 0), root_index(g, segment_instances::dropped_mark);

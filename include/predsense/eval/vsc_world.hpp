@@ -5,7 +5,9 @@
 // World (from `seed`): `rooms` rooms, each with a scene layout (T x D unit-ish tokens), a few
 // viewpoints (each a layout offset of random amplitude) and, per class, uniform{0..max_per_class}
 // object instances, each visible from one or two of the room's viewpoints. An instance has an
-// identity embedding: a shared class direction (weight class_share) plus its own direction.
+// identity embedding: a shared class direction (weight class_share) plus its own direction; with
+// twin_prob it has a look-alike twin (same class, room and viewpoints, identity cosine
+// twin_similarity) that only a one-to-one matching keeps apart.
 // Tour (from `seed`): visits of 2-4 dwells at viewpoints (dwell_min..dwell_max frames each); the
 // next visit goes to a new room, or with probability revisit_prob back to a visited one.
 // Rendering (per play, from seed and play index; identical for every play if identical_replays):
@@ -13,7 +15,8 @@
 //   costs about 1 of token cosine surprise and a viewpoint change a^2-ish (some cross a typical
 //   threshold: over-segmentation, as with real encoders);
 //   detections: every visible instance is missed with miss_prob, else detected with embedding
-//   identity + view_noise * N(0, I/E) (and detected twice with double_detection_prob); plus
+//   identity + view_noise * N(0, I/E) (and, with double_detection_prob, a second box on the same
+//   crop: the same embedding + 0.05 noise); plus
 //   false_positive_rate spurious detections per frame with fresh random identities.
 // Ground truth: an instance counts once it has been visible (detected or not), so
 // true_count_until(c, t) is the count a perfect observer would give after frames [0, t).
@@ -56,6 +59,8 @@ struct vsc_world_config {
   double miss_prob = 0.3;
   double double_detection_prob = 0.1;
   double false_positive_rate = 0.2;
+  double twin_prob = 0.15;        // an instance gets a look-alike (same class, room and views)
+  double twin_similarity = 0.75;  // cosine between the identities of twins
   bool identical_replays = false;
   std::uint64_t seed = 1;
 };
@@ -166,6 +171,8 @@ class vsc_world {
     prob(c_.miss_prob, "miss_prob");
     prob(c_.double_detection_prob, "double_detection_prob");
     prob(c_.class_share, "class_share");
+    prob(c_.twin_prob, "twin_prob");
+    prob(c_.twin_similarity, "twin_similarity");
     auto nonneg = [&](double v, const char* f) {
       if (!(v >= 0.0) || !std::isfinite(v)) bad(f, "must be finite and >= 0");
     };
@@ -202,8 +209,16 @@ class vsc_world {
           std::uint64_t mask = 1ull << (r.below(c_.viewpoints) % 64);
           if (c_.viewpoints > 1 && r.uniform() < 0.5) mask |= 1ull << (r.below(c_.viewpoints) % 64);
           inst_views_.push_back(mask);
+          const std::size_t id = identity_.size();
           for (std::size_t d = 0; d < E; ++d)
             identity_.push_back(float(ws * class_dir_[cl * E + d] + wu * r.gauss() * inv_e));
+          if (r.uniform() < c_.twin_prob) {  // a look-alike next to it (a pair of identical chairs)
+            inst_label_.push_back(cl);
+            inst_room_.push_back(room);
+            inst_views_.push_back(mask);
+            const double a = c_.twin_similarity, b = std::sqrt(1.0 - a * a);
+            for (std::size_t d = 0; d < E; ++d) identity_.push_back(float(a * identity_[id + d] + b * r.gauss() * inv_e));
+          }
         }
       }
     room_instances_.assign(rooms_, {});
@@ -262,11 +277,13 @@ class vsc_world {
           if (!((inst_views_[inst] >> (view % 64)) & 1ull)) continue;
           if (first_seen_[inst] == never) first_seen_[inst] = t;
           if (r.uniform() < c_.miss_prob) continue;
-          const int copies = r.uniform() < c_.double_detection_prob ? 2 : 1;
-          for (int k = 0; k < copies; ++k) {
+          dets_.push_back({t, inst_label_[inst], std::int64_t(inst)});
+          for (std::size_t d = 0; d < E; ++d)
+            emb_.push_back(float(identity_[inst * E + d] + c_.view_noise * r.gauss() * inv_e));
+          if (r.uniform() < c_.double_detection_prob) {  // a second box on the same crop
             dets_.push_back({t, inst_label_[inst], std::int64_t(inst)});
-            for (std::size_t d = 0; d < E; ++d)
-              emb_.push_back(float(identity_[inst * E + d] + c_.view_noise * r.gauss() * inv_e));
+            const std::size_t prev = emb_.size() - E;
+            for (std::size_t d = 0; d < E; ++d) emb_.push_back(float(emb_[prev + d] + 0.05 * r.gauss() * inv_e));
           }
         }
         std::size_t fps = std::size_t(c_.false_positive_rate);
