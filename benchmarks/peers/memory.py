@@ -116,7 +116,7 @@ def run(impl, frames, with_cat):
     runtime = {"tensors": [prompt], "lengths": [PROMPT], "scores": [1.0]}
     rss0 = _status("VmRSS:")
     _reset_peak()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in range(frames):
         if with_cat:
             cat(runtime["tensors"])  # the model input the reference rebuilds every frame
@@ -128,8 +128,8 @@ def run(impl, frames, with_cat):
             leave(glob, x, score, length)
     for i in range(1, len(runtime["tensors"])):
         leave(glob, runtime["tensors"][i], runtime["scores"][i], runtime["lengths"][i])
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_rss_bytes": _status("VmHWM:"), "rss_baseline_bytes": rss0,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_bytes": _status("VmHWM:"), "rss_baseline_bytes": rss0,
             "entries": len(glob["scores"]) - 1, "tokens": sum(glob["lengths"])}
 
 
@@ -168,6 +168,7 @@ def memory_4h(threads: int) -> dict:
         r = _child(impl, frames, False, threads)
         res[f"{impl}_s"] = r["seconds"] * scale
         res[f"{impl}_s_per_frame"] = r["seconds"] / frames
+        res[f"{impl}_cpu_seconds"] = r["cpu_seconds"] * scale  # for a loaded machine
         res[f"{impl}_peak_rss_bytes"] = r["peak_rss_bytes"]
         res[f"{impl}_rss_baseline_bytes"] = r["rss_baseline_bytes"]
         res[f"{impl}_entries"] = r["entries"]
