@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +22,13 @@
 #include "predsense/eval/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
+#include "predsense/eval/mra.hpp"
+#include "predsense/eval/tcpd_cover.hpp"
+#include "predsense/eval/tcpd_f1.hpp"
+#include "predsense/predictors/copy_last.hpp"
 #include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/bocpd_segmenter.hpp"
+#include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 #include "predsense/surprise/ema_normalizer.hpp"
 #include "predsense/surprise/gaussian_nll.hpp"
@@ -81,6 +88,21 @@ frames_arg frames_of(const py::handle& obj, const char* name) {
   return f;
 }
 
+// A 1-D series (n,) or a multivariate one (n, dims), as float64 row-major, with its dims.
+std::pair<std::vector<double>, std::size_t> series_of(const py::handle& obj, const char* name) {
+  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!a || (a.ndim() != 1 && a.ndim() != 2))
+    throw shape_error(std::string(name) + ": expected a 1-D (n,) or 2-D (n, dims) array of numbers");
+  const std::size_t dims = a.ndim() == 2 ? std::size_t(a.shape(1)) : 1;
+  return {std::vector<double>(a.data(), a.data() + a.size()), dims};
+}
+
+std::vector<std::vector<std::int64_t>> annotations_of(const py::handle& obj) {
+  std::vector<std::vector<std::int64_t>> out;
+  for (auto ann : obj) out.push_back(ann.cast<std::vector<std::int64_t>>());
+  return out;
+}
+
 std::vector<double> doubles_of(const py::handle& obj, const char* name) {
   auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
   if (!a || a.ndim() != 1)
@@ -101,13 +123,6 @@ void def_metric(py::module_& m, const char* name, const char* doc) {
       },
       py::arg("pred"), py::arg("actual"), doc);
 }
-
-// Copy-last predictor for the built-in pipeline (the Cambrian-S adjacent-frame ablation).
-struct copy_last {
-  frame_buffer last;
-  void observe(frame_view f) { last.assign(f); }
-  void predict(frame_buffer& out) const { out.assign(last); }
-};
 
 using memory_t = memory_store<pool_when_unsurprising, drop_merge>;
 using default_stream = stream<copy_last, token_cosine_distance<>, adaptive_segmenter, memory_t>;
@@ -229,6 +244,39 @@ PYBIND11_MODULE(_core, m) {
           "segment", [](adaptive_segmenter& s, py::handle x) { return s.segment(doubles_of(x, "surprise")); },
           py::arg("surprise"));
 
+  py::class_<peak_segmenter>(m, "PeakSegmenter",
+                             "Local maxima with minimum height, prominence and separation; decision delay = lookahead.")
+      .def(py::init([](double threshold, double prominence, std::size_t min_separation, std::size_t lookahead,
+                       std::size_t window) {
+             return peak_segmenter(peak_segmenter_params{threshold, prominence, min_separation, lookahead, window});
+           }),
+           py::arg("threshold") = -std::numeric_limits<double>::infinity(), py::arg("prominence") = 0.0,
+           py::arg("min_separation") = 1, py::arg("lookahead") = 3, py::arg("window") = 10)
+      .def("push", &peak_segmenter::push, py::arg("value"), py::arg("t"))
+      .def(
+          "segment", [](peak_segmenter& s, py::handle x) { return s.segment(doubles_of(x, "values")); },
+          py::arg("values"));
+
+  m.def(
+      "bocpd_segment",
+      [](py::handle series, double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
+         double threshold, std::size_t min_separation) {
+        auto [x, dims] = series_of(series, "series");
+        bocpd_segmenter_params p;
+        p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
+        p.model.beta0 = beta0;
+        p.lag = lag;
+        p.peaks.threshold = threshold;
+        p.peaks.min_separation = min_separation;
+        py::gil_scoped_release nogil;
+        return bocpd_segment(x, dims, p);
+      },
+      py::arg("series"), py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0,
+      py::arg("alpha0") = 1.0, py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2,
+      py::arg("min_separation") = 5,
+      "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda) + peaks of the lag-step change probability: the "
+      "predsense-tcpd default. series: (n,) or (n, dims); z-score it first for TCPDBench-comparable settings.");
+
   // ---- memory ---------------------------------------------------------------------------------
   py::class_<memory_t>(m, "MemoryStore",
                        "Cambrian-S memory: sensory window + long-term store under a token budget (drop_merge).")
@@ -301,6 +349,29 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("frames"), "Steps through a (frames, tokens, dim) array; returns (surprise, boundary frames).")
       .def_property_readonly("frames_seen", &default_stream::frames_seen);
+
+  m.def(
+      "tcpd_f1",
+      [](py::handle annotations, std::vector<std::int64_t> predictions, std::size_t n_obs, std::int64_t margin) {
+        const auto ann = annotations_of(annotations);
+        const auto r = tcpd_f1(ann, predictions, n_obs, margin);
+        return py::make_tuple(r.f1, r.precision, r.recall);
+      },
+      py::arg("annotations"), py::arg("predictions"), py::arg("n_obs"), py::arg("margin") = 5,
+      "TCPDBench F1 over several annotators: returns (f1, precision, recall).");
+  m.def(
+      "tcpd_cover",
+      [](py::handle annotations, std::vector<std::int64_t> predictions, std::size_t n_obs) {
+        const auto ann = annotations_of(annotations);
+        return tcpd_cover(ann, predictions, n_obs);
+      },
+      py::arg("annotations"), py::arg("predictions"), py::arg("n_obs"), "TCPDBench segmentation cover.");
+  m.def(
+      "mean_relative_accuracy",
+      [](py::handle pred, py::handle gt) {
+        return mean_relative_accuracy(doubles_of(pred, "pred"), doubles_of(gt, "gt"));
+      },
+      py::arg("pred"), py::arg("gt"), "VSI-Bench MRA: mean over c in 0.50..0.95 of [|pred-gt|/gt < 1-c].");
 
   // ---- eval -----------------------------------------------------------------------------------
   m.def(

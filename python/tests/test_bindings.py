@@ -119,3 +119,43 @@ def test_segmenters_and_normalizers():
     z = ps.ZScoreNormalizer()
     assert [z(v) for v in (1.0, 3.0)] == [0.0, 0.0]
     assert z(5.0) == pytest.approx(3.0 / np.sqrt(2.0))
+
+
+def test_tcpd_metrics_reproduce_published_zero_scores():
+    import json
+    import os
+
+    src = os.environ.get("PREDSENSE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+    data = os.path.join(src, "tests", "data", "tcpd")
+    with open(os.path.join(data, "annotations.json")) as f:
+        annotations = json.load(f)
+    with open(os.path.join(data, "published", "default_f1_scores.json")) as f:
+        f1_pub = json.load(f)
+    with open(os.path.join(data, "published", "default_cover_scores.json")) as f:
+        cover_pub = json.load(f)
+    checked = 0
+    for name, by_user in annotations.items():
+        path = os.path.join(data, "series", name + ".json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            n = json.load(f)["n_obs"]
+        ann = [by_user[k] for k in sorted(by_user, key=int)]
+        f1, _, _ = ps.tcpd_f1(ann, [], n)
+        assert f1 == pytest.approx(f1_pub[name]["zero"], abs=1e-12)
+        assert ps.tcpd_cover(ann, [], n) == pytest.approx(cover_pub[name]["zero"], abs=1e-12)
+        checked += 1
+    assert checked >= 20
+
+
+def test_bocpd_finds_a_mean_shift_and_mra():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 150), rng.normal(4, 1, 150)])
+    cps = [b.t for b in ps.bocpd_segment((x - x.mean()) / x.std())]
+    assert len(cps) >= 1 and min(abs(c - 150) for c in cps) <= 3
+    two = np.stack([x, x[::-1]], axis=1)
+    assert len(ps.bocpd_segment(two)) >= 1
+    assert ps.mean_relative_accuracy([10.0], [10.0]) == 1.0
+    assert ps.mean_relative_accuracy([12.0], [10.0]) == pytest.approx(0.6)  # |2|/10 = 0.2 < 1-c for c < 0.8
+    peaks = ps.PeakSegmenter(threshold=0.5, lookahead=2).segment(np.array([0, 0, 1, 0, 0, 0, 0.9, 0, 0, 0.0]))
+    assert [b.t for b in peaks] == [2, 6]
