@@ -1,0 +1,56 @@
+// The default streaming pipeline per frame at the Cambrian-S shape (64 x 1152 SigLIP tokens):
+// copy-last predictor -> token-mean cosine surprise -> adaptive segmenter -> Cambrian-S memory
+// (window 32, budget 8192, drop_merge). Target (issue 6): >= 2,000 frames/s on one core.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/pipeline/stream.hpp"
+#include "predsense/predictors/copy_last.hpp"
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/surprise/token_cosine_distance.hpp"
+
+namespace {
+
+using default_stream = predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>,
+                                         predsense::adaptive_segmenter,
+                                         predsense::memory_store<predsense::pool_when_unsurprising, predsense::drop_merge>>;
+
+// 256 distinct frames (75 MB, beyond the caches) with scene changes, cycled.
+const predsense::synthetic_stream& source() {
+  static const predsense::synthetic_stream s([] {
+    predsense::synthetic_stream_config c;
+    c.frames = 256;
+    c.tokens = 64;
+    c.dim = 1152;
+    c.mean_scene_length = 30;
+    c.seed = 42;
+    return c;
+  }());
+  return s;
+}
+
+void pipeline_64x1152(benchmark::State& state) {
+  const auto& src = source();
+  default_stream s({}, {}, predsense::adaptive_segmenter(predsense::adaptive_segmenter_params{}),
+                   predsense::make_cambrian_memory(0.1, predsense::memory_config{32, 8192}));
+  // Warm up past the window so every timed frame also moves one frame into long-term memory.
+  std::size_t t = 0;
+  for (; t < 64; ++t) s.step(src.frame(t % src.size()));
+  std::size_t boundaries = 0;
+  for (auto _ : state) {
+    const auto r = s.step(src.frame(t++ % src.size()));
+    boundaries += r.boundary.has_value();
+    benchmark::DoNotOptimize(r.surprise);
+  }
+  state.counters["frames_per_s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["boundaries"] = double(boundaries);
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * 64 * 1152 * 4);
+}
+BENCHMARK(pipeline_64x1152)->Name("peer/pipeline_64x1152")->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+
+}  // namespace
+
+BENCHMARK_MAIN();
