@@ -1,0 +1,181 @@
+// predsense/eval/patch_embedder.hpp - a weight-free stand-in for a vision encoder: one RGB frame
+// -> a grid x grid set of patch tokens of `dim` floats, from colour and gradient statistics.
+//
+//   patch_embedder emb({.grid = 8, .dim = 256, .seed = 1});
+//   frame_buffer tokens;
+//   emb.embed(rgb, width, height, tokens);   // rgb: height x width x 3 bytes (rgb24, row-major)
+//
+// The frame is cut into grid x grid patches (patch edges at floor(i * size / grid), so any size
+// >= grid works). Per patch, 16 statistics, each shifted/scaled by fixed constants so that on
+// natural images they are roughly zero-mean and of unit order (cosine similarity then responds to
+// what changed rather than to a shared positive offset):
+//    0- 2  mean R, G, B                      2 * mean - 1
+//    3- 5  std R, G, B                       4 * std - 0.5
+//    6     mean gradient magnitude of luma   4 * mean|grad| - 0.5
+//    7-10  magnitude-weighted histogram of unsigned gradient orientation, 4 bins of 45 degrees
+//          centred on 0/45/90/135 degrees    8 * (sum of |grad| in bin) / pixels - 0.25
+//   11-14  luma mean of each 2x2 sub-block minus the patch's luma mean (layout)   4 * difference
+//   15     luma std                          4 * std - 0.5
+// Luma is Rec. 601 (0.299 R + 0.587 G + 0.114 B) on [0, 1]; gradients are central differences
+// (one-sided at the image border) over the whole frame.
+// The 16 statistics go through a fixed random projection to `dim` dimensions: entries +-1/4
+// (Achlioptas' Rademacher projection, scaled by 1/sqrt(16)), drawn from splitmix64(seed), so the
+// projection - and every embedding - is bit-identical across compilers and standard libraries
+// (std::normal_distribution is not). A random projection preserves angles approximately (J-L), so
+// token cosine distances track the statistics' cosine distances while the tokens have the
+// dimensionality a real encoder's would. Deterministic; no state between frames; no weights.
+//
+// It is a baseline for hard shot cuts, not a semantic encoder: for those, export real features
+// (SigLIP, DINOv2) and feed them to the pipeline instead (docs/video.md).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+
+namespace predsense {
+
+struct patch_embedder_config {
+  std::size_t grid = 8;       // grid x grid patch tokens (8 x 8 = 64, SigLIP's token count in Cambrian-S)
+  std::size_t dim = 256;      // dimensions of each token after the projection
+  std::uint64_t seed = 1;     // seed of the fixed random projection
+};
+
+class patch_embedder {
+ public:
+  static constexpr std::size_t feature_count = 16;
+
+  explicit patch_embedder(const patch_embedder_config& cfg = {}) : cfg_(cfg) {
+    if (cfg_.grid == 0 || cfg_.dim == 0)
+      throw invalid_argument_error("predsense: patch_embedder: grid and dim must be >= 1, got grid " +
+                                   std::to_string(cfg_.grid) + ", dim " + std::to_string(cfg_.dim));
+    proj_.resize(feature_count * cfg_.dim);
+    std::uint64_t state = cfg_.seed;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(feature_count));
+    for (std::size_t i = 0; i < proj_.size(); i += 64) {
+      const std::uint64_t bits = splitmix64(state);
+      for (std::size_t b = 0; b < 64 && i + b < proj_.size(); ++b)
+        proj_[i + b] = ((bits >> b) & 1u) ? scale : -scale;
+    }
+  }
+
+  [[nodiscard]] const patch_embedder_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] std::size_t tokens() const noexcept { return cfg_.grid * cfg_.grid; }
+  [[nodiscard]] std::size_t dim() const noexcept { return cfg_.dim; }
+  // The projection matrix, feature_count x dim, row-major.
+  [[nodiscard]] std::span<const float> projection() const noexcept { return proj_; }
+
+  // The raw statistics (tokens() x feature_count, row-major; patches in row-major grid order).
+  void features(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height,
+                std::vector<float>& out) const {
+    check(rgb, width, height);
+    const std::size_t g = cfg_.grid;
+    luma_.resize(width * height);
+    for (std::size_t i = 0; i < width * height; ++i)
+      luma_[i] = (0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2]) * (1.0f / 255.0f);
+    out.assign(g * g * feature_count, 0.0f);
+    for (std::size_t py = 0; py < g; ++py)
+      for (std::size_t px = 0; px < g; ++px)
+        patch(rgb, width, height, py * height / g, (py + 1) * height / g, px * width / g, (px + 1) * width / g,
+              out.data() + (py * g + px) * feature_count);
+  }
+
+  // tokens() x dim() tokens into `out` (resized).
+  void embed(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height, frame_buffer& out) const {
+    features(rgb, width, height, feats_);
+    out.resize(tokens(), cfg_.dim);
+    for (std::size_t t = 0; t < tokens(); ++t) {
+      float* o = out.row(t);
+      std::fill(o, o + cfg_.dim, 0.0f);
+      const float* f = feats_.data() + t * feature_count;
+      for (std::size_t k = 0; k < feature_count; ++k) {
+        const float fk = f[k];
+        const float* p = proj_.data() + k * cfg_.dim;
+        for (std::size_t d = 0; d < cfg_.dim; ++d) o[d] += fk * p[d];
+      }
+    }
+  }
+
+ private:
+  static std::uint64_t splitmix64(std::uint64_t& s) noexcept {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+  void check(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height) const {
+    if (width < cfg_.grid || height < cfg_.grid || width < 2 || height < 2)
+      throw invalid_argument_error("predsense: patch_embedder: a " + std::to_string(width) + "x" +
+                                   std::to_string(height) + " image is too small for a " +
+                                   std::to_string(cfg_.grid) + "x" + std::to_string(cfg_.grid) + " grid");
+    if (rgb.size() != width * height * 3)
+      throw shape_error("predsense: patch_embedder: " + std::to_string(rgb.size()) + " bytes are not a " +
+                        std::to_string(width) + "x" + std::to_string(height) + " rgb24 image (needs " +
+                        std::to_string(width * height * 3) + ")");
+  }
+
+  void patch(std::span<const std::uint8_t> rgb, std::size_t w, std::size_t h, std::size_t y0, std::size_t y1,
+             std::size_t x0, std::size_t x1, float* f) const {
+    const double n = static_cast<double>((y1 - y0) * (x1 - x0));
+    std::array<double, 3> sum{}, sq{};
+    std::array<double, 4> hist{}, sub{};
+    std::array<double, 4> sub_n{};
+    double gsum = 0.0, ysum = 0.0, ysq = 0.0;
+    const std::size_t ym = (y0 + y1) / 2, xm = (x0 + x1) / 2;
+    for (std::size_t y = y0; y < y1; ++y) {
+      for (std::size_t x = x0; x < x1; ++x) {
+        const std::size_t i = y * w + x;
+        for (int c = 0; c < 3; ++c) {
+          const double v = rgb[3 * i + static_cast<std::size_t>(c)] * (1.0 / 255.0);
+          sum[static_cast<std::size_t>(c)] += v;
+          sq[static_cast<std::size_t>(c)] += v * v;
+        }
+        const double yl = luma_[i];
+        ysum += yl;
+        ysq += yl * yl;
+        const std::size_t q = (y >= ym ? 2u : 0u) + (x >= xm ? 1u : 0u);
+        sub[q] += yl;
+        sub_n[q] += 1.0;
+        const std::size_t xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
+        const std::size_t yu = y > 0 ? y - 1 : y, yd = y + 1 < h ? y + 1 : y;
+        const double gx = (luma_[y * w + xr] - luma_[y * w + xl]) / static_cast<double>(xr - xl);
+        const double gy = (luma_[yd * w + x] - luma_[yu * w + x]) / static_cast<double>(yd - yu);
+        const double mag = std::sqrt(gx * gx + gy * gy);
+        gsum += mag;
+        if (mag > 0.0) {
+          // unsigned orientation in [0, pi), bins centred on 0, 45, 90, 135 degrees
+          double a = std::atan2(gy, gx);
+          if (a < 0.0) a += 3.14159265358979323846;
+          auto bin = static_cast<std::size_t>(std::floor(a / (3.14159265358979323846 / 4.0) + 0.5)) % 4;
+          hist[bin] += mag;
+        }
+      }
+    }
+    const double ymean = ysum / n;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const double m = sum[c] / n;
+      f[c] = static_cast<float>(2.0 * m - 1.0);
+      f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, sq[c] / n - m * m)) - 0.5);
+    }
+    f[6] = static_cast<float>(4.0 * gsum / n - 0.5);
+    for (std::size_t b = 0; b < 4; ++b) f[7 + b] = static_cast<float>(8.0 * hist[b] / n - 0.25);
+    for (std::size_t q = 0; q < 4; ++q)
+      f[11 + q] = static_cast<float>(sub_n[q] > 0.0 ? 4.0 * (sub[q] / sub_n[q] - ymean) : 0.0);
+    f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, ysq / n - ymean * ymean)) - 0.5);
+  }
+
+  patch_embedder_config cfg_;
+  std::vector<float> proj_;
+  mutable std::vector<float> luma_, feats_;  // scratch (one embedder per thread)
+};
+
+}  // namespace predsense

@@ -1,0 +1,704 @@
+// predsense-video - stream a video through the default predsense pipeline and show what it found.
+//
+//   predsense-video INPUT [--fps N] [--features F.npy] [--json OUT.json] [--plot OUT.png]
+//                   [--sheet OUT.png] [--segmenter cut|adaptive|peak|threshold] [...]
+//
+// Decoding: ffmpeg runs as a subprocess (no shell) and writes raw rgb24 frames, scaled to a fixed
+// 128x128 working size, through a pipe (at --fps if given, else every frame at the video's own
+// rate; ffprobe reports that rate). Each frame becomes 8x8 = 64 patch tokens of 256 dims through the
+// weight-free patch_embedder (predsense/eval/patch_embedder.hpp). With --features F.npy the
+// latents come from the file instead (frames x T x D, or frames x D for one token per frame, e.g.
+// SigLIP features exported from PyTorch, docs/video.md); they are taken to be sampled at --fps
+// (default 1, as in Cambrian-S) and INPUT, optional then, is only used for the contact sheet.
+//
+// Default pipeline: copy_last predictor -> token_cosine_distance surprise (Cambrian-S, ablation
+// baseline "adjacent-frame similarity") -> the "cut" segmenter -> Cambrian-S memory (sensory window
+// 32, budget 8192 tokens, drop_merge). The cut segmenter reports a boundary at frame t when the
+// surprise at t is
+//   * a local peak: peak_segmenter, look-ahead 2 (so a cut is reported 2 frames after it happens),
+//     prominence >= --prominence, and at least --min-gap frames after the previous boundary; and
+//   * an outlier against its recent past: adaptive_segmenter's rule s_t > mean(W) + gamma*std(W)
+//     over the previous --window surprises;
+//   * and at least --floor (so a perfectly still shot's compression noise never fires).
+// Why both rules: a hard cut is a one-frame spike of surprise between two shots; motion, zooms and
+// fades raise surprise for many frames in a row. The peak rule alone would need a threshold tuned to
+// the encoder's scale, the adaptive rule alone fires on every frame of a fast-motion stretch; the
+// conjunction finds one-frame spikes that stand out from their recent past whatever the scale. The
+// first frame's surprise is 1 by convention (no prediction) and is not given to the segmenter.
+//
+// Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
+// docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
+// --sheet (one frame per segment, ffmpeg's select + tile filters). Every output is written to a
+// temporary file and renamed into place only after all of them succeeded. A progress bar goes to
+// stderr when stderr is a terminal.
+//
+// Exit codes: 0 success; 2 bad input (missing/unreadable/not-a-video file, bad option value, missing
+// ffmpeg, malformed .npy) or a failed output step, with nothing written; 1 unexpected failure.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "predsense/core/boundary.hpp"
+#include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
+#include "predsense/core/frame_view.hpp"
+#include "predsense/eval/patch_embedder.hpp"
+#include "predsense/io/npy.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/pipeline/stream.hpp"
+#include "predsense/predictors/copy_last.hpp"
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/surprise/token_cosine_distance.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Anything the user can fix (input, options, missing programs) -> exit 2.
+struct tool_error : predsense::error {
+  using predsense::error::error;
+};
+
+constexpr std::size_t work_w = 128, work_h = 128;
+
+// ---- subprocesses ------------------------------------------------------------------------------
+
+// A scratch directory removed on exit (ffmpeg's stderr, temporary JSON for the plot).
+struct scratch_dir {
+  fs::path path;
+  scratch_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "predsense-video.XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw tool_error(std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    path = tmpl;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
+
+struct child {
+  pid_t pid = -1;
+  int out = -1;  // read end of its stdout (-1 if not captured)
+};
+
+// Starts argv[0] (looked up on PATH) with stdin from /dev/null, stderr (and stdout unless captured)
+// to `log`. A program that cannot be started is a tool_error naming it.
+child spawn(const std::vector<std::string>& args, bool capture_stdout, const fs::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int fds[2] = {-1, -1};
+  if (capture_stdout && ::pipe2(fds, O_CLOEXEC) != 0) throw tool_error(std::string("pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (capture_stdout)
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  else
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  child c;
+  const int rc = ::posix_spawnp(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (capture_stdout) ::close(fds[1]);
+  if (rc != 0) {
+    if (capture_stdout) ::close(fds[0]);
+    if (rc == ENOENT)
+      throw tool_error(args[0] + " not found on PATH" +
+                       (args[0].rfind("ff", 0) == 0 ? std::string(" (install ffmpeg: apt-get install ffmpeg)") : std::string()));
+    throw tool_error("cannot start " + args[0] + ": " + std::strerror(rc));
+  }
+  c.out = capture_stdout ? fds[0] : -1;
+  return c;
+}
+
+int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 127;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+std::string tail_of(const fs::path& log, std::size_t max_chars = 600) {
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (s.size() > max_chars) s = "..." + s.substr(s.size() - max_chars);
+  return s;
+}
+
+// Reads up to n bytes; returns how many (less than n only at end of stream).
+std::size_t read_full(int fd, unsigned char* p, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, p + got, n - got);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw tool_error(std::string("reading from ffmpeg: ") + std::strerror(errno));
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
+// Runs a command to completion, returning its stdout; non-zero exit -> tool_error(what + stderr).
+std::string run_capture(const std::vector<std::string>& args, const fs::path& log, const std::string& what) {
+  child c = spawn(args, true, log);
+  std::string out;
+  unsigned char buf[4096];
+  for (;;) {
+    const std::size_t n = read_full(c.out, buf, sizeof buf);
+    out.append(reinterpret_cast<const char*>(buf), n);
+    if (n < sizeof buf) break;
+  }
+  ::close(c.out);
+  const int rc = wait_child(c.pid);
+  if (rc != 0) {
+    const std::string err = tail_of(log);
+    throw tool_error(what + (err.empty() ? " (" + args[0] + " exit code " + std::to_string(rc) + ")" : ": " + err));
+  }
+  return out;
+}
+
+// ---- probing -----------------------------------------------------------------------------------
+
+struct video_info {
+  std::size_t width = 0, height = 0;
+  double fps = 0.0;       // the stream's average frame rate (0 if unknown)
+  double duration = 0.0;  // seconds (0 if unknown)
+};
+
+double parse_rate(const std::string& r) {
+  const auto slash = r.find('/');
+  try {
+    if (slash == std::string::npos) return std::stod(r);
+    const double num = std::stod(r.substr(0, slash)), den = std::stod(r.substr(slash + 1));
+    return den > 0.0 ? num / den : 0.0;
+  } catch (const std::exception&) {
+    return 0.0;
+  }
+}
+
+double json_number(const json& j, const char* key) {
+  if (!j.contains(key)) return 0.0;
+  const auto& v = j[key];
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return parse_rate(v.get<std::string>());
+  return 0.0;
+}
+
+void check_readable(const std::string& input) {
+  std::error_code ec;
+  if (!fs::exists(input, ec)) throw tool_error(input + ": no such file");
+  if (fs::is_directory(input, ec)) throw tool_error(input + ": is a directory, not a video");
+  std::ifstream f(input, std::ios::binary);
+  if (!f) throw tool_error(input + ": cannot open (" + std::strerror(errno) + ")");
+}
+
+video_info probe(const std::string& input, const fs::path& log) {
+  check_readable(input);
+  const std::string out = run_capture(
+      {"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+       "stream=width,height,avg_frame_rate,r_frame_rate,duration:format=duration", "-of", "json", "--", input},
+      log, input + ": ffprobe cannot read it as a video");
+  json j;
+  try {
+    j = json::parse(out);
+  } catch (const json::parse_error&) {
+    throw tool_error(input + ": ffprobe gave unreadable output");
+  }
+  if (!j.contains("streams") || !j["streams"].is_array() || j["streams"].empty())
+    throw tool_error(input + ": not a video (no video stream found)");
+  const json& s = j["streams"][0];
+  video_info v;
+  v.width = static_cast<std::size_t>(json_number(s, "width"));
+  v.height = static_cast<std::size_t>(json_number(s, "height"));
+  v.fps = json_number(s, "avg_frame_rate");
+  if (!(v.fps > 0.0) || !std::isfinite(v.fps)) v.fps = json_number(s, "r_frame_rate");
+  v.duration = json_number(s, "duration");
+  if (!(v.duration > 0.0) && j.contains("format")) v.duration = json_number(j["format"], "duration");
+  if (v.width == 0 || v.height == 0) throw tool_error(input + ": not a video (no picture size)");
+  return v;
+}
+
+// ---- progress ----------------------------------------------------------------------------------
+
+class progress_bar {
+ public:
+  progress_bar(bool on, std::size_t total) : on_(on), total_(total) {}
+  void update(std::size_t done) {
+    if (!on_ || (done % 8 != 0)) return;
+    draw(done);
+  }
+  void finish(std::size_t done) {
+    if (!on_) return;
+    draw(done);
+    std::fputc('\n', stderr);
+  }
+
+ private:
+  void draw(std::size_t done) const {
+    constexpr int width = 40;
+    if (total_ > 0) {
+      const double f = std::min(1.0, static_cast<double>(done) / static_cast<double>(total_));
+      const int fill = static_cast<int>(f * width);
+      std::fprintf(stderr, "\rpredsense-video [%.*s%*s] %zu/~%zu frames", fill,
+                   "========================================", width - fill, "", done, total_);
+    } else {
+      std::fprintf(stderr, "\rpredsense-video %zu frames", done);
+    }
+    std::fflush(stderr);
+  }
+  bool on_;
+  std::size_t total_;
+};
+
+// ---- segmenters --------------------------------------------------------------------------------
+
+struct cut_params {
+  std::size_t window = 50;    // adaptive rule: trailing surprises
+  double gamma = 3.0;         // adaptive rule: mean + gamma * std
+  double prominence = 0.05;   // peak rule: minimum prominence
+  double floor = 0.02;        // minimum surprise of a boundary
+  std::size_t lookahead = 2;  // peak rule: right context = decision delay
+  std::size_t min_gap = 4;    // frames between boundaries
+};
+
+// Peak AND adaptive outlier AND floor (see the header comment).
+class cut_segmenter {
+ public:
+  explicit cut_segmenter(const cut_params& p)
+      : p_(p),
+        adaptive_(predsense::adaptive_segmenter_params{p.window, p.gamma, 1, 0}),
+        peak_(predsense::peak_segmenter_params{p.floor, p.prominence, p.min_gap, p.lookahead,
+                                               std::max<std::size_t>(10, p.lookahead)}) {}
+
+  std::optional<predsense::boundary> push(double s, std::size_t t) {
+    if (auto a = adaptive_.push(s, t)) outliers_.push_back(a->t);
+    while (!outliers_.empty() && outliers_.front() + p_.lookahead + 1 < t) outliers_.pop_front();
+    if (auto b = peak_.push(s, t)) return accept(*b);
+    return std::nullopt;
+  }
+  std::vector<predsense::boundary> finish() {
+    std::vector<predsense::boundary> out;
+    for (const auto& b : peak_.finish())
+      if (auto a = accept(b)) out.push_back(*a);
+    return out;
+  }
+
+ private:
+  std::optional<predsense::boundary> accept(const predsense::boundary& b) const {
+    if (std::find(outliers_.begin(), outliers_.end(), b.t) == outliers_.end()) return std::nullopt;
+    return b;
+  }
+  cut_params p_;
+  predsense::adaptive_segmenter adaptive_;
+  predsense::peak_segmenter peak_;
+  std::deque<std::size_t> outliers_;
+};
+
+// The segmenter chosen on the command line; skips the first frame's conventional surprise.
+class video_segmenter {
+ public:
+  using impl = std::variant<cut_segmenter, predsense::adaptive_segmenter, predsense::peak_segmenter,
+                            predsense::threshold_segmenter>;
+  explicit video_segmenter(impl s) : s_(std::move(s)) {}
+  std::optional<predsense::boundary> push(double s, std::size_t t) {
+    if (first_) {
+      first_ = false;
+      return std::nullopt;
+    }
+    return std::visit([&](auto& seg) { return seg.push(s, t); }, s_);
+  }
+  std::vector<predsense::boundary> finish() {
+    return std::visit(
+        [](auto& seg) -> std::vector<predsense::boundary> {
+          if constexpr (requires { seg.finish(); })
+            return seg.finish();
+          else
+            return {};
+        },
+        s_);
+  }
+
+ private:
+  impl s_;
+  bool first_ = true;
+};
+
+using memory_type = decltype(predsense::make_cambrian_memory(0.0));
+using pipeline = predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>, video_segmenter, memory_type>;
+
+// ---- outputs -----------------------------------------------------------------------------------
+
+fs::path temp_beside(const std::string& target, const std::string& ext) {
+  const fs::path t(target);
+  return t.parent_path() / (t.filename().string() + ".tmp." + std::to_string(::getpid()) + ext);
+}
+
+void write_text(const fs::path& path, const std::string& text, const std::string& target) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw tool_error(target + ": cannot write (" + std::strerror(errno) + ")");
+  out << text;
+  out.flush();
+  if (!out) throw tool_error(target + ": write failed");
+}
+
+fs::path find_plot_script(const char* argv0) {
+  if (const char* e = std::getenv("PREDSENSE_PLOT_SCRIPT")) return e;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path bin = ec ? fs::path(argv0).parent_path() : exe.parent_path();
+  candidates.push_back(bin / ".." / ".." / "scripts" / "plot_surprise.py");          // <src>/<build>/bin
+  candidates.push_back(bin / ".." / "share" / "predsense" / "plot_surprise.py");      // installed
+  candidates.push_back(fs::path(__FILE__).parent_path().parent_path() / "scripts" / "plot_surprise.py");
+  for (const auto& c : candidates)
+    if (fs::exists(c, ec)) return c;
+  throw tool_error("--plot: cannot find scripts/plot_surprise.py (set PREDSENSE_PLOT_SCRIPT)");
+}
+
+std::string fmt(double v, int prec = 3) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", prec, v);
+  return b;
+}
+
+struct segment {
+  std::size_t start = 0, end = 0;  // frames [start, end)
+  double mean_surprise = 0.0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
+               "surprise, event boundaries (shot cuts), segments and memory statistics."};
+  std::string input, features, json_out, plot_out, sheet_out, segmenter_name = "cut";
+  std::optional<double> fps;
+  cut_params cut;
+  double threshold = 0.3, memory_threshold = 0.1;
+  std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
+  bool quiet = false;
+  const auto finite_positive = [](const std::string& s) -> std::string {
+    try {
+      std::size_t pos = 0;
+      const double v = std::stod(s, &pos);
+      if (pos != s.size() || !std::isfinite(v) || v <= 0.0 || v > 1000.0)
+        return "must be a number of frames per second in (0, 1000], got '" + s + "'";
+    } catch (const std::exception&) {
+      return "must be a number of frames per second in (0, 1000], got '" + s + "'";
+    }
+    return {};
+  };
+  app.add_option("input", input, "video file (anything ffmpeg reads); optional with --features");
+  app.add_option("--fps", fps, "decode at this many frames per second (default: every frame; with --features: the "
+                               "rate the features were sampled at, default 1)")
+      ->check(CLI::Validator(finite_positive, "FPS"));
+  app.add_option("--features", features, "precomputed latents, frames x T x D (or frames x D) float .npy");
+  app.add_option("--json", json_out, "write fps, frames, surprise, boundaries, segments, memory as JSON");
+  app.add_option("--plot", plot_out, "write a PNG of the surprise curve with the boundaries");
+  app.add_option("--sheet", sheet_out, "write a PNG contact sheet, one frame per segment");
+  app.add_option("--segmenter", segmenter_name, "cut (default), adaptive, peak or threshold")
+      ->check(CLI::IsMember({"cut", "adaptive", "peak", "threshold"}));
+  app.add_option("--window", cut.window, "adaptive rule: trailing window (frames)")->check(CLI::Range(2, 100000));
+  app.add_option("--gamma", cut.gamma, "adaptive rule: mean + gamma * std")->check(CLI::Range(0.0, 100.0));
+  app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")->check(CLI::Range(0.0, 2.0));
+  app.add_option("--floor", cut.floor, "minimum surprise of a boundary")->check(CLI::Range(0.0, 2.0));
+  app.add_option("--min-gap", cut.min_gap, "minimum frames between boundaries")->check(CLI::Range(1, 100000));
+  app.add_option("--threshold", threshold, "threshold segmenter: surprise > threshold")->check(CLI::Range(0.0, 2.0));
+  app.add_option("--grid", grid, "patch embedder: grid x grid tokens")->check(CLI::Range(1, 64));
+  app.add_option("--dim", dim, "patch embedder: dimensions per token")->check(CLI::Range(1, 65536));
+  app.add_option("--memory-window", window, "memory: sensory window (frames)")->check(CLI::Range(0, 1000000));
+  app.add_option("--memory-budget", budget, "memory: long-term token budget")->check(CLI::Range(1, 1000000000));
+  app.add_option("--memory-threshold", memory_threshold, "memory: frames below this surprise are pooled 2x2")
+      ->check(CLI::Range(0.0, 2.0));
+  app.add_flag("-q,--quiet", quiet, "no progress bar");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "predsense-video: error: " << e.what() << "\n";
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<fs::path> temps;  // outputs written so far, renamed only when all succeeded
+  const auto cleanup = [&] {
+    std::error_code ec;
+    for (const auto& t : temps) fs::remove(t, ec);
+  };
+  try {
+    if (input.empty() && features.empty()) throw tool_error("no INPUT video (and no --features) given");
+    if (input.empty() && !sheet_out.empty()) throw tool_error("--sheet needs the INPUT video");
+    scratch_dir scratch;
+    const fs::path log = scratch.path / "child.log";
+
+    // ---- pipeline ----
+    std::optional<video_segmenter> seg;
+    if (segmenter_name == "cut")
+      seg.emplace(cut_segmenter(cut));
+    else if (segmenter_name == "adaptive")
+      seg.emplace(predsense::adaptive_segmenter({cut.window, cut.gamma, cut.min_gap, 0}));
+    else if (segmenter_name == "peak")
+      seg.emplace(predsense::peak_segmenter({cut.floor, cut.prominence, cut.min_gap, cut.lookahead, 10}));
+    else
+      seg.emplace(predsense::threshold_segmenter(threshold, cut.min_gap));
+    pipeline pipe(predsense::copy_last{}, predsense::token_cosine_distance<>{}, std::move(*seg),
+                  predsense::make_cambrian_memory(memory_threshold, predsense::memory_config{window, budget}));
+
+    std::vector<double> surprise;
+    std::vector<predsense::boundary> bounds;
+    double rate = 0.0;
+    std::size_t tokens = 0, token_dim = 0;
+    const bool tty = !quiet && ::isatty(2);
+    const auto take = [&](const predsense::frame_view& f) {
+      const auto r = pipe.step(f);
+      surprise.push_back(r.surprise);
+      if (r.boundary) bounds.push_back(*r.boundary);
+    };
+
+    if (!features.empty()) {
+      predsense::npy_array a;
+      try {
+        a = predsense::read_npy(features);
+      } catch (const predsense::error& e) {
+        throw tool_error(std::string("--features: ") + e.what());
+      }
+      if (a.shape.size() != 3 && a.shape.size() != 2)
+        throw tool_error("--features " + features + ": expected a frames x T x D (or frames x D) array, got " +
+                         std::to_string(a.shape.size()) + " dimensions");
+      const std::size_t n = a.shape[0];
+      tokens = a.shape.size() == 3 ? a.shape[1] : 1;
+      token_dim = a.shape.back();
+      if (n == 0 || tokens == 0 || token_dim == 0) throw tool_error("--features " + features + ": empty array");
+      for (float v : a.data)
+        if (!std::isfinite(v)) throw tool_error("--features " + features + ": contains NaN or infinity");
+      rate = fps.value_or(1.0);
+      if (!input.empty()) (void)probe(input, log);  // the sheet needs a readable video
+      progress_bar bar(tty, n);
+      for (std::size_t i = 0; i < n; ++i) {
+        take(predsense::frame_view(a.data.data() + i * tokens * token_dim, tokens, token_dim));
+        bar.update(i + 1);
+      }
+      bar.finish(n);
+    } else {
+      const video_info info = probe(input, log);
+      rate = fps.value_or(info.fps);
+      if (!(rate > 0.0) || !std::isfinite(rate))
+        throw tool_error(input + ": the video's frame rate is unknown; give --fps");
+      const predsense::patch_embedder emb({grid, dim, 1});
+      tokens = emb.tokens();
+      token_dim = emb.dim();
+      std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
+      if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
+      child c = spawn({"ffmpeg", "-nostdin", "-v", "error", "-i", input, "-map", "0:v:0", "-vf", vf, "-pix_fmt",
+                       "rgb24", "-fps_mode", "passthrough", "-f", "rawvideo", "-"},
+                      true, log);
+      const std::size_t frame_bytes = work_w * work_h * 3;
+      std::vector<std::uint8_t> rgb(frame_bytes);
+      predsense::frame_buffer latent;
+      progress_bar bar(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
+      try {
+        for (;;) {
+          const std::size_t got = read_full(c.out, rgb.data(), frame_bytes);
+          if (got < frame_bytes) break;
+          emb.embed(rgb, work_w, work_h, latent);
+          take(latent.view());
+          bar.update(surprise.size());
+        }
+      } catch (...) {
+        ::close(c.out);
+        ::kill(c.pid, SIGTERM);
+        wait_child(c.pid);
+        throw;
+      }
+      ::close(c.out);
+      const int rc = wait_child(c.pid);
+      bar.finish(surprise.size());
+      if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
+      if (surprise.empty()) throw tool_error(input + ": no frames decoded");
+    }
+    for (const auto& b : pipe.segmenter().finish()) bounds.push_back(b);
+    const std::size_t n = surprise.size();
+
+    // ---- segments ----
+    std::vector<segment> segs;
+    std::size_t start = 0;
+    for (std::size_t k = 0; k <= bounds.size(); ++k) {
+      const std::size_t end = k < bounds.size() ? bounds[k].t : n;
+      if (end <= start) continue;
+      segment s{start, end, 0.0};
+      for (std::size_t t = start; t < end; ++t) s.mean_surprise += t == 0 ? 0.0 : surprise[t];
+      const std::size_t counted = end - start - (start == 0 ? 1 : 0);
+      s.mean_surprise = counted ? s.mean_surprise / static_cast<double>(counted) : 0.0;
+      segs.push_back(s);
+      start = end;
+    }
+
+    // ---- memory ----
+    const auto& mem = pipe.memory();
+    std::size_t in_window = 0, long_term = 0, pooled = 0, merged_entries = 0, frames_kept = 0, mem_tokens = 0;
+    mem.for_each([&](const predsense::memory_item& it) {
+      (it.in_window ? in_window : long_term) += 1;
+      pooled += it.entry.compressed;
+      merged_entries += it.entry.merged.size() > 1;
+      frames_kept += std::max<std::size_t>(1, it.entry.merged.size());
+      mem_tokens += it.entry.tokens;
+    });
+    const json memory_json = {{"window_frames", window},
+                              {"budget_tokens", budget},
+                              {"threshold", memory_threshold},
+                              {"frames_seen", mem.frames_seen()},
+                              {"entries_in_window", in_window},
+                              {"entries_long_term", long_term},
+                              {"entries_pooled", pooled},
+                              {"entries_merged", merged_entries},
+                              {"frames_represented", frames_kept},
+                              {"frames_dropped", static_cast<std::size_t>(mem.frames_seen()) - frames_kept},
+                              {"tokens", mem_tokens},
+                              {"tokens_full_resolution", static_cast<std::size_t>(mem.frames_seen()) * tokens}};
+
+    // ---- report ----
+    const auto time_of = [&](std::size_t t) { return static_cast<double>(t) / rate; };
+    json j;
+    j["input"] = input.empty() ? json(nullptr) : json(input);
+    j["features"] = features.empty() ? json(nullptr) : json(features);
+    j["fps"] = rate;
+    j["frames"] = n;
+    j["tokens"] = tokens;
+    j["dim"] = token_dim;
+    j["pipeline"] = {{"predictor", "copy_last"},
+                     {"metric", "token_cosine_distance"},
+                     {"segmenter", segmenter_name},
+                     {"embedder", features.empty() ? json("patch_embedder") : json(nullptr)}};
+    j["surprise"] = surprise;
+    j["boundaries"] = json::array();
+    for (const auto& b : bounds)
+      j["boundaries"].push_back({{"frame", b.t}, {"time", time_of(b.t)}, {"surprise", surprise[b.t]}});
+    j["segments"] = json::array();
+    for (std::size_t k = 0; k < segs.size(); ++k)
+      j["segments"].push_back({{"index", k},
+                               {"start_frame", segs[k].start},
+                               {"end_frame", segs[k].end},
+                               {"frames", segs[k].end - segs[k].start},
+                               {"start_time", time_of(segs[k].start)},
+                               {"end_time", time_of(segs[k].end)},
+                               {"mean_surprise", segs[k].mean_surprise}});
+    j["memory"] = memory_json;
+
+    std::ostringstream o;
+    o << "predsense-video: " << (features.empty() ? input : features) << ": " << n << " frames at " << fmt(rate, 3)
+      << " fps, " << tokens << "x" << token_dim << " tokens per frame\n";
+    o << "boundaries (" << bounds.size() << "):";
+    for (const auto& b : bounds) o << " " << b.t << " (" << fmt(time_of(b.t), 2) << " s)";
+    o << "\n\n  seg  start    end  frames  start_s    end_s  mean surprise\n";
+    for (std::size_t k = 0; k < segs.size(); ++k) {
+      char line[160];
+      std::snprintf(line, sizeof line, "%5zu %6zu %6zu %7zu %8.2f %8.2f %14.4f\n", k, segs[k].start, segs[k].end,
+                    segs[k].end - segs[k].start, time_of(segs[k].start), time_of(segs[k].end), segs[k].mean_surprise);
+      o << line;
+    }
+    o << "\nmemory (Cambrian-S: window " << window << " frames, budget " << budget << " tokens, pool below surprise "
+      << fmt(memory_threshold, 3) << ", drop_merge): " << mem_tokens << " tokens in " << (in_window + long_term)
+      << " entries (" << in_window << " in the window, " << long_term << " long-term; " << pooled << " pooled, "
+      << merged_entries << " merged) for " << mem.frames_seen() << " frames = "
+      << static_cast<std::size_t>(mem.frames_seen()) * tokens << " tokens at full resolution; "
+      << frames_kept << " frames represented, " << (static_cast<std::size_t>(mem.frames_seen()) - frames_kept)
+      << " dropped\n";
+
+    // ---- outputs (temporary files, renamed at the end) ----
+    std::vector<std::pair<fs::path, std::string>> renames;
+    const std::string json_text = j.dump(1) + "\n";
+    if (!json_out.empty()) {
+      const fs::path tmp = temp_beside(json_out, ".json");
+      temps.push_back(tmp);
+      write_text(tmp, json_text, json_out);
+      renames.emplace_back(tmp, json_out);
+    }
+    if (!plot_out.empty()) {
+      const fs::path data = scratch.path / "surprise.json";
+      write_text(data, json_text, data.string());
+      const fs::path tmp = temp_beside(plot_out, ".png");
+      temps.push_back(tmp);
+      const char* py = std::getenv("PREDSENSE_PYTHON");
+      child c = spawn({py ? py : "/usr/bin/python3", find_plot_script(argv[0]).string(), data.string(), tmp.string()},
+                      false, log);
+      if (wait_child(c.pid) != 0 || !fs::exists(tmp))
+        throw tool_error("--plot " + plot_out + ": plotting failed: " + tail_of(log));
+      renames.emplace_back(tmp, plot_out);
+    }
+    if (!sheet_out.empty()) {
+      // One frame per segment: its middle frame, in the same frame numbering as the analysis.
+      std::string sel;
+      for (const auto& s : segs) sel += (sel.empty() ? "" : "+") + std::string("eq(n,") + std::to_string((s.start + s.end - 1) / 2) + ")";
+      const std::size_t k = segs.size();
+      const auto cols = static_cast<std::size_t>(std::ceil(std::sqrt(static_cast<double>(k))));
+      const std::size_t rows = (k + cols - 1) / cols;
+      std::string vf;
+      if (fps || !features.empty()) vf += "fps=" + fmt(rate, 6) + ",";
+      vf += "select='" + sel + "',scale=240:-2,tile=" + std::to_string(cols) + "x" + std::to_string(rows) +
+            ":padding=4:margin=4:color=white";
+      const fs::path tmp = temp_beside(sheet_out, ".png");
+      temps.push_back(tmp);
+      child c = spawn({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0", "-vf", vf,
+                       "-fps_mode", "vfr", "-frames:v", "1", "-f", "image2", "-c:v", "png", tmp.string()},
+                      false, log);
+      if (wait_child(c.pid) != 0 || !fs::exists(tmp))
+        throw tool_error("--sheet " + sheet_out + ": ffmpeg failed: " + tail_of(log));
+      renames.emplace_back(tmp, sheet_out);
+    }
+    for (const auto& [tmp, target] : renames) {
+      std::error_code ec;
+      fs::rename(tmp, target, ec);
+      if (ec) throw tool_error(target + ": cannot move the temporary file into place: " + ec.message());
+    }
+    temps.clear();
+    std::cout << o.str();
+    for (const auto& [tmp, target] : renames) std::cout << "wrote " << target << "\n";
+    return 0;
+  } catch (const predsense::error& e) {
+    cleanup();
+    std::cerr << "predsense-video: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    cleanup();
+    std::cerr << "predsense-video: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+}
