@@ -2,7 +2,8 @@
 // test: the same tour played 1-5 times (the true count does not change).
 //
 //   predsense-vsc [--repeat K] [--minutes M] [--seed S] [--seeds N] [--threshold X]
-//                 [--json OUT.json] [--trace OUT.json]
+//                 [--json OUT.json] [--trace OUT.json] [world options: --view-noise --class-share
+//                 --twin-prob --miss-prob --fp-rate --identical-replays]
 //
 // For every tour length (10/30/60/120 min at 1 fps unless --minutes) and repeat factor (1..5
 // unless --repeat) it builds N worlds (seeds S..S+N-1), runs surprise (token cosine distance to
@@ -84,11 +85,25 @@ int main(int argc, char** argv) {
   double minutes = 0.0, threshold = predsense::vsc_count_params{}.surprise_threshold;
   std::int64_t seed = 1, seeds = 3;
   std::string json_out, trace_out;
+  const predsense::vsc_world_config defaults;
+  double view_noise = defaults.view_noise, class_share = defaults.class_share, twin_prob = defaults.twin_prob,
+         miss_prob = defaults.miss_prob, fp_rate = defaults.false_positive_rate;
+  bool identical = false;
+  const predsense::vsc_count_params count_defaults;
+  double within_threshold = count_defaults.within.threshold, match_threshold = count_defaults.match_threshold;
   app.add_option("--repeat", repeat, "play the tour K times (default: each of 1..5)");
   app.add_option("--minutes", minutes, "tour length in minutes at 1 fps (default: each of 10, 30, 60, 120)");
   app.add_option("--seed", seed, "first world seed (default 1)");
   app.add_option("--seeds", seeds, "worlds per setting (default 3)");
   app.add_option("--threshold", threshold, "surprise threshold for a boundary (default 0.5)");
+  app.add_option("--within-threshold", within_threshold, "cosine joining detections within a segment (default 0.55)");
+  app.add_option("--match-threshold", match_threshold, "cosine matching instances across segments (default 0.65)");
+  app.add_option("--view-noise", view_noise, "world: detection embedding noise (default 0.7)");
+  app.add_option("--class-share", class_share, "world: class direction's share of an identity (default 0.4)");
+  app.add_option("--twin-prob", twin_prob, "world: probability of a look-alike twin (default 0.15)");
+  app.add_option("--miss-prob", miss_prob, "world: per-frame miss probability (default 0.3)");
+  app.add_option("--fp-rate", fp_rate, "world: false positives per frame (default 0.2)");
+  app.add_flag("--identical-replays", identical, "world: replays reuse the first play's rendering");
   app.add_option("--json", json_out, "write {aggregator: {repeat_k: {mra, minutes}}} to this file");
   app.add_option("--trace", trace_out, "write predicted vs true count after every segment to this file");
   try {
@@ -108,6 +123,16 @@ int main(int argc, char** argv) {
     if (seed < 0) throw invalid_argument_error("--seed must be >= 0, got " + std::to_string(seed));
     if (seeds < 1 || seeds > 1000) throw invalid_argument_error("--seeds must be in [1, 1000], got " + std::to_string(seeds));
     if (!std::isfinite(threshold)) throw invalid_argument_error("--threshold must be finite");
+    {  // world options: let the world's own validation name the field, before any work
+      predsense::vsc_world_config c;
+      c.minutes = 1;
+      c.view_noise = view_noise;
+      c.class_share = class_share;
+      c.twin_prob = twin_prob;
+      c.miss_prob = miss_prob;
+      c.false_positive_rate = fp_rate;
+      const predsense::vsc_world probe(c);
+    }
     check_writable(json_out, "--json");
     check_writable(trace_out, "--trace");
 
@@ -121,6 +146,12 @@ int main(int argc, char** argv) {
 
     predsense::vsc_count_params params;
     params.surprise_threshold = threshold;
+    params.within.threshold = within_threshold;
+    params.match_threshold = match_threshold;
+    {  // let the aggregators' own validation name a bad threshold, before any work
+      const predsense::dedup_aggregator probe(predsense::dedup_params{match_threshold});
+      const auto none = predsense::merge_within_segment({}, 1, params.within);
+    }
     constexpr std::size_t A = predsense::vsc_aggregators;
     const auto& names = predsense::vsc_aggregator_names;
 
@@ -139,6 +170,12 @@ int main(int argc, char** argv) {
           c.minutes = len;
           c.repeat = std::size_t(k);
           c.seed = std::uint64_t(seed + s);
+          c.view_noise = view_noise;
+          c.class_share = class_share;
+          c.twin_prob = twin_prob;
+          c.miss_prob = miss_prob;
+          c.false_positive_rate = fp_rate;
+          c.identical_replays = identical;
           const predsense::vsc_world w(c);
           const bool want_trace = !trace_out.empty() && s == 0;
           const auto t0 = std::chrono::steady_clock::now();
