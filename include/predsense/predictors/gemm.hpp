@@ -103,4 +103,12 @@ inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size
 #endif
 }
 
+// The bias epilogue of a Linear layer: y[r, :] += bias for every row.
+inline void add_bias_rows(float* y, const float* bias, std::size_t rows, std::size_t n) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* p = y + r * n;
+    for (std::size_t i = 0; i < n; ++i) p[i] += bias[i];
+  }
+}
+
 }  // namespace predsense::detail

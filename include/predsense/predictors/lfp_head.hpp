@@ -64,13 +64,6 @@ inline void bias_gelu_rows(float* z, const float* bias, std::size_t rows, std::s
 #pragma GCC diagnostic pop
 #endif
 
-inline void add_bias_rows(float* y, const float* bias, std::size_t rows, std::size_t n) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    float* p = y + r * n;
-    for (std::size_t i = 0; i < n; ++i) p[i] += bias[i];
-  }
-}
-
 inline std::string join_prefix(std::string prefix) {
   if (!prefix.empty() && prefix.back() != '.') prefix += '.';
   return prefix;
