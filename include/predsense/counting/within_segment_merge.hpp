@@ -13,8 +13,9 @@
 // If the detections' frame indices are given, two detections of one frame are two objects (a
 // cannot-link in steps 1 and 2) unless their cosine is >= double_threshold: a detector firing
 // twice on the same crop. This is what keeps look-alike objects seen together apart.
-// Cost O(n g dim) for g groups, plus O(g^2 dim) for step 2 (and, with frames, the members of two
-// groups are compared when their centroids match).
+// Cost O(n g dim) for g groups, plus O(g^2 dim) for step 2; with frames, a candidate group's
+// members are also scanned for same-frame detections (O(n^2) frame compares at worst, cheap next
+// to the dot products for the tens of detections a segment holds).
 #pragma once
 
 #include <cstddef>
