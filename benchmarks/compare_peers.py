@@ -18,7 +18,8 @@ The arrays are bit-identical to the C++ ones (same splitmix64 fill, same seeds, 
 so each case also reports the surprise of frame pair 0, which the C++ side reports as the counter
 `surprise`. "cache": the same pair every call. "dram": call i takes pair i of a pool of
 max(1 GiB, 4 x L3) bytes (PREDSENSE_BENCH_POOL_MIB overrides), predictions from its first half and
-actual frames from its second half. Time per call = median over repeats of (batch wall time / calls).
+actual frames from its second half. Time per call = median over repeats of (batch wall time / calls);
+<peer>_cpu_s is the same in process CPU time.
 
 Peer modules: every benchmarks/peers/<name>.py (not starting with "_") defining
     CASES = {case_name: fn}      fn(threads: int) -> dict of fields, e.g. {"torch_s": 1.2e-3}
@@ -171,8 +172,9 @@ def splitmix_fill(np, out, seed: int) -> None:
 
 # ---- timing --------------------------------------------------------------------------------------
 
-def median_per_call(fn, pairs, quick: bool) -> float:
-    """Median over repeats of (wall time of a batch of calls) / calls; call i uses pairs[i % len]."""
+def median_per_call(fn, pairs, quick: bool) -> tuple[float, float]:
+    """Median over repeats of (wall time of a batch of calls) / calls, and the same in process CPU
+    time (robust to other processes on a shared machine); call i uses pairs[i % len]."""
     target = 0.02 if quick else 0.1      # seconds per batch
     repeats = 3 if quick else 9
     n_pairs = len(pairs)
@@ -189,16 +191,17 @@ def median_per_call(fn, pairs, quick: bool) -> float:
             break
         calls *= 4
     calls = max(1, int(calls * target / max(dt, 1e-9)))
-    per_call = []
+    per_call, per_call_cpu = [], []
     offset = 0
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for i in range(offset, offset + calls):
             a, b = pairs[i % n_pairs]
             fn(a, b)
         per_call.append((time.perf_counter() - t0) / calls)
+        per_call_cpu.append((time.process_time() - c0) / calls)
         offset += calls
-    return statistics.median(per_call)
+    return statistics.median(per_call), statistics.median(per_call_cpu)
 
 
 def run_builtin(names, threads: int, quick: bool, log) -> dict:
@@ -239,13 +242,15 @@ def run_builtin(names, threads: int, quick: bool, log) -> dict:
             np_pairs = [(pa[i], pb[i]) for i in range(count)]
         torch_pairs = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in np_pairs]
         with torch.no_grad():
-            torch_s = median_per_call(torch_surprise, torch_pairs, quick)
+            torch_s, torch_cpu_s = median_per_call(torch_surprise, torch_pairs, quick)
             torch_value = torch_surprise(*torch_pairs[0])
-        numpy_s = median_per_call(numpy_surprise, np_pairs, quick)
+        numpy_s, numpy_cpu_s = median_per_call(numpy_surprise, np_pairs, quick)
         numpy_value = numpy_surprise(*np_pairs[0])
         results[name] = {
             "numpy_s": numpy_s,
             "torch_s": torch_s,
+            "numpy_cpu_s": numpy_cpu_s,
+            "torch_cpu_s": torch_cpu_s,
             "numpy_surprise": numpy_value,
             "torch_surprise": torch_value,
             "shape": [t, d],
@@ -265,9 +270,9 @@ def discover_peers(directory: Path = PEERS_DIR):
     return sorted(p for p in directory.glob("*.py") if not p.name.startswith("_")) if directory.is_dir() else []
 
 
-def run_peer_modules(threads: int, only, log) -> tuple[dict, dict]:
+def run_peer_modules(threads: int, only, log, directory: Path = PEERS_DIR) -> tuple[dict, dict]:
     cases, modules = {}, {}
-    for path in discover_peers():
+    for path in discover_peers(directory):
         try:
             spec = importlib.util.spec_from_file_location(f"predsense_peers_{path.stem}", path)
             mod = importlib.util.module_from_spec(spec)
@@ -355,6 +360,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="write the JSON here (default: stdout)")
     ap.add_argument("--cases", nargs="*", help="only cases whose name contains one of these")
     ap.add_argument("--no-peer-modules", action="store_true", help="skip benchmarks/peers/*.py")
+    ap.add_argument("--peers-dir", default=str(PEERS_DIR), help="where peer modules live (default benchmarks/peers)")
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set in the environment")
     ap.add_argument("--pool-bytes", type=int, default=0,
@@ -375,7 +381,7 @@ def main(argv=None) -> int:
     cases = run_builtin(names, args.threads, args.quick, log)
     modules = {}
     if not args.no_peer_modules:
-        peer_cases, modules = run_peer_modules(args.threads, only, log)
+        peer_cases, modules = run_peer_modules(args.threads, only, log, Path(args.peers_dir))
         for name, fields in peer_cases.items():
             cases.setdefault(name, {}).update(fields)
     info = peer_info(args.threads, removed)
