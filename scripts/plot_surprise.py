@@ -27,7 +27,7 @@ def main():
         r = json.load(f)
     fps = float(r["fps"])
     s = r["surprise"]
-    t = [i / fps for i in range(len(s))]
+    t = r.get("times") or [i / fps for i in range(len(s))]
     fig, ax = plt.subplots(figsize=(10, 3.2), dpi=110)
     ax.plot(t[1:], s[1:], lw=1.0, color="#1f5fa8", label="surprise (1 - token cosine to the prediction)")
     for k, b in enumerate(r["boundaries"]):
@@ -36,7 +36,7 @@ def main():
         with open(a.cuts) as f:
             cuts = [int(x) for x in f.read().split()]
         ymin = min(s[1:], default=0.0)
-        ax.plot([c / fps for c in cuts], [ymin] * len(cuts), "^", color="#2ca02c", ms=7, label="true cut")
+        ax.plot([t[c] if c < len(t) else c / fps for c in cuts], [ymin] * len(cuts), "^", color="#2ca02c", ms=7, label="true cut")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("surprise")
     ax.set_xlim(0, max(t[-1], 1e-9) if t else 1)
