@@ -23,9 +23,22 @@ test: deps-test configure
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: deps-build configure
-	cmake --build $(BUILD) -j $(JOBS) --target predsense-demo
-	$(BUILD)/bin/predsense-demo
+# make demo: a generated tour video (procedurally drawn scenes, hard cuts) through predsense-video;
+# make demo VIDEO=path/to/video: your file instead. Writes $(BUILD)/demo/{surprise,sheet}.png + result.json.
+VIDEO ?=
+DEMO_DIR := $(BUILD)/demo
+DEMO_FLAGS ?=
+
+$(DEMO_DIR)/tour.mp4: scripts/make_tour_video.sh
+	bash scripts/make_tour_video.sh $@
+
+demo: deps-demo configure
+	cmake --build $(BUILD) -j $(JOBS) --target predsense-video
+	@mkdir -p $(DEMO_DIR)
+	@if [ -z "$(VIDEO)" ]; then $(MAKE) --no-print-directory $(DEMO_DIR)/tour.mp4 && \
+	  echo "true cuts (first frame of each new scene): $$(tr '\n' ' ' < $(DEMO_DIR)/tour.mp4.cuts)"; fi
+	$(BUILD)/bin/predsense-video "$(if $(VIDEO),$(VIDEO),$(DEMO_DIR)/tour.mp4)" $(DEMO_FLAGS) \
+	  --json $(DEMO_DIR)/result.json --plot $(DEMO_DIR)/surprise.png --sheet $(DEMO_DIR)/sheet.png
 
 bench: deps-bench configure
 	cmake --build $(BUILD) -j $(JOBS)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing (idempotent).
-# Usage: scripts/install-deps.sh build|test|bench|fuzz
+# Usage: scripts/install-deps.sh build|demo|test|bench|fuzz
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev libcli11-dev
        libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy
        libblas-dev libopenblas0-pthread)
-test=("${build[@]}" python3-pytest python3-torch python3-pybind11 python3-setuptools python3-pip clang-14)
+# predsense-video decodes with ffmpeg and plots with matplotlib (make demo; its tests in make test).
+media=(ffmpeg python3-matplotlib)
+demo=("${build[@]}" "${media[@]}")
+test=("${build[@]}" "${media[@]}" python3-pytest python3-torch python3-pybind11 python3-setuptools python3-pip clang-14)
 # Debian's numpy/torch fall back to the reference BLAS (~6 GFLOP/s) unless OpenBLAS is present;
 # peers must run at their best for a fair comparison.
 bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl)
@@ -14,10 +17,11 @@ fuzz=("${build[@]}" clang-14 libclang-rt-14-dev)
 
 case "${1:-test}" in
   build) want=("${build[@]}") ;;
+  demo)  want=("${demo[@]}") ;;
   test)  want=("${test[@]}") ;;
   bench) want=("${bench[@]}") ;;
   fuzz)  want=("${fuzz[@]}") ;;
-  *) echo "install-deps: unknown set '$1' (expected build|test|bench|fuzz)" >&2; exit 2 ;;
+  *) echo "install-deps: unknown set '$1' (expected build|demo|test|bench|fuzz)" >&2; exit 2 ;;
 esac
 
 missing=()
