@@ -178,19 +178,23 @@ def median_per_call(fn, pairs, quick: bool) -> tuple[float, float]:
     target = 0.02 if quick else 0.1      # seconds per batch
     repeats = 3 if quick else 9
     n_pairs = len(pairs)
-    for a, b in pairs[:3]:
-        fn(a, b)  # warm-up
+    # Warm-up: at least 10 calls and `target` seconds (torch's first calls are slow).
+    i, t_end = 0, time.perf_counter() + target
+    while i < 10 or time.perf_counter() < t_end:
+        a, b = pairs[i % n_pairs]
+        fn(a, b)
+        i += 1
     calls = 1
-    while True:  # calibrate the batch size
+    while True:  # calibrate the batch size: double until a batch takes half the target
         t0 = time.perf_counter()
         for i in range(calls):
             a, b = pairs[i % n_pairs]
             fn(a, b)
         dt = time.perf_counter() - t0
-        if dt >= target / 4 or calls >= 1 << 20:
+        if dt >= target / 2 or calls >= 1 << 20:
             break
-        calls *= 4
-    calls = max(1, int(calls * target / max(dt, 1e-9)))
+        calls *= 2
+    calls = max(1, round(calls * target / max(dt, 1e-9)))
     per_call, per_call_cpu = [], []
     offset = 0
     for _ in range(repeats):

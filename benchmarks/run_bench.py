@@ -144,6 +144,8 @@ def run_peers(args, out_dir: Path, pool_bytes: int) -> dict:
         cmd += ["--pool-bytes", str(pool_bytes)]
     if args.peer_cases:
         cmd += ["--cases", *args.peer_cases]
+    if args.quick and not args.peer_modules:
+        cmd.append("--no-peer-modules")
     log(f"run_bench: {' '.join(shlex.quote(c) for c in cmd)}")
     # compare_peers removes OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE itself and records what it removed.
     rc = subprocess.run(cmd, env=env).returncode
@@ -153,17 +155,31 @@ def run_peers(args, out_dir: Path, pool_bytes: int) -> dict:
     return json.loads(raw.read_text())
 
 
+GB_SUFFIXES = ("real_time", "manual_time", "process_time")
+
+
+def case_name(benchmark: str) -> str | None:
+    """peer/<case>[/min_time:2.000][/iterations:2][/real_time]... -> <case> (None if not a peer)."""
+    parts = benchmark.split("/")
+    if len(parts) < 2 or parts[0] != "peer":
+        return None
+    keep = [p for p in parts[1:] if ":" not in p and p not in GB_SUFFIXES]
+    return "/".join(keep) or None
+
+
 def merge(medians: dict, peers: dict) -> tuple[dict, float | None, float | None]:
-    stream = medians.get("peer/stream_read")
+    by_case = {case_name(n): m for n, m in medians.items() if case_name(n)}
+    stream = by_case.get("stream_read")
     stream_bps = stream["bytes"] / stream["real_s"] if stream and stream.get("bytes") else None
     two = medians.get("roofline/stream_read_2streams")
     two_bps = two["bytes"] / two["real_s"] if two and two.get("bytes") else None
 
     cases: dict[str, dict] = {}
-    for name, m in medians.items():
-        if not name.startswith("peer/") or name == "peer/stream_read":
+    for name, m in sorted(medians.items()):
+        case = case_name(name)
+        if case is None or case == "stream_read":
             continue
-        e = cases.setdefault(name[len("peer/"):], {})
+        e = cases.setdefault(case, {})
         e["predsense_s"] = m["real_s"]
         e["predsense_cpu_s"] = m["cpu_s"]
         e["predsense_repetitions"] = m["repetitions"]
@@ -218,7 +234,9 @@ def main(argv=None) -> int:
     ap.add_argument("--build", default="build", help="CMake build directory (binaries in <build>/bin)")
     ap.add_argument("--out-dir", help="where the JSON goes (default <build>/bench)")
     ap.add_argument("--filter", help="passed to every binary as --benchmark_filter")
-    ap.add_argument("--quick", action="store_true", help="3 short repetitions, quick peers: a smoke run")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 short repetitions, quick NumPy/PyTorch timing, no benchmarks/peers/*.py: a smoke run")
+    ap.add_argument("--peer-modules", action="store_true", help="run benchmarks/peers/*.py even with --quick")
     ap.add_argument("--threads", type=int, default=1, help="threads for predsense and the peers (default 1)")
     ap.add_argument("--repetitions", type=int, help="benchmark repetitions (default 5, --quick 3)")
     ap.add_argument("--min-time", type=float, help="--benchmark_min_time seconds (default 0.1, --quick 0.02)")

@@ -127,18 +127,19 @@ def other_table(cases: dict) -> list[str]:
     peer_keys = sorted({k for n in names for k, v in cases[n].items()
                         if k.endswith("_s") and not k.endswith("_cpu_s") and not k.startswith("predsense")
                         and isinstance(v, (int, float))})
-    head = "| case | predsense | " + " | ".join(k[:-2] for k in peer_keys) + " | " + \
-        " | ".join(f"{k[:-2]} / predsense" for k in peer_keys) + " | note |"
+    cols = ["case", "predsense"] + [k[:-2] for k in peer_keys] + [f"{k[:-2]} / predsense" for k in peer_keys] + ["note"]
     lines = ["## Other peer cases", "",
-             "Cases from other benchmark binaries (`peer/<case>`) and benchmarks/peers/*.py; "
-             "a dash means that side did not report.", "", head,
-             "|---|" + "---:|" * (1 + 2 * len(peer_keys)) + "---|"]
+             "Cases from other benchmark binaries (`peer/<case>`) and benchmarks/peers/*.py: median wall-clock "
+             "seconds per call as each side reports it (whole-stream cases time the whole stream); "
+             "a dash means that side did not report.", "",
+             "| " + " | ".join(cols) + " |",
+             "|---|" + "---:|" * (len(cols) - 2) + "---|"]
     for n in names:
         e = cases[n]
-        note = e.get("error") or e.get("note") or ""
-        lines.append(f"| {n} | {fmt_time(e.get('predsense_s'))} | "
-                     + " | ".join(fmt_time(e.get(k)) for k in peer_keys) + " | "
-                     + " | ".join(fmt_x(e.get(f"ratio_{k[:-2]}")) for k in peer_keys) + f" | {note} |")
+        note = str(e.get("error") or e.get("note") or "").replace("|", "\\|")
+        cells = [n, fmt_time(e.get("predsense_s"))] + [fmt_time(e.get(k)) for k in peer_keys] \
+            + [fmt_x(e.get(f"ratio_{k[:-2]}")) for k in peer_keys] + [note]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
 
