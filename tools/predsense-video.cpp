@@ -16,18 +16,22 @@
 // 32, budget 8192 tokens, drop_merge). The cut segmenter reports a boundary at frame t when the
 // surprise at t is
 //   * a local peak: peak_segmenter, look-ahead 2 (so a cut is reported 2 frames after it happens),
-//     prominence >= --prominence, and at least --min-gap frames after the previous boundary; and
+//     prominence >= --prominence (height above the higher of the lowest surprises in the 10 frames
+//     before and the 2 after), at least --min-gap frames after the previous boundary; and
 //   * an outlier against its recent past: s_t > median(W) + gamma * 1.4826 * MAD(W) over the
 //     previous --window surprises (the adaptive segmenter's rule with robust statistics, below);
 //   * and at least --floor (so a perfectly still shot's compression noise never fires).
 // Why both rules: a hard cut is a one-frame spike of surprise between two shots; motion, zooms and
 // fades raise surprise for many frames in a row. The peak rule alone fires on the ripples of steady
-// motion (4 false alarms in the tour's sliding-box scene), the outlier rule alone on every frame of a
-// sudden fast-motion stretch; the conjunction finds one-frame spikes that stand out from their
-// recent past. Defaults (window 50, gamma 6, prominence 0.05, floor 0.02) find all 10 cuts of the
-// generated tour within 2 frames at 25, 10 and 5 fps and the 3 cuts of a real clip, with no false
-// alarm on those or on 795 frames of single-shot street footage (docs/video.md). The first frame's
-// surprise is 1 by convention (no prediction) and is not given to the segmenter.
+// motion (a box crossing patch borders), the outlier rule alone on every frame of a sudden
+// fast-motion stretch; the conjunction finds one-frame spikes that stand out from their recent past.
+// Defaults (window 50, gamma 6, prominence 0.12, floor 0.02, chosen on the clips below, so not an
+// unbiased estimate) find all 10 cuts of the generated tour (full and --quick) within 2 frames at
+// 25, 10 and 5 fps and the 3 cuts of a real trailer clip, with no false alarm on those, on 795
+// frames of single-shot street footage or on a hand-waving clip (docs/video.md); a lower
+// --prominence finds subtler cuts at the price of false alarms on motion. The scale is the patch
+// embedder's: with --features, check a plot first. The first frame's surprise is 1 by convention
+// (no prediction) and is not given to the segmenter.
 //
 // Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
 // docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
@@ -314,10 +318,10 @@ class progress_bar {
 struct cut_params {
   std::size_t window = 50;    // outlier rule: trailing surprises
   double gamma = 6.0;         // outlier rule: median + gamma * 1.4826 * MAD
-  double prominence = 0.05;   // peak rule: minimum prominence
+  double prominence = 0.12;   // peak rule: minimum prominence
   double floor = 0.02;        // minimum surprise of a boundary
   std::size_t lookahead = 2;  // peak rule: right context = decision delay
-  std::size_t min_gap = 4;    // frames between boundaries
+  std::size_t min_gap = 1;    // frames between boundaries
 };
 
 // Peak AND robust outlier AND floor (see the header comment). The outlier rule is the adaptive
@@ -329,7 +333,7 @@ struct cut_params {
 class cut_segmenter {
  public:
   explicit cut_segmenter(const cut_params& p)
-      : p_(p), peak_(predsense::peak_segmenter_params{p.floor, p.prominence, p.min_gap, p.lookahead,
+      : p_(p), peak_(predsense::peak_segmenter_params{p.floor, p.prominence, 1, p.lookahead,
                                                       std::max<std::size_t>(10, p.lookahead)}) {
     if (p_.window < 3) throw predsense::invalid_argument_error("cut segmenter: --window must be >= 3");
   }
@@ -361,8 +365,13 @@ class cut_segmenter {
     std::nth_element(scratch_.begin(), mid, scratch_.end());
     return s > med + p_.gamma * 1.4826 * *mid;
   }
-  std::optional<predsense::boundary> accept(const predsense::boundary& b) const {
+  // min_gap is applied here, to accepted boundaries only: a rejected ripple must not suppress the
+  // cut that follows it.
+  std::optional<predsense::boundary> accept(const predsense::boundary& b) {
     if (std::find(outliers_.begin(), outliers_.end(), b.t) == outliers_.end()) return std::nullopt;
+    if (has_last_ && b.t - last_ < p_.min_gap) return std::nullopt;
+    has_last_ = true;
+    last_ = b.t;
     return b;
   }
   cut_params p_;
@@ -370,6 +379,8 @@ class cut_segmenter {
   std::deque<double> past_;
   std::vector<double> scratch_;
   std::deque<std::size_t> outliers_;
+  bool has_last_ = false;
+  std::size_t last_ = 0;
 };
 
 // The segmenter chosen on the command line; skips the first frame's conventional surprise.
