@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "predsense/core/frame_buffer.hpp"
 #include "predsense/memory/compression_policy.hpp"
 #include "predsense/memory/drop_least_surprising.hpp"
 #include "predsense/memory/drop_merge.hpp"
@@ -138,7 +139,7 @@ TEST_CASE("pool_when_unsurprising: 2x2 average, floor on odd grids like the refe
   CHECK(pool.target(0.5, {4, 4}) == grid_shape{4, 4});  // strict <, as in the reference
   REQUIRE(pool.target(0.1, {4, 4}) == grid_shape{2, 2});
   frame_buffer out(4, dim);
-  pool.compress(frame_view(f.data(), 16, dim), {4, 4}, out);
+  pool.compress(frame_view(f.data(), 16, dim), {4, 4}, out.data());
   // output (0,0) averages tokens 0, 1, 4, 5
   for (std::size_t d = 0; d < dim; ++d)
     CHECK(out(0, d) == doctest::Approx((f[0 * dim + d] + f[1 * dim + d] + f[4 * dim + d] + f[5 * dim + d]) / 4));
@@ -149,7 +150,7 @@ TEST_CASE("pool_when_unsurprising: 2x2 average, floor on odd grids like the refe
   for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(i);
   REQUIRE(pool.target(0.0, {3, 5}) == grid_shape{1, 2});
   frame_buffer o2(2, 1);
-  pool.compress(frame_view(g.data(), 15, 1), {3, 5}, o2);
+  pool.compress(frame_view(g.data(), 15, 1), {3, 5}, o2.data());
   CHECK(o2(0, 0) == doctest::Approx((0 + 1 + 5 + 6) / 4.0));
   CHECK(o2(1, 0) == doctest::Approx((2 + 3 + 7 + 8) / 4.0));
   pool_when_unsurprising keep{0.5, 2, pool_edge::keep};
@@ -158,7 +159,7 @@ TEST_CASE("pool_when_unsurprising: 2x2 average, floor on odd grids like the refe
   pool_when_unsurprising r3{0.5, 3};
   REQUIRE(r3.target(0.0, {3, 5}) == grid_shape{1, 1});
   frame_buffer o3(1, 1);
-  r3.compress(frame_view(g.data(), 15, 1), {3, 5}, o3);
+  r3.compress(frame_view(g.data(), 15, 1), {3, 5}, o3.data());
   CHECK(o3(0, 0) == doctest::Approx((0 + 1 + 2 + 5 + 6 + 7 + 10 + 11 + 12) / 9.0));
   // a 1 x 1 grid cannot be pooled: left alone
   CHECK(pool.target(0.0, {1, 1}) == grid_shape{1, 1});
@@ -308,11 +309,10 @@ TEST_CASE("protected entries are never evicted; a budget below them is refused")
   CHECK(mem.long_term().tokens() == 10);
   CHECK_THROWS_AS(mem.add_protected(frame_view(p.data(), 6, 1)), invalid_argument_error);
   long_term_store s(100);
-  frame_buffer d(2, 1);
   memory_entry e;
   e.tokens = 2;
   e.is_protected = true;
-  const entry_id id = s.append(e, std::move(d));
+  const entry_id id = s.append(e, detail::tensor_block(2, 1));
   CHECK_THROWS_AS(s.erase(id), invalid_argument_error);
 }
 

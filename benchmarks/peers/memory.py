@@ -18,6 +18,9 @@ numpy/torch and the 4.7 MB bank are in it, "*_rss_baseline_bytes" is the RSS bef
 The loop is linear in the stream length (the global cache holds at most budget / 16 entries), so
 the full stream is run, not a prefix (set PREDSENSE_MEMORY_PEER_FRAMES to run a prefix; results
 are then scaled to 14,400 frames and "extrapolated_from" says so).
+
+memory_4h_budget32k: the same at budget 32768 (peer/memory_4h_budget32k), without the torch.cat
+variant.
 """
 from __future__ import annotations
 
@@ -51,10 +54,10 @@ def make_data():
     return bank, (u * u).tolist()
 
 
-def _consolidate(cache, pop, merge, argmin):
+def _consolidate(cache, pop, merge, argmin, budget):
     """The reference's _maybe_consolidate_global_cache, drop_merge branch, on one tensor list."""
     scores, lengths = cache["scores"], cache["lengths"]
-    if sum(lengths) <= BUDGET:
+    if sum(lengths) <= budget:
         return
     index = 1
     while index < len(scores) - 1:
@@ -62,14 +65,14 @@ def _consolidate(cache, pop, merge, argmin):
             merge(cache, index)
             index -= 1
         index += 1
-    while sum(lengths) > BUDGET:
+    while sum(lengths) > budget:
         index = argmin(scores[1:])
         pop(cache, index + 1)
         if 0 < index < len(scores) - 1 and scores[index] >= THRESHOLD and scores[index + 1] >= THRESHOLD:
             merge(cache, index)
 
 
-def run(impl, frames, with_cat):
+def run(impl, frames, with_cat, budget=BUDGET):
     import numpy as np
     bank, surprise = make_data()
     if impl == "torch":
@@ -110,7 +113,7 @@ def run(impl, frames, with_cat):
         glob["tensors"].append(x)
         glob["lengths"].append(length)
         glob["scores"].append(score)
-        _consolidate(glob, pop, merge, argmin)
+        _consolidate(glob, pop, merge, argmin, budget)
 
     glob = {"tensors": [prompt], "lengths": [PROMPT], "scores": [1.0]}
     runtime = {"tensors": [prompt], "lengths": [PROMPT], "scores": [1.0]}
@@ -149,15 +152,15 @@ def _reset_peak():
         pass
 
 
-def _child(impl, frames, with_cat, threads):
+def _child(impl, frames, with_cat, threads, budget=BUDGET):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, __file__, impl, str(frames), "1" if with_cat else "0"],
+    out = subprocess.run([sys.executable, __file__, impl, str(frames), "1" if with_cat else "0", str(budget)],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout)
 
 
-def memory_4h(threads: int) -> dict:
+def memory_4h(threads: int, budget: int = BUDGET, with_cat: bool = True) -> dict:
     frames = int(os.environ.get("PREDSENSE_MEMORY_PEER_FRAMES", FRAMES))
     scale = FRAMES / frames
     res = {"frames": FRAMES, "note": "reference loop transcribed to NumPy/PyTorch lists; full stream"
@@ -165,22 +168,28 @@ def memory_4h(threads: int) -> dict:
     if frames != FRAMES:
         res["extrapolated_from"] = frames
     for impl in ("numpy", "torch"):
-        r = _child(impl, frames, False, threads)
+        r = _child(impl, frames, False, threads, budget)
         res[f"{impl}_s"] = r["seconds"] * scale
         res[f"{impl}_s_per_frame"] = r["seconds"] / frames
         res[f"{impl}_cpu_seconds"] = r["cpu_seconds"] * scale  # for a loaded machine
         res[f"{impl}_peak_rss_bytes"] = r["peak_rss_bytes"]
         res[f"{impl}_rss_baseline_bytes"] = r["rss_baseline_bytes"]
         res[f"{impl}_entries"] = r["entries"]
-    if os.environ.get("PREDSENSE_MEMORY_PEER_CAT", "1") != "0":
-        r = _child("torch", frames, True, threads)
+    if with_cat and os.environ.get("PREDSENSE_MEMORY_PEER_CAT", "1") != "0":
+        r = _child("torch", frames, True, threads, budget)
         res["torch_with_cat_s"] = r["seconds"] * scale
     res["peak_rss_bytes"] = res["numpy_peak_rss_bytes"]
     return res
 
 
-CASES = {"memory_4h": memory_4h}
+def memory_4h_budget32k(threads: int) -> dict:
+    """Same stream at budget 32768 (the reference's VSR 30-minute setting): up to 4x the entries."""
+    return memory_4h(threads, budget=32768, with_cat=False)
+
+
+CASES = {"memory_4h": memory_4h, "memory_4h_budget32k": memory_4h_budget32k}
 
 if __name__ == "__main__":
     impl, n, cat_flag = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
-    print(json.dumps(run(impl, n, cat_flag)))
+    budget = int(sys.argv[4]) if len(sys.argv) > 4 else BUDGET
+    print(json.dumps(run(impl, n, cat_flag, budget)))

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/memory/memory_entry.hpp"
@@ -25,17 +24,16 @@
 namespace predsense {
 
 template <class C>
-concept compression_policy = requires(const C c, double surprise, grid_shape g, frame_view in,
-                                      frame_buffer& out) {
+concept compression_policy = requires(const C c, double surprise, grid_shape g, frame_view in, float* out) {
   { c.target(surprise, g) } -> std::same_as<grid_shape>;
-  c.compress(in, g, out);  // `out` is already sized target(surprise, g).tokens() x in.dim
+  c.compress(in, g, out);  // writes target(surprise, g).tokens() x in.dim floats to `out`
   { C::name } -> std::convertible_to<std::string_view>;
 };
 
 struct no_compression {
   static constexpr std::string_view name = "none";
   [[nodiscard]] grid_shape target(double, grid_shape g) const noexcept { return g; }
-  void compress(frame_view, grid_shape, frame_buffer&) const noexcept {}
+  void compress(frame_view, grid_shape, float*) const noexcept {}
 };
 
 // How an odd grid edge is pooled.
@@ -58,7 +56,7 @@ struct pool_when_unsurprising {
     return out.tokens() == 0 ? g : out;  // a grid too small to pool stays as it is
   }
 
-  void compress(frame_view in, grid_shape g, frame_buffer& out) const {
+  void compress(frame_view in, grid_shape g, float* out) const {
     if (g.tokens() != in.tokens)
       throw shape_error("predsense: pool_when_unsurprising: grid " + std::to_string(g.rows) + "x" +
                         std::to_string(g.cols) + " does not match a frame of " +
@@ -66,7 +64,7 @@ struct pool_when_unsurprising {
     const std::size_t d = in.dim;
     if (ratio == 2) {
       if (edge == pool_edge::keep || (g.rows % 2 == 0 && g.cols % 2 == 0)) {
-        kernels::avg_pool_2x2(in.data, g.rows, g.cols, d, out.data());
+        kernels::avg_pool_2x2(in.data, g.rows, g.cols, d, out);
         return;
       }
       // floor with an odd edge: pool the even sub-grid (rows are contiguous, so crop row by row).
@@ -74,7 +72,7 @@ struct pool_when_unsurprising {
       std::vector<float> crop(rows * cols * d);
       for (std::size_t y = 0; y < rows; ++y)
         std::copy(in.data + y * g.cols * d, in.data + (y * g.cols + cols) * d, crop.data() + y * cols * d);
-      kernels::avg_pool_2x2(crop.data(), rows, cols, d, out.data());
+      kernels::avg_pool_2x2(crop.data(), rows, cols, d, out);
       return;
     }
     // General ratio: plain loops (the 2x2 case above is the hot one).
@@ -83,7 +81,7 @@ struct pool_when_unsurprising {
                               : grid_shape{(g.rows + ratio - 1) / ratio, (g.cols + ratio - 1) / ratio};
     for (std::size_t oy = 0; oy < og.rows; ++oy)
       for (std::size_t ox = 0; ox < og.cols; ++ox) {
-        float* o = out.data() + (oy * og.cols + ox) * d;
+        float* o = out + (oy * og.cols + ox) * d;
         std::fill(o, o + d, 0.0f);
         const std::size_t y1 = std::min(g.rows, (oy + 1) * ratio), x1 = std::min(g.cols, (ox + 1) * ratio);
         std::size_t cells = 0;

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/tensor_block.hpp"
 
 namespace predsense {
 
@@ -69,7 +69,7 @@ class long_term_store {
   [[nodiscard]] const float* key(entry_id id) const {
     const node& n = nodes_[id];
     if (!n.key_valid) {
-      n.key.resize(1, dim_);
+      n.key.reshape(1, dim_);
       detail::token_mean(n.data.view(), n.key.data());
       n.key_valid = true;
     }
@@ -100,7 +100,7 @@ class long_term_store {
   // ---- edits ---------------------------------------------------------------------------------
   // Appends at the tail (the newest position). `data` is tokens x dim; `key`, if not empty, is
   // its token mean (1 x dim), already computed by the caller.
-  entry_id append(memory_entry meta, frame_buffer&& data, frame_buffer&& key = {}) {
+  entry_id append(memory_entry meta, detail::tensor_block&& data, detail::tensor_block&& key = {}) {
     if (data.empty() || data.tokens() != meta.tokens)
       throw shape_error("predsense: long_term_store::append: entry claims " +
                         std::to_string(meta.tokens) + " tokens but its tensor has " +
@@ -183,16 +183,16 @@ class long_term_store {
   // ---- buffer reuse --------------------------------------------------------------------------
   // A tokens x dim buffer: a recycled one of that exact shape if there is one (contents are
   // stale: the caller overwrites them), otherwise a fresh one.
-  [[nodiscard]] frame_buffer take_buffer(std::size_t tokens, std::size_t dim) {
+  [[nodiscard]] detail::tensor_block take_buffer(std::size_t tokens, std::size_t dim) {
     for (std::size_t i = spare_.size(); i-- > 0;)
       if (spare_[i].tokens() == tokens && spare_[i].dim() == dim) {
-        frame_buffer b = std::move(spare_[i]);
+        detail::tensor_block b = std::move(spare_[i]);
         spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
         return b;
       }
-    return frame_buffer(tokens, dim);
+    return detail::tensor_block(tokens, dim);
   }
-  void recycle(frame_buffer&& b) {
+  void recycle(detail::tensor_block&& b) {
     if (b.empty()) return;
     std::size_t same = 0;
     for (const auto& x : spare_) same += (x.tokens() == b.tokens() && x.dim() == b.dim());
@@ -204,7 +204,7 @@ class long_term_store {
   [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_seq_; }
   void set_next_seq(std::uint64_t s) noexcept { next_seq_ = s; }
   // Appends with a given sequence number (checkpoint restore keeps the original tie-breaks).
-  entry_id restore(memory_entry meta, frame_buffer&& data, frame_buffer&& key) {
+  entry_id restore(memory_entry meta, detail::tensor_block&& data, detail::tensor_block&& key = {}) {
     const std::uint64_t seq = meta.seq;
     const entry_id id = append(std::move(meta), std::move(data), std::move(key));
     nodes_[id].meta.seq = seq;
@@ -215,8 +215,8 @@ class long_term_store {
  private:
   struct node {
     memory_entry meta;
-    frame_buffer data;
-    mutable frame_buffer key;  // token mean of data, valid when key_valid
+    detail::tensor_block data;
+    mutable detail::tensor_block key;  // token mean of data, valid when key_valid
     mutable bool key_valid = false;
     entry_id prev = no_entry;
     entry_id next = no_entry;
@@ -225,7 +225,7 @@ class long_term_store {
 
   std::vector<node> nodes_;
   std::vector<entry_id> free_;
-  std::vector<frame_buffer> spare_;
+  std::vector<detail::tensor_block> spare_;
   entry_id head_ = no_entry;
   entry_id tail_ = no_entry;
   std::size_t size_ = 0;
@@ -252,7 +252,7 @@ class long_term_store {
     if (n.meta.is_protected) protected_tokens_ -= n.meta.tokens;
     floats_ -= n.data.size();
     --size_;
-    recycle(std::exchange(n.data, frame_buffer()));
+    recycle(std::exchange(n.data, detail::tensor_block()));
     n.key_valid = false;
     n.meta.merged.clear();
     n.meta.merged.shrink_to_fit();

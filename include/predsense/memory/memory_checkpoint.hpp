@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/io/mini_json.hpp"
 #include "predsense/io/safetensors.hpp"
 #include "predsense/memory/memory_entry.hpp"
@@ -279,10 +278,8 @@ void load_checkpoint(memory_store<C, P>& m, const std::filesystem::path& path) {
   access::begin(m, detail::json_uint(meta, "frames_seen", src), dim, next_seq);
   std::size_t row = 0;
   for (const auto& e : lt.entries) {
-    frame_buffer data(e.tokens, dim);
-    std::memcpy(data.data(), lt.data.data() + row * dim, e.tokens * dim * sizeof(float));
+    access::long_term(m, e, frame_view(lt.data.data() + row * dim, e.tokens, dim));
     row += e.tokens;
-    access::long_term(m, e, std::move(data), frame_buffer());
   }
   row = 0;
   for (const auto& e : win.entries) {

@@ -22,7 +22,6 @@
 #include <utility>
 
 #include "predsense/core/error.hpp"
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/compression_policy.hpp"
 #include "predsense/memory/consolidation_policy.hpp"
@@ -30,6 +29,7 @@
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/sensory_window.hpp"
+#include "predsense/memory/tensor_block.hpp"
 
 #if !defined(NDEBUG) && !defined(PREDSENSE_MEMORY_CHECKS)
 #define PREDSENSE_MEMORY_CHECKS 1
@@ -88,7 +88,7 @@ class memory_store {
     e.grid = grid;
     e.merged.assign(1, e.frame);
     if (cfg_.window == 0) {  // no sensory window: straight to long-term memory
-      frame_buffer no_key;
+      detail::tensor_block no_key;
       to_long_term(std::move(e), f, nullptr, no_key);
       return frames_seen_ - 1;
     }
@@ -113,8 +113,8 @@ class memory_store {
     e.tokens = f.tokens;
     e.grid = grid;
     e.is_protected = true;
-    frame_buffer data(f);
-    frame_buffer no_key;
+    detail::tensor_block data(f);
+    detail::tensor_block no_key;
     return admit(std::move(e), data, no_key);
   }
 
@@ -169,8 +169,8 @@ class memory_store {
       m.dim_ = dim;
       m.store_.set_next_seq(next_seq);
     }
-    static void long_term(memory_store& m, memory_entry e, frame_buffer&& data, frame_buffer&& key) {
-      const entry_id id = m.store_.restore(std::move(e), std::move(data), std::move(key));
+    static void long_term(memory_store& m, memory_entry e, const frame_view& data) {
+      const entry_id id = m.store_.restore(std::move(e), detail::tensor_block(data));
       m.policy_.on_admit(m.store_, id);
     }
     static void window(memory_store& m, memory_entry e, const frame_view& data) {
@@ -217,9 +217,9 @@ class memory_store {
   // The oldest window frame leaves for long-term memory (compressed or moved, never copied).
   void evict_window_front() {
     window_slot& s = window_.front();
-    frame_buffer key;  // a key already computed in the window travels with the frame
+    detail::tensor_block key;  // a key already computed in the window travels with the frame
     if (s.key_valid) {
-      key = std::exchange(s.key_, frame_buffer());
+      key = std::exchange(s.key_, detail::tensor_block());
       s.key_valid = false;
     }
     to_long_term(s.meta, s.data.view(), &s.data, key);
@@ -228,24 +228,25 @@ class memory_store {
 
   // Compression, admission and consolidation of one frame. `owned`, if given, holds `f` and may
   // be handed over (it is replaced by a recycled buffer of the same shape).
-  void to_long_term(memory_entry e, const frame_view& f, frame_buffer* owned, frame_buffer& key) {
+  void to_long_term(memory_entry e, const frame_view& f, detail::tensor_block* owned,
+                    detail::tensor_block& key) {
     const grid_shape target = compress_.target(e.surprise, e.grid);
-    frame_buffer data;
+    detail::tensor_block data;
     if (target == e.grid) {
       if (owned) data = std::exchange(*owned, store_.take_buffer(f.tokens, f.dim));
-      else data = frame_buffer(f);
+      else data = detail::tensor_block(f);
     } else {
       data = store_.take_buffer(target.tokens(), f.dim);
-      compress_.compress(f, e.grid, data);
+      compress_.compress(f, e.grid, data.data());
       e.compressed = true;
       e.tokens = target.tokens();
       e.grid = target;
-      key = frame_buffer();  // the key of the pooled tensor is computed when needed
+      key = detail::tensor_block();  // the key of the pooled tensor is computed when needed
     }
     admit(std::move(e), data, key);
   }
 
-  entry_id admit(memory_entry e, frame_buffer& data, frame_buffer& key) {
+  entry_id admit(memory_entry e, detail::tensor_block& data, detail::tensor_block& key) {
     const entry_id id = store_.append(std::move(e), std::move(data), std::move(key));
     policy_.on_admit(store_, id);
     note_peak();  // the transient peak: the new entry is in, nothing evicted yet

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/memory/long_term_store.hpp"

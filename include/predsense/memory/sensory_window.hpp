@@ -13,26 +13,26 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/tensor_block.hpp"
 
 namespace predsense {
 
 struct window_slot {
   memory_entry meta;
-  frame_buffer data;  // tokens x dim
+  detail::tensor_block data;  // tokens x dim
   // Token mean of data (1 x dim), computed on first use (see long_term_store).
   [[nodiscard]] const float* key() const {
     if (!key_valid) {
-      key_.resize(1, data.dim());
+      key_.reshape(1, data.dim());
       detail::token_mean(data.view(), key_.data());
       key_valid = true;
     }
     return key_.data();
   }
-  mutable frame_buffer key_;
+  mutable detail::tensor_block key_;
   mutable bool key_valid = false;
 };
 
@@ -61,8 +61,8 @@ class sensory_window {
       throw invalid_argument_error("predsense: sensory_window::push into a full window of " +
                                    std::to_string(capacity()) + " frames (pop_front first)");
     window_slot& s = slots_[(head_ + size_) % slots_.size()];
-    // resize() keeps the allocation when the shape is unchanged; the copy overwrites it all.
-    s.data.resize(f.tokens, f.dim);
+    // reshape() keeps the allocation when the shape is unchanged; the copy overwrites it all.
+    s.data.reshape(f.tokens, f.dim);
     std::copy(f.data, f.data + f.size(), s.data.data());
     s.key_valid = false;
     s.meta = std::move(meta);
