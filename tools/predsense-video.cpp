@@ -84,7 +84,7 @@
 extern char** environ;
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the documented order
 
 namespace {
 
@@ -659,16 +659,8 @@ int main(int argc, char** argv) {
       return pts.back() - pts[0] + 1.0 / rate;
     };
     json j;
-    j["input"] = input.empty() ? json(nullptr) : json(input);
-    j["features"] = features.empty() ? json(nullptr) : json(features);
     j["fps"] = rate;
     j["frames"] = n;
-    j["tokens"] = tokens;
-    j["dim"] = token_dim;
-    j["pipeline"] = {{"predictor", "copy_last"},
-                     {"metric", "token_cosine_distance"},
-                     {"segmenter", segmenter_name},
-                     {"embedder", features.empty() ? json("patch_embedder") : json(nullptr)}};
     j["surprise"] = surprise;
     j["times"] = json::array();
     for (std::size_t t = 0; t < n; ++t) j["times"].push_back(time_of(t));
@@ -685,6 +677,14 @@ int main(int argc, char** argv) {
                                {"end_time", time_of(segs[k].end)},
                                {"mean_surprise", segs[k].mean_surprise}});
     j["memory"] = memory_json;
+    j["tokens"] = tokens;
+    j["dim"] = token_dim;
+    j["input"] = input.empty() ? json(nullptr) : json(input);
+    j["features"] = features.empty() ? json(nullptr) : json(features);
+    j["pipeline"] = {{"predictor", "copy_last"},
+                     {"metric", "token_cosine_distance"},
+                     {"segmenter", segmenter_name},
+                     {"embedder", features.empty() ? json("patch_embedder") : json(nullptr)}};
 
     std::ostringstream o;
     o << "predsense-video: " << (features.empty() ? input : features) << ": " << n << " frames at " << fmt(rate, 3)
