@@ -194,9 +194,7 @@ class memory_store {
   std::uint64_t frames_seen_ = 0;
   std::size_t dim_ = 0;
   std::size_t peak_bytes_ = 0;
-#ifdef PREDSENSE_MEMORY_CHECKS
-  std::uint64_t admissions_ = 0;
-#endif
+  std::uint64_t admissions_ = 0;  // unconditional: the layout must not depend on NDEBUG (ODR)
 
   void check_frame(const frame_view& f, grid_shape& grid, const char* op) {
     detail::require_non_empty(f, "memory frame");
