@@ -22,7 +22,13 @@
 #include "predsense/eval/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
+#include "predsense/counting/dedup_aggregator.hpp"
+#include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/eval/mra.hpp"
+#include "predsense/io/npy.hpp"
+#include "predsense/io/safetensors.hpp"
+#include "predsense/predictors/ema_predictor.hpp"
+#include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/eval/tcpd_cover.hpp"
 #include "predsense/eval/tcpd_f1.hpp"
 #include "predsense/predictors/copy_last.hpp"
@@ -149,6 +155,62 @@ inline py::dict item_dict(const memory_entry& e, frame_view, const float*, bool 
   return entry_dict(e, in_window);
 }
 
+py::array_t<float> to_numpy(const frame_buffer& b) {
+  py::array_t<float> out({py::ssize_t(b.tokens()), py::ssize_t(b.dim())});
+  std::copy(b.data(), b.data() + b.size(), out.mutable_data());
+  return out;
+}
+
+py::array_t<float> to_numpy(const std::vector<float>& data, const std::vector<std::size_t>& shape) {
+  std::vector<py::ssize_t> sh(shape.begin(), shape.end());
+  py::array_t<float> out(sh);
+  std::copy(data.begin(), data.end(), out.mutable_data());
+  return out;
+}
+
+// Predictors share one Python surface: observe(frame), predict() -> (tokens, dim) float32.
+template <class P, class... Extra>
+void def_predictor(py::module_& m, const char* name, const char* doc, py::class_<P, Extra...>& cls) {
+  (void)m;
+  (void)name;
+  cls.doc() = doc;
+  cls.def(
+         "observe",
+         [](P& self, py::handle frame) {
+           const auto a = as_f32(frame, "frame");
+           const frame_view v = frame_of(a, "frame");
+           py::gil_scoped_release nogil;
+           self.observe(v);
+         },
+         py::arg("frame"))
+      .def("predict", [](P& self) {
+        frame_buffer out;
+        {
+          py::gil_scoped_release nogil;
+          self.predict(out);
+        }
+        return to_numpy(out);
+      });
+}
+
+// One segment's answer from Python: count and an optional (count, dim) descriptor array.
+struct py_segment {
+  f32_array desc;
+  segment_answer ans;
+};
+py_segment segment_of(std::size_t begin, std::size_t end, std::size_t count, const py::object& descriptors) {
+  py_segment s;
+  s.ans.begin = begin, s.ans.end = end, s.ans.count = count;
+  if (!descriptors.is_none()) {
+    s.desc = as_f32(descriptors, "descriptors");
+    if (s.desc.ndim() != 2)
+      throw shape_error("descriptors: expected a 2-D (count, dim) array, got shape " + shape_of(s.desc));
+    s.ans.dim = std::size_t(s.desc.shape(1));
+    s.ans.descriptors = std::span<const float>(s.desc.data(), std::size_t(s.desc.size()));
+  }
+  return s;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -214,6 +276,27 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<double, double>(), py::arg("alpha") = 0.05, py::arg("eps") = 1e-12)
       .def("__call__", &ema_normalizer::operator(), py::arg("x"))
       .def("reset", &ema_normalizer::reset);
+
+  // ---- predictors ---------------------------------------------------------------------------
+  {
+    py::class_<copy_last> c(m, "CopyLast");
+    c.def(py::init<>());
+    def_predictor(m, "CopyLast", "Predicts the last observed frame (Cambrian-S adjacent-frame ablation).", c);
+    py::class_<ema_predictor> e(m, "EMAPredictor");
+    e.def(py::init<double>(), py::arg("alpha") = 0.5);
+    def_predictor(m, "EMAPredictor", "Per-token exponential moving average of the observed frames.", e);
+    py::class_<rls_predictor> r(m, "RLSPredictor");
+    r.def(py::init([](const std::string& mode, double forgetting, double ridge, bool residual, bool bias,
+                      std::size_t token_stride) {
+           if (mode != "per_token" && mode != "pooled")
+             throw invalid_argument_error("RLSPredictor: mode must be 'per_token' or 'pooled', got '" + mode + "'");
+           return rls_predictor(rls_config{mode == "pooled" ? rls_mode::pooled : rls_mode::per_token, forgetting,
+                                           ridge, residual, bias, token_stride});
+         }),
+         py::arg("mode") = "per_token", py::arg("forgetting") = 0.98, py::arg("ridge") = 1.0,
+         py::arg("residual") = true, py::arg("bias") = true, py::arg("token_stride") = 1);
+    def_predictor(m, "RLSPredictor", "Online ridge regression (recursive least squares with forgetting).", r);
+  }
 
   // ---- segmentation ---------------------------------------------------------------------------
   py::class_<boundary>(m, "Boundary")
@@ -372,6 +455,86 @@ PYBIND11_MODULE(_core, m) {
         return mean_relative_accuracy(doubles_of(pred, "pred"), doubles_of(gt, "gt"));
       },
       py::arg("pred"), py::arg("gt"), "VSI-Bench MRA: mean over c in 0.50..0.95 of [|pred-gt|/gt < 1-c].");
+
+  // ---- counting -------------------------------------------------------------------------------
+  py::class_<sum_aggregator>(m, "SumAggregator", "Cambrian-S VSC: the sum of per-segment counts.")
+      .def(py::init<>())
+      .def(
+          "add",
+          [](sum_aggregator& a, std::size_t begin, std::size_t end, std::size_t count, py::object descriptors) {
+            auto s = segment_of(begin, end, count, descriptors);
+            a.add(s.ans);
+          },
+          py::arg("begin"), py::arg("end"), py::arg("count"), py::arg("descriptors") = py::none())
+      .def_property_readonly("count", &sum_aggregator::count);
+  py::class_<dedup_aggregator>(m, "DedupAggregator",
+                               "Distinct instances across segments: cosine matching of instance descriptors + union-find.")
+      .def(py::init([](double threshold, const std::string& matching, double within_threshold, double bridge_threshold) {
+             if (matching != "mutual_nearest" && matching != "greedy_assignment")
+               throw invalid_argument_error("DedupAggregator: matching must be 'mutual_nearest' or "
+                                            "'greedy_assignment', got '" + matching + "'");
+             dedup_params p;
+             p.threshold = threshold;
+             p.matching = matching == "mutual_nearest" ? instance_matching::mutual_nearest
+                                                       : instance_matching::greedy_assignment;
+             p.within_threshold = within_threshold;
+             p.bridge_threshold = bridge_threshold;
+             return dedup_aggregator(p);
+           }),
+           py::arg("threshold") = 0.6, py::arg("matching") = "mutual_nearest", py::arg("within_threshold") = 0.9,
+           py::arg("bridge_threshold") = 0.8)
+      .def(
+          "add",
+          [](dedup_aggregator& a, std::size_t begin, std::size_t end, py::handle descriptors) {
+            const auto d = py::reinterpret_borrow<py::object>(descriptors);
+            auto s = segment_of(begin, end, d.is_none() ? 0 : std::size_t(py::len(d)), d);
+            a.add(s.ans);
+          },
+          py::arg("begin"), py::arg("end"), py::arg("descriptors"),
+          "Adds segment [begin, end) with its (count, dim) instance descriptors.")
+      .def_property_readonly("count", &dedup_aggregator::count)
+      .def_property_readonly("segments", &dedup_aggregator::segments);
+
+  // ---- io -------------------------------------------------------------------------------------
+  m.def(
+      "read_npy",
+      [](const std::string& path) {
+        const npy_array a = read_npy(path);
+        return to_numpy(a.data, a.shape);
+      },
+      py::arg("path"), "Reads a float32/float16/float64 .npy (C or Fortran order) as float32.");
+  m.def(
+      "write_npy",
+      [](const std::string& path, py::handle array) {
+        const auto a = as_f32(array, "array");
+        std::vector<std::size_t> shape(a.shape(), a.shape() + a.ndim());
+        write_npy(path, std::span<const float>(a.data(), std::size_t(a.size())), shape);
+      },
+      py::arg("path"), py::arg("array"), "Writes a float32 .npy atomically (temp file + rename).");
+  m.def(
+      "read_safetensors",
+      [](const std::string& path) {
+        py::dict out;
+        for (const auto& [name, t] : read_safetensors(path)) out[py::str(name)] = to_numpy(t.to_floats(), t.shape);
+        return out;
+      },
+      py::arg("path"), "Reads every tensor of a safetensors file (F32/F16/BF16) as float32 arrays.");
+  m.def(
+      "write_safetensors",
+      [](const std::string& path, const py::dict& tensors, const std::string& dtype) {
+        const auto dt = parse_dtype(dtype);
+        if (!dt) throw invalid_argument_error("write_safetensors: unknown dtype '" + dtype + "' (F32, F16 or BF16)");
+        tensor_map map;
+        for (auto [k, v] : tensors) {
+          const auto a = as_f32(v, "tensor");
+          std::vector<std::size_t> shape(a.shape(), a.shape() + a.ndim());
+          map[k.cast<std::string>()] =
+              tensor_data::from_floats(std::span<const float>(a.data(), std::size_t(a.size())), shape, *dt);
+        }
+        write_safetensors(path, map);
+      },
+      py::arg("path"), py::arg("tensors"), py::arg("dtype") = "F32",
+      "Writes {name: array} as safetensors (F32, F16 or BF16) atomically.");
 
   // ---- eval -----------------------------------------------------------------------------------
   m.def(

@@ -159,3 +159,63 @@ def test_bocpd_finds_a_mean_shift_and_mra():
     assert ps.mean_relative_accuracy([12.0], [10.0]) == pytest.approx(0.6)  # |2|/10 = 0.2 < 1-c for c < 0.8
     peaks = ps.PeakSegmenter(threshold=0.5, lookahead=2).segment(np.array([0, 0, 1, 0, 0, 0, 0.9, 0, 0, 0.0]))
     assert [b.t for b in peaks] == [2, 6]
+
+
+def test_predictors_learn_and_copy():
+    x, _ = ps.synthetic_stream(frames=40, tokens=8, dim=16, mean_scene_length=100, seed=8)
+    c = ps.CopyLast()
+    c.observe(x[0])
+    assert np.array_equal(c.predict(), x[0])
+    with pytest.raises(ps.EmptyError):
+        ps.CopyLast().predict()
+    e = ps.EMAPredictor(alpha=0.5)
+    e.observe(x[0])
+    e.observe(x[1])
+    np.testing.assert_allclose(e.predict(), 0.5 * x[0] + 0.5 * x[1], rtol=1e-6, atol=1e-7)
+    # A linear drift is learned by the online ridge predictor and beats copy-last.
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((8, 16)).astype(np.float32)
+    step = 0.05 * rng.standard_normal((8, 16)).astype(np.float32)
+    r = ps.RLSPredictor(forgetting=1.0)
+    for t in range(30):
+        r.observe(base + t * step)
+    err_rls = np.abs(r.predict() - (base + 30 * step)).mean()
+    err_copy = np.abs((base + 29 * step) - (base + 30 * step)).mean()
+    assert err_rls < 0.5 * err_copy
+    with pytest.raises(ps.InvalidArgumentError, match="mode"):
+        ps.RLSPredictor(mode="nope")
+
+
+def test_io_roundtrip(tmp_path):
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    p = str(tmp_path / "a.npy")
+    ps.write_npy(p, a)
+    np.testing.assert_array_equal(np.load(p), a)  # numpy reads ours
+    np.save(str(tmp_path / "b.npy"), np.asfortranarray(a.astype(np.float64)))
+    np.testing.assert_array_equal(ps.read_npy(str(tmp_path / "b.npy")), a)  # we read numpy's
+    st = str(tmp_path / "w.safetensors")
+    ps.write_safetensors(st, {"w": a[0], "b": a[1, 0]}, dtype="BF16")
+    back = ps.read_safetensors(st)
+    np.testing.assert_array_equal(back["w"], a[0])  # small integers are exact in bf16
+    assert back["b"].shape == (4,)
+    with open(str(tmp_path / "bad.npy"), "wb") as f:
+        f.write(b"\\x93NUMPY garbage")
+    with pytest.raises(ps.FormatError):
+        ps.read_npy(str(tmp_path / "bad.npy"))
+
+
+def test_dedup_aggregator_does_not_double_count_a_replay():
+    rng = np.random.default_rng(2)
+    objs = rng.standard_normal((5, 32)).astype(np.float32)
+    dedup, total = ps.DedupAggregator(threshold=0.6), ps.SumAggregator()
+    begin = 0
+    for rep in range(3):  # the same tour three times: two segments seeing objects {0,1,2} and {3,4}
+        for seg in (objs[:3], objs[3:]):
+            noisy = seg + 0.05 * rng.standard_normal(seg.shape).astype(np.float32)
+            dedup.add(begin, begin + 10, noisy)
+            total.add(begin, begin + 10, len(seg))
+            begin += 10
+    assert dedup.count == 5
+    assert total.count == 15
+    with pytest.raises(ps.ShapeError):
+        dedup.add(begin, begin + 10, rng.standard_normal((2, 16)).astype(np.float32))
