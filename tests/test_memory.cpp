@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -462,4 +463,71 @@ TEST_CASE("checkpoint: save, load bit-identically, continue as if never stopped"
     CHECK_THROWS_WITH_AS(load_checkpoint(other_dim, path), doctest::Contains("dim"), format_error);
   }
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+// drop_merge the way the reference runs it: a full merge walk from the head and a linear argmin
+// on every over-budget admission. The yardstick for the incremental version, also with protected
+// entries in the middle of the store (which the Python reference never has).
+struct naive_drop_merge {
+  static constexpr std::string_view name = "naive_drop_merge";
+  double threshold = 0.0;
+  void reset() {}
+  void on_admit(long_term_store&, entry_id) {}
+  bool both(const long_term_store& s, entry_id a, entry_id b) const {
+    return s.mergeable(a, b) && s.entry(a).surprise >= threshold && s.entry(b).surprise >= threshold;
+  }
+  void consolidate(long_term_store& s) {
+    if (!s.over_budget()) return;
+    for (entry_id cur = s.head(); cur != no_entry && s.next(cur) != no_entry;) {
+      if (both(s, cur, s.next(cur))) s.merge_next(cur);
+      else cur = s.next(cur);
+    }
+    while (s.over_budget()) {
+      entry_id best = no_entry;
+      for (entry_id id = s.head(); id != no_entry; id = s.next(id))
+        if (!s.entry(id).is_protected &&
+            (best == no_entry || s.entry(id).surprise < s.entry(best).surprise))
+          best = id;
+      REQUIRE(best != no_entry);
+      const entry_id p = s.prev(best), n = s.next(best);
+      s.erase(best);
+      if (p != no_entry && n != no_entry && both(s, p, n)) s.merge_next(p);
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("incremental drop_merge == full-rescan drop_merge, protected entries anywhere") {
+  for (std::uint64_t seed = 0; seed < 12; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    const double thr = 0.2 + 0.1 * static_cast<double>(seed % 5);
+    const memory_config cfg{seed % 4 == 0 ? std::size_t{0} : std::size_t{6}, 300 + 40 * seed};
+    memory_store<pool_when_unsurprising, drop_merge> fast(cfg, {thr}, drop_merge{thr});
+    memory_store<pool_when_unsurprising, naive_drop_merge> slow(cfg, {thr}, naive_drop_merge{thr});
+    std::vector<float> f(16 * 2), p(3 * 2, 9.0f);
+    for (std::size_t t = 0; t < 3000; ++t) {
+      if (t % 700 == 350) {  // a prompt/text entry arrives mid-stream
+        fast.add_protected(frame_view(p.data(), 3, 2));
+        slow.add_protected(frame_view(p.data(), 3, 2));
+      }
+      for (auto& x : f) x = static_cast<float>(u(rng));
+      // quantised scores: ties and threshold equality happen
+      const double s = std::round(u(rng) * u(rng) * 20.0) / 20.0;
+      fast.push(frame_view(f.data(), 16, 2), s);
+      slow.push(frame_view(f.data(), 16, 2), s);
+    }
+    fast.flush();
+    slow.flush();
+    std::vector<std::tuple<std::vector<std::uint64_t>, double, std::size_t, bool>> a, b;
+    fast.for_each([&](const memory_item& it) {
+      a.emplace_back(it.entry.merged, it.entry.surprise, it.entry.tokens, it.entry.is_protected);
+    });
+    slow.for_each([&](const memory_item& it) {
+      b.emplace_back(it.entry.merged, it.entry.surprise, it.entry.tokens, it.entry.is_protected);
+    });
+    CHECK(a == b);
+    CHECK(fast.long_term().protected_tokens() == 4 * 3);  // t = 350, 1050, 1750, 2450
+  }
 }
