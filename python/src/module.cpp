@@ -146,14 +146,6 @@ py::dict entry_dict(const memory_entry& e, bool in_window) {
   return d;
 }
 
-// memory_store::for_each hands over either one item (entry + window flag) or the parts.
-template <class Item>
-py::dict item_dict(const Item& it) {
-  return entry_dict(it.entry, it.in_window);
-}
-inline py::dict item_dict(const memory_entry& e, frame_view, const float*, bool in_window) {
-  return entry_dict(e, in_window);
-}
 
 py::array_t<float> to_numpy(const frame_buffer& b) {
   py::array_t<float> out({py::ssize_t(b.tokens()), py::ssize_t(b.dim())});
@@ -382,7 +374,7 @@ PYBIND11_MODULE(_core, m) {
           "entries",
           [](const memory_t& self) {
             py::list out;
-            self.for_each([&](const auto&... item) { out.append(item_dict(item...)); });
+            self.for_each([&](const memory_item& it) { out.append(entry_dict(it.entry, it.in_window)); });
             return out;
           },
           "Every entry in time order (long-term first, then the window) as dicts.");
