@@ -1,23 +1,92 @@
-// predsense/predsense.hpp - the umbrella header: every standard-library-only primitive.
+// predsense/predsense.hpp - the umbrella header: every primitive that needs only the standard
+// library (and xsimd when available).
 //
 // Adapters that need a third-party library are opt-in: include predsense/core/eigen.hpp or
-// predsense/core/xtensor.hpp yourself.
+// predsense/core/xtensor.hpp yourself. tests/python/test_layout.py keeps this list complete.
 #pragma once
 
+#include "predsense/core/aligned_allocator.hpp"
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/concepts.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/core/non_finite_policy.hpp"
+
+#include "predsense/counting/dedup_aggregator.hpp"
+#include "predsense/counting/max_aggregator.hpp"
+#include "predsense/counting/segment_answer.hpp"
+#include "predsense/counting/streaming_aggregator.hpp"
+#include "predsense/counting/sum_aggregator.hpp"
+#include "predsense/counting/union_find.hpp"
+#include "predsense/counting/vsc_count.hpp"
+#include "predsense/counting/within_segment_merge.hpp"
+
+#include "predsense/eval/mra.hpp"
+#include "predsense/eval/patch_embedder.hpp"
+#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/eval/tcpd_cover.hpp"
+#include "predsense/eval/tcpd_f1.hpp"
+#include "predsense/eval/vsc_world.hpp"
+
+#include "predsense/io/byte_io.hpp"
+#include "predsense/io/half_float.hpp"
+#include "predsense/io/inflate.hpp"
+#include "predsense/io/mini_json.hpp"
+#include "predsense/io/npy.hpp"
+#include "predsense/io/npz.hpp"
+#include "predsense/io/safetensors.hpp"
+
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/kernels/dot.hpp"
 #include "predsense/kernels/dot_norms.hpp"
 #include "predsense/kernels/gemv.hpp"
+#include "predsense/kernels/simd.hpp"
 #include "predsense/kernels/squared_l2.hpp"
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
+
+#include "predsense/memory/compression_policy.hpp"
+#include "predsense/memory/consolidation_policy.hpp"
+#include "predsense/memory/drop_least_surprising.hpp"
+#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/long_term_store.hpp"
+#include "predsense/memory/memory_checkpoint.hpp"
+#include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/retrieval.hpp"
+#include "predsense/memory/sensory_window.hpp"
+#include "predsense/memory/similarity_merge.hpp"
+#include "predsense/memory/sinks_recent.hpp"
+#include "predsense/memory/surprise_reservoir.hpp"
+#include "predsense/memory/tensor_block.hpp"
+#include "predsense/memory/uniform_stride.hpp"
+
+#include "predsense/pipeline/run_batch.hpp"
+#include "predsense/pipeline/stream.hpp"
+
+#include "predsense/predictors/copy_last.hpp"
+#include "predsense/predictors/ema_predictor.hpp"
+#include "predsense/predictors/gemm.hpp"
+#include "predsense/predictors/lfp_head.hpp"
+#include "predsense/predictors/lfp_predictor.hpp"
+#include "predsense/predictors/lfp_trainer.hpp"
+#include "predsense/predictors/mini_transformer.hpp"
+#include "predsense/predictors/rls_predictor.hpp"
+#include "predsense/predictors/transformer_predictor.hpp"
+
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/ar_surprise.hpp"
+#include "predsense/segmentation/bocpd.hpp"
+#include "predsense/segmentation/bocpd_segmenter.hpp"
+#include "predsense/segmentation/boundary_refinement.hpp"
+#include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/standardize.hpp"
+#include "predsense/segmentation/threshold_segmenter.hpp"
+
 #include "predsense/surprise/ema_normalizer.hpp"
 #include "predsense/surprise/gaussian_nll.hpp"
 #include "predsense/surprise/l2_distance.hpp"

@@ -1,0 +1,32 @@
+"""Repository layout rules that a reader relies on."""
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(os.environ.get("PREDSENSE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+INCLUDE = ROOT / "include"
+OPT_IN = {"predsense/core/eigen.hpp", "predsense/core/xtensor.hpp"}
+
+
+def headers():
+    return sorted(str(p.relative_to(INCLUDE)) for p in INCLUDE.rglob("*.hpp") if p.name != "predsense.hpp")
+
+
+def test_umbrella_includes_every_standard_library_header():
+    umbrella = (INCLUDE / "predsense" / "predsense.hpp").read_text()
+    included = set(re.findall(r'#include "([^"]+)"', umbrella))
+    missing = [h for h in headers() if h not in OPT_IN and h not in included]
+    assert not missing, f"add to include/predsense/predsense.hpp: {missing}"
+    assert not (included & OPT_IN), "third-party adapters stay opt-in"
+
+
+def test_every_header_names_itself_and_uses_pragma_once():
+    for h in headers():
+        text = (INCLUDE / h).read_text()
+        assert text.startswith(f"// {h} - "), f"{h}: first line should be '// {h} - <what it is>'"
+        assert "#pragma once" in text, h
+
+
+def test_readme_starts_with_the_two_commands():
+    head = "\n".join((ROOT / "README.md").read_text().splitlines()[:8])
+    assert "make demo" in head and "make test" in head
