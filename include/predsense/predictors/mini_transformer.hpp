@@ -52,6 +52,48 @@ namespace detail {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#if PREDSENSE_SIMD
+// exp for softmax arguments (x <= 0 after the max shift): Cephes expf's range reduction and
+// degree-5 polynomial (relative error ~1e-7, like xsimd::exp) without its special-case handling;
+// x is clamped to [-87, 88] so 2^n stays a normal float. About 2x xsimd::exp, and the softmax
+// exponentials are a sixth of the attention's time.
+inline detail::simd::batch softmax_exp(detail::simd::batch x) noexcept {
+  using b = detail::simd::batch;
+  using bi = xsimd::batch<std::int32_t>;
+  x = xsimd::min(xsimd::max(x, b(-87.0f)), b(88.0f));
+  const b fx = xsimd::nearbyint(x * b(1.44269504088896341f));
+  b r = xsimd::fnma(fx, b(0.693359375f), x);
+  r = xsimd::fnma(fx, b(-2.12194440e-4f), r);
+  b p(1.9875691500e-4f);
+  p = xsimd::fma(p, r, b(1.3981999507e-3f));
+  p = xsimd::fma(p, r, b(8.3334519073e-3f));
+  p = xsimd::fma(p, r, b(4.1665795894e-2f));
+  p = xsimd::fma(p, r, b(1.6666665459e-1f));
+  p = xsimd::fma(p, r, b(5.0000001201e-1f));
+  const b y = xsimd::fma(p * r, r, r + b(1.0f));
+  const bi n = xsimd::to_int(fx) + bi(127);
+  return y * xsimd::bitwise_cast<b>(n << 23);
+}
+#endif
+
+inline float max_of(const float* p, std::size_t n, float init) noexcept {
+  std::size_t i = 0;
+  float m = init;
+#if PREDSENSE_SIMD
+  namespace s = detail::simd;
+  if (n >= s::width) {
+    s::batch a = s::load(p), b2(init);
+    for (i = s::width; i + s::width <= n; i += s::width) a = xsimd::max(a, s::load(p + i));
+    a = xsimd::max(a, b2);
+    alignas(64) float lanes[s::width];
+    a.store_aligned(lanes);
+    for (std::size_t k = 0; k < s::width; ++k) m = std::max(m, lanes[k]);
+  }
+#endif
+  for (; i < n; ++i) m = std::max(m, p[i]);
+  return m;
+}
+
 // p[i] = exp(p[i] - m); returns the sum.
 inline float exp_shift_sum(float* p, std::size_t n, float m) noexcept {
   std::size_t i = 0;
@@ -61,7 +103,7 @@ inline float exp_shift_sum(float* p, std::size_t n, float m) noexcept {
   s::batch acc(0.0f);
   const s::batch mb(m);
   for (; i + s::width <= n; i += s::width) {
-    const auto e = xsimd::exp(s::load(p + i) - mb);
+    const auto e = softmax_exp(s::load(p + i) - mb);
     s::store(p + i, e);
     acc += e;
   }
@@ -379,8 +421,7 @@ class mini_transformer {
           const std::size_t visible_end = pos_ + t + 1;  // keys < visible_end are visible
           float* sr = s_.data() + row * nb;
           const std::size_t valid = visible_end <= b0 ? 0 : std::min(nb, visible_end - b0);
-          float bm = m_[row];
-          for (std::size_t j = 0; j < valid; ++j) bm = std::max(bm, sr[j]);
+          const float bm = detail::max_of(sr, valid, m_[row]);
           // rescale what was accumulated under the old max
           const float corr = m_[row] == bm ? 1.0f : std::exp(m_[row] - bm);
           const float sum = valid ? detail::exp_shift_sum(sr, valid, bm) : 0.0f;
