@@ -90,7 +90,9 @@ def test_backbone_then_head_prediction(tmp_path):
     with torch.no_grad():
         ref = head(m(frames.reshape(F_ * T, 40))).reshape(F_, T, 40).numpy()
     assert pred.shape == (F_, T, 40)
-    assert rel_err(pred, ref) < 1e-4
+    err = rel_err(pred, ref)
+    print(f"backbone -> head: rel err {err:.2e}")
+    assert err < 1e-4
 
 
 def test_backbone_shape_mismatch_is_named(tmp_path):
