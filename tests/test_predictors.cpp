@@ -75,20 +75,20 @@ TEST_CASE("copy_last and ema_predictor") {
   const auto a = randn(12, 1), b = randn(12, 2);
   copy_last c;
   frame_buffer out;
-  CHECK_THROWS_AS(c.predict(out), empty_error);
+  CHECK_THROWS_AS((void)c.predict(out), empty_error);
   c.observe(frame_of(a, 3, 4));
   c.observe(frame_of(b, 3, 4));
   c.predict(out);
   CHECK(std::vector<float>(out.span().begin(), out.span().end()) == b);
 
-  CHECK_THROWS_AS(ema_predictor(0.0), invalid_argument_error);
-  CHECK_THROWS_AS(ema_predictor(1.5), invalid_argument_error);
+  CHECK_THROWS_AS((void)ema_predictor(0.0), invalid_argument_error);
+  CHECK_THROWS_AS((void)ema_predictor(1.5), invalid_argument_error);
   ema_predictor e(0.25);
   e.observe(frame_of(a, 3, 4));
   e.observe(frame_of(b, 3, 4));
   e.predict(out);
   for (std::size_t i = 0; i < 12; ++i) CHECK(out.data()[i] == doctest::Approx(0.25 * b[i] + 0.75 * a[i]));
-  CHECK_THROWS_AS(e.observe(frame_of(a, 4, 3)), shape_error);
+  CHECK_THROWS_AS((void)e.observe(frame_of(a, 4, 3)), shape_error);
   ema_predictor one(1.0);  // alpha = 1 is copy-last
   one.observe(frame_of(a, 3, 4));
   one.observe(frame_of(b, 3, 4));
@@ -212,8 +212,8 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
     for (std::size_t i = 0; i < T * D; ++i) CHECK(out.data()[i] == doctest::Approx(f[i]).epsilon(1e-3));
   }
 
-  CHECK_THROWS_AS(rls_predictor(rls_config{rls_mode::per_token, 0.0, 1.0, true, true, 1}), invalid_argument_error);
-  CHECK_THROWS_AS(rls_predictor(rls_config{rls_mode::per_token, 1.0, 0.0, true, true, 1}), invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_config{rls_mode::per_token, 0.0, 1.0, true, true, 1}), invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_config{rls_mode::per_token, 1.0, 0.0, true, true, 1}), invalid_argument_error);
 }
 
 TEST_CASE("gemm: backend agrees with the plain loops for every transpose combination") {
@@ -251,7 +251,7 @@ TEST_CASE("lfp_head: forward matches a double reference; loads safetensors/npz w
     auto h2 = lfp_head::from_safetensors(r, "model.nfp_head.");
     CHECK(h2.w1() == head.w1());
     CHECK(h2.b2() == head.b2());
-    CHECK_THROWS_WITH_AS(lfp_head::from_safetensors(r, "model.other"),
+    CHECK_THROWS_WITH_AS((void)lfp_head::from_safetensors(r, "model.other"),
                          doctest::Contains("model.other.0.weight"), format_error);
   }
   SUBCASE("BF16 weights: outputs within bf16 rounding of the f32 head") {
@@ -273,7 +273,7 @@ TEST_CASE("lfp_head: forward matches a double reference; loads safetensors/npz w
     CHECK(hn.w2() == head.w2());
     m["nfp.2.bias"] = npy_array{{D + 1}, std::vector<float>(D + 1), npy_dtype::f32};
     write_npz(dir / "bad.npz", m);
-    CHECK_THROWS_WITH_AS(lfp_head::from_npz(dir / "bad.npz", "nfp"), doctest::Contains("nfp.2.bias"),
+    CHECK_THROWS_WITH_AS((void)lfp_head::from_npz(dir / "bad.npz", "nfp"), doctest::Contains("nfp.2.bias"),
                          format_error);
   }
 }
