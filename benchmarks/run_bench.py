@@ -127,7 +127,7 @@ def machine_info(build: Path, contexts: dict, load_before, load_after) -> dict:
         ctx = next(iter(contexts.values()))
         info["benchmark_context"] = {k: ctx.get(k) for k in ("num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
                                                                "library_build_type", "load_avg", "caches")}
-        info["predsense"] = {k: ctx.get(k) for k in ctx if k.startswith("predsense_")}
+        info["predsense"] = {k: v for c in contexts.values() for k, v in c.items() if k.startswith("predsense_")}
     return info
 
 

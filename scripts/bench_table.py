@@ -52,8 +52,23 @@ def fmt_pct(p) -> str:
     return f"{p:.0f}%" if isinstance(p, (int, float)) else "-"
 
 
-def header(doc: dict, command: str | None) -> list[str]:
-    m = doc.get("machine", {})
+def predsense_context(doc: dict, bench_dir: Path | None) -> dict:
+    """The predsense_* custom context of the run (peers.json, else the benchmark JSON files beside it)."""
+    ctx = dict(doc.get("machine", {}).get("predsense") or {})
+    if bench_dir is not None:
+        import json
+        for f in doc.get("files", []):
+            p = bench_dir / f
+            if p.is_file():
+                for k, v in json.loads(p.read_text()).get("context", {}).items():
+                    if k.startswith("predsense_"):
+                        ctx.setdefault(k, v)
+    return ctx
+
+
+def header(doc: dict, command: str | None, bench_dir: Path | None = None) -> list[str]:
+    m = dict(doc.get("machine", {}))
+    m["predsense"] = predsense_context(doc, bench_dir)
     p = doc.get("peers", {})
     comp = m.get("compiler", {})
     lines = ["# Benchmarks", "",
@@ -185,7 +200,9 @@ def kernel_table(doc: dict, bench_dir: Path | None) -> list[str]:
         return []
     lines = ["## Kernels", "",
              "Per-vector kernels run over all T rows of a T x D frame per call. GB/s = bytes read per call / "
-             "median wall time. \"SIMD x\" = scalar twin time / SIMD time. % of stream: DRAM rows only.", "",
+             "median wall time. \"SIMD x\" = scalar twin time / SIMD time. % of stream: DRAM rows only. "
+             "On a shared machine a row can catch another process's burst: compare a kernel's DRAM row with "
+             "its neighbours (same code at other shapes, or via the metric type) before reading much into it.", "",
              "| kernel | T x D | regime | SIMD time | SIMD GB/s | scalar GB/s | SIMD x | % of stream |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     shape_order = {"64x1152": 0, "729x1152": 1, "196x768": 2}
@@ -204,7 +221,7 @@ def kernel_table(doc: dict, bench_dir: Path | None) -> list[str]:
 
 def render(doc: dict, bench_dir: Path | None = None, command: str | None = None) -> str:
     cases = {k: v for k, v in doc.items() if k not in META_KEYS and isinstance(v, dict)}
-    lines = header(doc, command)
+    lines = header(doc, command, bench_dir)
     lines += targets_section(doc)
     lines += surprise_table(cases)
     lines += other_table(cases)
