@@ -6,7 +6,10 @@
 //   PREDSENSE_HAS_CBLAS  - cblas_sgemm (OpenBLAS on Debian through libblas.so.3): machine peak and
 //                          OpenBLAS's own threads; the project's targets define it when CMake
 //                          finds a BLAS and <cblas.h>. Users define it and link -lblas themselves.
-//   PREDSENSE_HAS_EIGEN  - Eigen's GEMM (header-only, single- or OpenMP-threaded);
+//   PREDSENSE_GEMM_USE_EIGEN - Eigen's GEMM (header-only, single- or OpenMP-threaded). Opt-in, not
+//                          keyed to PREDSENSE_HAS_EIGEN: GCC 12 raises false -Wmaybe-uninitialized
+//                          warnings inside its AVX-512 intrinsics when Eigen's GEMM kernels are
+//                          instantiated, which -Werror builds cannot take;
 //   otherwise            - a plain loop nest ordered so the inner loop is a contiguous dot/axpy
 //                          the compiler vectorises (correct everywhere, several times slower).
 // The LFP head's layers are one call each over all T tokens, so T x h x h work reaches BLAS in
@@ -18,7 +21,7 @@
 #if defined(PREDSENSE_HAS_CBLAS) && __has_include(<cblas.h>)
 #include <cblas.h>
 #define PREDSENSE_GEMM_BACKEND_CBLAS 1
-#elif defined(PREDSENSE_HAS_EIGEN) && __has_include(<Eigen/Core>)
+#elif defined(PREDSENSE_GEMM_USE_EIGEN) && __has_include(<Eigen/Core>)
 #include <Eigen/Core>
 #define PREDSENSE_GEMM_BACKEND_EIGEN 1
 #endif
