@@ -17,6 +17,8 @@
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/lfp_trainer.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
+#include "predsense/predictors/mini_transformer.hpp"
+#include "predsense/predictors/transformer_predictor.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 using namespace predsense;
@@ -26,6 +28,7 @@ static_assert(latent_predictor<copy_last>);
 static_assert(latent_predictor<ema_predictor>);
 static_assert(latent_predictor<rls_predictor>);
 static_assert(latent_predictor<lfp_predictor>);
+static_assert(latent_predictor<transformer_predictor>);
 
 namespace {
 
@@ -368,4 +371,63 @@ TEST_CASE("every predictor swaps into the same loop; learned ones beat copy-last
   CHECK(s_ema > s_copy);         // lags behind the motion
   CHECK(s_rls < 1e-3 * s_copy);  // a rotation is exactly linear
   CHECK(s_lfp < 0.6 * s_copy);  // an MLP learns a rotation slowly, one step per frame
+}
+
+TEST_CASE("mini_transformer: KV cache replay is deterministic; chunking a frame changes nothing") {
+  mini_transformer_config c;
+  c.hidden = 32;
+  c.layers = 2;
+  c.heads = 4;
+  c.kv_heads = 2;
+  c.intermediate = 48;
+  c.attn_block = 5;
+  mini_transformer m(c);
+  m.init_random(3);
+  const auto f0 = randn(6 * 32, 1), f1 = randn(6 * 32, 2);
+  std::vector<float> h0(6 * 32), h1(6 * 32), again(6 * 32);
+  m.step(f0.data(), 6, h0.data());
+  m.step(f1.data(), 6, h1.data());
+  CHECK(m.positions() == 12);
+  m.truncate(6);
+  m.step(f1.data(), 6, again.data());
+  CHECK(again == h1);
+  // the same 12 tokens fed as 4 chunks of 3 give the same hidden states (causal attention)
+  mini_transformer m2(c);
+  m2.init_random(3);
+  std::vector<float> all(12 * 32), out(12 * 32);
+  std::copy(f0.begin(), f0.end(), all.begin());
+  std::copy(f1.begin(), f1.end(), all.begin() + 6 * 32);
+  for (int k = 0; k < 4; ++k) m2.step(all.data() + k * 3 * 32, 3, out.data() + k * 3 * 32);
+  for (std::size_t i = 0; i < 6 * 32; ++i) {
+    CHECK(out[i] == doctest::Approx(h0[i]).epsilon(1e-4));
+    CHECK(out[6 * 32 + i] == doctest::Approx(h1[i]).epsilon(1e-4));
+  }
+  CHECK_THROWS_AS(mini_transformer(mini_transformer_config{30, 1, 4, 2, 8}), invalid_argument_error);
+}
+
+TEST_CASE("transformer_predictor: backbone -> head in the predictor loop") {
+  mini_transformer_config c;
+  c.hidden = 32;
+  c.layers = 1;
+  c.heads = 4;
+  c.kv_heads = 1;
+  c.intermediate = 40;
+  c.input_dim = 24;
+  mini_transformer bb(c);
+  bb.init_random(1);
+  lfp_head head(32, 24);
+  head.init_uniform(2);
+  transformer_predictor p(bb, head);
+  frame_buffer out;
+  CHECK_THROWS_AS(p.predict(out), empty_error);
+  const auto f = randn(5 * 24, 3);
+  p.observe(frame_of(f, 5, 24));
+  p.predict(out);
+  CHECK(out.tokens() == 5);
+  CHECK(out.dim() == 24);
+  std::vector<float> expect(5 * 24);
+  head.forward(p.hidden().data(), 5, expect.data());
+  CHECK(std::vector<float>(out.span().begin(), out.span().end()) == expect);
+  CHECK_THROWS_AS(p.observe(frame_of(randn(5 * 23, 4), 5, 23)), shape_error);
+  CHECK_THROWS_AS(transformer_predictor(bb, lfp_head(16, 24)), shape_error);
 }
