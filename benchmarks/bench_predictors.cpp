@@ -94,15 +94,11 @@ void predictor_frame(benchmark::State& state, P p) {
 void copy_last_frame(benchmark::State& s) { predictor_frame(s, copy_last{}); }
 void ema_frame(benchmark::State& s) { predictor_frame(s, ema_predictor{0.5}); }
 void rls_pooled_frame(benchmark::State& s) { predictor_frame(s, rls_predictor{rls_config{rls_mode::pooled}}); }
-void rls_token_frame(benchmark::State& s) {
-  rls_config c;
-  c.token_stride = 8;  // 8 of 64 tokens per frame
-  predictor_frame(s, rls_predictor{c});
-}
+void rls_token_frame(benchmark::State& s) { predictor_frame(s, rls_predictor{}); }
 BENCHMARK(copy_last_frame)->Name("predictor/copy_last_64x1152")->Unit(benchmark::kMicrosecond);
 BENCHMARK(ema_frame)->Name("predictor/ema_64x1152")->Unit(benchmark::kMicrosecond);
 BENCHMARK(rls_pooled_frame)->Name("predictor/rls_pooled_64x1152")->Unit(benchmark::kMillisecond);
-BENCHMARK(rls_token_frame)->Name("predictor/rls_per_token_stride8_64x1152")->Unit(benchmark::kMillisecond);
+BENCHMARK(rls_token_frame)->Name("predictor/rls_per_token_64x1152")->Unit(benchmark::kMillisecond);
 
 #ifdef PREDSENSE_BENCH_BACKBONE
 void peer_backbone_step(benchmark::State& state) {

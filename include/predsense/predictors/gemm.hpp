@@ -106,6 +106,32 @@ inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size
 #endif
 }
 
+// Double-precision C = alpha op(A) op(B) + beta C (row-major), for the RLS predictor's block updates.
+inline void dgemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, double alpha,
+                  const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta, double* C,
+                  std::size_t ldc) noexcept {
+  if (M == 0 || N == 0) return;
+#if defined(PREDSENSE_GEMM_BACKEND_CBLAS)
+  cblas_dgemm(CblasRowMajor, ta == gemm_op::none ? CblasNoTrans : CblasTrans,
+              tb == gemm_op::none ? CblasNoTrans : CblasTrans, static_cast<int>(M), static_cast<int>(N),
+              static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+              static_cast<int>(ldc));
+#else
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0 ? 0.0 : beta * C[i * ldc + j];
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t k = 0; k < K; ++k) {
+      const double a = alpha * (ta == gemm_op::none ? A[i * lda + k] : A[k * lda + i]);
+      if (tb == gemm_op::none) {
+        const double* b = B + k * ldb;
+        for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] += a * b[j];
+      } else {
+        for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] += a * B[j * ldb + k];
+      }
+    }
+#endif
+}
+
 // The bias epilogue of a Linear layer: y[r, :] += bias for every row.
 inline void add_bias_rows(float* y, const float* bias, std::size_t rows, std::size_t n) noexcept {
   for (std::size_t r = 0; r < rows; ++r) {

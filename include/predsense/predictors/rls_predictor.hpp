@@ -13,8 +13,9 @@
 //
 // Modes:
 //   per_token - one W shared by all tokens: every token of frame t is a sample (x = token of
-//               frame t, y = same token of frame t+1); T rank-1 updates per frame (token_stride
-//               > 1 uses every k-th token to cut the cost). Prediction applies W to each token.
+//               frame t, y = same token of frame t+1); the frame's T samples enter as one block
+//               (Woodbury) update, equal to T rank-1 steps but run as GEMMs (token_stride > 1
+//               uses every k-th token). Prediction applies W to each token.
 //   pooled    - x, y are the frames' token means (one sample per frame); the prediction is the last
 //               frame shifted by the predicted change of the mean. Cheap, captures global motion.
 // P and W are kept in double: RLS in float loses P's symmetry/definiteness over long streams.
@@ -28,6 +29,7 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
+#include "predsense/predictors/gemm.hpp"
 
 namespace predsense {
 
@@ -68,17 +70,20 @@ class rls_predictor {
         for (std::size_t i = 0; i < d_; ++i) y_[i] -= x_[i];
       update(x_.data(), y_.data(), c_.forgetting);
     } else {
-      double lambda = c_.forgetting;
-      for (std::size_t t = 0; t < f.tokens; t += c_.token_stride) {
-        const float* xt = last_.row(t);
-        const float* yt = f.row(t);
+      // all (strided) tokens of the frame in one block update: exactly the sequence of rank-1
+      // Sherman-Morrison steps with lambda applied once, at BLAS speed (see block_update)
+      const std::size_t k = (f.tokens + c_.token_stride - 1) / c_.token_stride;
+      bx_.assign(k * n_, 1.0);  // bias column stays 1
+      by_.resize(k * d_);
+      for (std::size_t j = 0; j < k; ++j) {
+        const float* xt = last_.row(j * c_.token_stride);
+        const float* yt = f.row(j * c_.token_stride);
         for (std::size_t i = 0; i < d_; ++i) {
-          x_[i] = xt[i];
-          y_[i] = c_.residual ? double(yt[i]) - double(xt[i]) : double(yt[i]);
+          bx_[j * n_ + i] = xt[i];
+          by_[j * d_ + i] = c_.residual ? double(yt[i]) - double(xt[i]) : double(yt[i]);
         }
-        update(x_.data(), y_.data(), lambda);
-        lambda = 1.0;  // forget once per frame
       }
+      block_update(k, c_.forgetting);
     }
     last_.assign(f);
     ++samples_;
@@ -96,12 +101,18 @@ class rls_predictor {
         for (std::size_t i = 0; i < d_; ++i) out(t, i) = static_cast<float>(last_(t, i) + y_[i]);
       return;
     }
+    // all tokens at once: Y = [X 1] W^T as one GEMM
+    bx_.assign(T * n_, 1.0);
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t i = 0; i < d_; ++i) bx_[t * n_ + i] = last_(t, i);
+    be_.resize(T * d_);
+    detail::dgemm(detail::gemm_op::none, detail::gemm_op::transpose, T, d_, n_, 1.0, bx_.data(), n_, w_.data(), n_,
+                  0.0, be_.data(), d_);
     for (std::size_t t = 0; t < T; ++t) {
       const float* xt = last_.row(t);
-      for (std::size_t i = 0; i < d_; ++i) x_[i] = xt[i];
-      apply(x_.data(), y_.data());
       float* o = out.row(t);
-      for (std::size_t i = 0; i < d_; ++i) o[i] = static_cast<float>(c_.residual ? xt[i] + y_[i] : y_[i]);
+      const double* y = be_.data() + t * d_;
+      for (std::size_t i = 0; i < d_; ++i) o[i] = static_cast<float>(c_.residual ? xt[i] + y[i] : y[i]);
     }
   }
 
@@ -121,6 +132,7 @@ class rls_predictor {
   std::size_t d_ = 0, n_ = 0, samples_ = 0;
   frame_buffer last_;
   std::vector<double> p_, w_, x_, y_, px_, xa_;
+  std::vector<double> bx_, by_, bpx_, bs_, bz_, be_;
 
   void init(std::size_t dim) {
     d_ = dim;
@@ -178,6 +190,71 @@ class rls_predictor {
       const double a = px_[r] * inv;
       for (std::size_t i = 0; i < n_; ++i) pr[i] = (pr[i] - a * px_[i]) * il;
     }
+  }
+
+  // Block (Woodbury) form of k rank-1 steps, lambda applied once: with X (k x n) and Y (k x d) in
+  // bx_/by_:  S = lambda I + X P X^T,  Z = S^-1 (P X^T)^T,  W += (Y - X W^T)^T Z,
+  // P = (P - (P X^T) Z) / lambda.  Equal to the sequential updates (both give
+  // P^-1 <- lambda P^-1 + X^T X and the matching least-squares W) at O(n^2 k) in GEMMs.
+  void block_update(std::size_t k, double lambda) {
+    using detail::gemm_op;
+    bpx_.resize(n_ * k);
+    bs_.resize(k * k);
+    bz_.resize(k * n_);
+    be_.resize(k * d_);
+    detail::dgemm(gemm_op::none, gemm_op::transpose, n_, k, n_, 1.0, p_.data(), n_, bx_.data(), n_, 0.0, bpx_.data(),
+                  k);  // PX = P X^T (n x k)
+    detail::dgemm(gemm_op::none, gemm_op::none, k, k, n_, 1.0, bx_.data(), n_, bpx_.data(), k, 0.0, bs_.data(),
+                  k);  // S = X PX
+    for (std::size_t i = 0; i < k; ++i) bs_[i * k + i] += lambda;
+    // Cholesky S = L L^T (S is SPD: its eigenvalues are >= lambda > 0), in place (lower)
+    for (std::size_t j = 0; j < k; ++j) {
+      double dsum = bs_[j * k + j];
+      for (std::size_t q = 0; q < j; ++q) dsum -= bs_[j * k + q] * bs_[j * k + q];
+      const double ljj = std::sqrt(dsum > 0.0 ? dsum : 1e-300);
+      bs_[j * k + j] = ljj;
+      for (std::size_t i = j + 1; i < k; ++i) {
+        double v = bs_[i * k + j];
+        for (std::size_t q = 0; q < j; ++q) v -= bs_[i * k + q] * bs_[j * k + q];
+        bs_[i * k + j] = v / ljj;
+      }
+    }
+    // Z = S^-1 PX^T: forward then backward substitution, column block at a time (rows of Z)
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t c = 0; c < n_; ++c) bz_[i * n_ + c] = bpx_[c * k + i];
+    for (std::size_t i = 0; i < k; ++i) {  // L y = b
+      double* zi = bz_.data() + i * n_;
+      for (std::size_t q = 0; q < i; ++q) {
+        const double l = bs_[i * k + q];
+        const double* zq = bz_.data() + q * n_;
+        for (std::size_t c = 0; c < n_; ++c) zi[c] -= l * zq[c];
+      }
+      const double inv = 1.0 / bs_[i * k + i];
+      for (std::size_t c = 0; c < n_; ++c) zi[c] *= inv;
+    }
+    for (std::size_t i = k; i-- > 0;) {  // L^T z = y
+      double* zi = bz_.data() + i * n_;
+      for (std::size_t q = i + 1; q < k; ++q) {
+        const double l = bs_[q * k + i];
+        const double* zq = bz_.data() + q * n_;
+        for (std::size_t c = 0; c < n_; ++c) zi[c] -= l * zq[c];
+      }
+      const double inv = 1.0 / bs_[i * k + i];
+      for (std::size_t c = 0; c < n_; ++c) zi[c] *= inv;
+    }
+    // E = Y - X W^T (k x d);  W += E^T Z
+    be_ = by_;
+    detail::dgemm(gemm_op::none, gemm_op::transpose, k, d_, n_, -1.0, bx_.data(), n_, w_.data(), n_, 1.0, be_.data(), d_);
+    detail::dgemm(gemm_op::transpose, gemm_op::none, d_, n_, k, 1.0, be_.data(), d_, bz_.data(), n_, 1.0, w_.data(), n_);
+    // P = (P - PX Z) / lambda, then symmetrised against rounding drift
+    detail::dgemm(gemm_op::none, gemm_op::none, n_, n_, k, -1.0 / lambda, bpx_.data(), k, bz_.data(), n_, 1.0 / lambda,
+                  p_.data(), n_);
+    for (std::size_t r = 0; r < n_; ++r)
+      for (std::size_t c = r + 1; c < n_; ++c) {
+        const double v = 0.5 * (p_[r * n_ + c] + p_[c * n_ + r]);
+        p_[r * n_ + c] = v;
+        p_[c * n_ + r] = v;
+      }
   }
 };
 
