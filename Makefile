@@ -4,7 +4,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all deps configure build test demo bench fuzz clang install-check clean
+.PHONY: all configure build test demo bench fuzz clang clean
 
 all: build
 
@@ -43,6 +43,10 @@ demo: deps-demo configure
 bench: deps-bench configure
 	cmake --build $(BUILD) -j $(JOBS)
 	/usr/bin/python3 benchmarks/run_bench.py --build $(BUILD)
+
+# libFuzzer targets (clang), FUZZ_TIME seconds each (default 60).
+fuzz: deps-fuzz
+	bash fuzz/run.sh $(BUILD)-fuzz
 
 # Same suite under clang++ 14 in its own tree.
 clang: deps-test

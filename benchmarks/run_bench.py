@@ -64,7 +64,10 @@ def run_binaries(bins, out_dir: Path, args, env) -> tuple[list, dict]:
         if args.filter:
             cmd.append(f"--benchmark_filter={args.filter}")
         log(f"run_bench: {' '.join(shlex.quote(c) for c in cmd)}")
-        rc = subprocess.run(cmd, env=env).returncode
+        # The same BLAS kernel selection as the peers get: OpenBLAS's Haswell override (set in this
+        # environment for old-OpenBLAS safety) goes for benchmarks on both sides, both vars together.
+        bin_env = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        rc = subprocess.run(cmd, env=bin_env).returncode
         if rc != 0:
             errors[b.name] = f"exit status {rc}"
             log(f"run_bench: {b.name} failed with exit status {rc}; continuing")
