@@ -86,6 +86,18 @@ inline void require_non_empty(const frame_view& f, const char* name) {
     throw empty_error(std::string("predsense: ") + name + " is an empty frame (shape " +
                       shape_str(f.tokens, f.dim) + ")");
 }
+
+// A metric's two operands as views, checked once for every metric: non-empty, one shape.
+struct frame_pair {
+  frame_view pred, actual;
+};
+template <frame_like A, frame_like B>
+[[nodiscard]] frame_pair metric_operands(const A& pred, const B& actual) {
+  const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
+  require_non_empty(p, "prediction");
+  require_same_shape(p, "prediction", a, "actual");
+  return {p, a};
+}
 }  // namespace detail
 
 }  // namespace predsense

@@ -39,9 +39,7 @@ class gaussian_nll {
 
   template <frame_like A, frame_like B>
   double operator()(const A& pred, const B& actual) {
-    const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
-    detail::require_non_empty(p, "prediction");
-    detail::require_same_shape(p, "prediction", a, "actual");
+    const auto [p, a] = detail::metric_operands(pred, actual);
     if (mean_.empty()) {
       mean_.assign(p.dim, 0.0);
       m2_.assign(p.dim, 0.0);

@@ -11,9 +11,7 @@ template <non_finite_policy NonFinite = reject_non_finite>
 struct mse {
   template <frame_like A, frame_like B>
   double operator()(const A& pred, const B& actual) const {
-    const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
-    detail::require_non_empty(p, "prediction");
-    detail::require_same_shape(p, "prediction", a, "actual");
+    const auto [p, a] = detail::metric_operands(pred, actual);
     // Frames are packed, so the whole frame is one contiguous vector.
     const double s = kernels::squared_l2(p.data, a.data, p.size());
     return detail::check_result<NonFinite>(s / static_cast<double>(p.size()), p, "prediction", a, "actual");

@@ -36,9 +36,7 @@ class pooled_cosine_distance {
  public:
   template <frame_like A, frame_like B>
   double operator()(const A& pred, const B& actual) {
-    const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
-    detail::require_non_empty(p, "prediction");
-    detail::require_same_shape(p, "prediction", a, "actual");
+    const auto [p, a] = detail::metric_operands(pred, actual);
     scratch_.resize(2 * p.dim);
     detail::sum_tokens(p, scratch_.data());
     detail::sum_tokens(a, scratch_.data() + p.dim);

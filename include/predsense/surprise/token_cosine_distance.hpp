@@ -16,9 +16,7 @@ template <non_finite_policy NonFinite = reject_non_finite>
 struct token_cosine_distance {
   template <frame_like A, frame_like B>
   double operator()(const A& pred, const B& actual) const {
-    const frame_view p = as_frame_view(pred), a = as_frame_view(actual);
-    detail::require_non_empty(p, "prediction");
-    detail::require_same_shape(p, "prediction", a, "actual");
+    const auto [p, a] = detail::metric_operands(pred, actual);
     return detail::check_result<NonFinite>(kernels::token_cosine_distance(p.data, a.data, p.tokens, p.dim),
                                            p, "prediction", a, "actual");
   }
