@@ -47,6 +47,7 @@
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
 
+#include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/compression_policy.hpp"
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/drop_least_surprising.hpp"
