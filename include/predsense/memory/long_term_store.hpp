@@ -5,6 +5,11 @@
 // next entry); *which* entries to evict or merge is decided by a consolidation policy, which keeps
 // its own O(log n) index and calls these edits. Tensors are owned here; buffers freed by evictions
 // are kept in a small spare pool so a steady stream reuses memory instead of reallocating.
+// An entry can be admitted *pending*: by reference to a frame the caller keeps alive until
+// settle(), with the rule that makes its tensor (a copy, or a compression). Consolidation often
+// evicts or merges the newest entry at once (on the Cambrian-S 4-hour stream: 40% of pooled
+// frames are evicted and 90% of full frames merged on admission), so its tensor is only made
+// if it survives, and a merge reads the pending frame in place.
 // An entry's pooled key (mean over its tokens, for retrieval and similarity policies) is computed
 // on first use and cached: most entries are never asked for one, and a stream should not pay a
 // pass over every frame for it. The key is always the token mean of the entry's current data, so
@@ -15,12 +20,15 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
+#include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/tensor_block.hpp"
 
@@ -42,6 +50,15 @@ inline void average_into(float* a, const float* b, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) a[i] = (a[i] + b[i]) * 0.5f;
 }
 }  // namespace detail
+
+// Where a pending entry's tensor comes from: `src` (grid `grid`) copied as it is when `make` is
+// null, otherwise make(ctx, src, grid, out) writes the entry's tokens x dim floats to `out`.
+struct tensor_source {
+  frame_view src;
+  grid_shape grid;
+  void (*make)(const void* ctx, const frame_view& src, grid_shape grid, float* out) = nullptr;
+  const void* ctx = nullptr;
+};
 
 class long_term_store {
  public:
@@ -65,12 +82,21 @@ class long_term_store {
   // One past the largest slot id ever used: policies size their per-slot tables with it.
   [[nodiscard]] std::size_t slot_count() const noexcept { return nodes_.size(); }
   [[nodiscard]] const memory_entry& entry(entry_id id) const noexcept { return nodes_[id].meta; }
-  [[nodiscard]] frame_view data(entry_id id) const { return nodes_[id].data.view(); }
+  // A pending copy is read in place (its source); a pending compression is made now.
+  [[nodiscard]] frame_view data(entry_id id) const {
+    const node& n = nodes_[id];
+    if (n.pending) {
+      if (!n.source.make) return n.source.src;
+      materialize(id);
+    }
+    return n.data.view();
+  }
+  [[nodiscard]] bool pending(entry_id id) const noexcept { return nodes_[id].pending; }
   [[nodiscard]] const float* key(entry_id id) const {
     const node& n = nodes_[id];
     if (!n.key_valid) {
       n.key.reshape(1, dim_);
-      detail::token_mean(n.data.view(), n.key.data());
+      detail::token_mean(data(id), n.key.data());
       n.key_valid = true;
     }
     return n.key.data();
@@ -105,37 +131,33 @@ class long_term_store {
       throw shape_error("predsense: long_term_store::append: entry claims " +
                         std::to_string(meta.tokens) + " tokens but its tensor has " +
                         std::to_string(data.tokens()));
-    if (dim_ == 0) dim_ = data.dim();
-    if (data.dim() != dim_ || (!key.empty() && key.size() != dim_))
-      throw shape_error("predsense: long_term_store::append: dim " + std::to_string(data.dim()) +
-                        " (key " + std::to_string(key.size()) + ") but the store holds dim " +
-                        std::to_string(dim_));
-    entry_id id;
-    if (!free_.empty()) {
-      id = free_.back();
-      free_.pop_back();
-    } else {
-      id = static_cast<entry_id>(nodes_.size());
-      nodes_.emplace_back();
-    }
-    node& n = nodes_[id];
-    if (meta.merged.empty()) meta.merged.push_back(meta.frame);
-    meta.seq = next_seq_++;
-    n.meta = std::move(meta);
-    n.data = std::move(data);
-    n.key = std::move(key);
-    n.key_valid = !n.key.empty();
-    n.live = true;
-    n.prev = tail_;
-    n.next = no_entry;
-    if (tail_ != no_entry) nodes_[tail_].next = id;
-    else head_ = id;
-    tail_ = id;
-    ++size_;
-    tokens_ += n.meta.tokens;
-    if (n.meta.is_protected) protected_tokens_ += n.meta.tokens;
-    floats_ += n.data.size();
+    check_dim(data.dim(), key, "append");
+    const entry_id id = link(std::move(meta), std::move(key));
+    nodes_[id].data = std::move(data);
     return id;
+  }
+
+  // Appends a pending entry: its tensor is made from `source` when first needed, at the latest
+  // by settle(). The caller keeps source.src alive and unchanged until then.
+  entry_id append_pending(memory_entry meta, const tensor_source& source, detail::tensor_block&& key = {}) {
+    if (source.src.empty() || (!source.make && source.src.tokens != meta.tokens))
+      throw shape_error("predsense: long_term_store::append_pending: entry claims " +
+                        std::to_string(meta.tokens) + " tokens but its source frame is " +
+                        detail::shape_str(source.src.tokens, source.src.dim));
+    check_dim(source.src.dim, key, "append_pending");
+    const entry_id id = link(std::move(meta), std::move(key));
+    nodes_[id].source = source;
+    nodes_[id].pending = true;
+    pending_ids_.push_back(id);
+    return id;
+  }
+
+  // Makes the tensors of all pending entries still alive: after this no entry refers to a
+  // caller's frame.
+  void settle() {
+    for (const entry_id id : pending_ids_)
+      if (nodes_[id].live) materialize(id);
+    pending_ids_.clear();
   }
 
   // Removes an entry (never a protected one: that is a policy bug, reported as such).
@@ -160,9 +182,11 @@ class long_term_store {
                                    std::to_string(nodes_[id].meta.frame) +
                                    " cannot merge with its successor (protected, missing, or "
                                    "another token grid)");
+    materialize(id);  // `id` is written: it needs a tensor of its own
+    const frame_view other = data(nx);  // a pending copy is read where it is
     node& a = nodes_[id];
-    node& b = nodes_[nx];
-    detail::average_into(a.data.data(), b.data.data(), a.data.size());
+    const node& b = nodes_[nx];
+    detail::average_into(a.data.data(), other.data, a.data.size());
     a.key_valid = false;  // recomputed from the averaged tensor when next asked for
     a.meta.surprise = (a.meta.surprise + b.meta.surprise) / 2.0;
     a.meta.merged.insert(a.meta.merged.end(), b.meta.merged.begin(), b.meta.merged.end());
@@ -173,7 +197,9 @@ class long_term_store {
   void clear() {
     nodes_.clear();
     free_.clear();
+    pending_ids_.clear();
     spare_.clear();
+    arena_.reset();  // every block is gone; the next dim may differ
     head_ = tail_ = no_entry;
     size_ = tokens_ = protected_tokens_ = floats_ = 0;
     next_seq_ = 0;
@@ -183,14 +209,14 @@ class long_term_store {
   // ---- buffer reuse --------------------------------------------------------------------------
   // A tokens x dim buffer: a recycled one of that exact shape if there is one (contents are
   // stale: the caller overwrites them), otherwise a fresh one.
-  [[nodiscard]] detail::tensor_block take_buffer(std::size_t tokens, std::size_t dim) {
+  [[nodiscard]] detail::tensor_block take_buffer(std::size_t tokens, std::size_t dim) const {
     for (std::size_t i = spare_.size(); i-- > 0;)
       if (spare_[i].tokens() == tokens && spare_[i].dim() == dim) {
         detail::tensor_block b = std::move(spare_[i]);
         spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
         return b;
       }
-    return detail::tensor_block(tokens, dim);
+    return detail::tensor_block(tokens, dim, arena(dim));
   }
   void recycle(detail::tensor_block&& b) {
     if (b.empty()) return;
@@ -215,17 +241,23 @@ class long_term_store {
  private:
   struct node {
     memory_entry meta;
-    detail::tensor_block data;
+    mutable detail::tensor_block data;  // tokens x dim; empty while pending (made in data())
     mutable detail::tensor_block key;  // token mean of data, valid when key_valid
     mutable bool key_valid = false;
+    mutable bool pending = false;      // tensor not made yet: it comes from `source`
+    mutable tensor_source source;
     entry_id prev = no_entry;
     entry_id next = no_entry;
     bool live = false;
   };
 
+  // Declared first, destroyed last: every block of the store may live in it. Behind a pointer so
+  // blocks keep a valid arena address when the store is moved.
+  mutable std::unique_ptr<detail::block_arena> arena_;
   std::vector<node> nodes_;
   std::vector<entry_id> free_;
-  std::vector<detail::tensor_block> spare_;
+  mutable std::vector<detail::tensor_block> spare_;  // data() of a pending entry takes one
+  std::vector<entry_id> pending_ids_;
   entry_id head_ = no_entry;
   entry_id tail_ = no_entry;
   std::size_t size_ = 0;
@@ -242,6 +274,62 @@ class long_term_store {
                                    ": no live entry in slot " + std::to_string(id));
   }
 
+  // The store's huge-page region, reserved (address space only) at the first tensor: room for
+  // twice the budget, so spare buffers and fragmentation fit; beyond it blocks come from the heap.
+  detail::block_arena* arena(std::size_t dim) const {
+    if (!arena_ && dim != 0 && budget_ != 0)
+      arena_ = std::make_unique<detail::block_arena>(2 * (budget_ + 256) * dim * sizeof(float));
+    return arena_.get();
+  }
+
+  void check_dim(std::size_t dim, const detail::tensor_block& key, const char* op) {
+    if (dim_ == 0) dim_ = dim;
+    if (dim != dim_ || (!key.empty() && key.size() != dim_))
+      throw shape_error(std::string("predsense: long_term_store::") + op + ": dim " + std::to_string(dim) +
+                        " (key " + std::to_string(key.size()) + ") but the store holds dim " +
+                        std::to_string(dim_));
+  }
+
+  // Links a new entry at the tail (its tensor is set by the caller).
+  entry_id link(memory_entry meta, detail::tensor_block&& key) {
+    entry_id id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+    } else {
+      id = static_cast<entry_id>(nodes_.size());
+      nodes_.emplace_back();
+    }
+    node& n = nodes_[id];
+    if (meta.merged.empty()) meta.merged.push_back(meta.frame);
+    meta.seq = next_seq_++;
+    n.meta = std::move(meta);
+    n.key = std::move(key);
+    n.key_valid = !n.key.empty();
+    n.live = true;
+    n.prev = tail_;
+    n.next = no_entry;
+    if (tail_ != no_entry) nodes_[tail_].next = id;
+    else head_ = id;
+    tail_ = id;
+    ++size_;
+    tokens_ += n.meta.tokens;
+    if (n.meta.is_protected) protected_tokens_ += n.meta.tokens;
+    floats_ += n.meta.tokens * dim_;
+    return id;
+  }
+
+  // Gives a pending entry its own tensor (a recycled buffer when there is one).
+  void materialize(entry_id id) const {
+    const node& n = nodes_[id];
+    if (!n.pending) return;
+    n.data = take_buffer(n.meta.tokens, dim_);
+    if (n.source.make) n.source.make(n.source.ctx, n.source.src, n.source.grid, n.data.data());
+    else std::memcpy(n.data.data(), n.source.src.data, n.source.src.size() * sizeof(float));
+    n.pending = false;
+    n.source = {};
+  }
+
   void unlink(entry_id id) {
     node& n = nodes_[id];
     if (n.prev != no_entry) nodes_[n.prev].next = n.next;
@@ -250,9 +338,11 @@ class long_term_store {
     else tail_ = n.prev;
     tokens_ -= n.meta.tokens;
     if (n.meta.is_protected) protected_tokens_ -= n.meta.tokens;
-    floats_ -= n.data.size();
+    floats_ -= n.meta.tokens * dim_;
     --size_;
     recycle(std::exchange(n.data, detail::tensor_block()));
+    n.pending = false;
+    n.source = {};
     n.key_valid = false;
     n.meta.merged.clear();
     n.meta.merged.shrink_to_fit();

@@ -51,6 +51,9 @@ struct memory_item {
 struct memory_config {
   std::size_t window = 32;    // sensory_window_size: newest frames kept at full resolution
   std::size_t budget = 8192;  // consolidation_mem_budget: long-term tokens, prompt included
+  // false: the window's ring is a plain buffer compacted when it runs out instead of a ring
+  // mapped twice (same contents and views; for systems without memfd, and for tests).
+  bool mirror_window = true;
 };
 
 // A square grid for a perfect-square token count (64 -> 8x8), else one row of tokens.
@@ -69,7 +72,7 @@ class memory_store {
   using consolidation_type = Consolidation;
 
   explicit memory_store(memory_config cfg = {}, Compression c = {}, Consolidation p = {})
-      : cfg_(cfg), compress_(std::move(c)), policy_(std::move(p)), window_(cfg.window), store_(cfg.budget) {}
+      : cfg_(cfg), compress_(std::move(c)), policy_(std::move(p)), window_(cfg.window, cfg.mirror_window), store_(cfg.budget) {}
 
   // ---- streaming -----------------------------------------------------------------------------
   // Takes in one frame (copied) with its surprise; returns its frame index. `grid` defaults to
@@ -88,8 +91,7 @@ class memory_store {
     e.grid = grid;
     e.merged.assign(1, e.frame);
     if (cfg_.window == 0) {  // no sensory window: straight to long-term memory
-      detail::tensor_block no_key;
-      to_long_term(std::move(e), f, nullptr, no_key);
+      to_long_term(std::move(e), f, {});
       return frames_seen_ - 1;
     }
     if (window_.full()) evict_window_front();
@@ -113,9 +115,8 @@ class memory_store {
     e.tokens = f.tokens;
     e.grid = grid;
     e.is_protected = true;
-    detail::tensor_block data(f);
-    detail::tensor_block no_key;
-    return admit(std::move(e), data, no_key);
+    const grid_shape g = e.grid;
+    return admit(std::move(e), tensor_source{f, g}, {});
   }
 
   // End of stream (reference: before answering): every window frame goes to long-term memory,
@@ -157,7 +158,7 @@ class memory_store {
       f(memory_item{store_.entry(id), store_.data(id), false, &store_, id, nullptr});
     for (std::size_t i = 0; i < window_.size(); ++i) {
       const window_slot& s = window_.at(i);
-      f(memory_item{s.meta, s.data.view(), true, nullptr, no_entry, &s});
+      f(memory_item{s.meta, s.data, true, nullptr, no_entry, &s});
     }
   }
 
@@ -212,7 +213,8 @@ class memory_store {
 
   void note_peak() noexcept { peak_bytes_ = std::max(peak_bytes_, bytes_reserved()); }
 
-  // The oldest window frame leaves for long-term memory (compressed or moved, never copied).
+  // The oldest window frame leaves for long-term memory. It is admitted by reference to its
+  // window slot and its tensor made (copied or compressed) only if consolidation keeps it.
   void evict_window_front() {
     window_slot& s = window_.front();
     detail::tensor_block key;  // a key already computed in the window travels with the frame
@@ -220,35 +222,38 @@ class memory_store {
       key = std::exchange(s.key_, detail::tensor_block());
       s.key_valid = false;
     }
-    to_long_term(s.meta, s.data.view(), &s.data, key);
+    to_long_term(s.meta, s.data, std::move(key));
     window_.pop_front();
   }
 
-  // Compression, admission and consolidation of one frame. `owned`, if given, holds `f` and may
-  // be handed over (it is replaced by a recycled buffer of the same shape).
-  void to_long_term(memory_entry e, const frame_view& f, detail::tensor_block* owned,
-                    detail::tensor_block& key) {
+  // Compression, admission and consolidation of one frame (`f` stays valid during the call).
+  entry_id to_long_term(memory_entry e, const frame_view& f, detail::tensor_block&& key) {
     const grid_shape target = compress_.target(e.surprise, e.grid);
-    detail::tensor_block data;
-    if (target == e.grid) {
-      if (owned) data = std::exchange(*owned, store_.take_buffer(f.tokens, f.dim));
-      else data = detail::tensor_block(f);
-    } else {
-      data = store_.take_buffer(target.tokens(), f.dim);
-      compress_.compress(f, e.grid, data.data());
+    tensor_source src{f, e.grid};
+    if (!(target == e.grid)) {
+      src.make = [](const void* c, const frame_view& in, grid_shape g, float* out) {
+        static_cast<const Compression*>(c)->compress(in, g, out);
+      };
+      src.ctx = &compress_;
       e.compressed = true;
       e.tokens = target.tokens();
       e.grid = target;
-      key = detail::tensor_block();  // the key of the pooled tensor is computed when needed
+      key = detail::tensor_block();  // the key of the compressed tensor is computed when needed
     }
-    admit(std::move(e), data, key);
+    return admit(std::move(e), src, std::move(key));
   }
 
-  entry_id admit(memory_entry e, detail::tensor_block& data, detail::tensor_block& key) {
-    const entry_id id = store_.append(std::move(e), std::move(data), std::move(key));
-    policy_.on_admit(store_, id);
-    note_peak();  // the transient peak: the new entry is in, nothing evicted yet
-    policy_.consolidate(store_);
+  entry_id admit(memory_entry e, const tensor_source& src, detail::tensor_block&& key) {
+    const entry_id id = store_.append_pending(std::move(e), src, std::move(key));
+    try {
+      policy_.on_admit(store_, id);
+      note_peak();  // the transient peak: the new entry is in, nothing evicted yet
+      policy_.consolidate(store_);
+    } catch (...) {
+      store_.settle();  // never leave an entry pointing at a frame the caller will reuse
+      throw;
+    }
+    store_.settle();
     check_invariants();
     return store_.alive(id) ? id : no_entry;
   }

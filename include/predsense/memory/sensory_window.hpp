@@ -1,13 +1,17 @@
 // predsense/memory/sensory_window.hpp - the newest W frames at full resolution (Cambrian-S
-// sensory_window_size, default 32), in a ring of preallocated slots.
+// sensory_window_size, default 32), stored back to back in one ring of tokens.
 //
-// A frame pushed into a full window is the caller's cue to take the oldest one out first (the
-// memory_store moves it to long-term memory). Slots keep their buffers, so a steady stream copies
-// each frame once and allocates nothing.
+// The frames held are always one contiguous tokens() x dim span (tokens_view()): the model input
+// the reference rebuilds with a concatenation every frame is here at no cost, because the ring is
+// mapped twice in a row (mirrored_buffer). A frame pushed into a full window is the caller's cue
+// to take the oldest one out first (memory_store moves it to long-term memory). A steady stream
+// copies each frame once and allocates nothing; the ring grows only if frames get larger.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,18 +20,20 @@
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/mirrored_buffer.hpp"
 #include "predsense/memory/tensor_block.hpp"
 
 namespace predsense {
 
 struct window_slot {
   memory_entry meta;
-  detail::tensor_block data;  // tokens x dim
+  frame_view data;       // tokens x dim, inside the window's ring (valid until the frame leaves)
+  std::size_t pos = 0;   // first token's index in the ring
   // Token mean of data (1 x dim), computed on first use (see long_term_store).
   [[nodiscard]] const float* key() const {
     if (!key_valid) {
-      key_.reshape(1, data.dim());
-      detail::token_mean(data.view(), key_.data());
+      key_.reshape(1, data.dim);
+      detail::token_mean(data, key_.data());
       key_valid = true;
     }
     return key_.data();
@@ -38,54 +44,131 @@ struct window_slot {
 
 class sensory_window {
  public:
-  explicit sensory_window(std::size_t capacity = 32) : slots_(capacity) {}
+  // `mirror` false forces the portable layout (a plain 2x buffer, compacted when it runs out):
+  // the same contents and views, one extra copy per frame at most.
+  explicit sensory_window(std::size_t capacity = 32, bool mirror = true) : slots_(capacity), mirror_(mirror) {}
 
   [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] bool full() const noexcept { return size_ == slots_.size(); }
   [[nodiscard]] std::size_t tokens() const noexcept { return tokens_; }
-  // Bytes of every slot buffer, filled or not (they stay allocated for reuse).
-  [[nodiscard]] std::size_t bytes_reserved() const noexcept {
-    std::size_t n = 0;
-    for (const auto& s : slots_) n += s.data.size();
-    return n * sizeof(float);
-  }
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+  // Bytes of the ring (allocated at the first push, kept for reuse); a mirrored ring counts once.
+  [[nodiscard]] std::size_t bytes_reserved() const noexcept { return ring_.bytes(); }
+  [[nodiscard]] bool mirrored() const noexcept { return ring_.mirrored(); }
 
   // i-th oldest frame held (0 = oldest).
   [[nodiscard]] const window_slot& at(std::size_t i) const noexcept { return slots_[(head_ + i) % slots_.size()]; }
   [[nodiscard]] window_slot& front() noexcept { return slots_[head_]; }
 
+  // Every frame held, oldest first, as one tokens() x dim span - no copy. Valid until the next
+  // push, pop_front or clear.
+  [[nodiscard]] frame_view tokens_view() const noexcept {
+    return tokens_ == 0 ? frame_view() : frame_view(ring_.data() + start_ * dim_, tokens_, dim_);
+  }
+
   void push(memory_entry meta, const frame_view& f) {
     if (full())
       throw invalid_argument_error("predsense: sensory_window::push into a full window of " +
                                    std::to_string(capacity()) + " frames (pop_front first)");
+    if (f.tokens != meta.tokens)
+      throw shape_error("predsense: sensory_window::push: entry claims " + std::to_string(meta.tokens) +
+                        " tokens but the frame is " + detail::shape_str(f.tokens, f.dim));
+    if (empty() && f.dim != dim_) {  // a new dim starts a new ring
+      ring_ = detail::mirrored_buffer();
+      dim_ = f.dim;
+    }
+    if (f.dim != dim_)
+      throw shape_error("predsense: sensory_window::push: frame is " + detail::shape_str(f.tokens, f.dim) +
+                        " but the window holds dim " + std::to_string(dim_));
+    reserve_for(f.tokens);
+    std::size_t pos = start_ + tokens_;
+    if (ring_.mirrored()) {
+      pos %= ring_tokens();
+    } else if (pos + f.tokens > 2 * ring_tokens()) {
+      compact();
+      pos = tokens_;
+    }
+    float* dst = ring_.data() + pos * dim_;
+    std::memcpy(dst, f.data, f.size() * sizeof(float));
     window_slot& s = slots_[(head_ + size_) % slots_.size()];
-    // reshape() keeps the allocation when the shape is unchanged; the copy overwrites it all.
-    s.data.reshape(f.tokens, f.dim);
-    std::copy(f.data, f.data + f.size(), s.data.data());
+    s.data = frame_view(dst, f.tokens, dim_);
+    s.pos = pos;
     s.key_valid = false;
     s.meta = std::move(meta);
-    tokens_ += s.meta.tokens;
+    tokens_ += f.tokens;
     ++size_;
   }
 
   // Drops the oldest frame (after the caller has taken what it needs from front()).
   void pop_front() noexcept {
-    tokens_ -= slots_[head_].meta.tokens;
+    const std::size_t t = slots_[head_].meta.tokens;
+    tokens_ -= t;
+    start_ += t;
+    if (ring_.mirrored()) start_ %= ring_tokens();
     head_ = (head_ + 1) % slots_.size();
-    --size_;
+    if (--size_ == 0) start_ = 0;
   }
 
-  void clear() noexcept {
-    head_ = size_ = tokens_ = 0;
-  }
+  void clear() noexcept { head_ = size_ = tokens_ = start_ = 0; }
 
  private:
   std::vector<window_slot> slots_;
-  std::size_t head_ = 0;
+  bool mirror_ = true;
+  detail::mirrored_buffer ring_;
+  std::size_t dim_ = 0;
+  std::size_t head_ = 0;   // slot of the oldest frame
   std::size_t size_ = 0;
   std::size_t tokens_ = 0;
+  std::size_t start_ = 0;  // ring index of the oldest frame's first token
+
+  [[nodiscard]] std::size_t ring_tokens() const noexcept { return dim_ == 0 ? 0 : ring_.capacity() / dim_; }
+
+  // Makes room for `more` tokens after those held: the first push sizes the ring for a full
+  // window of frames like this one; a larger frame later grows it (frames are moved, in order).
+  void reserve_for(std::size_t more) {
+    const std::size_t need = tokens_ + more;
+    if (!ring_.empty() && need <= ring_tokens()) return;
+    const std::size_t want = std::max({need, capacity() * more, 2 * ring_tokens()});
+    detail::mirrored_buffer next = make_ring(want);
+    if (tokens_ != 0) std::memcpy(next.data(), tokens_view().data, tokens_ * dim_ * sizeof(float));
+    ring_ = std::move(next);
+    rebase_to_front();
+  }
+
+  [[nodiscard]] detail::mirrored_buffer make_ring(std::size_t want_tokens) const {
+    // A mirrored ring must be whole pages; when rounding up to pages would waste more than a
+    // quarter (tiny windows, odd dims), the plain layout is the smaller one.
+    const std::size_t page = detail::mirrored_buffer::page_floats();
+    const std::size_t step = page / std::gcd(page, dim_);
+    const std::size_t mirrored_tokens = (want_tokens + step - 1) / step * step;
+    if (mirror_ && mirrored_tokens <= want_tokens + want_tokens / 4) {
+      detail::mirrored_buffer b(mirrored_tokens * dim_, true);
+      if (b.mirrored()) return b;
+    }
+    return detail::mirrored_buffer(want_tokens * dim_, false);
+  }
+
+  // Plain layout ran out at the end: move the frames held to the front (amortised: at most one
+  // extra copy of each token, as the buffer is twice the ring).
+  void compact() noexcept {
+    if (start_ == 0) return;
+    std::memmove(ring_.data(), ring_.data() + start_ * dim_, tokens_ * dim_ * sizeof(float));
+    rebase_to_front();
+  }
+
+  // The frames held now start at index 0, back to back in time order.
+  void rebase_to_front() noexcept {
+    std::size_t p = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      window_slot& s = slots_[(head_ + i) % slots_.size()];
+      s.pos = p;
+      s.data = frame_view(ring_.data() + p * dim_, s.data.tokens, dim_);
+      p += s.data.tokens;
+    }
+    start_ = 0;
+  }
 };
 
 }  // namespace predsense
