@@ -12,6 +12,8 @@
 #include <map>
 #include <random>
 #include <set>
+#include <stdexcept>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -25,6 +27,8 @@
 #include "predsense/memory/indexed_heap.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/mirrored_buffer.hpp"
+#include "predsense/memory/sensory_window.hpp"
 #include "predsense/memory/retrieval.hpp"
 #include "predsense/memory/similarity_merge.hpp"
 #include "predsense/memory/sinks_recent.hpp"
@@ -530,4 +534,182 @@ TEST_CASE("incremental drop_merge == full-rescan drop_merge, protected entries a
     CHECK(a == b);
     CHECK(fast.long_term().protected_tokens() == 4 * 3);  // t = 350, 1050, 1750, 2450
   }
+}
+
+// ---- the contiguous window ring, pending admission ------------------------------------------
+
+namespace {
+// Token k of frame t holds t * 1000 + k + i / 4096 in element i: every float says where it is from.
+std::vector<float> tagged_frame(std::size_t t, std::size_t tokens, std::size_t dim) {
+  std::vector<float> f(tokens * dim);
+  for (std::size_t i = 0; i < f.size(); ++i)
+    f[i] = static_cast<float>(t * 1000 + i / dim) + static_cast<float>(i % dim) / 4096.0f;
+  return f;
+}
+}  // namespace
+
+TEST_CASE("sensory_window: the frames held are one contiguous span, mirrored ring or plain buffer") {
+  for (const std::size_t dim : {std::size_t{1152}, std::size_t{3}})
+    for (const bool mirror : {true, false}) {
+      CAPTURE(dim);
+      CAPTURE(mirror);
+      sensory_window w(5, mirror);
+      std::vector<std::vector<float>> frames;  // frames held, oldest first
+      std::mt19937 rng(11);
+      for (std::size_t t = 0; t < 300; ++t) {
+        // mostly 8 tokens; now and then 11 (straddles the ring's end) or 20 (the ring must grow)
+        const std::size_t tokens = t == 150 ? 20 : (rng() % 4 == 0 ? 11 : 8);
+        if (w.full()) {
+          w.pop_front();
+          frames.erase(frames.begin());
+        }
+        frames.push_back(tagged_frame(t, tokens, dim));
+        memory_entry e;
+        e.frame = t;
+        e.tokens = tokens;
+        w.push(e, frame_view(frames.back().data(), tokens, dim));
+        if (t == 0) CHECK(w.mirrored() == (mirror && dim == 1152 && detail::mirrored_buffer(1024 * 9).mirrored()));
+        std::vector<float> joined;
+        for (const auto& f : frames) joined.insert(joined.end(), f.begin(), f.end());
+        const frame_view v = w.tokens_view();
+        REQUIRE(v.tokens == w.tokens());
+        REQUIRE(v.dim == dim);
+        REQUIRE(std::equal(joined.begin(), joined.end(), v.data));
+        for (std::size_t i = 0; i < w.size(); ++i) {
+          const frame_view s = w.at(i).data;
+          REQUIRE(std::equal(frames[i].begin(), frames[i].end(), s.data));
+        }
+      }
+      w.clear();
+      CHECK(w.tokens_view().empty());
+      CHECK(w.bytes_reserved() > 0);  // the ring is kept for reuse
+    }
+}
+
+TEST_CASE("mirrored_buffer: the second half is the first one") {
+  detail::mirrored_buffer b(detail::mirrored_buffer::page_floats() * 3);
+#if defined(__linux__)
+  REQUIRE(b.mirrored());
+#endif
+  if (b.mirrored()) {
+    const std::size_t n = b.capacity();
+    b.data()[5] = 42.0f;
+    CHECK(b.data()[n + 5] == 42.0f);
+    b.data()[n + 7] = -1.0f;  // writes through the mirror land in the ring
+    CHECK(b.data()[7] == -1.0f);
+    CHECK(b.bytes() == n * sizeof(float));
+  }
+  detail::mirrored_buffer odd(1000);  // not whole pages: plain
+  CHECK_FALSE(odd.mirrored());
+  CHECK(odd.bytes() == 2 * 1000 * sizeof(float));
+  detail::mirrored_buffer moved(std::move(b));
+  CHECK(b.empty());
+  CHECK_FALSE(moved.empty());
+}
+
+TEST_CASE("memory_store: mirrored and plain windows give bit-identical memories") {
+  auto run = [](bool mirror, auto policy) {
+    memory_store<pool_when_unsurprising, decltype(policy)> mem({6, 300, mirror}, {0.4, 2, pool_edge::floor}, policy);
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<float> out;
+    for (std::size_t t = 0; t < 400; ++t) {
+      const auto f = tagged_frame(t, 16, 1024);
+      mem.push(frame_view(f.data(), 16, 1024), u(rng));
+      const frame_view v = mem.window().tokens_view();
+      out.push_back(v.data[0]);
+      out.push_back(v.data[v.size() - 1]);
+    }
+    mem.flush();
+    mem.for_each([&](const memory_item& it) {
+      out.insert(out.end(), it.data.data, it.data.data + it.data.size());
+      out.push_back(static_cast<float>(it.entry.tokens));
+      out.insert(out.end(), it.key(), it.key() + 1024);
+    });
+    return out;
+  };
+  CHECK(run(true, drop_merge{0.4}) == run(false, drop_merge{0.4}));
+  CHECK(run(true, similarity_merge{}) == run(false, similarity_merge{}));
+}
+
+TEST_CASE("long_term_store: a pending entry is read in place and gets its own tensor only if kept") {
+  long_term_store s(1000);
+  const std::size_t dim = 4;
+  auto a = constant_frame(2, dim, 2.0f), b = constant_frame(2, dim, 6.0f), c = constant_frame(2, dim, 1.0f);
+  memory_entry e;
+  e.tokens = 2;
+  e.grid = {1, 2};
+  e.frame = 0;
+  const entry_id ia = s.append_pending(e, tensor_source{frame_view(a.data(), 2, dim), e.grid});
+  CHECK(s.pending(ia));
+  CHECK(s.data(ia).data == a.data());  // read where it is
+  s.settle();
+  CHECK_FALSE(s.pending(ia));
+  CHECK(s.data(ia).data != a.data());
+  a.assign(a.size(), -5.0f);  // the caller reuses its frame: the store is not affected
+  CHECK(s.data(ia).data[0] == 2.0f);
+
+  e.frame = 1;
+  const entry_id ib = s.append_pending(e, tensor_source{frame_view(b.data(), 2, dim), e.grid});
+  const entry_id freed = s.merge_next(ia);  // merging reads b in place, never copies it
+  CHECK(freed == ib);
+  CHECK(s.data(ia).data[0] == 4.0f);
+  CHECK(b[0] == 6.0f);
+  s.settle();  // nothing left to make
+  CHECK(s.size() == 1);
+
+  // a pending compression is made when its data is first asked for
+  e.frame = 2;
+  e.tokens = 1;
+  e.grid = {1, 1};
+  tensor_source pooled{frame_view(c.data(), 2, dim), {1, 2}};
+  pooled.make = [](const void*, const frame_view& in, grid_shape, float* out) {
+    for (std::size_t d = 0; d < in.dim; ++d) out[d] = in.data[d] + in.data[in.dim + d];
+  };
+  const entry_id ic = s.append_pending(e, pooled);
+  CHECK(s.pending(ic));
+  CHECK(s.key(ic)[0] == 2.0f);
+  CHECK_FALSE(s.pending(ic));
+  // an evicted pending entry is simply forgotten
+  e.frame = 3;
+  e.tokens = 2;
+  e.grid = {1, 2};
+  const entry_id id = s.append_pending(e, tensor_source{frame_view(c.data(), 2, dim), e.grid});
+  s.erase(id);
+  s.settle();
+  CHECK(s.size() == 2);
+  CHECK(s.tokens() == 3);
+  CHECK(s.bytes_held() == 3 * dim * sizeof(float));
+  CHECK_THROWS_AS(s.append_pending(e, tensor_source{frame_view(c.data(), 1, dim), e.grid}), shape_error);
+  CHECK_THROWS_AS(s.append_pending(e, tensor_source{frame_view(c.data(), 2, 2), e.grid}), shape_error);
+}
+
+namespace {
+// Evicts like fifo, but throws on its 5th consolidation (a buggy user policy).
+struct flaky_fifo {
+  static constexpr std::string_view name = "flaky_fifo";
+  int calls = 0;
+  void reset() {}
+  void on_admit(long_term_store&, entry_id) {}
+  void consolidate(long_term_store& s) {
+    if (++calls == 5) throw std::runtime_error("policy bug");
+    while (s.over_budget()) s.erase(s.head());
+  }
+};
+}  // namespace
+
+TEST_CASE("a failing policy leaves no entry pointing at the caller's frame") {
+  memory_store<no_compression, flaky_fifo> mem({0, 100});
+  std::vector<float> f(8, 0.0f);
+  for (int t = 0; t < 4; ++t) {
+    std::fill(f.begin(), f.end(), static_cast<float>(t));
+    mem.push(frame_view(f.data(), 2, 4), 0.5);
+  }
+  std::fill(f.begin(), f.end(), 4.0f);
+  CHECK_THROWS_AS(mem.push(frame_view(f.data(), 2, 4), 0.5), std::runtime_error);
+  std::fill(f.begin(), f.end(), -1.0f);  // the caller reuses its buffer
+  const auto& lt = mem.long_term();
+  REQUIRE(lt.size() == 5);
+  CHECK_FALSE(lt.pending(lt.tail()));
+  CHECK(lt.data(lt.tail()).data[0] == 4.0f);
 }

@@ -83,6 +83,9 @@ class sensory_window {
       throw shape_error("predsense: sensory_window::push: frame is " + detail::shape_str(f.tokens, f.dim) +
                         " but the window holds dim " + std::to_string(dim_));
     reserve_for(f.tokens);
+    // Mirrored: frames are addressed from the first copy (pos < R), so a stream whose frames tile
+    // the ring never touches - never faults in - the mirror's pages; a frame that runs past R
+    // continues in the mirror. Only tokens_view() reads through the mirror.
     std::size_t pos = start_ + tokens_;
     if (ring_.mirrored()) {
       pos %= ring_tokens();
@@ -106,8 +109,8 @@ class sensory_window {
     const std::size_t t = slots_[head_].meta.tokens;
     tokens_ -= t;
     start_ += t;
-    if (ring_.mirrored()) start_ %= ring_tokens();
     head_ = (head_ + 1) % slots_.size();
+    if (ring_.mirrored()) start_ %= ring_tokens();
     if (--size_ == 0) start_ = 0;
   }
 
