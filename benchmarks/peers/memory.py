@@ -166,8 +166,10 @@ def _child(impl, frames, with_cat, threads, budget=BUDGET):
 def memory_4h(threads: int, budget: int = BUDGET, with_cat: bool = True) -> dict:
     frames = int(os.environ.get("PREDSENSE_MEMORY_PEER_FRAMES", FRAMES))
     scale = FRAMES / frames
-    res = {"frames": FRAMES, "note": "reference loop transcribed to NumPy/PyTorch lists; full stream"
-           if frames == FRAMES else f"prefix of {frames} frames, times scaled x{scale:.2f}"}
+    what = ("numpy/torch: the reference loop incl. its per-frame concatenation of the window; "
+            "*_no_cat: its cache bookkeeping alone" if with_cat else "the reference's cache bookkeeping (no concatenation)")
+    res = {"frames": FRAMES, "note": f"{what}; full stream"
+           if frames == FRAMES else f"{what}; prefix of {frames} frames, times scaled x{scale:.2f}"}
     if frames != FRAMES:
         res["extrapolated_from"] = frames
     variants = [(impl, True, impl) for impl in ("numpy", "torch")] if with_cat else []

@@ -58,6 +58,7 @@
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/mirrored_buffer.hpp"
 #include "predsense/memory/retrieval.hpp"
 #include "predsense/memory/sensory_window.hpp"
 #include "predsense/memory/similarity_merge.hpp"

@@ -2,8 +2,8 @@
 // sensory window for long-term memory.
 //
 // A compression policy decides a target token grid from the frame's surprise and grid, and fills
-// a buffer of that grid. Returning the input grid means "keep as is" (the store then moves the
-// buffer instead of copying it). Built in:
+// a buffer of that grid. Returning the input grid means "keep as is" (the frame is copied, and
+// only if consolidation keeps it). Built in:
 //   no_compression          - frames enter long-term memory at full resolution;
 //   pool_when_unsurprising  - Cambrian-S: average-pool the grid r x r (default 2x2) when the
 //                             frame's surprise is below the threshold.

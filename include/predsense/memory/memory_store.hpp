@@ -7,7 +7,10 @@
 //   memory_store<pool_when_unsurprising, drop_merge> mem({.window = 32, .budget = 8192},
 //                                                       {.threshold = 0.35}, drop_merge{0.35});
 //   mem.push(frame, surprise);   // per frame, O(log n) + the O(T*D) copy/pool of that frame
+//   mem.window().tokens_view();  // the window as one contiguous tokens x dim span (no copy)
 //   mem.flush();                 // end of stream: the window joins long-term memory (reference)
+// A frame leaving the window is admitted by reference to its window slot; its tensor is made
+// (copied or pooled) only if consolidation keeps it, and a merge reads it in place.
 // Memory held never exceeds (budget + one frame) tokens in the store plus the window (checked in
 // debug builds, or with PREDSENSE_MEMORY_CHECKS defined).
 #pragma once
