@@ -100,15 +100,16 @@ void run_stream(Mem& mem, std::size_t frames) {
   mem.flush();
 }
 
-void peer_memory_4h(benchmark::State& state, std::size_t budget, bool cold = true) {
+void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   using namespace predsense;
   data();
   std::size_t store_peak = 0, rss_peak = 0, rss_base = 0, entries = 0;
   for (auto _ : state) {
     // Hand the previous run's freed pages back to the system (glibc keeps them), so each run's
-    // peak RSS is its own: baseline = binary + frame bank + libraries.
+    // peak RSS is its own and it starts as cold as a new process: baseline = binary + frame bank
+    // + libraries.
     state.PauseTiming();
-    if (cold) malloc_trim(0);
+    malloc_trim(0);
     rss_base = status_kb("VmRSS:");
     reset_peak_rss();
     state.ResumeTiming();
@@ -132,9 +133,6 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget, bool cold = tru
 BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)->Name("peer/memory_4h")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 // The same stream at budget 32768 (the reference's VSR 30-minute setting): the reference's scans
 // grow with the number of entries held, predsense's O(log n) edits barely notice.
-// The same with the allocator's pages kept from the previous run (a long-lived process): no page
-// faults for the fill, which on this VM cost ~14 us each (~0.2 s of the cold 8192-token run).
-BENCHMARK_CAPTURE(peer_memory_4h, warm, kBudget, false)->Name("memory_4h_warm")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK_CAPTURE(peer_memory_4h, b32k, 32768)->Name("peer/memory_4h_budget32k")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 // Per-policy cost on a 1-hour stream (3,600 frames), same data and compression.
