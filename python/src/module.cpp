@@ -21,6 +21,7 @@
 #include "predsense/core/frame_view.hpp"
 #include "predsense/eval/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/retrieval.hpp"
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/counting/dedup_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
@@ -146,6 +147,12 @@ py::dict entry_dict(const memory_entry& e, bool in_window) {
   return d;
 }
 
+
+py::array_t<float> to_numpy(const frame_view& v) {
+  py::array_t<float> out({py::ssize_t(v.tokens), py::ssize_t(v.dim)});
+  if (v.size() != 0) std::copy(v.data, v.data + v.size(), out.mutable_data());
+  return out;
+}
 
 py::array_t<float> to_numpy(const frame_buffer& b) {
   py::array_t<float> out({py::ssize_t(b.tokens()), py::ssize_t(b.dim())});
@@ -368,6 +375,22 @@ PYBIND11_MODULE(_core, m) {
             return self.push(v, surprise);
           },
           py::arg("frame"), py::arg("surprise"))
+      .def(
+          "add_protected",
+          [](memory_t& self, py::handle latents) {
+            const auto a = as_f32(latents, "latents");
+            const frame_view v = frame_of(a, "latents");
+            py::gil_scoped_release nogil;
+            return self.add_protected(v);
+          },
+          py::arg("latents"), "A prompt/text entry (tokens x dim): kept first, never evicted or merged.")
+      .def(
+          "flush",
+          [](memory_t& self) {
+            py::gil_scoped_release nogil;
+            self.flush();
+          },
+          "End of stream: every window frame goes to long-term memory, oldest first.")
       .def_property_readonly("tokens", &memory_t::tokens)
       .def_property_readonly("frames_seen", &memory_t::frames_seen)
       .def(
@@ -377,7 +400,46 @@ PYBIND11_MODULE(_core, m) {
             self.for_each([&](const memory_item& it) { out.append(entry_dict(it.entry, it.in_window)); });
             return out;
           },
-          "Every entry in time order (long-term first, then the window) as dicts.");
+          "Every entry in time order (long-term first, then the window) as dicts.")
+      .def(
+          "tensors",
+          [](const memory_t& self) {
+            py::list out;
+            self.for_each([&](const memory_item& it) { out.append(to_numpy(it.data)); });
+            return out;
+          },
+          "Every entry's tokens (a float32 copy each), in the order of entries().")
+      .def(
+          "window_tokens",
+          [](const memory_t& self) {
+            const frame_view v = self.window().tokens_view();
+            if (v.empty()) return py::array_t<float>(std::vector<py::ssize_t>{0, py::ssize_t(self.dim())});
+            return to_numpy(v);
+          },
+          "The sensory window's frames, oldest first, as one (tokens, dim) float32 array: the model "
+          "input. A copy here; in C++ window().tokens_view() is the same span without a copy.")
+      .def(
+          "retrieve",
+          [](const memory_t& self, py::handle query, std::size_t k, std::size_t contiguity, bool include_window) {
+            const auto a = as_f32(query, "query");
+            const frame_view q = frame_of(a, "query");
+            std::vector<retrieved_entry> hits;
+            {
+              py::gil_scoped_release nogil;
+              hits = retrieve(self, q, {.k = k, .contiguity = contiguity, .include_window = include_window});
+            }
+            py::list out;
+            for (const auto& h : hits) {
+              py::dict d = entry_dict(*h.entry, h.in_window);
+              d["similarity"] = h.similarity;
+              d["hit"] = h.hit;
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("query"), py::arg("k") = 1, py::arg("contiguity") = 0, py::arg("include_window") = true,
+          "Top-k entries by cosine of pooled keys to the pooled query (tokens x dim), in time order, "
+          "plus `contiguity` neighbours on each side of every hit (hit=False).");
 
   // ---- pipeline -------------------------------------------------------------------------------
   py::class_<step_result>(m, "StepResult")

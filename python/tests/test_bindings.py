@@ -113,6 +113,38 @@ def test_memory_store_entries():
     assert frames_ == sorted(frames_)
 
 
+def test_memory_store_window_tensors_and_retrieval():
+    rng = np.random.default_rng(3)
+    d = 8
+    prompt = rng.standard_normal((4, d)).astype(np.float32)
+    frames_ = [rng.standard_normal((16, d)).astype(np.float32) for _ in range(6)]
+    mem = ps.MemoryStore(threshold=0.5, window=3, budget=200)
+    mem.add_protected(prompt)
+    for f in frames_:
+        mem.push(f, 0.9)  # surprising: kept whole; 4 + 3 * 16 tokens stay under the budget
+    # the model input: the newest three frames, back to back
+    w = mem.window_tokens()
+    assert w.shape == (48, d)
+    assert np.array_equal(w, np.concatenate(frames_[3:]))
+    ents, tens = mem.entries(), mem.tensors()
+    assert len(ents) == len(tens) == 7
+    assert ents[0]["protected"] and np.array_equal(tens[0], prompt)
+    for i in range(6):
+        assert ents[i + 1]["frame"] == i and np.array_equal(tens[i + 1], frames_[i])
+    # retrieval: frame 4's own latents find frame 4, with one neighbour each side
+    hits = mem.retrieve(frames_[4], k=1, contiguity=1)
+    assert [h["frame"] for h in hits] == [3, 4, 5]
+    assert [h["hit"] for h in hits] == [False, True, False]
+    assert hits[1]["similarity"] == pytest.approx(1.0, abs=1e-6)
+    lt = mem.retrieve(frames_[4], k=2, include_window=False)  # the window is not searched
+    assert len(lt) == 2 and all(not h["in_window"] and h["frame"] in (0, 1, 2) for h in lt)
+    with pytest.raises(ps.ShapeError, match="dim"):
+        mem.retrieve(np.zeros((2, d + 1), np.float32))
+    mem.flush()
+    assert mem.window_tokens().shape == (0, d)
+    assert sum(e["tokens"] for e in mem.entries()) == 4 + 6 * 16
+
+
 def test_segmenters_and_normalizers():
     s = np.array([0.1, 0.1, 0.9, 0.1, 0.95, 0.1])
     assert [b.t for b in ps.ThresholdSegmenter(0.5).segment(s)] == [2, 4]
