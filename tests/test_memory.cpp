@@ -17,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "predsense/core/frame_buffer.hpp"
@@ -713,3 +714,53 @@ TEST_CASE("a failing policy leaves no entry pointing at the caller's frame") {
   CHECK_FALSE(lt.pending(lt.tail()));
   CHECK(lt.data(lt.tail()).data[0] == 4.0f);
 }
+
+#if defined(__linux__)
+TEST_CASE("fork: parent and child each keep their own window") {
+  const std::size_t dim = 1152, tokens = 8;
+  sensory_window w(4);
+  auto push = [&](std::size_t t) {
+    if (w.full()) w.pop_front();
+    const auto f = tagged_frame(t, tokens, dim);
+    memory_entry e;
+    e.frame = t;
+    e.tokens = tokens;
+    w.push(e, frame_view(f.data(), tokens, dim));
+  };
+  for (std::size_t t = 0; t < 6; ++t) push(t);  // frames 2..5, wrapped once
+  REQUIRE(w.mirrored());
+  const frame_view v = w.tokens_view();
+  const std::vector<float> before(v.data, v.data + v.size());
+  int to_child[2], to_parent[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(to_parent) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // child: wait until the parent has overwritten its window, then check ours did not move
+    char c = 0;
+    bool ok = ::read(to_child[0], &c, 1) == 1;
+    const frame_view cv = w.tokens_view();
+    ok = ok && std::equal(before.begin(), before.end(), cv.data);
+    push(100);  // the child's own frame; the parent must not see it
+    const auto f100 = tagged_frame(100, tokens, dim);
+    ok = ok && std::equal(f100.begin(), f100.end(), w.at(3).data.data);
+    c = ok ? 'y' : 'n';
+    const bool sent = ::write(to_parent[1], &c, 1) == 1;
+    ::_exit(ok && sent ? 0 : 1);
+  }
+  for (std::size_t t = 10; t < 14; ++t) push(t);
+  char go = 'g', answer = 0;
+  REQUIRE(::write(to_child[1], &go, 1) == 1);
+  REQUIRE(::read(to_parent[0], &answer, 1) == 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(answer == 'y');
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  for (std::size_t i = 0; i < 4; ++i) {  // the child's push did not land here
+    const auto f = tagged_frame(10 + i, tokens, dim);
+    CHECK(std::equal(f.begin(), f.end(), w.at(i).data.data));
+  }
+  for (int fd : {to_child[0], to_child[1], to_parent[0], to_parent[1]}) ::close(fd);
+}
+#endif
