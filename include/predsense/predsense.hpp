@@ -86,6 +86,7 @@
 #include "predsense/segmentation/bocpd_segmenter.hpp"
 #include "predsense/segmentation/boundary_refinement.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/segment_series.hpp"
 #include "predsense/segmentation/standardize.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 

@@ -21,6 +21,7 @@
 
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/error.hpp"
+#include "predsense/segmentation/segment_series.hpp"
 
 namespace predsense {
 
@@ -74,15 +75,7 @@ class peak_segmenter {
     return out;
   }
 
-  std::vector<boundary> segment(std::span<const double> s) {
-    reset();
-    std::vector<boundary> out;
-    for (std::size_t t = 0; t < s.size(); ++t)
-      if (auto b = push(s[t], t)) out.push_back(*b);
-    for (const auto& b : finish()) out.push_back(b);
-    reset();
-    return out;
-  }
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
 
   void reset() {
     buf_.clear();

@@ -14,6 +14,7 @@
 
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/error.hpp"
+#include "predsense/segmentation/segment_series.hpp"
 
 namespace predsense {
 
@@ -37,13 +38,7 @@ class threshold_segmenter {
   }
 
   // Whole series (t = 0, 1, ...); same result as pushing every value.
-  std::vector<boundary> segment(std::span<const double> s) {
-    reset();
-    std::vector<boundary> out;
-    for (std::size_t t = 0; t < s.size(); ++t)
-      if (auto b = push(s[t], t)) out.push_back(*b);
-    return out;
-  }
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
 
   void reset() { has_last_ = false; }
   [[nodiscard]] static constexpr std::size_t decision_delay() noexcept { return 0; }
