@@ -17,7 +17,8 @@
 // Counters: seconds_per_frame; peak_rss_bytes (the process's VmHWM over a run: before each run
 // freed memory is returned with malloc_trim and the high-water mark reset through
 // /proc/self/clear_refs); store_peak_bytes (tensor bytes the memory held at its
-// peak, window slots and spare buffers included); bound_bytes = 1.5 x (budget + window x 64) x
+// peak, window ring and spare buffers included); arena_high_water_bytes (how much of the
+// long-term store's huge-page region was ever used: its held blocks, spares and holes); bound_bytes = 1.5 x (budget + window x 64) x
 // 1152 x 4, the target for store_peak_bytes; rss_baseline_bytes (RSS before the run: the
 // binary, the 4.7 MB frame bank and the allocator).
 #include <benchmark/benchmark.h>
@@ -103,7 +104,7 @@ void run_stream(Mem& mem, std::size_t frames) {
 void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   using namespace predsense;
   data();
-  std::size_t store_peak = 0, rss_peak = 0, rss_base = 0, entries = 0;
+  std::size_t store_peak = 0, rss_peak = 0, rss_base = 0, entries = 0, arena = 0;
   for (auto _ : state) {
     // Hand the previous run's freed pages back to the system (glibc keeps them), so each run's
     // peak RSS is its own and it starts as cold as a new process: baseline = binary + frame bank
@@ -117,6 +118,7 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
     run_stream(mem, kFrames);
     benchmark::DoNotOptimize(mem.long_term().tokens());
     store_peak = std::max(store_peak, mem.peak_bytes_reserved());
+    arena = std::max(arena, mem.long_term().arena_high_water());
     rss_peak = status_kb("VmHWM:");
     entries = mem.long_term().size();
   }
@@ -126,6 +128,7 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   state.counters["peak_rss_bytes"] = static_cast<double>(rss_peak);
   state.counters["rss_baseline_bytes"] = static_cast<double>(rss_base);
   state.counters["store_peak_bytes"] = static_cast<double>(store_peak);
+  state.counters["arena_high_water_bytes"] = static_cast<double>(arena);
   state.counters["bound_bytes"] = 1.5 * static_cast<double>((budget + kWindow * kTokens) * kDim * sizeof(float));
   state.counters["entries"] = static_cast<double>(entries);
   state.SetLabel("make_cambrian_memory<drop_merge>, window 32, budget " + std::to_string(budget) + ", threshold 0.35");

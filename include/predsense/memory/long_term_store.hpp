@@ -104,6 +104,9 @@ class long_term_store {
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
   // Bytes of tensor data held by live entries (keys, a few KB each, not counted), and spare.
   [[nodiscard]] std::size_t bytes_held() const noexcept { return floats_ * sizeof(float); }
+  // Bytes of the huge-page region ever handed out (its touched extent, fragmentation included);
+  // blocks beyond it come from the heap.
+  [[nodiscard]] std::size_t arena_high_water() const noexcept { return arena_ ? arena_->high_water() : 0; }
   [[nodiscard]] std::size_t bytes_spare() const noexcept {
     std::size_t n = 0;
     for (const auto& b : spare_) n += b.size();
