@@ -209,26 +209,6 @@ class long_term_store {
     dim_ = 0;
   }
 
-  // ---- buffer reuse --------------------------------------------------------------------------
-  // A tokens x dim buffer: a recycled one of that exact shape if there is one (contents are
-  // stale: the caller overwrites them), otherwise a fresh one.
-  [[nodiscard]] detail::tensor_block take_buffer(std::size_t tokens, std::size_t dim) const {
-    for (std::size_t i = spare_.size(); i-- > 0;)
-      if (spare_[i].tokens() == tokens && spare_[i].dim() == dim) {
-        detail::tensor_block b = std::move(spare_[i]);
-        spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
-        return b;
-      }
-    return detail::tensor_block(tokens, dim, arena(dim));
-  }
-  void recycle(detail::tensor_block&& b) {
-    if (b.empty()) return;
-    std::size_t same = 0;
-    for (const auto& x : spare_) same += (x.tokens() == b.tokens() && x.dim() == b.dim());
-    if (same >= max_spare_per_shape) return;  // freed
-    spare_.push_back(std::move(b));
-  }
-
   // Sequence number the next appended entry gets (restored by checkpoints).
   [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_seq_; }
   void set_next_seq(std::uint64_t s) noexcept { next_seq_ = s; }
@@ -283,6 +263,25 @@ class long_term_store {
     if (!arena_ && dim != 0 && budget_ != 0)
       arena_ = std::make_unique<detail::block_arena>(2 * (budget_ + 256) * dim * sizeof(float));
     return arena_.get();
+  }
+
+  // A tokens x dim buffer: a recycled one of that exact shape if there is one (contents are
+  // stale: the caller overwrites them), otherwise a fresh one.
+  [[nodiscard]] detail::tensor_block take_buffer(std::size_t tokens, std::size_t dim) const {
+    for (std::size_t i = spare_.size(); i-- > 0;)
+      if (spare_[i].tokens() == tokens && spare_[i].dim() == dim) {
+        detail::tensor_block b = std::move(spare_[i]);
+        spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(i));
+        return b;
+      }
+    return detail::tensor_block(tokens, dim, arena(dim));
+  }
+  void recycle(detail::tensor_block&& b) {
+    if (b.empty()) return;
+    std::size_t same = 0;
+    for (const auto& x : spare_) same += (x.tokens() == b.tokens() && x.dim() == b.dim());
+    if (same >= max_spare_per_shape) return;  // freed
+    spare_.push_back(std::move(b));
   }
 
   void check_dim(std::size_t dim, const detail::tensor_block& key, const char* op) {
