@@ -14,6 +14,7 @@
 #include "predsense/kernels/squared_l2.hpp"
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
+#include "predsense/kernels/token_sum.hpp"
 
 namespace k = predsense::kernels;
 
@@ -149,5 +150,30 @@ TEST_CASE("gemv matches its twin for every row/column count up to 67") {
       k::gemv(a, rows, cols, x, got.data());
       k::scalar::gemv(a, rows, cols, x, want.data());
       for (std::size_t r = 0; r < rows; ++r) check_close(got[r], want[r], abs_dot(a + r * cols, x, cols));
+    }
+}
+
+TEST_CASE("token_sum / token_mean: bit-identical to the scalar twin, every dim 1..67, unaligned") {
+  for (std::size_t dim = 1; dim <= 67; ++dim)
+    for (std::size_t off = 0; off < 4; ++off) {
+      CAPTURE(dim);
+      CAPTURE(off);
+      const std::size_t tokens = 1 + dim % 7;
+      buffers buf(tokens * dim, unsigned(dim * 13 + off));
+      const float* x = buf.a.data() + off;
+      std::vector<float> got(dim + 1), want(dim + 1);
+      k::token_sum(x, tokens, dim, got.data() + 1);  // unaligned output too
+      k::scalar::token_sum(x, tokens, dim, want.data() + 1);
+      CHECK(std::equal(got.begin() + 1, got.end(), want.begin() + 1));
+      double err = 0.0;
+      for (std::size_t d = 0; d < dim; ++d) {
+        double s = 0.0;
+        for (std::size_t t = 0; t < tokens; ++t) s += x[t * dim + d];
+        err = std::max(err, std::abs(s - got[d + 1]));
+      }
+      CHECK(err <= 1e-5 * static_cast<double>(tokens));
+      k::token_mean(x, tokens, dim, got.data());
+      for (std::size_t d = 0; d < dim; ++d)
+        CHECK(got[d] == want[d + 1] * (1.0f / static_cast<float>(tokens)));
     }
 }

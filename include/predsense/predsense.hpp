@@ -46,6 +46,7 @@
 #include "predsense/kernels/squared_l2.hpp"
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
+#include "predsense/kernels/token_sum.hpp"
 
 #include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/compression_policy.hpp"

@@ -28,6 +28,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
+#include "predsense/kernels/token_sum.hpp"
 #include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/tensor_block.hpp"
@@ -36,15 +37,7 @@ namespace predsense {
 
 namespace detail {
 // Mean over tokens: the entry's pooled key for retrieval and similarity-based policies.
-inline void token_mean(const frame_view& f, float* out) {
-  std::fill(out, out + f.dim, 0.0f);
-  for (std::size_t t = 0; t < f.tokens; ++t) {
-    const float* r = f.row(t);
-    for (std::size_t d = 0; d < f.dim; ++d) out[d] += r[d];
-  }
-  const float inv = 1.0f / static_cast<float>(f.tokens);
-  for (std::size_t d = 0; d < f.dim; ++d) out[d] *= inv;
-}
+inline void token_mean(const frame_view& f, float* out) noexcept { kernels::token_mean(f.data, f.tokens, f.dim, out); }
 // a = (a + b) / 2 element-wise: the reference's merge of two cached tensors.
 inline void average_into(float* a, const float* b, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) a[i] = (a[i] + b[i]) * 0.5f;
