@@ -31,6 +31,7 @@ setup(
     package_data={"predsense": ["py.typed", "*.pyi"]},
     ext_modules=[ext],
     cmdclass={"build_ext": build_ext},
+    entry_points={"console_scripts": ["predsense-corpus=predsense.corpus:main"]},
     install_requires=["numpy"],
     python_requires=">=3.9",
 )
