@@ -13,7 +13,7 @@ test=("${build[@]}" "${media[@]}" python3-pytest python3-torch python3-pybind11 
       python3-dask python3-distributed python3-pandas python3-tqdm)
 # Debian's numpy/torch fall back to the reference BLAS (~6 GFLOP/s) unless OpenBLAS is present;
 # peers must run at their best for a fair comparison.
-bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl)
+bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl opencv-doc python3-opencv python3-skimage)
 fuzz=("${build[@]}" clang-14 libclang-rt-14-dev)
 
 case "${1:-test}" in

@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""Score shot-transition detectors on the development set of scripts/make_video_devset.py, all in
+one run: predsense-video (one or more configurations), ffmpeg's scene filter and a
+ContentDetector-style HSV frame-difference peer.
+
+    /usr/bin/python3 scripts/score_video_devset.py DEVSET_DIR [--tool build/bin/predsense-video]
+        [--config NAME=ARGS ...] [--markdown OUT.md] [--jobs N]
+
+Without --config the predsense configurations are "predsense" (the tool's defaults) and
+"copy-last cut" (--segmenter cut, the previous default: hard cuts only).
+
+Scoring (issue 12): a truth cut is hit by a detection within +-2 frames of its frame; a gradual
+transition (dissolve, fade, dip) by a detection anywhere in [start - 2, end + 2]; detections and
+truths are matched one to one (maximum bipartite matching). A detection is its "frame" (for
+predsense, every boundary's "frame"). Per video: precision, recall, F1; per kind: recall. False
+alarms that fall in a distractor's [start - 2, end + 2] (flash, motion, occluder; not transitions)
+are counted per distractor kind, and reported per 500 distractor frames, where a distractor's
+frames are its own plus 10 on either side (the part of the shot it disturbs).
+
+Peers:
+  ffmpeg scene   ffmpeg -vf "setpts=N,select='gt(scene,0.3)',metadata=print" (frame of each selected
+                 frame; setpts=N only renumbers timestamps so they are frame indices)
+  content-hsv    PySceneDetect's ContentDetector rule written with numpy/opencv: frames decoded by
+                 ffmpeg at width 256, converted to HSV (cv2), score = mean over H, S, V of the mean
+                 absolute difference to the previous frame; a cut where score >= 27 and at least 15
+                 frames after the previous cut (min_scene_len).
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ["cut", "dissolve", "fade", "dip"]
+DKINDS = ["flash", "motion", "occluder"]
+CONTEXT = 10
+
+
+def ffmpeg_scene(video, threshold=0.3):
+    out = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(video), "-map", "0:v:0",
+                          "-vf", f"setpts=N,select='gt(scene,{threshold})',metadata=print:file=-",
+                          "-fps_mode", "passthrough", "-an", "-f", "null", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    frames = []
+    for line in out.splitlines():
+        if line.startswith("frame:"):
+            for tok in line.split():
+                if tok.startswith("pts:"):
+                    frames.append(int(tok[4:]))
+    return frames
+
+
+def decode(video, width=256):
+    info = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                           "-of", "json", str(video)], capture_output=True, text=True, check=True).stdout
+    s = json.loads(info)["streams"][0]
+    w = width
+    h = int(round(s["height"] * width / s["width"] / 2)) * 2
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", "0:v:0", "-vf",
+                          f"scale={w}:{h}", "-pix_fmt", "bgr24", "-fps_mode", "passthrough", "-f", "rawvideo", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
+
+
+def content_hsv(video, threshold=27.0, min_scene_len=15):
+    import cv2
+    frames = decode(video)
+    cuts, last, prev = [], 0, None
+    for t, f in enumerate(frames):
+        hsv = cv2.cvtColor(f, cv2.COLOR_BGR2HSV).astype(np.int16)
+        if prev is not None:
+            score = float(np.abs(hsv - prev).reshape(-1, 3).mean(axis=0).mean())
+            if score >= threshold and t - last >= min_scene_len:
+                cuts.append(t)
+                last = t
+        prev = hsv
+    return cuts
+
+
+def run_predsense(tool, video, args):
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "r.json"
+        p = subprocess.run([str(tool), str(video), "-q", "--json", str(out), *args], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"predsense-video failed on {video}: {p.stderr.strip()}")
+        j = json.loads(out.read_text())
+    return [b["frame"] for b in j["boundaries"]], j
+
+
+def window(t):
+    return (t["frame"] - 2, t["frame"] + 2) if t["kind"] == "cut" else (t["start"] - 2, t["end"] + 2)
+
+
+def match(truths, dets):
+    """Maximum one-to-one matching (Kuhn); returns det index per truth (or -1)."""
+    adj = [[j for j, d in enumerate(dets) if window(t)[0] <= d <= window(t)[1]] for t in truths]
+    owner = [-1] * len(dets)
+
+    def aug(i, seen):
+        for j in adj[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if owner[j] < 0 or aug(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(truths)):
+        aug(i, set())
+    got = [-1] * len(truths)
+    for j, i in enumerate(owner):
+        if i >= 0:
+            got[i] = j
+    return got
+
+
+def score(truth, dets):
+    ts = truth["transitions"]
+    got = match(ts, dets)
+    matched = {j for j in got if j >= 0}
+    tp = len(matched)
+    fa = [d for j, d in enumerate(dets) if j not in matched]
+    fa_kind = {k: 0 for k in DKINDS}
+    for d in fa:
+        for x in truth["distractors"]:
+            if x["start"] - 2 <= d <= x["end"] + 2:
+                fa_kind[x["kind"]] += 1
+                break
+    per_kind = {k: [0, 0] for k in KINDS}
+    for t, j in zip(ts, got):
+        per_kind[t["kind"]][1] += 1
+        per_kind[t["kind"]][0] += j >= 0
+    p = tp / len(dets) if dets else (1.0 if not ts else 0.0)
+    r = tp / len(ts) if ts else 1.0
+    f1 = 2 * p * r / (p + r) if p + r > 0 else 0.0
+    return {"p": p, "r": r, "f1": f1, "tp": tp, "n_det": len(dets), "n_true": len(ts), "fa": len(fa),
+            "fa_kind": fa_kind, "per_kind": per_kind}
+
+
+def auroc(scores, labels):
+    scores = np.asarray(scores, float)
+    labels = np.asarray(labels, bool)
+    npos, nneg = labels.sum(), (~labels).sum()
+    if npos == 0 or nneg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    s = scores[order]
+    i = 0
+    while i < len(s):  # average ranks over ties
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[labels].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def frame_labels(truth, n):
+    """Per frame: the transition kind it belongs to (a cut: its first frame; a gradual one: [start, end]), else ''."""
+    lab = [""] * n
+    for t in truth["transitions"]:
+        a, b = (t["frame"], t["frame"]) if t["kind"] == "cut" else (t["start"], t["end"])
+        for i in range(max(1, a), min(n - 1, b) + 1):
+            lab[i] = t["kind"]
+    return lab
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("devset", type=Path)
+    ap.add_argument("--tool", type=Path, default=Path(__file__).resolve().parents[1] / "build" / "bin" / "predsense-video")
+    ap.add_argument("--config", action="append", default=[], metavar="NAME=ARGS",
+                    help="a predsense configuration: a name and predsense-video options (repeatable)")
+    ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    ap.add_argument("--jobs", type=int, default=1, help="videos scored in parallel (default 1)")
+    a = ap.parse_args()
+    truths = sorted(a.devset.glob("*.json"))
+    if not truths:
+        print(f"score_video_devset: no VIDEO.json truth files in {a.devset} (run scripts/make_video_devset.py)",
+              file=sys.stderr)
+        return 2
+    if not a.tool.exists():
+        print(f"score_video_devset: {a.tool} not found (build predsense-video or pass --tool)", file=sys.stderr)
+        return 2
+    configs = []
+    for c in a.config or ["predsense=", "copy-last cut=--segmenter cut"]:
+        if "=" not in c:
+            print(f"score_video_devset: --config '{c}': expected NAME=ARGS", file=sys.stderr)
+            return 2
+        name, args = c.split("=", 1)
+        configs.append((name, shlex.split(args)))
+    methods = [n for n, _ in configs] + ["ffmpeg scene>0.3", "content-hsv 27"]
+
+    videos = []
+    for tp in truths:
+        truth = json.loads(tp.read_text())
+        video = tp.with_name(truth["video"])
+        if not video.exists():
+            print(f"score_video_devset: {video} (named in {tp}) is missing", file=sys.stderr)
+            return 2
+        videos.append((video, truth))
+
+    def work(item):
+        video, truth = item
+        res, surprise, secs = {}, {}, {}
+        for name, args in configs:
+            t0 = time.perf_counter()
+            dets, j = run_predsense(a.tool, video, args)
+            secs[name] = time.perf_counter() - t0
+            if j["frames"] != truth["frames"]:
+                raise RuntimeError(f"{video}: predsense-video saw {j['frames']} frames, truth has {truth['frames']}")
+            res[name] = dets
+            surprise[name] = j["surprise"]
+        t0 = time.perf_counter()
+        res["ffmpeg scene>0.3"] = ffmpeg_scene(video)
+        secs["ffmpeg scene>0.3"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res["content-hsv 27"] = content_hsv(video)
+        secs["content-hsv 27"] = time.perf_counter() - t0
+        return video, truth, res, surprise, secs
+
+    with ThreadPoolExecutor(max(1, a.jobs)) as ex:
+        results = list(ex.map(work, videos))
+
+    lines = []
+    emit = lines.append
+    total_frames = sum(t["frames"] for _, t, _, _, _ in results)
+    emit(f"{len(results)} videos, {total_frames} frames, "
+         f"{sum(len(t['transitions']) for _, t, _, _, _ in results)} transitions, "
+         f"{sum(len(t['distractors']) for _, t, _, _, _ in results)} distractors")
+    emit("")
+    emit("| video | frames | " + " | ".join(f"{m} P / R / F1" for m in methods) + " |")
+    emit("|---|---|" + "---|" * len(methods))
+    scores = {m: [] for m in methods}
+    for video, truth, res, _, _ in results:
+        row = [video.name + f" ({truth['width']}x{truth['height']} {truth['fps']:g} fps {truth['codec']})",
+               str(truth["frames"])]
+        for m in methods:
+            s = score(truth, res[m])
+            scores[m].append(s)
+            row.append(f"{s['p']:.2f} / {s['r']:.2f} / **{s['f1']:.2f}**")
+        emit("| " + " | ".join(row) + " |")
+    emit("| **mean** | " + str(total_frames) + " | " +
+         " | ".join(f"{np.mean([s['p'] for s in scores[m]]):.2f} / {np.mean([s['r'] for s in scores[m]]):.2f} / "
+                    f"**{np.mean([s['f1'] for s in scores[m]]):.2f}**" for m in methods) + " |")
+    emit("")
+    emit("Recall per transition kind (hit / true), false alarms on distractors (per 500 distractor frames):")
+    emit("")
+    emit("| method | " + " | ".join(KINDS) + " | false alarms | on flash | on motion | on occluder | per 500 distractor frames |")
+    emit("|---|" + "---|" * (len(KINDS) + 5))
+    dframes = sum(d["end"] - d["start"] + 1 + 2 * CONTEXT for _, t, _, _, _ in results for d in t["distractors"])
+    for m in methods:
+        cells = []
+        for k in KINDS:
+            hit = sum(s["per_kind"][k][0] for s in scores[m])
+            tot = sum(s["per_kind"][k][1] for s in scores[m])
+            cells.append(f"{hit / tot:.2f} ({hit}/{tot})" if tot else "-")
+        fa = sum(s["fa"] for s in scores[m])
+        fk = {k: sum(s["fa_kind"][k] for s in scores[m]) for k in DKINDS}
+        dfa = sum(fk.values())
+        cells += [str(fa), str(fk["flash"]), str(fk["motion"]), str(fk["occluder"]), f"{500 * dfa / dframes:.2f}"]
+        emit(f"| {m} | " + " | ".join(cells) + " |")
+    emit("")
+    emit("AUROC of the per-frame surprise (frames of transitions of a kind against all frames outside any "
+         "transition; a cut is its first frame, a gradual transition its [start, end]):")
+    emit("")
+    emit("| predsense config | " + " | ".join(KINDS) + " | all |")
+    emit("|---|" + "---|" * (len(KINDS) + 1))
+    for name, _ in configs:
+        allsc, alllab = [], []
+        for _, truth, _, surprise, _ in results:
+            s = surprise[name]
+            allsc += s[1:]
+            alllab += frame_labels(truth, len(s))[1:]
+        allsc = np.asarray(allsc)
+        alllab = np.asarray(alllab)
+        neg = alllab == ""
+        cells = []
+        for k in KINDS + ["all"]:
+            pos = alllab != "" if k == "all" else alllab == k
+            sel = pos | neg
+            cells.append(f"{auroc(allsc[sel], pos[sel]):.3f}")
+        emit(f"| {name} | " + " | ".join(cells) + " |")
+    emit("")
+    emit("Wall time over the set (s, one process at a time): " +
+         ", ".join(f"{m} {sum(r[4][m] for r in results):.1f}" for m in methods))
+    text = "\n".join(lines)
+    print(text)
+    if a.markdown:
+        tmp = a.markdown.with_name(a.markdown.name + ".tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, a.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
