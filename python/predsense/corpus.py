@@ -459,7 +459,7 @@ def _local_client(workers: Optional[int]):
     pkg_parent = str(Path(predsense.__file__).resolve().parent.parent)
     pp = os.environ.get("PYTHONPATH", "")
     env = {"PYTHONPATH": pkg_parent + (os.pathsep + pp if pp else ""), "OMP_NUM_THREADS": "1"}
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR, env=env)
     return Client(cluster), cluster
 
@@ -630,6 +630,8 @@ def main(argv: Optional[Sequence] = None) -> int:
                                       ".npy or .npz suffix, recursively)")
     ap.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
                                                           "(default: a LocalCluster on this machine)")
+    ap.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                    help="seconds to wait for --scheduler (default 10)")
     ap.add_argument("--workers", type=int, metavar="N", help="LocalCluster worker processes (default: one per core)")
     ap.add_argument("--fps", type=float, help="predsense-video --fps")
     ap.add_argument("--segmenter", choices=SEGMENTERS, help="predsense-video --segmenter")
@@ -671,7 +673,7 @@ def main(argv: Optional[Sequence] = None) -> int:
         if a.scheduler:
             from distributed import Client
             try:
-                client = Client(a.scheduler, timeout=10)
+                client = Client(a.scheduler, timeout=a.connect_timeout)
             except (OSError, TimeoutError, ValueError) as e:
                 return fail(f"--scheduler {a.scheduler}: cannot connect ({e})")
         t0 = time.perf_counter()
@@ -680,6 +682,10 @@ def main(argv: Optional[Sequence] = None) -> int:
         wall = time.perf_counter() - t0
     except CorpusError as e:
         return fail(str(e))
+    except KeyboardInterrupt:
+        print("predsense-corpus: interrupted; finished results are kept, rerun the same command to continue",
+              file=sys.stderr)
+        return 130
     finally:
         if client is not None:
             client.close()

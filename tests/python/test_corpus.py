@@ -1,0 +1,301 @@
+"""predsense.corpus / predsense-corpus (issue 16): the predsense-video pipeline over a corpus on Dask.
+
+Eight generated inputs (five short videos with a cut, two .npy and one .npz of features). The
+reference is a sequential loop running the built predsense-video on each input with its defaults in
+the same test run, so these tests follow the tool when its detector or defaults change.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SRC = Path(os.environ.get("PREDSENSE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+BUILD = Path(os.environ.get("PREDSENSE_BUILD_DIR", SRC / "build"))
+TOOL = BUILD / "bin" / "predsense-video"
+
+pytestmark = [
+    pytest.mark.skipif(not TOOL.exists(), reason=f"{TOOL} not built"),
+    pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed (scripts/install-deps.sh test)"),
+]
+distributed = pytest.importorskip("distributed", reason="python3-distributed not installed (scripts/install-deps.sh test)")
+pytest.importorskip("pandas", reason="python3-pandas not installed (scripts/install-deps.sh test)")
+pc = pytest.importorskip("predsense.corpus")
+
+SCENES = ["testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "life=mold=10:ratio=0.5:seed=3"]
+
+
+def make_video(path, first, second, size="160x120", rate=25, seconds=(3, 3)):
+    """Two generated scenes (lavfi sources "name" or "name=options") joined by a hard cut."""
+    def src(spec):
+        name, _, opts = spec.partition("=")
+        return f"{name}=size={size}:rate={rate}" + (f":{opts}" if opts else "")
+
+    graph = (f"{src(first)}[a0];[a0]trim=duration={seconds[0]}[a];{src(second)}[b0];[b0]trim=duration={seconds[1]}[b];"
+             "[a][b]concat=n=2:v=1")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", graph, "-pix_fmt", "yuv420p", "-c:v", "mpeg4",
+                    str(path)], check=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    (d / "sub").mkdir()
+    paths = []
+    for i in range(5):
+        p = (d / "sub" if i == 4 else d) / f"clip{i}.mp4"
+        make_video(p, SCENES[i], SCENES[(i + 1) % 5], seconds=(2 + i % 2, 3))
+        paths.append(p)
+    rng = np.random.default_rng(16)
+    a = np.repeat(rng.standard_normal((3, 4, 32)), [10, 12, 8], axis=0) + 0.05 * rng.standard_normal((30, 4, 32))
+    np.save(d / "feat0.npy", a.astype(np.float32))
+    np.save(d / "feat1.npy", np.repeat(rng.standard_normal((2, 48)), [9, 11], axis=0).astype(np.float64))
+    np.savez(d / "feat2.npz", features=rng.standard_normal((25, 8, 16)).astype(np.float32))
+    paths += [d / "feat0.npy", d / "feat1.npy", d / "feat2.npz"]
+    return d, paths
+
+
+def tool_result(path, tmp):
+    """The sequential reference: predsense-video itself with its defaults."""
+    path = Path(path)
+    out = tmp / (path.name + ".ref.json")
+    if path.suffix == ".npz":
+        npy = tmp / (path.name + ".npy")
+        np.save(npy, np.load(path)["features"])
+        args = ["--features", npy]
+    elif path.suffix == ".npy":
+        args = ["--features", path]
+    else:
+        args = [path]
+    r = subprocess.run([str(TOOL), *map(str, args), "--json", str(out), "-q"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return strip(json.loads(out.read_text()))
+
+
+def strip(res):
+    """A tool result without the fields naming the file (they differ between the two runs)."""
+    return {k: v for k, v in res.items() if k not in ("input", "features")}
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reference")
+    return [tool_result(p, tmp) for p in corpus[1]]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+    yield c
+    c.close()
+
+
+def check_results(df, paths, reference, out_dir, root):
+    assert list(df["input"]) == [str(p) for p in paths]
+    assert (df["status"].isin(["done", "cached"])).all(), df[["input", "status", "error"]].to_string()
+    for p, ref, res_path in zip(paths, reference, df["result"]):
+        assert Path(res_path) == pc.result_path(p, root, out_dir)
+        rec, why = pc.validate_result(res_path, p, pc.Config())
+        assert why is None, (p, why)
+        assert strip(rec["result"]) == ref, p
+        assert rec["result"]["frames"] == len(rec["result"]["surprise"]) > 0
+    leftovers = [p for p in Path(out_dir).rglob("*") if ".predsense-tmp-" in p.name or ".tmp" in p.name]
+    assert leftovers == []
+
+
+def test_two_workers_equal_a_sequential_loop(corpus, reference, cluster, tmp_path):
+    root, paths = corpus
+    with distributed.Client(cluster.scheduler_address) as client:  # an existing cluster, by address
+        df = pc.run(paths, pc.Config(), tmp_path / "out", client=client)
+    assert (df["status"] == "done").all(), df[["input", "status", "error"]].to_string()
+    check_results(df, paths, reference, tmp_path / "out", root)
+    assert df["worker"].nunique() == 2  # both workers took inputs
+    assert list(df["frames"]) == [r["frames"] for r in reference]
+    assert list(df["boundaries"]) == [len(r["boundaries"]) for r in reference]
+    assert (tmp_path / "out" / "sub" / "clip4.mp4.json").is_file()  # named by the path under the root
+    # the videos have a cut each (the reference found it, so must the corpus run: same numbers)
+    assert all(len(r["boundaries"]) >= 1 for r in reference[:5])
+
+
+def test_cli_on_a_folder_without_a_cluster(corpus, reference, tmp_path):
+    root, paths = corpus
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    r = subprocess.run([sys.executable, "-m", "predsense.corpus", str(root), str(out), "--workers", "2"],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "8 inputs: 8 done, 0 cached, 0 error" in r.stdout
+    import pandas as pd
+    df = pd.read_csv(out / "corpus.csv")
+    df = df.set_index("input").loc[[str(p) for p in paths]].reset_index()
+    check_results(df, paths, reference, out, root)
+    # only .npy features, with a pattern
+    r = subprocess.run([sys.executable, "-m", "predsense.corpus", str(root), str(tmp_path / "npy"), "--pattern",
+                        "*.npy", "--workers", "1"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(p.name for p in (tmp_path / "npy").glob("*.json")) == ["feat0.npy.json", "feat1.npy.json"]
+
+
+def test_corrupt_inputs_give_error_rows_only(corpus, reference, cluster, tmp_path):
+    root, paths = corpus
+    d = tmp_path / "in"
+    shutil.copytree(root, d)
+    good = [d / p.relative_to(root) for p in paths]
+    for p, q in zip(paths, good):
+        os.utime(q, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns))
+    (d / "noise.mp4").write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    (d / "cut.mp4").write_bytes(good[0].read_bytes()[:600])        # truncated inside the header
+    (d / "garbage.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
+    np.save(d / "nan.npy", np.full((5, 3), np.nan, np.float32))
+    np.savez(d / "two.npz", a=np.zeros((3, 2)), b=np.ones((3, 2)))
+    bad = [d / n for n in ("noise.mp4", "cut.mp4", "garbage.npy", "nan.npy", "two.npz")]
+    inputs = good[:4] + bad + good[4:]
+    with distributed.Client(cluster.scheduler_address) as client:
+        df = pc.run(inputs, pc.Config(), tmp_path / "out", client=client)
+    rows = df.set_index("input")
+    for p in bad:
+        r = rows.loc[str(p)]
+        assert r["status"] == "error"
+        assert r["error"].startswith(str(p) + ": "), r["error"]
+        assert not pc.result_path(p, d, tmp_path / "out").exists()
+    assert "NaN" in rows.loc[str(d / "nan.npy"), "error"]
+    assert "features_key" in rows.loc[str(d / "two.npz"), "error"]
+    ok = df[~df["input"].isin([str(p) for p in bad])]
+    check_results(ok, good, reference, tmp_path / "out", d)
+    assert sorted(p.name for p in tmp_path.joinpath("out").rglob("*.json")) == sorted(p.name + ".json" for p in good)
+    # the same corpus again: the valid results are reused, the bad inputs tried again and still errors
+    df2 = pc.run(inputs, pc.Config(), tmp_path / "out", workers=1)
+    assert set(df2[df2["status"] == "cached"]["input"]) == {str(p) for p in good}
+    assert set(df2[df2["status"] == "error"]["input"]) == {str(p) for p in bad}
+
+
+def test_rerun_after_interruption_processes_only_what_is_missing(corpus, reference, tmp_path):
+    root, paths = corpus
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    cmd = [sys.executable, "-m", "predsense.corpus", str(root), str(out), "--workers", "1", "--no-progress"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.rglob("*.mp4.json")) + list(out.rglob("*.np?.json"))) < 2:
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGKILL)  # the driver, its LocalCluster and the tools: a power cut
+    p.wait()
+    done_before = {q for q in paths if pc.result_path(q, root, out).exists()}
+    assert 2 <= len(done_before) < len(paths), "the run was not interrupted mid-way"
+    stamps = {q: pc.result_path(q, root, out).stat().st_mtime_ns for q in done_before}
+    # a result that only looks finished (changed after writing) and a stale temporary are not trusted
+    tampered = sorted(done_before)[0]
+    t = pc.result_path(tampered, root, out)
+    rec = json.loads(t.read_text())
+    rec["result"]["surprise"][1] += 0.5
+    t.write_text(json.dumps(rec))
+    stale = t.parent / (".x.json" + ".predsense-tmp-abc")
+    stale.write_text("{")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    import pandas as pd
+    df = pd.read_csv(out / "corpus.csv")
+    status = dict(zip(df["input"], df["status"]))
+    assert {q for q in paths if status[str(q)] == "cached"} == done_before - {tampered}
+    assert {q for q in paths if status[str(q)] == "done"} == (set(paths) - done_before) | {tampered}
+    for q in done_before - {tampered}:  # reused, not rewritten
+        assert pc.result_path(q, root, out).stat().st_mtime_ns == stamps[q]
+    assert not stale.exists()
+    df = df.set_index("input").loc[[str(q) for q in paths]].reset_index()
+    check_results(df, paths, reference, out, root)
+
+
+def test_validation_and_bad_arguments(corpus, tmp_path):
+    root, paths = corpus
+    d = tmp_path / "in"
+    d.mkdir()
+    f = d / "f.npy"
+    shutil.copy(root / "feat0.npy", f)
+    row = pc.process_one(f, d, tmp_path / "out", pc.Config().as_dict())
+    assert row["status"] == "done", row
+    res = Path(row["result"])
+    assert pc.validate_result(res, f, pc.Config())[1] is None
+    assert pc.validate_result(res, f, pc.Config(fps=2.0))[1] == "another config"
+    assert pc.validate_result(res, f, pc.Config(), tool_sha256="0" * 64)[1] == "another predsense-video build"
+    text = res.read_text()
+    res.write_text(text[: len(text) // 2])
+    assert pc.validate_result(res, f, pc.Config())[1].startswith("unreadable")
+    res.write_text(text)
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert pc.validate_result(res, f, pc.Config())[1] == "the input changed since"
+
+    with pytest.raises(pc.CorpusError, match="Config.segmenter"):
+        pc.run([f], pc.Config(segmenter="nope"), tmp_path / "o")
+    with pytest.raises(pc.CorpusError, match="Config.fps"):
+        pc.run([f], pc.Config(fps=-1.0), tmp_path / "o")
+    with pytest.raises(pc.CorpusError, match="--prominence"):
+        pc.run([f], pc.Config(tool_args=("--prominence", "-3")), tmp_path / "o")
+    with pytest.raises(pc.CorpusError, match="missing.mp4: no such input"):
+        pc.run([f, d / "missing.mp4"], pc.Config(), tmp_path / "o")
+    (d / "f.npy.json").write_text("{}")  # an input named like f.npy's result: never overwritten
+    with pytest.raises(pc.CorpusError, match="would overwrite an input"):
+        pc.run([f, d / "f.npy.json"], pc.Config(), d)
+    assert (d / "f.npy.json").read_text() == "{}"
+    assert not (tmp_path / "o").exists()
+
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "predsense.corpus", *map(str, args)], capture_output=True,
+                              text=True, timeout=120, env=env)
+
+    for args, msg in [((tmp_path / "nowhere", tmp_path / "o"), "no such folder"),
+                      ((d, tmp_path / "o", "--workers", "0"), "--workers"),
+                      ((d, tmp_path / "o", "--pattern", "*.mkv"), "no input"),
+                      ((d, tmp_path / "o", "--segmenter", "bogus"), "--segmenter"),
+                      ((d, tmp_path / "o", "--fps", "x"), "--fps"),
+                      ((d, f, "--pattern", "*.npy"), "is a file"),
+                      ((d, tmp_path / "o", "--pattern", "*.npy", "--tool-args", "--prominence -3"), "--prominence"),
+                      ((d, tmp_path / "o", "--pattern", "*.npy", "--tool", tmp_path / "none"), "predsense-video not found"),
+                      ((d, tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1",
+                        "--pattern", "*.npy"), "cannot connect")]:
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert msg in r.stderr, (args, r.stderr)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_path):
+    root, paths = corpus
+    out = tmp_path / "out"
+    box = {}
+    with distributed.Client(cluster.scheduler_address) as client, \
+            distributed.Client(cluster.scheduler_address) as monitor:
+        pids = monitor.run(os.getpid)
+        th = threading.Thread(target=lambda: box.update(df=pc.run(paths, pc.Config(), out, client=client)))
+        th.start()
+        killed = None
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline and th.is_alive():
+            busy = [w for w, keys in monitor.processing().items() if keys and w in pids]
+            if busy and len(list(out.rglob("*.json"))) >= 1:
+                killed = pids[busy[0]]
+                finished_then = len(list(out.rglob("*.json")))
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.005)
+        th.join(120)
+        assert killed is not None, "no worker was busy while the run was going"
+        assert finished_then < len(paths)
+        # the nanny restarted the killed worker
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(monitor.scheduler_info()["workers"]) < 2):
+            time.sleep(0.1)
+        assert killed not in monitor.run(os.getpid).values()
+    df = box["df"]
+    assert (df["status"] == "done").all(), df[["input", "status", "error"]].to_string()
+    check_results(df, paths, reference, out, root)
