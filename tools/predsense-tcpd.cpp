@@ -6,7 +6,7 @@
 // Prints, per series, the detected change points, F1 and cover (TCPDBench's definitions), then
 // the means over the scored series. Series missing from the annotations file are segmented and
 // listed without scores. Any bad input (unreadable or non-JSON file, missing `series`/`n_obs`,
-// NaN or null values, an empty series, one shorter than the method's window, an unknown method or
+// an infinite value, a series with no observed (non-null) value, an empty series, one shorter than the method's window, an unknown method or
 // parameter) stops the run with a message naming the file and field and exit code 2, before any
 // output file is written; --json is written to a temporary file and renamed into place.
 #include <CLI/CLI.hpp>
@@ -37,6 +37,8 @@
 #include "predsense/segmentation/ar_surprise.hpp"
 #include "predsense/segmentation/bocpd.hpp"
 #include "predsense/segmentation/bocpd_segmenter.hpp"
+#include "predsense/segmentation/missing_values.hpp"
+#include "predsense/segmentation/offline_change_points.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/standardize.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
@@ -66,6 +68,8 @@ json read_json(const std::string& file) {
   }
 }
 
+// Reads a TCPD series. `null` (and "NaN" spelled as a string) is a missing value, kept as NaN;
+// infinities are refused. Every length is checked against the data present before allocating.
 series load_series(const std::string& file) {
   const json j = read_json(file);
   if (!j.is_object()) throw format_error(file + ": top level must be a JSON object");
@@ -77,12 +81,12 @@ series load_series(const std::string& file) {
   if (!s.is_array()) throw format_error(file + ": field 'series' must be an array");
   series out;
   out.file = file;
-  out.name = j.value("name", fs::path(file).stem().string());
+  out.name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
+                                                          : fs::path(file).stem().string();
   out.n = j["n_obs"].get<std::size_t>();
   if (out.n == 0) throw predsense::empty_error(file + ": empty series (field 'n_obs' is 0)");
   if (s.empty()) throw predsense::empty_error(file + ": empty series (field 'series' has no dimension)");
   out.dims = s.size();
-  out.x.assign(out.n * out.dims, 0.0);
   for (std::size_t d = 0; d < out.dims; ++d) {
     const std::string where = "series[" + std::to_string(d) + "].raw";
     if (!s[d].is_object() || !s[d].contains("raw"))
@@ -92,14 +96,18 @@ series load_series(const std::string& file) {
     if (raw.size() != out.n)
       throw format_error(file + ": field '" + where + "' has " + std::to_string(raw.size()) +
                          " values but 'n_obs' is " + std::to_string(out.n));
+  }
+  out.x.assign(out.n * out.dims, 0.0);  // sizes now match the values present
+  for (std::size_t d = 0; d < out.dims; ++d) {
+    const std::string where = "series[" + std::to_string(d) + "].raw";
+    const auto& raw = s[d]["raw"];
     for (std::size_t i = 0; i < out.n; ++i) {
       const auto& v = raw[i];
       const std::string at = where + "[" + std::to_string(i) + "]";
-      if (v.is_null())
-        throw predsense::non_finite_error(file + ": field '" + at +
-                                          "' is null (missing values/NaN are not supported)");
       double value = 0.0;
-      if (v.is_number()) {
+      if (v.is_null()) {
+        value = std::numeric_limits<double>::quiet_NaN();  // missing
+      } else if (v.is_number()) {
         value = v.get<double>();
       } else if (v.is_string()) {
         // Some writers spell NaN/Infinity as strings; anything else is not a number either.
@@ -111,9 +119,9 @@ series load_series(const std::string& file) {
       } else {
         throw format_error(file + ": field '" + at + "' is not a number");
       }
-      if (!std::isfinite(value))
-        throw predsense::non_finite_error(file + ": field '" + at + "' is " + std::to_string(value) +
-                                          " (NaN/Inf are not supported)");
+      if (std::isinf(value))
+        throw predsense::non_finite_error(file + ": field '" + at + "' is infinite (only null/NaN, a missing "
+                                          "value, is accepted besides finite numbers)");
       out.x[i * out.dims + d] = value;
     }
   }
@@ -160,7 +168,12 @@ std::map<std::string, annotation_set> load_annotations(const std::string& file) 
   return out;
 }
 
-using param_map = std::map<std::string, double>;
+// Numeric parameters, plus named choices (cost, penalty) for the offline methods.
+struct param_map : std::map<std::string, double> {
+  using std::map<std::string, double>::map;
+  std::map<std::string, std::string> names;
+};
+using choice_list = std::map<std::string, std::vector<std::string>>;
 
 struct method {
   std::string help;
@@ -168,6 +181,11 @@ struct method {
   // Smallest series the method accepts (its window), given the parameters.
   std::function<std::size_t(const param_map&)> min_length;
   std::function<std::vector<std::int64_t>(const series&, const param_map&)> run;
+  // Named parameters and their allowed values (the default is in `defaults.names`).
+  choice_list choices = {};
+  // True when `run` takes missing values (NaN rows) itself; otherwise, under --missing skip, the
+  // tool runs the method on the observed rows and maps the change points back.
+  bool handles_missing = false;
 };
 
 std::size_t as_size(const param_map& p, const char* key) {
@@ -243,6 +261,24 @@ std::vector<std::int64_t> run_bocpd_peaks(const series& s, const param_map& p) {
   return boundaries_to_cps(predsense::bocpd_segment(s.x, s.dims, q));
 }
 
+// --missing, for the methods that take missing values themselves.
+predsense::missing_policy g_missing = predsense::missing_policy::skip;
+
+predsense::offline_params offline_from(const param_map& p, predsense::offline_method which) {
+  predsense::offline_params o;
+  o.method = which;
+  o.cost = predsense::parse_cost_kind(p.names.at("cost"));
+  o.penalty = predsense::parse_penalty(p.names.at("penalty"), p.at("pen_value"));
+  if (o.penalty.kind == predsense::penalty_kind::manual) o.penalty.per_change(2, 1);  // validates the value
+  o.min_size = as_size(p, "min_size");
+  if (o.min_size == 0) throw invalid_argument_error("parameter 'min_size' must be >= 1");
+  o.quantiles = as_size(p, "quantiles");
+  if (p.count("Q")) o.max_changes = as_size(p, "Q");
+  if (p.count("r_compatible")) o.r_compatible = as_size(p, "r_compatible") != 0;
+  o.missing = g_missing;
+  return o;
+}
+
 std::map<std::string, method> methods() {
   std::map<std::string, method> m;
   m["zero"] = {"no change points (the benchmark's baseline)", {}, [](const param_map&) { return 1; },
@@ -256,6 +292,31 @@ std::map<std::string, method> methods() {
                       [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks};
   m["default"] = {"the recommended configuration (bocpd_peaks with tuned settings)", default_params(),
                   [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks};
+  // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
+  // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
+  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
+                                       {"penalty", {"mbic", "bic", "aic", "hannan_quinn", "none", "manual"}}};
+  auto offline = [&](const char* help, predsense::offline_method which) {
+    param_map d{{"min_size", 1.0}, {"pen_value", 0.0}, {"quantiles", 0.0}};
+    if (which == predsense::offline_method::binseg) d["Q"] = 5.0;
+    // R changepoint's own variants (PELT's pruning, AMOC's MBIC test): TCPDBench ran R.
+    if (which != predsense::offline_method::binseg) d["r_compatible"] = 1.0;
+    // TCPDBench's R wrapper reports R's change point tau (the last row of the old segment, 1-based)
+    // minus one: the row before predsense's "first row of the new segment". 1 reproduces that.
+    d["tcpdbench_index"] = 1.0;
+    d.names = {{"cost", "mean"}, {"penalty", "mbic"}};
+    return method{help, d, [](const param_map& p) { return std::max<std::size_t>(1, as_size(p, "min_size")); },
+                  [which](const series& s, const param_map& p) {
+                    auto cps = to_i64(predsense::offline_change_points(s.x, s.dims, offline_from(p, which)));
+                    if (as_size(p, "tcpdbench_index") != 0)
+                      for (auto& c : cps) c -= 1;
+                    return cps;
+                  },
+                  offline_choices, true};
+  };
+  m["pelt"] = offline("PELT, exact penalised optimum (Killick et al. 2012)", predsense::offline_method::pelt);
+  m["binseg"] = offline("binary segmentation with at most Q changes", predsense::offline_method::binseg);
+  m["amoc"] = offline("at most one change (likelihood-ratio test)", predsense::offline_method::amoc);
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
                     with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0),
                     [](const param_map&) { return 1; },
@@ -324,7 +385,7 @@ void write_atomically(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"Segment Turing Change Point Dataset series with a predsense method and score it "
                "(TCPDBench F1, margin 5, and cover)."};
-  std::string annotations_file, method_name = "default", json_out;
+  std::string annotations_file, method_name = "default", json_out, missing_name = "skip";
   std::vector<std::string> param_args, files;
   bool list = false;
   app.add_option("--annotations", annotations_file, "annotations.json (series -> annotator -> cps)");
@@ -333,6 +394,9 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false)  // one key=value per --param, so series files are not swallowed
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--json", json_out, "write the results as JSON to this file");
+  app.add_option("--missing", missing_name,
+                 "missing values (null/NaN): skip (default; methods see the observed rows, change points "
+                 "in the original index), interpolate (linear), error");
   app.add_flag("--list-methods", list, "list the methods and their parameters, then exit");
   app.add_option("series", files, "TCPD series JSON files");
   try {
@@ -349,6 +413,11 @@ int main(int argc, char** argv) {
     for (const auto& [name, m] : table) {
       std::cout << name << ": " << m.help << "\n";
       for (const auto& [k, v] : m.defaults) std::cout << "    " << k << " = " << v << "\n";
+      for (const auto& [k, v] : m.defaults.names) {
+        std::cout << "    " << k << " = " << v << "  (one of:";
+        for (const auto& c : m.choices.at(k)) std::cout << " " << c;
+        std::cout << ")\n";
+      }
     }
     return 0;
   }
@@ -369,9 +438,20 @@ int main(int argc, char** argv) {
       if (eq == std::string::npos || eq == 0)
         throw invalid_argument_error("--param '" + kv + "' is not of the form key=value");
       const std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
+      if (m.defaults.names.count(key)) {
+        const auto& allowed = m.choices.at(key);
+        if (std::find(allowed.begin(), allowed.end(), val) == allowed.end()) {
+          std::string known;
+          for (const auto& c : allowed) known += (known.empty() ? "" : ", ") + c;
+          throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not one of " + known);
+        }
+        params.names[key] = val;
+        continue;
+      }
       if (!params.count(key)) {
         std::string known;
         for (const auto& p : m.defaults) known += (known.empty() ? "" : ", ") + p.first;
+        for (const auto& p : m.defaults.names) known += (known.empty() ? "" : ", ") + p.first;
         throw invalid_argument_error("unknown parameter '" + key + "' for method '" + method_name +
                                      "' (known: " + (known.empty() ? "none" : known) + ")");
       }
@@ -382,10 +462,12 @@ int main(int argc, char** argv) {
       params[key] = v;
     }
     // Check parameter values before reading any series, so a bad value fails before any output.
+    g_missing = predsense::parse_missing_policy(missing_name);
     for (const char* key : {"lag", "separation", "lookahead", "window", "min_block", "max_block", "min_gap",
-                            "order", "source"})
+                            "order", "source", "min_size", "quantiles", "Q", "r_compatible", "tcpdbench_index"})
       if (params.count(key)) as_size(params, key);
     if (params.count("lambda")) bocpd_from(params);
+    if (params.names.count("cost")) offline_from(params, predsense::offline_method::pelt);
     if (params.count("source") && as_size(params, "source") > 1)
       throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar)");
     const std::size_t min_len = m.min_length(params);
@@ -394,17 +476,42 @@ int main(int argc, char** argv) {
     // Load and check every input before computing or writing anything.
     std::vector<series> all;
     for (const auto& f : files) {
-      all.push_back(load_series(f));
-      if (all.back().n < min_len)
-        throw predsense::empty_error(f + ": series of n_obs = " + std::to_string(all.back().n) +
-                                     " is shorter than the window of method '" + method_name +
-                                     "' (needs at least " + std::to_string(min_len) + ")");
+      series s = load_series(f);
+      // The missing-value policy, applied before any output: error refuses, interpolate fills;
+      // skip keeps NaN for methods that take it and otherwise runs on the observed rows.
+      std::size_t observed = 0;
+      for (std::size_t i = 0; i < s.n; ++i) {
+        bool ok = true;
+        for (std::size_t d = 0; d < s.dims; ++d) ok = ok && !std::isnan(s.x[i * s.dims + d]);
+        observed += ok ? 1 : 0;
+      }
+      if (observed < s.n) {
+        if (g_missing == predsense::missing_policy::error) {
+          for (std::size_t i = 0; i < s.n * s.dims; ++i)
+            if (std::isnan(s.x[i]))
+              throw predsense::non_finite_error(f + ": field 'series[" + std::to_string(i % s.dims) + "].raw[" +
+                                                std::to_string(i / s.dims) + "]' is missing (null) and --missing is error");
+        }
+        if (observed == 0)
+          throw predsense::empty_error(f + ": every value of field 'series' is missing (null)");
+        if (g_missing == predsense::missing_policy::interpolate) {
+          s.x = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::interpolate, f).x;
+          observed = s.n;
+        }
+      }
+      if (observed < min_len)
+        throw predsense::empty_error(f + ": series of n_obs = " + std::to_string(s.n) + " (" + std::to_string(observed) +
+                                     " observed) is shorter than the window of method '" + method_name +
+                                     "' (needs at least " + std::to_string(min_len) + " observed values)");
+      all.push_back(std::move(s));
     }
 
     json out;
     out["method"] = method_name;
     out["params"] = json::object();
     for (const auto& [k, v] : params) out["params"][k] = v;
+    for (const auto& [k, v] : params.names) out["params"][k] = v;
+    out["missing"] = predsense::missing_policy_name(g_missing);
     out["series"] = json::object();
     double sum_f1 = 0.0, sum_cover = 0.0;
     std::size_t scored = 0;
@@ -412,7 +519,17 @@ int main(int argc, char** argv) {
     for (const auto& s : all) {
       std::vector<std::int64_t> cps;
       try {
-        cps = m.run(s, params);
+        if (m.handles_missing) {
+          cps = m.run(s, params);
+        } else {
+          // Run on the observed rows; report change points at the original index.
+          const auto obs = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::skip, s.file);
+          series sub = s;
+          sub.x = obs.x;
+          sub.n = obs.rows();
+          for (auto& c : cps = m.run(sub, params))
+            c = static_cast<std::int64_t>(obs.original(static_cast<std::size_t>(c)));
+        }
       } catch (const predsense::error& e) {
         throw invalid_argument_error(s.file + ": " + e.what());
       }

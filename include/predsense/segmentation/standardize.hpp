@@ -2,7 +2,8 @@
 //
 // TCPDBench scales every series before running a method (R's scale(): centre by the mean, divide
 // by the unbiased standard deviation), so that one prior fits every series. A constant column (or
-// a single row) is only centred: dividing by a zero deviation would turn it into NaN.
+// a single row) is only centred: dividing by a zero deviation would turn it into NaN. Missing
+// values (NaN) are left missing and take no part in the mean and deviation (R's na.rm = TRUE).
 #pragma once
 
 #include <cmath>
@@ -22,14 +23,18 @@ inline void standardize_columns(std::span<double> x, std::size_t dims) {
   if (n == 0) return;
   for (std::size_t d = 0; d < dims; ++d) {
     double mean = 0.0;
-    for (std::size_t i = 0; i < n; ++i) mean += x[i * dims + d];
-    mean /= static_cast<double>(n);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isnan(x[i * dims + d])) mean += x[i * dims + d], ++k;
+    if (k == 0) continue;
+    mean /= static_cast<double>(k);
     double ss = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
+      if (std::isnan(x[i * dims + d])) continue;
       const double e = x[i * dims + d] - mean;
       ss += e * e;
     }
-    const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
+    const double sd = k > 1 ? std::sqrt(ss / static_cast<double>(k - 1)) : 0.0;
     const double inv = sd > 0.0 ? 1.0 / sd : 1.0;
     for (std::size_t i = 0; i < n; ++i) x[i * dims + d] = (x[i * dims + d] - mean) * inv;
   }

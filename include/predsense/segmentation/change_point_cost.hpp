@@ -1,0 +1,27 @@
+// predsense/segmentation/change_point_cost.hpp - what an offline change-point method needs of a cost.
+//
+// A segment cost C(s, t) scores the rows x[s..t) (0-based, half-open, 0 <= s < t <= size()) of a
+// series as one homogeneous segment; lower is better. Costs are twice a negative log-likelihood
+// (up to a constant), so that SIC/BIC, MBIC, AIC and Hannan-Quinn penalties (penalty.hpp) are on
+// the right scale. Multivariate series cost the sum of their per-dimension costs.
+// PELT's pruning is exact when C(s, u) + C(u, t) <= C(s, t) for every s < u < t, which holds for
+// every cost here (a split can only fit better).
+//
+// The costs in predsense: normal_mean_cost (change in mean, known variance), normal_meanvar_cost
+// (change in mean and variance), empirical_distribution_cost (nonparametric, robust to outliers
+// and heavy tails).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+
+namespace predsense {
+
+template <class C>
+concept change_point_cost = requires(const C& c, std::size_t s, std::size_t t) {
+  { c(s, t) } -> std::convertible_to<double>;                       // cost of rows [s, t)
+  { c.size() } -> std::convertible_to<std::size_t>;                  // number of rows n
+  { c.parameters_per_segment() } -> std::convertible_to<std::size_t>;  // p, for the penalties
+};
+
+}  // namespace predsense
