@@ -43,6 +43,7 @@ demo: deps-demo configure
 bench: deps-bench configure
 	cmake --build $(BUILD) -j $(JOBS)
 	/usr/bin/python3 benchmarks/run_bench.py --build $(BUILD)
+	/usr/bin/python3 benchmarks/bench_corpus.py --build $(BUILD)
 
 # libFuzzer targets (clang), FUZZ_TIME seconds each (default 60).
 fuzz: deps-fuzz
