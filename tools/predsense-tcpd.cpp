@@ -244,8 +244,8 @@ param_map with_source(param_map m, double source) {
   return with_bocpd(std::move(m));
 }
 
-// The recommended configuration (--method default): see docs/segmentation.md for how it was chosen.
-param_map default_params() {
+// The lagged-change-probability readout of BOCPD (the default before the leave-one-out choice).
+param_map bocpd_peaks_params() {
   return with_bocpd({{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"separation", 5.0},
                      {"lookahead", 5.0}});
 }
@@ -273,7 +273,10 @@ predsense::offline_params offline_from(const param_map& p, predsense::offline_me
   o.min_size = as_size(p, "min_size");
   if (o.min_size == 0) throw invalid_argument_error("parameter 'min_size' must be >= 1");
   o.quantiles = as_size(p, "quantiles");
-  if (p.count("Q")) o.max_changes = as_size(p, "Q");
+  if (p.count("Q")) {
+    o.max_changes = as_size(p, "Q");
+    if (o.max_changes == 0) o.max_changes = std::numeric_limits<std::size_t>::max();  // Q = 0: no limit
+  }
   if (p.count("r_compatible")) o.r_compatible = as_size(p, "r_compatible") != 0;
   o.missing = g_missing;
   return o;
@@ -287,11 +290,10 @@ std::map<std::string, method> methods() {
                 with_bocpd({}), [](const param_map&) { return 1; },
                 [](const series& s, const param_map& p) {
                   return to_i64(predsense::bocpd_map_segmentation(s.x, s.dims, bocpd_from(p)));
-                }};
-  m["bocpd_peaks"] = {"streaming BOCPD: peaks of the lagged change probability", default_params(),
-                      [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks};
-  m["default"] = {"the recommended configuration (bocpd_peaks with tuned settings)", default_params(),
-                  [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks};
+                },
+                {}, true};
+  m["bocpd_peaks"] = {"streaming BOCPD: peaks of the lagged change probability", bocpd_peaks_params(),
+                      [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks, {}, true};
   // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
   // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
   const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
@@ -317,6 +319,15 @@ std::map<std::string, method> methods() {
   m["pelt"] = offline("PELT, exact penalised optimum (Killick et al. 2012)", predsense::offline_method::pelt);
   m["binseg"] = offline("binary segmentation with at most Q changes", predsense::offline_method::binseg);
   m["amoc"] = offline("at most one change (likelihood-ratio test)", predsense::offline_method::amoc);
+  // The default: chosen by leave-one-series-out cross-validation over a grid of the offline
+  // methods and BOCPD on the 20 shared TCPD series (scripts/segmentation_loo.py; docs/segmentation.md):
+  // AMOC with the nonparametric empirical-distribution cost and the MBIC penalty, exact (not R's)
+  // form, change points at the first row of the new segment.
+  m["default"] = offline("the recommended rule (leave-one-series-out choice): amoc, cost ed, penalty mbic",
+                         predsense::offline_method::amoc);
+  m["default"].defaults.names = {{"cost", "ed"}, {"penalty", "mbic"}};
+  m["default"].defaults["r_compatible"] = 0.0;
+  m["default"].defaults["tcpdbench_index"] = 0.0;
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
                     with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0),
                     [](const param_map&) { return 1; },

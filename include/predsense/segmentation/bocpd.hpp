@@ -79,18 +79,47 @@ class bocpd {
   }
 
   // Consumes one observation (dims() values). Returns the surprise -log p(x_t | x_0..x_{t-1}).
+  //
+  // Missing values: a row holding a NaN is a missing step. It updates no likelihood and returns
+  // NaN; steps() does not advance (every index of this class counts observed rows), but time does:
+  // after g missing steps the next observation sees a change with the hazard of g + 1 steps,
+  // 1 - (1 - H)^(g + 1), and every run carries (1 - H)^(g + 1), so run lengths keep growing through
+  // the gap (with a constant hazard this is exactly the model with the gap's likelihood left out).
+  // A change inside a gap is attributed to the first observed row after it. Infinity is an error.
   double update(std::span<const double> x) {
     if (x.size() != dims_)
       throw shape_error("predsense: bocpd: observation has " + std::to_string(x.size()) +
                         " values, expected dims = " + std::to_string(dims_));
+    bool missing = false;
     for (std::size_t d = 0; d < dims_; ++d) {
-      if (!std::isfinite(x[d]))
-        throw non_finite_error("predsense: bocpd: non-finite value " + std::to_string(x[d]) +
-                               " at step " + std::to_string(t_) + ", dim " + std::to_string(d));
-      x_[d] = x[d];
+      if (std::isinf(x[d]))
+        throw non_finite_error("predsense: bocpd: infinite value " + std::to_string(x[d]) +
+                               " at observed step " + std::to_string(t_) + ", dim " + std::to_string(d));
+      missing = missing || std::isnan(x[d]);
     }
-    return step();
+    if (missing) {
+      ++gap_;
+      ++missing_steps_;
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    for (std::size_t d = 0; d < dims_; ++d) x_[d] = x[d];
+    if (gap_ == 0) return step();
+    const double log_h = log_h_, log_1mh = log_1mh_;
+    log_1mh_ = static_cast<double>(gap_ + 1) * log_1mh;
+    log_h_ = std::log(-std::expm1(log_1mh_));
+    gap_ = 0;
+    double r = 0.0;
+    try {
+      r = step();
+    } catch (...) {
+      log_h_ = log_h, log_1mh_ = log_1mh;
+      throw;
+    }
+    log_h_ = log_h, log_1mh_ = log_1mh;
+    return r;
   }
+  // Missing steps seen so far (rows with a NaN).
+  [[nodiscard]] std::size_t missing_steps() const noexcept { return missing_steps_; }
   double update(double x) { return update(std::span<const double>(&x, 1)); }
 
   [[nodiscard]] std::size_t steps() const noexcept { return t_; }
@@ -376,24 +405,44 @@ class bocpd {
   std::size_t cap_ = 0;
   std::vector<double> rc_, rq_, ra_, rk_;  // per-count constants, reverse count order
   std::vector<std::size_t> best_start_;
+  std::size_t gap_ = 0, missing_steps_ = 0;  // pending missing steps before the next observation; total
 };
 
+namespace detail {
+// Original row of every observed (NaN-free) row of a row-major series.
+inline std::vector<std::size_t> observed_rows(std::span<const double> x, std::size_t dims) {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0, r = 0; i < x.size(); i += dims, ++r) {
+    bool ok = true;
+    for (std::size_t d = 0; d < dims; ++d) ok = ok && !std::isnan(x[i + d]);
+    if (ok) rows.push_back(r);
+  }
+  return rows;
+}
+}  // namespace detail
+
 // Offline MAP segmentation of a whole row-major n x dims series (TCPDBench's bocpd output,
-// without the leading 0).
+// without the leading 0). Rows with a NaN are missing (bocpd::update); change points are given in
+// the original row index (the first observed row of each new segment). Errors: shape_error,
+// empty_error (no rows, or no observed row), non_finite_error (Inf).
 inline std::vector<std::size_t> bocpd_map_segmentation(std::span<const double> x, std::size_t dims,
                                                        const bocpd_params& p = {}) {
   if (dims == 0 || x.size() % dims != 0)
     throw shape_error("predsense: bocpd_map_segmentation: " + std::to_string(x.size()) +
                       " values do not form rows of dims = " + std::to_string(dims));
   if (x.empty()) throw empty_error("predsense: bocpd_map_segmentation: empty series");
+  const auto rows = detail::observed_rows(x, dims);
+  if (rows.empty()) throw empty_error("predsense: bocpd_map_segmentation: every row is missing (NaN)");
   bocpd_params q = p;
   q.track_map = true;
   bocpd b(q, dims);
   for (std::size_t i = 0; i < x.size(); i += dims) b.update(x.subspan(i, dims));
-  return b.map_changepoints();
+  auto cps = b.map_changepoints();
+  for (auto& c : cps) c = rows[c];
+  return cps;
 }
 
-// Surprise -log p(x_t | x_<t) of every row of a row-major n x dims series.
+// Surprise -log p(x_t | x_<t) of every row of a row-major n x dims series (NaN for a missing row).
 inline std::vector<double> bocpd_surprise(std::span<const double> x, std::size_t dims,
                                           const bocpd_params& p = {}) {
   if (dims == 0 || x.size() % dims != 0)

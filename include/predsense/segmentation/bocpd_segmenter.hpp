@@ -7,6 +7,9 @@
 // c is fed to a peak_segmenter, so a boundary at s is reported at step s + lag + lookahead: the
 // decision delay is bounded by lag + peaks.lookahead. Step 0 always starts a segment and is never
 // reported. finish() reads the remaining c(s) from the final posterior (shorter lag) at the end.
+// Missing values: a row with a NaN is a missing step (bocpd::update: no likelihood update, the
+// hazard still runs); lag and look-ahead count observed rows, and boundaries are reported at the
+// original step of the first observed row of the new segment.
 #pragma once
 
 #include <cstddef>
@@ -36,12 +39,17 @@ class bocpd_segmenter {
   // One observation per step; steps must be consecutive from 0. Univariate form first.
   std::optional<boundary> push(double x, std::size_t t) { return push(std::span<const double>(&x, 1), t); }
   std::optional<boundary> push(std::span<const double> x, std::size_t t) {
-    if (t != model_.steps())
+    if (t != next_)
       throw invalid_argument_error("predsense: bocpd_segmenter: step " + std::to_string(t) +
-                                   " pushed, expected " + std::to_string(model_.steps()));
+                                   " pushed, expected " + std::to_string(next_));
+    const std::size_t before = model_.steps();
     model_.update(x);
-    if (t < p_.lag) return std::nullopt;
-    return feed(t - p_.lag, t);
+    ++next_;
+    if (model_.steps() == before) return std::nullopt;  // a missing step
+    original_.push_back(t);
+    const std::size_t k = before;  // observed index of this row
+    if (k < p_.lag) return std::nullopt;
+    return feed(k - p_.lag, t);
   }
 
   // End of stream: decides the last lag + lookahead steps.
@@ -50,9 +58,10 @@ class bocpd_segmenter {
     const std::size_t n = model_.steps();
     const std::size_t from = n > p_.lag ? n - p_.lag : 0;
     for (std::size_t s = from; s < n; ++s)
-      if (auto b = feed(s, n - 1)) out.push_back(*b);
+      if (auto b = feed(s, next_ - 1)) out.push_back(*b);
     for (auto b : peaks_.finish()) {
-      b.decided_at = n - 1;
+      b.t = original_[b.t];
+      b.decided_at = next_ == 0 ? 0 : next_ - 1;
       out.push_back(b);
     }
     return out;
@@ -66,16 +75,22 @@ class bocpd_segmenter {
     m.track_map = false;  // only the filtering posterior is read
     return m;
   }
+  // s: observed index; now: original step. The boundary is given at the original step.
   std::optional<boundary> feed(std::size_t s, std::size_t now) {
     const double c = s == 0 ? 0.0 : model_.start_probability(s);
     auto b = peaks_.push(c, s);
-    if (b) b->decided_at = now;
+    if (b) {
+      b->t = original_[b->t];
+      b->decided_at = now;
+    }
     return b;
   }
 
   bocpd_segmenter_params p_;
   bocpd model_;
   peak_segmenter peaks_;
+  std::size_t next_ = 0;                // next original step expected
+  std::vector<std::size_t> original_;  // original step of each observed row
 };
 
 // Offline: the boundaries of a whole row-major n x dims series (same as streaming + finish()).
