@@ -605,7 +605,7 @@ def _summary(df, in_dir: Path, wall: float) -> str:
     t = df.copy()
     t["error"] = [None if not isinstance(e, str) else e[len(p) + 2:] if e.startswith(p + ": ") else e
                   for p, e in zip(t["input"], t["error"])]
-    t["error"] = [e if e is None or len(e) <= 80 else e[:77] + "..." for e in t["error"]]
+    t["error"] = ["" if e is None else e if len(e) <= 80 else e[:77] + "..." for e in t["error"]]
     t["input"] = [os.path.relpath(p, in_dir) for p in t["input"]]
     cols = ["input", "status", "frames", "boundaries", "segments", "memory_tokens", "wall_s", "error"]
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 90):

@@ -295,6 +295,7 @@ def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_p
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (len(monitor.scheduler_info()["workers"]) < 2):
             time.sleep(0.1)
+        assert len(monitor.scheduler_info()["workers"]) == 2
         assert killed not in monitor.run(os.getpid).values()
     df = box["df"]
     assert (df["status"] == "done").all(), df[["input", "status", "error"]].to_string()
