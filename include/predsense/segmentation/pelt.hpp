@@ -7,7 +7,8 @@
 // at least `min_size` rows long. Recursion (Jackson et al. 2005, optimal partitioning):
 //   F(0) = -beta,  F(t) = min over admissible s of F(s) + C(s, t) + L(t - s) + beta,
 // where s is admissible when s = 0 or s >= min_size, and t - s >= min_size. PELT's pruning drops s
-// for good once F(s) + C(s, t) + L(t - s) > F(t) + slack; with a cost for which splitting never
+// for good once F(s) + C(s, t) + L(t - s) > F(t) + slack, from time t + min_size on (before that,
+// t cannot be a change yet, so s may still be needed); with a cost for which splitting never
 // hurts (change_point_cost.hpp) slack = 0 keeps it exact, and MBIC's log-length term needs
 // penalty::pruning_slack (log(n / 4)); `r_compatible_pruning` uses slack 0 under MBIC too, as R
 // changepoint's PELT does, which can drop the optimum (on TCPD's us_population it does; the result
@@ -48,10 +49,17 @@ std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
   std::vector<double> f(n + 1, inf);
   std::vector<std::size_t> last(n + 1, 0);
   f[0] = -beta;
-  std::vector<std::size_t> cand{0}, keep;
+  // A candidate s found dominated at time t (F(s) + C(s, t) + L > F(t) + slack) is dropped from
+  // time t + min_size on: only from then on can t itself serve as the later change instead of s.
+  constexpr std::size_t alive = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> cand{0}, dead_from{alive}, keep, keep_dead;
   std::vector<double> val;
   for (std::size_t t = m; t <= n; ++t) {
-    if (t >= 2 * m) cand.push_back(t - m);  // s = t - m becomes admissible (s >= m)
+    keep.clear(), keep_dead.clear();
+    for (std::size_t i = 0; i < cand.size(); ++i)
+      if (dead_from[i] > t) keep.push_back(cand[i]), keep_dead.push_back(dead_from[i]);
+    cand.swap(keep), dead_from.swap(keep_dead);
+    if (t >= 2 * m) cand.push_back(t - m), dead_from.push_back(alive);  // s = t - m becomes admissible
     val.resize(cand.size());
     double best = inf;
     std::size_t arg = 0;
@@ -63,10 +71,8 @@ std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
     }
     f[t] = best;
     last[t] = arg;
-    keep.clear();
     for (std::size_t i = 0; i < cand.size(); ++i)
-      if (val[i] <= best + slack) keep.push_back(cand[i]);
-    cand.swap(keep);
+      if (dead_from[i] == alive && val[i] > best + slack) dead_from[i] = t + m;
   }
   std::vector<std::size_t> cps;
   for (std::size_t t = last[n]; t > 0; t = last[t]) cps.push_back(t);
