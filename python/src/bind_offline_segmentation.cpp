@@ -1,4 +1,116 @@
-// Python bindings of the offline change-point methods (PELT, binary segmentation, AMOC).
-#include "convert.hpp"
+// Python bindings of the offline change-point methods: pelt, binseg, amoc (numpy in, numpy out).
+//
+// series: (n,) or (n, dims), any real dtype (converted to float64 once); NaN is a missing value,
+// handled by `missing` ("skip" | "interpolate" | "error"). Returns the change points as an int64
+// array in the original index: the first row of each new segment, increasing, never 0 or n.
+// Errors: predsense.ShapeError, EmptyError, NonFiniteError, InvalidArgumentError (ValueError).
+#include <limits>
+#include <string>
+#include <vector>
 
-void bind_offline_segmentation(pybind11::module_& m) { (void)m; }
+#include "convert.hpp"
+#include "predsense/segmentation/missing_values.hpp"
+#include "predsense/segmentation/offline_change_points.hpp"
+#include "predsense/segmentation/standardize.hpp"
+
+namespace py = pybind11;
+using namespace predsense;
+using namespace predsense_py;
+
+namespace {
+
+py::array_t<std::int64_t> as_index_array(const std::vector<std::size_t>& v) {
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(v.size()));
+  auto* o = out.mutable_data();
+  for (std::size_t i = 0; i < v.size(); ++i) o[i] = static_cast<std::int64_t>(v[i]);
+  return out;
+}
+
+py::array_t<std::int64_t> run(py::handle series, offline_method method, const std::string& cost,
+                              const std::string& penalty_name, double pen_value, std::size_t min_size,
+                              std::size_t max_changes, std::size_t quantiles, const std::string& missing) {
+  auto [x, dims] = series_of(series, "series");
+  offline_params p;
+  p.method = method;
+  p.cost = parse_cost_kind(cost);
+  p.penalty = parse_penalty(penalty_name, pen_value);
+  p.min_size = min_size;
+  p.max_changes = max_changes;
+  p.quantiles = quantiles;
+  p.missing = parse_missing_policy(missing);
+  std::vector<std::size_t> cps;
+  {
+    py::gil_scoped_release nogil;
+    cps = offline_change_points(x, dims, p);
+  }
+  return as_index_array(cps);
+}
+
+constexpr const char* common_doc =
+    "\n\nseries: (n,) or (n, dims) array (rows are time steps); NaN marks a missing value. The series is used as "
+    "given: z-score it first (predsense.standardize) when the cost assumes unit variance ('mean').\n"
+    "cost: 'mean' (Normal, change in mean, known unit variance: residual sum of squares), 'meanvar' (Normal, "
+    "change in mean and variance), 'ed' (nonparametric empirical distribution, Haynes, Fearnhead & Eckley 2017; "
+    "robust to outliers and heavy tails). Multivariate: the sum of per-dimension costs.\n"
+    "penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), "
+    "'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); "
+    "n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.\n"
+    "min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).\n"
+    "missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original "
+    "index), 'interpolate' (linear), 'error' (NonFiniteError).\n"
+    "Returns: int64 array of change points, the first row of each new segment (0-based).\n"
+    "Raises: ShapeError (not 1-D/2-D), EmptyError (no observed row, or fewer than min_size), NonFiniteError "
+    "(infinity, or NaN with missing='error'), InvalidArgumentError (unknown name, min_size 0, negative pen_value).";
+
+}  // namespace
+
+void bind_offline_segmentation(py::module_& m) {
+  m.def(
+      "pelt",
+      [](py::handle series, const std::string& cost, const std::string& penalty, double pen_value,
+         std::size_t min_size, std::size_t quantiles, const std::string& missing) {
+        return run(series, offline_method::pelt, cost, penalty, pen_value, min_size, 0, quantiles, missing);
+      },
+      py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
+      py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      (std::string("PELT (Killick, Fearnhead & Eckley 2012): the exact minimiser of total segment cost plus "
+                   "penalty, with pruning.") + common_doc).c_str());
+  m.def(
+      "binseg",
+      [](py::handle series, std::size_t max_changes, const std::string& cost, const std::string& penalty,
+         double pen_value, std::size_t min_size, std::size_t quantiles, const std::string& missing) {
+        return run(series, offline_method::binseg, cost, penalty, pen_value, min_size,
+                   max_changes == 0 ? std::numeric_limits<std::size_t>::max() : max_changes, quantiles, missing);
+      },
+      py::arg("series"), py::kw_only(), py::arg("max_changes") = 5, py::arg("cost") = "mean",
+      py::arg("penalty") = "mbic", py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0,
+      py::arg("missing") = "skip",
+      (std::string("Binary segmentation with at most max_changes (Q) change points (0: no limit): greedy best "
+                   "splits while the gain exceeds the penalty.") + common_doc).c_str());
+  m.def(
+      "amoc",
+      [](py::handle series, const std::string& cost, const std::string& penalty, double pen_value,
+         std::size_t min_size, std::size_t quantiles, const std::string& missing) {
+        return run(series, offline_method::amoc, cost, penalty, pen_value, min_size, 0, quantiles, missing);
+      },
+      py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
+      py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      (std::string("AMOC: at most one change, by the penalised likelihood-ratio test. cost='ed', penalty='mbic' is "
+                   "predsense-tcpd's default (chosen by leave-one-series-out cross-validation, "
+                   "docs/segmentation.md).") + common_doc).c_str());
+  m.def(
+      "standardize",
+      [](py::handle series) {
+        auto [x, dims] = series_of(series, "series");
+        standardize_columns(x, dims);
+        const auto arr = py::array::ensure(series);
+        std::vector<py::ssize_t> shape(arr.shape(), arr.shape() + arr.ndim());
+        py::array_t<double> out(shape);
+        std::copy(x.begin(), x.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("series"),
+      "z-score every column of a (n,) or (n, dims) series as R's scale() (mean, unbiased standard deviation), "
+      "as TCPDBench does before every method; NaN (missing) values stay NaN and take no part. A constant column "
+      "is only centred. Returns a new float64 array of the same shape.");
+}

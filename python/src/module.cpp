@@ -35,6 +35,7 @@
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/segmentation/adaptive_segmenter.hpp"
 #include "predsense/segmentation/bocpd_segmenter.hpp"
+#include "predsense/segmentation/missing_values.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 #include "predsense/surprise/ema_normalizer.hpp"
@@ -282,8 +283,10 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "bocpd_segment",
       [](py::handle series, double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
-         double threshold, std::size_t min_separation) {
+         double threshold, std::size_t min_separation, const std::string& missing) {
         auto [x, dims] = series_of(series, "series");
+        const auto policy = parse_missing_policy(missing);
+        if (policy != missing_policy::skip) x = apply_missing_policy(x, dims, policy, "bocpd_segment").x;
         bocpd_segmenter_params p;
         p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
         p.model.beta0 = beta0;
@@ -295,9 +298,12 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("series"), py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0,
       py::arg("alpha0") = 1.0, py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2,
-      py::arg("min_separation") = 5,
-      "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda) + peaks of the lag-step change probability: the "
-      "predsense-tcpd default. series: (n,) or (n, dims); z-score it first for TCPDBench-comparable settings.");
+      py::arg("min_separation") = 5, py::arg("missing") = "skip",
+      "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda) + peaks of the lag-step change probability "
+      "(predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims); z-score it first for TCPDBench-comparable "
+      "settings. NaN is a missing step: with missing='skip' its likelihood update is skipped while the hazard "
+      "keeps running (run lengths grow through the gap) and boundaries are in the original index; "
+      "'interpolate' fills it linearly; 'error' raises NonFiniteError.");
 
   // ---- memory ---------------------------------------------------------------------------------
   py::class_<memory_t>(m, "MemoryStore",
