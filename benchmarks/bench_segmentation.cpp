@@ -8,7 +8,9 @@
 
 #include "predsense/segmentation/adaptive_segmenter.hpp"
 #include "predsense/segmentation/bocpd.hpp"
+#include "predsense/segmentation/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/pelt.hpp"
 
 namespace {
 
@@ -101,6 +103,53 @@ void peaks_1e6(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
 }
 BENCHMARK(peaks_1e6)->Name("peaks_1e6")->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// PELT's stream: piecewise stationary, a change in mean and variance every 500-1500 steps (about
+// n / 1000 changes), noise = sum of four uniforms - 2 scaled by the segment's sd. Every number
+// comes from splitmix64 of its index, so benchmarks/peers/pelt.py builds the same series with
+// vectorised NumPy.
+std::uint64_t splitmix64(std::uint64_t x) {
+  std::uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+double unit(std::uint64_t x) { return static_cast<double>(splitmix64(x) >> 11) / 9007199254740992.0; }
+
+std::vector<double> make_meanvar_stream(std::size_t n) {
+  std::vector<double> x(n);
+  std::size_t i = 0;
+  for (std::uint64_t seg = 0; i < n; ++seg) {
+    const auto len = static_cast<std::size_t>(500 + 1000 * unit(0x5e9000000000ULL + 3 * seg));
+    const double mean = -3.0 + 6.0 * unit(0x5e9000000000ULL + 3 * seg + 1);
+    const double sd = 0.5 + 1.5 * unit(0x5e9000000000ULL + 3 * seg + 2);
+    for (std::size_t k = 0; k < len && i < n; ++k, ++i) {
+      double a = 0.0;
+      for (std::uint64_t r = 0; r < 4; ++r) a += unit(4 * static_cast<std::uint64_t>(i) + r);
+      x[i] = mean + sd * (a - 2.0);
+    }
+  }
+  return x;
+}
+
+// One iteration = PELT (Normal mean-and-variance cost, MBIC, minimum segment length 2, exact
+// pruning) over the whole series, prefix sums included; benchmarks/peers/pelt.py is the same
+// algorithm in NumPy (vectorised over the candidate set).
+void peer_pelt(benchmark::State& state) {
+  const auto x = make_meanvar_stream(static_cast<std::size_t>(state.range(0)));
+  std::size_t changes = 0;
+  for (auto _ : state) {
+    const predsense::normal_meanvar_cost cost(x);
+    const auto cps = predsense::pelt(cost, predsense::pelt_params{predsense::penalty{}, 2});
+    changes = cps.size();
+    benchmark::DoNotOptimize(changes);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  state.counters["changes"] = static_cast<double>(changes);
+}
+BENCHMARK(peer_pelt)->Name("peer/pelt_1e4")->Arg(10'000)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+BENCHMARK(peer_pelt)->Name("peer/pelt_1e5")->Arg(100'000)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+BENCHMARK(peer_pelt)->Name("peer/pelt_1e6")->Arg(1'000'000)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 

@@ -6,11 +6,14 @@
 #include <random>
 #include <vector>
 
+#include "predsense/kernels/argmin.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/kernels/dot.hpp"
 #include "predsense/kernels/dot_norms.hpp"
 #include "predsense/kernels/gemv.hpp"
+#include "predsense/kernels/log_inplace.hpp"
+#include "predsense/kernels/meanvar_segment_costs.hpp"
 #include "predsense/kernels/squared_l2.hpp"
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
@@ -176,4 +179,46 @@ TEST_CASE("token_sum / token_mean: bit-identical to the scalar twin, every dim 1
       for (std::size_t d = 0; d < dim; ++d)
         CHECK(got[d] == want[d + 1] * (1.0f / static_cast<float>(tokens)));
     }
+}
+
+TEST_CASE("log_inplace, meanvar_segment_costs and argmin match their scalar twins") {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-3.0, 3.0);
+  for (std::size_t n : {1u, 2u, 7u, 8u, 9u, 16u, 33u, 100u, 257u}) {
+    CAPTURE(n);
+    std::vector<double> x(n), y(n);
+    for (auto& v : x) v = std::exp(u(rng) * 4.0);
+    y = x;
+    predsense::kernels::log_inplace(x.data(), n);
+    predsense::kernels::scalar::log_inplace(y.data(), n);
+    for (std::size_t i = 0; i < n; ++i) CHECK(x[i] == doctest::Approx(y[i]).epsilon(1e-15));
+
+    // prefix sums of a series with a constant stretch (variance at the floor)
+    std::vector<double> v(n + 5), s1(n + 6, 0.0), s2(n + 6, 0.0);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = i % 11 < 3 ? 1.5 : u(rng);
+    for (std::size_t i = 0; i < v.size(); ++i) s1[i + 1] = s1[i] + v[i], s2[i + 1] = s2[i] + v[i] * v[i];
+    const std::size_t N = v.size(), t = N;
+    std::vector<double> recip(N + 1, 0.0);
+    for (std::size_t j = 0; j < N; ++j) recip[j] = 1.0 / static_cast<double>(N - j);
+    for (std::size_t s0 : {0u, 1u, 3u}) {
+      const std::size_t r = t - s0 - 1;
+      std::vector<double> a(r), b(r), c(r);
+      predsense::kernels::meanvar_segment_costs(s1.data(), s2.data(), s0, r, t, 1e-11, a.data());
+      predsense::kernels::meanvar_segment_costs(s1.data(), s2.data(), s0, r, t, 1e-11, recip.data(), N, c.data());
+      predsense::kernels::scalar::meanvar_segment_costs(s1.data(), s2.data(), s0, r, t, 1e-11, b.data());
+      for (std::size_t i = 0; i < r; ++i) {
+        CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-12));
+        CHECK(c[i] == doctest::Approx(b[i]).epsilon(1e-12));
+      }
+    }
+
+    std::vector<double> w(n);
+    for (auto& e : w) e = std::round(u(rng) * 3.0);  // ties on purpose: the first minimum wins
+    const auto got = predsense::kernels::argmin(w.data(), n);
+    const auto want = predsense::kernels::scalar::argmin(w.data(), n);
+    CHECK(got.index == want.index);
+    CHECK(got.min == want.min);
+    CHECK(got.max == want.max);
+    CHECK(want.index == static_cast<std::size_t>(std::min_element(w.begin(), w.end()) - w.begin()));
+  }
 }

@@ -65,6 +65,18 @@ class normal_mean_cost {
     }
     return c * inv_sigma2_;
   }
+  // out[i] = C(s0 + i, t) for i < r (s0 + r <= t): many segments ending at t at once, as PELT asks.
+  void costs_to_range(std::size_t s0, std::size_t r, std::size_t t, double* out) const {
+    if (dims_ == 1) {  // a loop the compiler vectorises: contiguous loads, no logarithm
+      const double at = s1_[t], bt = s2_[t];
+      for (std::size_t i = 0; i < r; ++i) {
+        const double a = at - s1_[s0 + i], m = static_cast<double>(t - s0 - i);
+        out[i] = (bt - s2_[s0 + i] - a * a / m) * inv_sigma2_;
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < r; ++i) out[i] = (*this)(s0 + i, t);
+  }
   std::size_t size() const { return n_; }
   std::size_t dims() const { return dims_; }
   std::size_t parameters_per_segment() const { return dims_; }

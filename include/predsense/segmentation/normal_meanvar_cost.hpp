@@ -6,7 +6,8 @@
 // twice the negative Normal log-likelihood at the segment's MLE (R changepoint's cpt.meanvar,
 // test.stat = "Normal", including its 1e-11 floor on the variance, which makes a constant
 // segment very cheap: use a minimum segment length >= 2). O(1) per segment from prefix sums.
-// p = 2 dims parameters per segment.
+// p = 2 dims parameters per segment. costs_to_range() evaluates the segments [s0 + i, t) at once
+// (PELT's candidates), SIMD for a univariate series (kernels/meanvar_segment_costs.hpp).
 //
 // Input: finite values (apply missing_values.hpp first). Errors: shape_error, empty_error,
 // non_finite_error as normal_mean_cost.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/kernels/meanvar_segment_costs.hpp"
 #include "predsense/segmentation/normal_mean_cost.hpp"
 
 namespace predsense {
@@ -38,6 +40,10 @@ class normal_meanvar_cost {
         s1_[(i + 1) * dims_ + d] = s1_[i * dims_ + d] + v;
         s2_[(i + 1) * dims_ + d] = s2_[i * dims_ + d] + v * v;
       }
+    if (dims_ == 1) {
+      recip_.assign(n_ + 1, 0.0);
+      for (std::size_t j = 0; j < n_; ++j) recip_[j] = 1.0 / static_cast<double>(n_ - j);
+    }
   }
 
   double operator()(std::size_t s, std::size_t t) const {
@@ -51,6 +57,14 @@ class normal_meanvar_cost {
     }
     return c;
   }
+  // out[i] = C(s0 + i, t) for i < r (s0 + r <= t): many segments ending at t at once, as PELT asks.
+  void costs_to_range(std::size_t s0, std::size_t r, std::size_t t, double* out) const {
+    if (dims_ == 1) {
+      kernels::meanvar_segment_costs(s1_.data(), s2_.data(), s0, r, t, variance_floor, recip_.data(), n_, out);
+      return;
+    }
+    for (std::size_t i = 0; i < r; ++i) out[i] = (*this)(s0 + i, t);
+  }
   std::size_t size() const { return n_; }
   std::size_t dims() const { return dims_; }
   std::size_t parameters_per_segment() const { return 2 * dims_; }
@@ -59,6 +73,7 @@ class normal_meanvar_cost {
   static constexpr double log_2pi_ = 1.8378770664093453;  // log(2 pi)
   std::size_t n_, dims_;
   std::vector<double> s1_, s2_;
+  std::vector<double> recip_;  // recip_[j] = 1 / (n - j): reciprocal lengths, ascending in the start
 };
 
 }  // namespace predsense

@@ -19,12 +19,14 @@
 // or n). Errors: invalid_argument_error for min_size == 0; empty_error for n < min_size.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/kernels/argmin.hpp"
 #include "predsense/segmentation/change_point_cost.hpp"
 #include "predsense/segmentation/penalty.hpp"
 
@@ -52,27 +54,55 @@ std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
   // A candidate s found dominated at time t (F(s) + C(s, t) + L > F(t) + slack) is dropped from
   // time t + min_size on: only from then on can t itself serve as the later change instead of s.
   constexpr std::size_t alive = std::numeric_limits<std::size_t>::max();
-  std::vector<std::size_t> cand{0}, dead_from{alive}, keep, keep_dead;
+  std::vector<std::size_t> cand{0}, dead_from{alive};
   std::vector<double> val;
+  std::size_t next_drop = alive;  // smallest dead_from among the candidates
+  // L(m) for every length (MBIC: log m), tabulated once in reverse: seg[n - m] = L(m), so that
+  // L(t - s) is ascending in s (contiguous for a run of candidates).
+  std::vector<double> seg(n + 1, 0.0);
+  for (std::size_t len = 1; len <= n; ++len) seg[n - len] = p.penalty.segment_term(len);
   for (std::size_t t = m; t <= n; ++t) {
-    keep.clear(), keep_dead.clear();
-    for (std::size_t i = 0; i < cand.size(); ++i)
-      if (dead_from[i] > t) keep.push_back(cand[i]), keep_dead.push_back(dead_from[i]);
-    cand.swap(keep), dead_from.swap(keep_dead);
-    if (t >= 2 * m) cand.push_back(t - m), dead_from.push_back(alive);  // s = t - m becomes admissible
-    val.resize(cand.size());
-    double best = inf;
-    std::size_t arg = 0;
-    for (std::size_t i = 0; i < cand.size(); ++i) {
-      const std::size_t s = cand[i];
-      const double v = f[s] + cost(s, t) + p.penalty.segment_term(t - s);
-      val[i] = v;
-      if (v + beta < best) best = v + beta, arg = s;
+    if (next_drop <= t) {
+      std::size_t j = 0;
+      next_drop = alive;
+      for (std::size_t i = 0; i < cand.size(); ++i)
+        if (dead_from[i] > t) {
+          cand[j] = cand[i], dead_from[j] = dead_from[i], ++j;
+          next_drop = std::min(next_drop, dead_from[i]);
+        }
+      cand.resize(j), dead_from.resize(j);
     }
+    if (t >= 2 * m) cand.push_back(t - m), dead_from.push_back(alive);  // s = t - m becomes admissible
+    const std::size_t k = cand.size();
+    val.resize(k);
+    // Candidates come in runs of consecutive starts (everything since the last change survives),
+    // so each run is one contiguous batch: C(s, t) + F(s) + L(t - s).
+    for (std::size_t i0 = 0; i0 < k;) {
+      std::size_t i1 = i0 + 1;
+      if (cand[k - 1] - cand[i0] == k - 1 - i0) i1 = k;  // the common case: the rest is one run
+      while (i1 < k && cand[i1] == cand[i1 - 1] + 1) ++i1;
+      const std::size_t s0 = cand[i0], r = i1 - i0;
+      double* v = val.data() + i0;
+      if constexpr (batched_change_point_cost<Cost>) {
+        cost.costs_to_range(s0, r, t, v);
+      } else {
+        for (std::size_t i = 0; i < r; ++i) v[i] = cost(s0 + i, t);
+      }
+      const double* fs = f.data() + s0;
+      const double* ls = seg.data() + (n - t + s0);  // L(t - s0 - i) = ls[i]
+      for (std::size_t i = 0; i < r; ++i) v[i] += fs[i] + ls[i];
+      i0 = i1;
+    }
+    const auto am = kernels::argmin(val.data(), k);
+    const double best = am.min + beta;
     f[t] = best;
-    last[t] = arg;
-    for (std::size_t i = 0; i < cand.size(); ++i)
-      if (dead_from[i] == alive && val[i] > best + slack) dead_from[i] = t + m;
+    last[t] = cand[am.index];
+    if (am.max > best + slack)
+      for (std::size_t i = 0; i < k; ++i)
+        if (dead_from[i] == alive && val[i] > best + slack) {
+          dead_from[i] = t + m;
+          next_drop = std::min(next_drop, t + m);
+        }
   }
   std::vector<std::size_t> cps;
   for (std::size_t t = last[n]; t > 0; t = last[t]) cps.push_back(t);
