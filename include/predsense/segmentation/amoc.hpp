@@ -7,8 +7,9 @@
 // ties: the earliest j), report j* = argmax G when G(j*) >= beta, the penalty per change, else no
 // change. This is PELT's objective restricted to at most one change, so with the same cost and
 // penalty AMOC's answer is PELT's whenever PELT finds at most one change. (R changepoint's
-// single.*.norm under MBIC leaves out the null model's L(n) and uses log(n - j + 1) for L(n - j):
-// a threshold about log n higher than this one; `r_compatible_mbic` reproduces that test.)
+// single.*.norm under MBIC chooses j* by the costs alone, then adds log(j*) and log(n - j* + 1) to
+// it and leaves out the null model's L(n): a threshold about log n higher than this one;
+// `r_compatible_mbic` reproduces that test.)
 //
 // Returns {} or {j*}, j* the first row of the second segment (0-based). Errors:
 // invalid_argument_error for min_size == 0; empty_error for n < min_size.
@@ -45,10 +46,12 @@ std::vector<std::size_t> amoc(const Cost& cost, const amoc_params& p = {}) {
   double best = -std::numeric_limits<double>::infinity();
   std::size_t arg = 0;
   for (std::size_t j = m; j + m <= n; ++j) {
-    const double right_term = r_form ? std::log(static_cast<double>(n - j + 1)) : p.penalty.segment_term(n - j);
-    const double g = whole - cost(0, j) - p.penalty.segment_term(j) - cost(j, n) - right_term;
+    // R picks the split by the raw costs and adds the MBIC terms to the chosen split only.
+    const double terms = r_form ? 0.0 : p.penalty.segment_term(j) + p.penalty.segment_term(n - j);
+    const double g = whole - cost(0, j) - cost(j, n) - terms;
     if (g > best) best = g, arg = j;
   }
+  if (r_form) best -= std::log(static_cast<double>(arg)) + std::log(static_cast<double>(n - arg + 1));
   if (best >= beta) return {arg};
   return {};
 }
