@@ -3,13 +3,15 @@
 
 Runs build/bin/predsense-tcpd --json for every predsense method on the 20 univariate shared TCPD
 series and on run_log (two dimensions), reads the JSON it writes and TCPDBench's published
-default/oracle scores (tests/data/tcpd/published), and writes the tables. Nothing in the tables is
-typed by hand: re-run this script after changing a method.
+default/oracle scores (tests/data/tcpd/published), runs the leave-one-series-out choice of the
+default (scripts/segmentation_loo.py), and writes the tables. Nothing in the tables is typed by
+hand: re-run this script after changing a method.
 
     /usr/bin/python3 scripts/segmentation_table.py --build build [--bench-json bench.json]
 
 --bench-json takes Google Benchmark JSON output of build/bin/bench_segmentation
-(--benchmark_format=json) and adds its steps/s to the page; --peers takes build/bench/peers.json.
+(--benchmark_format=json) and adds its steps/s to the page; --peers takes build/bench/peers.json
+(PELT and BOCPD against their NumPy peers; also draws docs/img/pelt_scaling.png).
 """
 import argparse
 import json
@@ -17,11 +19,18 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import segmentation_loo  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (label, method, extra --param list, one-line description)
 METHODS = [
-    ("default", "default", [], "BOCPD (TCPDBench priors) + peaks of the lag-5 change probability"),
+    ("default", "default", [], "AMOC, empirical-distribution cost, MBIC: the leave-one-series-out choice"),
+    ("pelt", "pelt", [], "TCPDBench's pelt default reproduced (cpt.mean Normal, MBIC)"),
+    ("binseg", "binseg", [], "TCPDBench's binseg default reproduced (cpt.mean Normal, MBIC, Q = 5)"),
+    ("amoc", "amoc", [], "TCPDBench's amoc default reproduced (cpt.mean Normal, MBIC)"),
+    ("bocpd_peaks", "bocpd_peaks", [], "BOCPD + peaks of the lag-5 change probability (the earlier default)"),
     ("bocpd (TCPDBench defaults)", "bocpd", [], "BOCPD MAP segmentation, lambda 100, a = b = k = 1"),
     ("peaks", "peaks", [], "peak picking on the AR(2) standardized residual"),
     ("threshold", "threshold", [], "fixed threshold on the AR(2) standardized residual"),
@@ -52,6 +61,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "segmentation.md"))
     ap.add_argument("--bench-json", default=None)
     ap.add_argument("--peers", default=None)
+    ap.add_argument("--plot-dir", default=None, help="write pelt_scaling.png here (docs/img)")
     args = ap.parse_args()
 
     exe = os.path.join(args.build, "bin", "predsense-tcpd")
@@ -70,6 +80,26 @@ def main():
         r = run_cli(exe, args.data, method, params, [os.path.join(series_dir, "run_log.json")],
                     os.path.join(outdir, f"{method}_run_log.json"))
         ours[label] = (u, r)
+
+    # Missing values on a real series: the Nile with every seventh value (from row 3) removed.
+    with open(os.path.join(series_dir, "nile.json")) as f:
+        nile = json.load(f)
+    removed = 0
+    for i in range(3, nile["n_obs"], 7):
+        nile["series"][0]["raw"][i] = None
+        removed += 1
+    gap_file = os.path.join(outdir, "nile.json")
+    with open(gap_file, "w") as f:
+        json.dump(nile, f)
+    gaps = {"removed": removed}
+    for method in ("default", "pelt"):
+        g = run_cli(exe, args.data, method, [], [gap_file], os.path.join(outdir, f"{method}_gaps.json"))
+        c = run_cli(exe, args.data, method, [], [os.path.join(series_dir, "nile.json")],
+                    os.path.join(outdir, f"{method}_nile.json"))
+        key = "" if method == "default" else "pelt_"
+        gaps[key + "with_gaps"] = g["series"]["nile"]["cps"]
+        gaps[key + "complete"] = c["series"]["nile"]["cps"]
+    ours["gaps"] = gaps
 
     pub = {}
     for kind in ("default_f1", "default_cover", "oracle_f1", "oracle_cover"):
@@ -113,35 +143,139 @@ def main():
         L.append("| " + " | ".join(r[1:]) + " |")
     L.append("")
 
-    d_u = ours["default"][0]
-    best_default = max(pmethods, key=lambda m: pmean("default_f1", m) if m != "zero" else -1)
-    L.append("## The recommended configuration (`--method default`)")
+    d_u, d_r = ours["default"]
+    loo = segmentation_loo.compute(args.build, args.data)
+    loo_all = segmentation_loo.compute(args.build, args.data, with_designed=True)
+    L.append("## The default (`--method default`): chosen by leave-one-series-out cross-validation")
     L.append("")
-    L.append(f"Mean F1 **{d_u['mean_f1']:.3f}** and cover **{d_u['mean_cover']:.3f}** against the best published "
-             f"default method ({best_default}: F1 {pmean('default_f1', best_default):.3f}, cover "
-             f"{pmean('default_cover', best_default):.3f}; best published default cover: "
-             f"{max(pmean('default_cover', m) for m in pmethods):.3f}).")
+    n_grid = loo["grid_size"]
+    L.append(f"The rule: **{loo['chosen_on_all']}** (change points at the first row of the new segment). "
+             f"It was chosen by leave-one-series-out cross-validation over a stated grid of {n_grid} "
+             "configurations (`scripts/segmentation_loo.py`): for each of the 20 series, the configuration with "
+             "the best mean F1 on the other 19 (ties: higher mean cover, then the simpler entry) is scored on "
+             "the one left out. The grid: no change (`zero`); PELT, binary segmentation (Q = 5 and no limit) "
+             "and AMOC, each with the costs mean (Normal, known variance), meanvar (Normal) and ed "
+             "(nonparametric empirical distribution), the penalties MBIC, BIC, Hannan-Quinn and AIC, and "
+             "minimum segment lengths 1, 2, 5 (meanvar: 2, 5); BOCPD's MAP segmentation with hazard 1/30, "
+             "1/100, 1/300. Only principled penalties, no tuned thresholds.")
     L.append("")
-    L.append("Parameters: " + ", ".join(f"`{k}={v:g}`" for k, v in sorted(d_u["params"].items())) + ".")
+    L.append("| | mean F1 | mean cover | run_log F1 | run_log cover |")
+    L.append("|---|---|---|---|---|")
+    L.append(f"| **leave-one-series-out (what to expect on new series)** | **{loo['loo_mean_f1']:.3f}** | "
+             f"**{loo['loo_mean_cover']:.3f}** | | |")
+    L.append(f"| in-sample (the rule chosen on all 20, scored on them) | {loo['in_sample_f1']:.3f} | "
+             f"{loo['in_sample_cover']:.3f} | {fmt(d_r['series']['run_log']['f1'])} | "
+             f"{fmt(d_r['series']['run_log']['cover'])} |")
+    L.append(f"| TCPDBench's best published default (pelt), in-sample | {pmean('default_f1', 'pelt'):.3f} | "
+             f"{pmean('default_cover', 'pelt'):.3f} | n/a | n/a |")
+    L.append(f"| predicting no change (zero) | {pmean('default_f1', 'zero'):.3f} | "
+             f"{pmean('default_cover', 'zero'):.3f} | {fmt(pub['default_f1']['run_log']['zero'])} | "
+             f"{fmt(pub['default_cover']['run_log']['zero'])} |")
     L.append("")
-    L.append("It is the same probabilistic model as TCPDBench's `bocpd` with its default priors (constant hazard "
-             "1/100; Normal-Inverse-Gamma mu0 0, a 1, b 1, k 1 on z-scored data), read out differently. "
-             "Instead of the MAP segmentation, which on trending or seasonal series strings together many short "
-             "segments, it takes the change probability of step s once five more steps have been seen, "
-             "c(s) = P(current segment started at s | x_0..x_{s+5}), and reports the local maxima of c above 0.2 "
-             "that are at least 5 steps apart (`bocpd_segmenter`: streaming, decision delay lag + look-ahead = "
-             "10 steps). One configuration for every series: it was chosen by a small grid search on these "
-             "shared series (hazard 30-300, b 0.3-3, a 0.5-2, k 0.1-10, lag 3-8, threshold 0.1-0.5, separation "
-             "5-10); the neighbourhood is flat (dozens of settings beat pelt on both means), so the margin is "
-             "not an artefact of one lucky setting. No per-series tuning.")
+    same = sum(f["chosen"] == loo["chosen_on_all"] for f in loo["folds"])
+    L.append(f"The same rule is chosen in {same} of the 20 folds. The leave-one-out mean is "
+             f"{loo['in_sample_f1'] - loo['loo_mean_f1']:.3f} F1 below the in-sample one: that gap is the "
+             "optimism of choosing on the data you score.")
     L.append("")
-    L.append("| series | default F1 | default cover | pelt F1 | pelt cover | default change points |")
-    L.append("|---|---|---|---|---|---|")
+    L.append("The best of each family, in-sample:")
+    L.append("")
+    L.append("| family | best configuration | mean F1 | mean cover |")
+    L.append("|---|---|---|---|")
+    for fam, bst in loo_all["best_per_family"].items():
+        L.append(f"| {fam} | {bst['label']} | {bst['f1']:.3f} | {bst['cover']:.3f} |")
+    L.append("")
+    L.append("Why the earlier default is not a candidate: `bocpd_peaks` (peaks of BOCPD's lagged change "
+             "probability) was designed by looking at these same 20 series, so cross-validating its settings "
+             "cannot measure how it generalises: with its 36 settings added to the grid, leave-one-out picks it "
+             f"and reports F1 {loo_all['loo_mean_f1']:.3f} / cover {loo_all['loo_mean_cover']:.3f}. On 10 TCPD "
+             "series held out from everyone who tunes (reported in the issue that asked for this choice, not "
+             "measured here) its earlier setting scored F1 0.628 / cover 0.552, below predicting no change "
+             "(0.671 / 0.577), while TCPDBench's binary segmentation scored 0.736 / 0.643. The rule above uses "
+             "no readout designed on these series.")
+    L.append("")
+    L.append("What it is: AMOC tests \"no change\" against \"one change at the best place\" with a penalised "
+             "likelihood ratio; the empirical-distribution cost (Haynes, Fearnhead & Eckley 2017) compares the "
+             "two sides' empirical CDFs at ceil(4 log n) quantiles, so it sees changes in level, spread or shape "
+             "and ignores single wild values; MBIC (Zhang & Siegmund 2007) is the penalty. It reports at most "
+             "one change: on TCPD most annotators mark one or two. For series with many changes use "
+             "`--method pelt` or `binseg` (same costs and penalties).")
+    L.append("")
+    L.append("| series | held out: F1 | held out: cover | rule chosen without it | default change points |")
+    L.append("|---|---|---|---|---|")
+    for fold in loo["folds"]:
+        n = fold["series"]
+        L.append(f"| {n} | {fold['f1']:.3f} | {fold['cover']:.3f} | {fold['chosen']} | "
+                 f"{', '.join(map(str, d_u['series'][n]['cps'])) or '-'} |")
+    L.append("")
+
+    L.append("## Parity with TCPDBench's published defaults")
+    L.append("")
+    L.append("TCPDBench runs R changepoint's `cpt.mean` (test statistic Normal, penalty MBIC, minseglen 1; "
+             "BinSeg Q = 5) on the z-scored series and reports R's change point tau minus one. "
+             "`--method pelt|binseg|amoc` do the same with predsense's primitives: `tcpdbench_index=1` reports "
+             "the row before the first row of the new segment, as that wrapper does, and `r_compatible=1` "
+             "uses R's own variants where they depart from the penalised objective: PELT prunes without the "
+             "slack MBIC's log-length term needs (on us_population R's pruning drops the optimum, and so does "
+             "ours in this mode), and AMOC picks the split by the costs alone and tests it with "
+             "log(tau) + log(n - tau + 1) added and no log n for the null model. With `r_compatible=0` the "
+             "primitives give the exact optimum of the stated objective.")
+    L.append("")
+    pm = {m: ours[m][0] for m in ("pelt", "binseg", "amoc")}
+    L.append("| method | mean F1 | published | diff | mean cover | published | diff | F1 identical | cover identical |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for m, r in pm.items():
+        pf, pc = pmean("default_f1", m), pmean("default_cover", m)
+        sf = sum(abs(r["series"][n]["f1"] - pub["default_f1"][n][m]) < 1e-12 for n in uni)
+        sc = sum(abs(r["series"][n]["cover"] - pub["default_cover"][n][m]) < 1e-12 for n in uni)
+        L.append(f"| {m} | {r['mean_f1']:.4f} | {pf:.4f} | {r['mean_f1'] - pf:+.4f} | {r['mean_cover']:.4f} | "
+                 f"{pc:.4f} | {r['mean_cover'] - pc:+.4f} | {sf} / {len(uni)} | {sc} / {len(uni)} |")
+    L.append("")
+    diffs = [(m, n) for m, r in pm.items() for n in uni
+             if abs(r["series"][n]["f1"] - pub["default_f1"][n][m]) >= 1e-12]
+    if diffs:
+        L.append("Series whose F1 differs: " + ", ".join(f"{m}/{n}" for m, n in diffs) + ".")
+    else:
+        L.append("No series differs in F1; every per-series F1 below equals the published one to the last digit "
+                 "printed by TCPDBench.")
+    L.append("")
+    L.append("| series | pelt F1 | published | binseg F1 | published | amoc F1 | published | pelt change points |")
+    L.append("|---|---|---|---|---|---|---|---|")
     for n in uni:
-        e = d_u["series"][n]
-        L.append(f"| {n} | {e['f1']:.3f} | {e['cover']:.3f} | {fmt(pub['default_f1'][n]['pelt'])} | "
-                 f"{fmt(pub['default_cover'][n]['pelt'])} | {', '.join(map(str, e['cps'])) or '-'} |")
+        row = [n]
+        for m in ("pelt", "binseg", "amoc"):
+            row += [f"{pm[m]['series'][n]['f1']:.4f}", f"{pub['default_f1'][n][m]:.4f}"]
+        row.append(", ".join(map(str, pm["pelt"]["series"][n]["cps"])) or "-")
+        L.append("| " + " | ".join(row) + " |")
     L.append("")
+    L.append("SegNeigh (TCPDBench: BIC, Q = 5) is not provided: PELT finds the same exact optimum for a given "
+             "penalty without the O(Q n^2) dynamic programme.")
+    L.append("")
+
+    L.append("## Missing values")
+    L.append("")
+    L.append("`null` in a TCPD file and NaN in an array are missing values. The policy is `--missing` "
+             "(`missing=` in C++ and Python): `skip` (default), `interpolate` (linear in each column, nearest "
+             "value at the ends) or `error` (exit 2 / `NonFiniteError` naming the field). Under `skip`:")
+    L.append("")
+    L.append("- PELT, binary segmentation, AMOC: the costs use only the observed points of each segment; "
+             "minimum segment length and the n of the penalties count observed rows; a change point is "
+             "reported at the original index of the first observed row of its new segment.")
+    L.append("- BOCPD (`bocpd`, `bocpd_peaks`): a missing step updates no likelihood, but time runs: after g "
+             "missing steps the next observation has change probability 1 - (1 - H)^(g + 1), so run lengths "
+             "keep growing through the gap.")
+    L.append("- The surprise-based segmenters (`threshold`, `adaptive`, `peaks`) run on the observed rows; "
+             "boundaries are mapped back to the original index.")
+    L.append("")
+    L.append("A series with every value missing, or with fewer observed values than the method's minimum, is "
+             "refused with a message that says how many were observed. Infinity is never a missing value.")
+    L.append("")
+    gap = ours.get("gaps")
+    if gap:
+        L.append(f"Check: the Nile series with {gap['removed']} of its values removed (`null`, every seventh from "
+                 f"row 3) gives `--method default` change points {gap['with_gaps']} against "
+                 f"{gap['complete']} on the complete series, and `--method pelt` {gap['pelt_with_gaps']} against "
+                 f"{gap['pelt_complete']}.")
+        L.append("")
 
     b_u = ours["bocpd (TCPDBench defaults)"][0]
     pb_f1, pb_cov = pmean("default_f1", "bocpd"), pmean("default_cover", "bocpd")
@@ -206,6 +340,49 @@ def main():
                          + ", ".join(f"`{k}` = {v:.4g}" if isinstance(v, float) else f"`{k}` = {v}"
                                      for k, v in peers["bocpd_1e6"].items()))
                 L.append("")
+            pelt_cases = [c for c in ("pelt_1e4", "pelt_1e5", "pelt_1e6") if c in peers]
+            if pelt_cases:
+                L.append("PELT (Normal mean-and-variance cost, MBIC, minimum segment length 2, exact pruning) on a "
+                         "piecewise-stationary series with a change in mean and variance every 500-1500 steps, "
+                         "against the same algorithm in NumPy (`benchmarks/peers/pelt.py`, vectorised over the "
+                         "candidate set, whole series timed), in the same `make bench` run:")
+                L.append("")
+                L.append("| n | predsense | NumPy | ratio | changes (predsense / NumPy) |")
+                L.append("|---|---|---|---|---|")
+                xs, ys, ysn = [], [], []
+                for c in pelt_cases:
+                    e = peers[c]
+                    n = int(float(c.split("_")[1]))
+                    ps_s, np_s = e.get("predsense_s"), e.get("numpy_s")
+                    ratio = np_s / ps_s if ps_s and np_s else None
+                    L.append(f"| {n:.0e} | {ps_s:.3g} s | {np_s:.3g} s | {ratio:.1f}x | "
+                             f"{e.get('predsense_changes', '?')} / {e.get('changes', '?')} |" if ratio else
+                             f"| {n:.0e} | {ps_s} | {np_s} | n/a | |")
+                    if ps_s and np_s:
+                        xs.append(n), ys.append(ps_s), ysn.append(np_s)
+                L.append("")
+                if xs:
+                    L.append("![PELT time against n](img/pelt_scaling.png)")
+                    L.append("")
+                    L.append("Time grows linearly with n at a fixed rate of changes (the expected cost of PELT when "
+                             "the number of changes grows with n, Killick et al. 2012): each step scores the "
+                             "candidates since the last change, about half a segment.")
+                    L.append("")
+                    if args.plot_dir:
+                        import matplotlib
+                        matplotlib.use("Agg")
+                        import matplotlib.pyplot as plt
+                        fig, ax = plt.subplots(figsize=(5, 3.5))
+                        ax.loglog(xs, ys, "o-", label="predsense")
+                        ax.loglog(xs, ysn, "s--", label="NumPy peer")
+                        ax.loglog(xs, [ys[0] * x / xs[0] for x in xs], ":", color="gray", label="linear in n")
+                        ax.set_xlabel("n (steps)")
+                        ax.set_ylabel("seconds")
+                        ax.set_title("PELT, mean-var cost, ~n/1000 changes")
+                        ax.legend()
+                        fig.tight_layout()
+                        fig.savefig(os.path.join(args.plot_dir, "pelt_scaling.png"), dpi=110)
+                        plt.close(fig)
 
     L.append("## Reproduce")
     L.append("")
@@ -213,10 +390,12 @@ def main():
     L.append("cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build --target predsense-tcpd")
     L.append("build/bin/predsense-tcpd --annotations tests/data/tcpd/annotations.json --method default \\")
     L.append("    --json default.json tests/data/tcpd/series/*.json")
+    L.append("/usr/bin/python3 scripts/segmentation_loo.py --build build            # the leave-one-out table")
+    L.append("make bench                                                            # build/bench/peers.json")
     L.append("cmake --build build --target bench_segmentation && mkdir -p build/bench")
     L.append("build/bin/bench_segmentation --benchmark_out=build/bench/segmentation.json --benchmark_out_format=json")
     L.append("/usr/bin/python3 scripts/segmentation_table.py --build build --bench-json build/bench/segmentation.json \\")
-    L.append("    --peers build/bench/peers.json")
+    L.append("    --peers build/bench/peers.json --plot-dir docs/img")
     L.append("```")
     L.append("")
     with open(args.out, "w") as f:
