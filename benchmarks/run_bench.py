@@ -187,7 +187,8 @@ def merge(medians: dict, peers: dict) -> tuple[dict, float | None, float | None]
         e["predsense_cpu_s"] = m["cpu_s"]
         e["predsense_repetitions"] = m["repetitions"]
         for k_src, k_dst in (("real_s_min", "predsense_s_min"), ("real_s_max", "predsense_s_max"),
-                             ("bytes", "bytes"), ("surprise", "predsense_surprise"), ("label", "predsense_impl")):
+                             ("bytes", "bytes"), ("surprise", "predsense_surprise"), ("changes", "predsense_changes"),
+                             ("label", "predsense_impl")):
             if k_src in m:
                 e[k_dst] = m[k_src]
         e["benchmark"] = name
