@@ -318,16 +318,27 @@ def main():
     if args.bench_json or args.peers:
         L.append("## Speed")
         L.append("")
+        mach = ""
+        if args.peers and os.path.exists(args.peers):
+            with open(args.peers) as f:
+                mi = json.load(f).get("machine", {})
+            mach = (f" Run of {mi.get('date', '?')}: {mi.get('cpu', '?')}, {mi.get('cores', '?')} cores, "
+                    f"{mi.get('compiler', {}).get('version', '?')}, load average {mi.get('load_before', ['?'])[0]} "
+                    f"before and {mi.get('load_after', ['?'])[0]} after (other builds were running: compare CPU "
+                    "times and the ratios, not wall times across runs).")
         L.append("Machine: 2 cores shared with other jobs while measuring, so real time is noisier than CPU "
-                 "time. The BOCPD stream has a mean change every 100-1000 steps (about 700 live run lengths at "
-                 "its end, after pruning).")
+                 "time." + mach + " The BOCPD stream has a mean change every 100-1000 steps (about 700 live run "
+                 "lengths at its end, after pruning).")
         L.append("")
         if args.bench_json:
             with open(args.bench_json) as f:
                 bench = json.load(f)
             L.append("| benchmark | real time | CPU time | steps/s (CPU) |")
             L.append("|---|---|---|---|")
-            for b in bench["benchmarks"]:
+            rows_b = bench["benchmarks"]
+            if any(b.get("run_type") == "aggregate" for b in rows_b):  # repetitions: the medians only
+                rows_b = [b for b in rows_b if b.get("aggregate_name") == "median"]
+            for b in rows_b:
                 L.append(f"| {b['name']} | {b['real_time']:.3g} {b['time_unit']} | {b['cpu_time']:.3g} "
                          f"{b['time_unit']} | {b.get('items_per_second', 0):.3g} |")
             L.append("")
@@ -335,31 +346,33 @@ def main():
             with open(args.peers) as f:
                 peers = json.load(f)
             if "bocpd_1e6" in peers:
+                keep = ("predsense_s", "predsense_cpu_s", "numpy_s", "numpy_steps_timed", "ratio_numpy")
                 L.append("BOCPD on the 1e6-step stream against the NumPy peer (`benchmarks/peers/bocpd.py`, "
                          "vectorised over run lengths, timed on 50k steps and scaled): "
                          + ", ".join(f"`{k}` = {v:.4g}" if isinstance(v, float) else f"`{k}` = {v}"
-                                     for k, v in peers["bocpd_1e6"].items()))
+                                     for k, v in peers["bocpd_1e6"].items() if k in keep))
                 L.append("")
             pelt_cases = [c for c in ("pelt_1e4", "pelt_1e5", "pelt_1e6") if c in peers]
             if pelt_cases:
                 L.append("PELT (Normal mean-and-variance cost, MBIC, minimum segment length 2, exact pruning) on a "
                          "piecewise-stationary series with a change in mean and variance every 500-1500 steps, "
                          "against the same algorithm in NumPy (`benchmarks/peers/pelt.py`, vectorised over the "
-                         "candidate set, whole series timed), in the same `make bench` run:")
+                         "candidate set, whole series timed), in one run of `benchmarks/run_bench.py` (what `make bench` runs):")
                 L.append("")
-                L.append("| n | predsense | NumPy | ratio | changes (predsense / NumPy) |")
-                L.append("|---|---|---|---|---|")
+                L.append("| n | predsense | NumPy | ratio | ratio of CPU times | changes (predsense / NumPy) |")
+                L.append("|---|---|---|---|---|---|")
                 xs, ys, ysn = [], [], []
                 for c in pelt_cases:
                     e = peers[c]
                     n = int(float(c.split("_")[1]))
                     ps_s, np_s = e.get("predsense_s"), e.get("numpy_s")
-                    ratio = np_s / ps_s if ps_s and np_s else None
-                    L.append(f"| {n:.0e} | {ps_s:.3g} s | {np_s:.3g} s | {ratio:.1f}x | "
-                             f"{e.get('predsense_changes', '?')} / {e.get('changes', '?')} |" if ratio else
-                             f"| {n:.0e} | {ps_s} | {np_s} | n/a | |")
-                    if ps_s and np_s:
-                        xs.append(n), ys.append(ps_s), ysn.append(np_s)
+                    if not (ps_s and np_s):
+                        continue
+                    cpu = e.get("ratio_numpy_cpu")
+                    L.append(f"| {n:.0e} | {ps_s:.3g} s | {np_s:.3g} s | {np_s / ps_s:.1f}x | "
+                             f"{f'{cpu:.1f}x' if cpu else 'n/a'} | {e.get('predsense_changes', '?'):.0f} / "
+                             f"{e.get('changes', '?')} |")
+                    xs.append(n), ys.append(ps_s), ysn.append(np_s)
                 L.append("")
                 if xs:
                     L.append("![PELT time against n](img/pelt_scaling.png)")

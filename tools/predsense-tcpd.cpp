@@ -1,14 +1,21 @@
 // predsense-tcpd - run a predsense segmenter on Turing Change Point Dataset series and score it.
 //
-//   predsense-tcpd --annotations A.json [--method NAME] [--param key=value ...] [--json OUT.json]
-//                  SERIES.json...
+//   predsense-tcpd --annotations A.json [--method NAME] [--param key=value ...] [--missing POLICY]
+//                  [--json OUT.json] SERIES.json...
 //
 // Prints, per series, the detected change points, F1 and cover (TCPDBench's definitions), then
 // the means over the scored series. Series missing from the annotations file are segmented and
-// listed without scores. Any bad input (unreadable or non-JSON file, missing `series`/`n_obs`,
-// an infinite value, a series with no observed (non-null) value, an empty series, one shorter than the method's window, an unknown method or
-// parameter) stops the run with a message naming the file and field and exit code 2, before any
-// output file is written; --json is written to a temporary file and renamed into place.
+// listed without scores. Methods (--list-methods): default (the leave-one-series-out choice:
+// AMOC, empirical-distribution cost, MBIC), pelt / binseg / amoc (TCPDBench's defaults unless
+// overridden: cost, penalty, pen_value, min_size, Q, quantiles, tcpdbench_index, r_compatible),
+// bocpd, bocpd_peaks, threshold, adaptive, peaks, zero. Every series is z-scored first.
+// Missing values (`null`): --missing skip (default; methods see the observed rows, change points
+// in the original index), interpolate or error; see docs/segmentation.md.
+// Any bad input (unreadable or non-JSON file, missing `series`/`n_obs`, a length that does not
+// match the values present, an infinite value, a series with no observed value, one shorter than
+// the method's minimum, an unknown method, parameter or value) stops the run with a message
+// naming the file and field and exit code 2, before any output file is written; --json is
+// written to a temporary file and renamed into place.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "predsense/core/error.hpp"
@@ -35,6 +36,20 @@ inline std::size_t checked_rows(std::span<const double> x, std::size_t dims, con
                              " is not finite (apply a missing_policy first)");
   return x.size() / dims;
 }
+
+// Prefix sums of x and x^2 per column: (n + 1) x dims each, row 0 zero.
+struct moment_prefix_sums {
+  std::vector<double> s1, s2;
+  moment_prefix_sums(std::span<const double> x, std::size_t n, std::size_t dims)
+      : s1((n + 1) * dims, 0.0), s2((n + 1) * dims, 0.0) {
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t d = 0; d < dims; ++d) {
+        const double v = x[i * dims + d];
+        s1[(i + 1) * dims + d] = s1[i * dims + d] + v;
+        s2[(i + 1) * dims + d] = s2[i * dims + d] + v * v;
+      }
+  }
+};
 }  // namespace detail
 
 class normal_mean_cost {
@@ -45,14 +60,8 @@ class normal_mean_cost {
       throw invalid_argument_error("predsense: normal_mean_cost: sigma2 must be finite and > 0, got " +
                                    std::to_string(sigma2));
     inv_sigma2_ = 1.0 / sigma2;
-    s1_.assign((n_ + 1) * dims_, 0.0);
-    s2_.assign((n_ + 1) * dims_, 0.0);
-    for (std::size_t i = 0; i < n_; ++i)
-      for (std::size_t d = 0; d < dims_; ++d) {
-        const double v = x[i * dims_ + d];
-        s1_[(i + 1) * dims_ + d] = s1_[i * dims_ + d] + v;
-        s2_[(i + 1) * dims_ + d] = s2_[i * dims_ + d] + v * v;
-      }
+    detail::moment_prefix_sums p(x, n_, dims_);
+    s1_ = std::move(p.s1), s2_ = std::move(p.s2);
   }
 
   double operator()(std::size_t s, std::size_t t) const {

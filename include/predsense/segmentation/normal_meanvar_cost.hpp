@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <numbers>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "predsense/core/error.hpp"
@@ -32,14 +33,8 @@ class normal_meanvar_cost {
 
   normal_meanvar_cost(std::span<const double> x, std::size_t dims = 1)
       : n_(detail::checked_rows(x, dims, "normal_meanvar_cost")), dims_(dims) {
-    s1_.assign((n_ + 1) * dims_, 0.0);
-    s2_.assign((n_ + 1) * dims_, 0.0);
-    for (std::size_t i = 0; i < n_; ++i)
-      for (std::size_t d = 0; d < dims_; ++d) {
-        const double v = x[i * dims_ + d];
-        s1_[(i + 1) * dims_ + d] = s1_[i * dims_ + d] + v;
-        s2_[(i + 1) * dims_ + d] = s2_[i * dims_ + d] + v * v;
-      }
+    detail::moment_prefix_sums p(x, n_, dims_);
+    s1_ = std::move(p.s1), s2_ = std::move(p.s2);
     if (dims_ == 1) {
       recip_.assign(n_ + 1, 0.0);
       for (std::size_t j = 0; j < n_; ++j) recip_[j] = 1.0 / static_cast<double>(n_ - j);
