@@ -58,7 +58,7 @@ void lfp_forward(benchmark::State& state, std::size_t h, std::size_t d) {
   }
   state.counters["gflops"] = benchmark::Counter(head.flops(T) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["flops"] = head.flops(T);
-  state.SetLabel(detail::gemm_backend_name());
+  state.SetLabel(kernels::gemm_backend_name());
 }
 void peer_lfp_head_1536(benchmark::State& s) { lfp_forward(s, 1536, 1152); }
 void peer_lfp_head_3584(benchmark::State& s) { lfp_forward(s, 3584, 1152); }
@@ -144,7 +144,7 @@ void match_peer_openblas_env(char** argv) {
 
 int main(int argc, char** argv) {
   match_peer_openblas_env(argv);
-  benchmark::AddCustomContext("predsense_gemm_backend", predsense::detail::gemm_backend_name());
+  benchmark::AddCustomContext("predsense_gemm_backend", predsense::kernels::gemm_backend_name());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/argmin.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/cosine.hpp"
@@ -14,6 +15,8 @@
 #include "predsense/kernels/gemv.hpp"
 #include "predsense/kernels/log_inplace.hpp"
 #include "predsense/kernels/meanvar_segment_costs.hpp"
+#include "predsense/kernels/rms_norm.hpp"
+#include "predsense/kernels/softmax.hpp"
 #include "predsense/kernels/squared_l2.hpp"
 #include "predsense/kernels/squared_norm.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
@@ -216,5 +219,47 @@ TEST_CASE("log_inplace, meanvar_segment_costs and argmin match their scalar twin
     CHECK(got.min == want.min);
     CHECK(got.max == want.max);
     CHECK(want.index == static_cast<std::size_t>(std::min_element(w.begin(), w.end()) - w.begin()));
+  }
+}
+
+TEST_CASE("activation, softmax pieces and RMSNorm agree with their formulas (SIMD body and scalar tail)") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> d(0.0f, 2.0f);
+  for (std::size_t n : {1u, 5u, 16u, 17u, 64u, 131u}) {
+    CAPTURE(n);
+    std::vector<float> z(2 * n), bias(n), u(2 * n);
+    for (auto& v : z) v = d(rng);
+    for (auto& v : bias) v = d(rng);
+    for (auto& v : u) v = d(rng);
+    auto g = z;
+    predsense::kernels::bias_gelu_rows(g.data(), bias.data(), 2, n);
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+      const double x = double(z[i]) + double(bias[i % n]);
+      CHECK(g[i] == doctest::Approx(0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)))).epsilon(1e-5));
+    }
+    auto s = z;
+    predsense::kernels::silu_mul(s.data(), u.data(), 2 * n);
+    for (std::size_t i = 0; i < 2 * n; ++i)
+      CHECK(s[i] == doctest::Approx(double(z[i]) / (1.0 + std::exp(-double(z[i]))) * u[i]).epsilon(1e-5));
+    const float m = predsense::kernels::max_of(z.data(), 2 * n, -1e30f);
+    CHECK(m == *std::max_element(z.begin(), z.end()));
+    auto e = z;
+    const float sum = predsense::kernels::exp_shift_sum(e.data(), 2 * n, m);
+    double want = 0.0;
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+      const double x = std::exp(double(z[i]) - m);
+      want += x;
+      CHECK(e[i] == doctest::Approx(x).epsilon(1e-6));
+    }
+    CHECK(sum == doctest::Approx(want).epsilon(1e-5));
+    std::vector<float> out(2 * n);
+    predsense::kernels::rms_norm_rows(z.data(), bias.data(), 2, n, 1e-6, out.data());
+    for (std::size_t r = 0; r < 2; ++r) {
+      double ss = 0.0;
+      for (std::size_t i = 0; i < n; ++i) ss += double(z[r * n + i]) * z[r * n + i];
+      const double inv = 1.0 / std::sqrt(ss / double(n) + 1e-6);
+      for (std::size_t i = 0; i < n; ++i)
+        CHECK(out[r * n + i] == doctest::Approx(bias[i] * z[r * n + i] * inv).epsilon(1e-5));
+    }
   }
 }

@@ -12,7 +12,7 @@
 #include "predsense/io/safetensors.hpp"
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/predictors/ema_predictor.hpp"
-#include "predsense/predictors/gemm.hpp"
+#include "predsense/kernels/gemm.hpp"
 #include "predsense/predictors/lfp_head.hpp"
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/lfp_trainer.hpp"
@@ -223,15 +223,15 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
 }
 
 TEST_CASE("gemm: backend agrees with the plain loops for every transpose combination") {
-  INFO("backend " << detail::gemm_backend_name());
+  INFO("backend " << kernels::gemm_backend_name());
   const std::size_t M = 7, N = 13, K = 19;
   const auto A = randn(M * K, 1), B = randn(K * N, 2), C0 = randn(M * N, 3);
-  for (auto ta : {detail::gemm_op::none, detail::gemm_op::transpose})
-    for (auto tb : {detail::gemm_op::none, detail::gemm_op::transpose}) {
-      const std::size_t lda = ta == detail::gemm_op::none ? K : M, ldb = tb == detail::gemm_op::none ? N : K;
+  for (auto ta : {kernels::gemm_op::none, kernels::gemm_op::transpose})
+    for (auto tb : {kernels::gemm_op::none, kernels::gemm_op::transpose}) {
+      const std::size_t lda = ta == kernels::gemm_op::none ? K : M, ldb = tb == kernels::gemm_op::none ? N : K;
       auto c1 = C0, c2 = C0;
-      detail::gemm(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 2.0f, c1.data(), N);
-      detail::gemm_plain(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 2.0f, c2.data(), N);
+      kernels::gemm(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 2.0f, c1.data(), N);
+      kernels::gemm_plain(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 2.0f, c2.data(), N);
       for (std::size_t i = 0; i < M * N; ++i) CHECK(c1[i] == doctest::Approx(c2[i]).epsilon(1e-5));
     }
 }

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
       result["loss"] = tensor_data::from_floats(losses, {losses.size()});
       for (auto& [k, v] : head.to_tensors()) result[k] = std::move(v);
     }
-    write_safetensors(out, result, {{"gemm_backend", detail::gemm_backend_name()}});
+    write_safetensors(out, result, {{"gemm_backend", kernels::gemm_backend_name()}});
   } catch (const predsense::error& e) {
     std::fprintf(stderr, "predsense-lfp: %s\n", e.what());
     return 1;

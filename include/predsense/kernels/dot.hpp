@@ -3,39 +3,28 @@
 
 #include <cstddef>
 
-#include "predsense/kernels/simd.hpp"
+#include "predsense/kernels/reduce.hpp"
 
 namespace predsense::kernels {
 
+struct dot_op {
+  using value = float;
+#if PREDSENSE_SIMD
+  using acc = detail::simd::batch;
+  static acc zero() noexcept { return acc(0.0f); }
+  static void step(acc& c, const acc& x, const acc& y) noexcept { c = detail::simd::fma(x, y, c); }
+  static acc add(const acc& x, const acc& y) noexcept { return x + y; }
+  static value lanes(const acc& c) noexcept { return detail::simd::sum(c); }
+#endif
+  static void step(value& r, float x, float y) noexcept { r += x * y; }
+};
+
 namespace scalar {
 // The reference twin: one accumulator, left to right.
-inline float dot(const float* a, const float* b, std::size_t n) noexcept {
-  float s = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
+inline float dot(const float* a, const float* b, std::size_t n) noexcept { return scalar_reduce<dot_op>(a, b, n); }
 }  // namespace scalar
 
-inline float dot(const float* a, const float* b, std::size_t n) noexcept {
-#if PREDSENSE_SIMD
-  namespace s = detail::simd;
-  constexpr std::size_t W = s::width;
-  // Four independent accumulators hide the FMA latency.
-  s::batch c0(0.0f), c1(0.0f), c2(0.0f), c3(0.0f);
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    c0 = s::fma(s::load(a + i), s::load(b + i), c0);
-    c1 = s::fma(s::load(a + i + W), s::load(b + i + W), c1);
-    c2 = s::fma(s::load(a + i + 2 * W), s::load(b + i + 2 * W), c2);
-    c3 = s::fma(s::load(a + i + 3 * W), s::load(b + i + 3 * W), c3);
-  }
-  for (; i + W <= n; i += W) c0 = s::fma(s::load(a + i), s::load(b + i), c0);
-  float r = s::sum((c0 + c1) + (c2 + c3));
-  for (; i < n; ++i) r += a[i] * b[i];
-  return r;
-#else
-  return scalar::dot(a, b, n);
-#endif
-}
+// Four independent accumulators hide the FMA latency.
+inline float dot(const float* a, const float* b, std::size_t n) noexcept { return reduce<4, dot_op>(a, b, n); }
 
 }  // namespace predsense::kernels

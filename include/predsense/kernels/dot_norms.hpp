@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "predsense/kernels/simd.hpp"
+#include "predsense/kernels/reduce.hpp"
 
 namespace predsense::kernels {
 
@@ -16,51 +16,39 @@ struct dot_norms_result {
   float norm2_b = 0.0f;
 };
 
+struct dot_norms_op {
+  using value = dot_norms_result;
+#if PREDSENSE_SIMD
+  struct acc {
+    detail::simd::batch d, a, b;
+  };
+  static acc zero() noexcept { return {detail::simd::batch(0.0f), detail::simd::batch(0.0f), detail::simd::batch(0.0f)}; }
+  static void step(acc& c, const detail::simd::batch& x, const detail::simd::batch& y) noexcept {
+    c.d = detail::simd::fma(x, y, c.d);
+    c.a = detail::simd::fma(x, x, c.a);
+    c.b = detail::simd::fma(y, y, c.b);
+  }
+  static acc add(const acc& x, const acc& y) noexcept { return {x.d + y.d, x.a + y.a, x.b + y.b}; }
+  static value lanes(const acc& c) noexcept {
+    return {detail::simd::sum(c.d), detail::simd::sum(c.a), detail::simd::sum(c.b)};
+  }
+#endif
+  static void step(value& r, float x, float y) noexcept {
+    r.dot += x * y;
+    r.norm2_a += x * x;
+    r.norm2_b += y * y;
+  }
+};
+
 namespace scalar {
 inline dot_norms_result dot_norms(const float* a, const float* b, std::size_t n) noexcept {
-  dot_norms_result r;
-  for (std::size_t i = 0; i < n; ++i) {
-    r.dot += a[i] * b[i];
-    r.norm2_a += a[i] * a[i];
-    r.norm2_b += b[i] * b[i];
-  }
-  return r;
+  return scalar_reduce<dot_norms_op>(a, b, n);
 }
 }  // namespace scalar
 
+// Two unrolled states of three accumulators: six independent FMA chains.
 inline dot_norms_result dot_norms(const float* a, const float* b, std::size_t n) noexcept {
-#if PREDSENSE_SIMD
-  namespace s = detail::simd;
-  constexpr std::size_t W = s::width;
-  // Two lanes of three accumulators: six independent FMA chains.
-  s::batch d0(0.0f), d1(0.0f), a0(0.0f), a1(0.0f), b0(0.0f), b1(0.0f);
-  std::size_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    const auto x0 = s::load(a + i), y0 = s::load(b + i);
-    const auto x1 = s::load(a + i + W), y1 = s::load(b + i + W);
-    d0 = s::fma(x0, y0, d0);
-    a0 = s::fma(x0, x0, a0);
-    b0 = s::fma(y0, y0, b0);
-    d1 = s::fma(x1, y1, d1);
-    a1 = s::fma(x1, x1, a1);
-    b1 = s::fma(y1, y1, b1);
-  }
-  for (; i + W <= n; i += W) {
-    const auto x = s::load(a + i), y = s::load(b + i);
-    d0 = s::fma(x, y, d0);
-    a0 = s::fma(x, x, a0);
-    b0 = s::fma(y, y, b0);
-  }
-  dot_norms_result r{s::sum(d0 + d1), s::sum(a0 + a1), s::sum(b0 + b1)};
-  for (; i < n; ++i) {
-    r.dot += a[i] * b[i];
-    r.norm2_a += a[i] * a[i];
-    r.norm2_b += b[i] * b[i];
-  }
-  return r;
-#else
-  return scalar::dot_norms(a, b, n);
-#endif
+  return reduce<2, dot_norms_op>(a, b, n);
 }
 
 }  // namespace predsense::kernels

@@ -4,7 +4,7 @@
 //
 // applied to each of T tokens' hidden states x (T x h) -> predicted next-frame latent (T x d).
 // gelu is the exact erf form (PyTorch's default, approximate='none'). Each layer is one GEMM over
-// all T tokens (predictors/gemm.hpp: OpenBLAS when available), the bias and GELU are fused into
+// all T tokens (kernels/gemm.hpp: OpenBLAS when available), the bias and GELU are fused into
 // one SIMD pass over its output.
 //
 // Weights load from safetensors (F32/F16/BF16) or .npz under a name prefix, so the head comes
@@ -25,44 +25,14 @@
 #include "predsense/core/frame_view.hpp"
 #include "predsense/io/npz.hpp"
 #include "predsense/io/safetensors.hpp"
-#include "predsense/kernels/simd.hpp"
-#include "predsense/predictors/gemm.hpp"
+#include "predsense/kernels/activation.hpp"
+#include "predsense/kernels/gemm.hpp"
 
 namespace predsense {
 
 namespace detail {
 
 inline constexpr float inv_sqrt2 = 0.70710678118654752440f;
-
-// z[i] = gelu(z[i] + bias[i % n]) over a rows x n block (exact erf GELU).
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics when xsimd::erf is
-// inlined (the _mm512_undefined_* pass-through operands); silenced for this function only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-inline void bias_gelu_rows(float* z, const float* bias, std::size_t rows, std::size_t n) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    float* p = z + r * n;
-    std::size_t i = 0;
-#if PREDSENSE_SIMD
-    namespace s = detail::simd;
-    using b = s::batch;
-    const b half(0.5f), one(1.0f), k(inv_sqrt2);
-    for (; i + s::width <= n; i += s::width) {
-      const b x = s::load(p + i) + s::load(bias + i);
-      s::store(p + i, half * x * (one + xsimd::erf(x * k)));
-    }
-#endif
-    for (; i < n; ++i) {
-      const float x = p[i] + bias[i];
-      p[i] = 0.5f * x * (1.0f + std::erf(x * inv_sqrt2));
-    }
-  }
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 inline std::string join_prefix(std::string prefix) {
   if (!prefix.empty() && prefix.back() != '.') prefix += '.';
@@ -115,13 +85,13 @@ class lfp_head {
   // Same, with caller-provided activations (tokens x hidden): after the call it holds
   // gelu(W1 x + b1), which the training step reuses for its backward pass.
   void forward(const float* in, std::size_t tokens, float* out, float* act) const {
-    using detail::gemm_op;
-    detail::gemm(gemm_op::none, gemm_op::transpose, tokens, h_, h_, 1.0f, in, h_, w1_.data(), h_, 0.0f,
+    using kernels::gemm_op;
+    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, h_, h_, 1.0f, in, h_, w1_.data(), h_, 0.0f,
                  act, h_);
-    detail::bias_gelu_rows(act, b1_.data(), tokens, h_);
-    detail::gemm(gemm_op::none, gemm_op::transpose, tokens, d_, h_, 1.0f, act, h_, w2_.data(), h_, 0.0f,
+    kernels::bias_gelu_rows(act, b1_.data(), tokens, h_);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, d_, h_, 1.0f, act, h_, w2_.data(), h_, 0.0f,
                  out, d_);
-    detail::add_bias_rows(out, b2_.data(), tokens, d_);
+    kernels::add_bias_rows(out, b2_.data(), tokens, d_);
   }
 
   // Frame-shaped convenience: in is T x hidden, out becomes T x out_dim.

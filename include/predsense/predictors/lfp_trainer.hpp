@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/predictors/gemm.hpp"
+#include "predsense/kernels/gemm.hpp"
 #include "predsense/predictors/lfp_head.hpp"
 
 namespace predsense {
@@ -61,7 +61,7 @@ class lfp_trainer {
 
   // Loss (and gradients into grad_*()) without updating the head.
   lfp_loss loss_and_grad(const lfp_head& head, const float* x, std::size_t T, const float* target) {
-    using detail::gemm_op;
+    using kernels::gemm_op;
     if (head.empty()) throw invalid_argument_error("predsense: lfp_trainer: the head has no weights");
     if (T == 0) throw empty_error("predsense: lfp_trainer: zero tokens");
     const std::size_t h = head.hidden(), d = head.out_dim();
@@ -75,13 +75,13 @@ class lfp_trainer {
     g_[3].resize(d);
 
     // forward, keeping the pre-activation z for gelu'
-    detail::gemm(gemm_op::none, gemm_op::transpose, T, h, h, 1.0f, x, h, head.w1().data(), h, 0.0f, z_.data(), h);
-    detail::add_bias_rows(z_.data(), head.b1().data(), T, h);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, T, h, h, 1.0f, x, h, head.w1().data(), h, 0.0f, z_.data(), h);
+    kernels::add_bias_rows(z_.data(), head.b1().data(), T, h);
     a_ = z_;
-    detail::bias_gelu_rows(a_.data(), zeros(h), T, h);
-    detail::gemm(gemm_op::none, gemm_op::transpose, T, d, h, 1.0f, a_.data(), h, head.w2().data(), h, 0.0f,
+    kernels::bias_gelu_rows(a_.data(), zeros(h), T, h);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, T, d, h, 1.0f, a_.data(), h, head.w2().data(), h, 0.0f,
                  y_.data(), d);
-    detail::add_bias_rows(y_.data(), head.b2().data(), T, d);
+    kernels::add_bias_rows(y_.data(), head.b2().data(), T, d);
 
     // loss and dL/dy
     lfp_loss L;
@@ -116,11 +116,11 @@ class lfp_trainer {
     L.total = c_.mse_weight * L.mse + c_.cos_weight * L.cos;
 
     // backward
-    detail::gemm(gemm_op::transpose, gemm_op::none, d, h, T, 1.0f, dy_.data(), d, a_.data(), h, 0.0f,
+    kernels::gemm(gemm_op::transpose, gemm_op::none, d, h, T, 1.0f, dy_.data(), d, a_.data(), h, 0.0f,
                  g_[2].data(), h);                                       // dW2 = dy^T a
     col_sum(dy_.data(), T, d, g_[3].data());                             // db2
     da_.resize(T * h);
-    detail::gemm(gemm_op::none, gemm_op::none, T, h, d, 1.0f, dy_.data(), d, head.w2().data(), h, 0.0f,
+    kernels::gemm(gemm_op::none, gemm_op::none, T, h, d, 1.0f, dy_.data(), d, head.w2().data(), h, 0.0f,
                  da_.data(), h);                                         // da = dy W2
     constexpr double inv_sqrt_2pi = 0.39894228040143267794;
     for (std::size_t i = 0; i < T * h; ++i) {                            // dz = da * gelu'(z)
@@ -128,7 +128,7 @@ class lfp_trainer {
       const double dg = 0.5 * (1.0 + std::erf(zz * 0.70710678118654752440)) + zz * inv_sqrt_2pi * std::exp(-0.5 * zz * zz);
       da_[i] = static_cast<float>(da_[i] * dg);
     }
-    detail::gemm(gemm_op::transpose, gemm_op::none, h, h, T, 1.0f, da_.data(), h, x, h, 0.0f, g_[0].data(),
+    kernels::gemm(gemm_op::transpose, gemm_op::none, h, h, T, 1.0f, da_.data(), h, x, h, 0.0f, g_[0].data(),
                  h);                                                     // dW1 = dz^T x
     col_sum(da_.data(), T, h, g_[1].data());                             // db1
     return L;

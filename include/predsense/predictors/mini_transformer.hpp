@@ -28,8 +28,10 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/io/safetensors.hpp"
-#include "predsense/kernels/simd.hpp"
-#include "predsense/predictors/gemm.hpp"
+#include "predsense/kernels/activation.hpp"
+#include "predsense/kernels/gemm.hpp"
+#include "predsense/kernels/rms_norm.hpp"
+#include "predsense/kernels/softmax.hpp"
 
 namespace predsense {
 
@@ -46,104 +48,6 @@ struct mini_transformer_config {
 };
 
 namespace detail {
-
-// Runs the GCC 12 AVX-512 -Wmaybe-uninitialized false positive past xsimd::exp (see lfp_head.hpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#if PREDSENSE_SIMD
-// exp for softmax arguments (x <= 0 after the max shift): Cephes expf's range reduction and
-// degree-5 polynomial (relative error ~1e-7, like xsimd::exp) without its special-case handling;
-// x is clamped to [-87, 88] so 2^n stays a normal float. About 2x xsimd::exp, and the softmax
-// exponentials are a sixth of the attention's time.
-inline detail::simd::batch softmax_exp(detail::simd::batch x) noexcept {
-  using b = detail::simd::batch;
-  using bi = xsimd::batch<std::int32_t>;
-  x = xsimd::min(xsimd::max(x, b(-87.0f)), b(88.0f));
-  const b fx = xsimd::nearbyint(x * b(1.44269504088896341f));
-  b r = xsimd::fnma(fx, b(0.693359375f), x);
-  r = xsimd::fnma(fx, b(-2.12194440e-4f), r);
-  b p(1.9875691500e-4f);
-  p = xsimd::fma(p, r, b(1.3981999507e-3f));
-  p = xsimd::fma(p, r, b(8.3334519073e-3f));
-  p = xsimd::fma(p, r, b(4.1665795894e-2f));
-  p = xsimd::fma(p, r, b(1.6666665459e-1f));
-  p = xsimd::fma(p, r, b(5.0000001201e-1f));
-  const b y = xsimd::fma(p * r, r, r + b(1.0f));
-  const bi n = xsimd::to_int(fx) + bi(127);
-  return y * xsimd::bitwise_cast<b>(n << 23);
-}
-#endif
-
-inline float max_of(const float* p, std::size_t n, float init) noexcept {
-  std::size_t i = 0;
-  float m = init;
-#if PREDSENSE_SIMD
-  namespace s = detail::simd;
-  if (n >= s::width) {
-    s::batch a = s::load(p), b2(init);
-    for (i = s::width; i + s::width <= n; i += s::width) a = xsimd::max(a, s::load(p + i));
-    a = xsimd::max(a, b2);
-    alignas(64) float lanes[s::width];
-    a.store_aligned(lanes);
-    for (std::size_t k = 0; k < s::width; ++k) m = std::max(m, lanes[k]);
-  }
-#endif
-  for (; i < n; ++i) m = std::max(m, p[i]);
-  return m;
-}
-
-// p[i] = exp(p[i] - m); returns the sum.
-inline float exp_shift_sum(float* p, std::size_t n, float m) noexcept {
-  std::size_t i = 0;
-  float sum = 0.0f;
-#if PREDSENSE_SIMD
-  namespace s = detail::simd;
-  s::batch acc(0.0f);
-  const s::batch mb(m);
-  for (; i + s::width <= n; i += s::width) {
-    const auto e = softmax_exp(s::load(p + i) - mb);
-    s::store(p + i, e);
-    acc += e;
-  }
-  sum = s::sum(acc);
-#endif
-  for (; i < n; ++i) {
-    p[i] = std::exp(p[i] - m);
-    sum += p[i];
-  }
-  return sum;
-}
-// x * sigmoid(x) * u
-inline void silu_mul(float* g, const float* u, std::size_t n) noexcept {
-  std::size_t i = 0;
-#if PREDSENSE_SIMD
-  namespace s = detail::simd;
-  const s::batch one(1.0f);
-  for (; i + s::width <= n; i += s::width) {
-    const auto x = s::load(g + i);
-    s::store(g + i, x / (one + xsimd::exp(-x)) * s::load(u + i));
-  }
-#endif
-  for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
-// out[t] = w * x[t] / sqrt(mean(x[t]^2) + eps)
-inline void rms_norm_rows(const float* x, const float* w, std::size_t rows, std::size_t n, double eps,
-                          float* out) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * n;
-    float* o = out + r * n;
-    double ss = 0.0;
-    for (std::size_t i = 0; i < n; ++i) ss += double(xr[i]) * xr[i];
-    const float inv = static_cast<float>(1.0 / std::sqrt(ss / double(n) + eps));
-    for (std::size_t i = 0; i < n; ++i) o[i] = w[i] * (xr[i] * inv);
-  }
-}
 
 }  // namespace detail
 
@@ -270,7 +174,7 @@ class mini_transformer {
 
   // x: T x input_dim frame tokens; out: T x hidden final hidden states. Appends T positions.
   void step(const float* x, std::size_t T, float* out) {
-    using detail::gemm_op;
+    using kernels::gemm_op;
     if (T == 0) throw empty_error("predsense: mini_transformer::step with zero tokens");
     if (pos_ + T > cap_) reserve(std::max(pos_ + T, 2 * cap_));
     const std::size_t H = c_.hidden, hd = hd_, nh = c_.heads, nkv = c_.kv_heads, I = c_.intermediate;
@@ -283,24 +187,24 @@ class mini_transformer {
     g_.resize(T * I);
     u_.resize(T * I);
     if (c_.input_dim) {
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, H, c_.input_dim, 1.0f, x, c_.input_dim, win_.data(),
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, c_.input_dim, 1.0f, x, c_.input_dim, win_.data(),
                    c_.input_dim, 0.0f, h_.data(), H);
-      detail::add_bias_rows(h_.data(), bin_.data(), T, H);
+      kernels::add_bias_rows(h_.data(), bin_.data(), T, H);
     } else {
       std::copy_n(x, T * H, h_.data());
     }
     rope_tables(T);
     for (auto& l : L_) {
-      detail::rms_norm_rows(h_.data(), l.ln1.data(), T, H, c_.rms_eps, a_.data());
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, nh * hd, H, 1.0f, a_.data(), H, l.wq.data(), H, 0.0f,
+      kernels::rms_norm_rows(h_.data(), l.ln1.data(), T, H, c_.rms_eps, a_.data());
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, nh * hd, H, 1.0f, a_.data(), H, l.wq.data(), H, 0.0f,
                    q_.data(), nh * hd);
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wk.data(), H, 0.0f,
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wk.data(), H, 0.0f,
                    k_.data(), nkv * hd);
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wv.data(), H, 0.0f,
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wv.data(), H, 0.0f,
                    v_.data(), nkv * hd);
-      detail::add_bias_rows(q_.data(), l.bq.data(), T, nh * hd);
-      detail::add_bias_rows(k_.data(), l.bk.data(), T, nkv * hd);
-      detail::add_bias_rows(v_.data(), l.bv.data(), T, nkv * hd);
+      kernels::add_bias_rows(q_.data(), l.bq.data(), T, nh * hd);
+      kernels::add_bias_rows(k_.data(), l.bk.data(), T, nkv * hd);
+      kernels::add_bias_rows(v_.data(), l.bv.data(), T, nkv * hd);
       rope(q_.data(), T, nh);
       rope(k_.data(), T, nkv);
       for (std::size_t t = 0; t < T; ++t)  // append to the cache, [kv head][position][hd]
@@ -309,18 +213,18 @@ class mini_transformer {
           std::copy_n(v_.data() + (t * nkv + g) * hd, hd, l.vc.data() + (g * cap_ + pos_ + t) * hd);
         }
       attention(l, T);
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, H, nh * hd, 1.0f, o_.data(), nh * hd, l.wo.data(),
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, nh * hd, 1.0f, o_.data(), nh * hd, l.wo.data(),
                    nh * hd, 1.0f, h_.data(), H);  // h += o Wo^T
-      detail::rms_norm_rows(h_.data(), l.ln2.data(), T, H, c_.rms_eps, a_.data());
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wg.data(), H, 0.0f,
+      kernels::rms_norm_rows(h_.data(), l.ln2.data(), T, H, c_.rms_eps, a_.data());
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wg.data(), H, 0.0f,
                    g_.data(), I);
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wu.data(), H, 0.0f,
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wu.data(), H, 0.0f,
                    u_.data(), I);
-      detail::silu_mul(g_.data(), u_.data(), T * I);
-      detail::gemm(gemm_op::none, gemm_op::transpose, T, H, I, 1.0f, g_.data(), I, l.wd.data(), I, 1.0f,
+      kernels::silu_mul(g_.data(), u_.data(), T * I);
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, I, 1.0f, g_.data(), I, l.wd.data(), I, 1.0f,
                    h_.data(), H);  // h += mlp
     }
-    detail::rms_norm_rows(h_.data(), norm_.data(), T, H, c_.rms_eps, out);
+    kernels::rms_norm_rows(h_.data(), norm_.data(), T, H, c_.rms_eps, out);
     pos_ += T;
   }
 
@@ -393,7 +297,7 @@ class mini_transformer {
 
   // o_ (T x heads*hd) = causal softmax attention of q_ over the cache (positions 0 .. pos_+T-1).
   void attention(const layer& l, std::size_t T) {
-    using detail::gemm_op;
+    using kernels::gemm_op;
     const std::size_t hd = hd_, nh = c_.heads, nkv = c_.kv_heads, rep = nh / nkv, R = rep * T;
     const std::size_t ctx = pos_ + T, B = c_.attn_block;
     const float scale = 1.0f / std::sqrt(float(hd));
@@ -414,17 +318,17 @@ class mini_transformer {
       const float* V = l.vc.data() + g * cap_ * hd;
       for (std::size_t b0 = 0; b0 < ctx; b0 += B) {
         const std::size_t nb = std::min(B, ctx - b0);
-        detail::gemm(gemm_op::none, gemm_op::transpose, R, nb, hd, scale, qs_.data(), hd, K + b0 * hd, hd, 0.0f,
+        kernels::gemm(gemm_op::none, gemm_op::transpose, R, nb, hd, scale, qs_.data(), hd, K + b0 * hd, hd, 0.0f,
                      s_.data(), nb);
         for (std::size_t row = 0; row < R; ++row) {
           const std::size_t t = row % T;
           const std::size_t visible_end = pos_ + t + 1;  // keys < visible_end are visible
           float* sr = s_.data() + row * nb;
           const std::size_t valid = visible_end <= b0 ? 0 : std::min(nb, visible_end - b0);
-          const float bm = detail::max_of(sr, valid, m_[row]);
+          const float bm = kernels::max_of(sr, valid, m_[row]);
           // rescale what was accumulated under the old max
           const float corr = m_[row] == bm ? 1.0f : std::exp(m_[row] - bm);
-          const float sum = valid ? detail::exp_shift_sum(sr, valid, bm) : 0.0f;
+          const float sum = valid ? kernels::exp_shift_sum(sr, valid, bm) : 0.0f;
           std::fill(sr + valid, sr + nb, 0.0f);
           l_[row] = l_[row] * corr + sum;
           if (corr != 1.0f) {
@@ -433,7 +337,7 @@ class mini_transformer {
           }
           m_[row] = bm;
         }
-        detail::gemm(gemm_op::none, gemm_op::none, R, hd, nb, 1.0f, s_.data(), nb, V + b0 * hd, hd, 1.0f,
+        kernels::gemm(gemm_op::none, gemm_op::none, R, hd, nb, 1.0f, s_.data(), nb, V + b0 * hd, hd, 1.0f,
                      os_.data(), hd);
       }
       for (std::size_t r = 0; r < rep; ++r)

@@ -29,7 +29,7 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
-#include "predsense/predictors/gemm.hpp"
+#include "predsense/kernels/gemm.hpp"
 
 namespace predsense {
 
@@ -106,7 +106,7 @@ class rls_predictor {
     for (std::size_t t = 0; t < T; ++t)
       for (std::size_t i = 0; i < d_; ++i) bx_[t * n_ + i] = last_(t, i);
     be_.resize(T * d_);
-    detail::dgemm(detail::gemm_op::none, detail::gemm_op::transpose, T, d_, n_, 1.0, bx_.data(), n_, w_.data(), n_,
+    kernels::dgemm(kernels::gemm_op::none, kernels::gemm_op::transpose, T, d_, n_, 1.0, bx_.data(), n_, w_.data(), n_,
                   0.0, be_.data(), d_);
     for (std::size_t t = 0; t < T; ++t) {
       const float* xt = last_.row(t);
@@ -197,14 +197,14 @@ class rls_predictor {
   // P = (P - (P X^T) Z) / lambda.  Equal to the sequential updates (both give
   // P^-1 <- lambda P^-1 + X^T X and the matching least-squares W) at O(n^2 k) in GEMMs.
   void block_update(std::size_t k, double lambda) {
-    using detail::gemm_op;
+    using kernels::gemm_op;
     bpx_.resize(n_ * k);
     bs_.resize(k * k);
     bz_.resize(k * n_);
     be_.resize(k * d_);
-    detail::dgemm(gemm_op::none, gemm_op::transpose, n_, k, n_, 1.0, p_.data(), n_, bx_.data(), n_, 0.0, bpx_.data(),
+    kernels::dgemm(gemm_op::none, gemm_op::transpose, n_, k, n_, 1.0, p_.data(), n_, bx_.data(), n_, 0.0, bpx_.data(),
                   k);  // PX = P X^T (n x k)
-    detail::dgemm(gemm_op::none, gemm_op::none, k, k, n_, 1.0, bx_.data(), n_, bpx_.data(), k, 0.0, bs_.data(),
+    kernels::dgemm(gemm_op::none, gemm_op::none, k, k, n_, 1.0, bx_.data(), n_, bpx_.data(), k, 0.0, bs_.data(),
                   k);  // S = X PX
     for (std::size_t i = 0; i < k; ++i) bs_[i * k + i] += lambda;
     // Cholesky S = L L^T (S is SPD: its eigenvalues are >= lambda > 0), in place (lower)
@@ -244,10 +244,10 @@ class rls_predictor {
     }
     // E = Y - X W^T (k x d);  W += E^T Z
     be_ = by_;
-    detail::dgemm(gemm_op::none, gemm_op::transpose, k, d_, n_, -1.0, bx_.data(), n_, w_.data(), n_, 1.0, be_.data(), d_);
-    detail::dgemm(gemm_op::transpose, gemm_op::none, d_, n_, k, 1.0, be_.data(), d_, bz_.data(), n_, 1.0, w_.data(), n_);
+    kernels::dgemm(gemm_op::none, gemm_op::transpose, k, d_, n_, -1.0, bx_.data(), n_, w_.data(), n_, 1.0, be_.data(), d_);
+    kernels::dgemm(gemm_op::transpose, gemm_op::none, d_, n_, k, 1.0, be_.data(), d_, bz_.data(), n_, 1.0, w_.data(), n_);
     // P = (P - PX Z) / lambda, then symmetrised against rounding drift
-    detail::dgemm(gemm_op::none, gemm_op::none, n_, n_, k, -1.0 / lambda, bpx_.data(), k, bz_.data(), n_, 1.0 / lambda,
+    kernels::dgemm(gemm_op::none, gemm_op::none, n_, n_, k, -1.0 / lambda, bpx_.data(), k, bz_.data(), n_, 1.0 / lambda,
                   p_.data(), n_);
     for (std::size_t r = 0; r < n_; ++r)
       for (std::size_t c = r + 1; c < n_; ++c) {

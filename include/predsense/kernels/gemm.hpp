@@ -1,17 +1,13 @@
-// predsense/predictors/gemm.hpp - the row-major SGEMM the learned predictors run on.
+// predsense/kernels/gemm.hpp - the row-major SGEMM/DGEMM the learned predictors run on.
 //
 //   C (M x N) = alpha * op(A) * op(B) + beta * C,  op(X) = X or X^T, all row-major.
 //
-// Backends, best first (chosen at compile time):
-//   PREDSENSE_HAS_CBLAS  - cblas_sgemm (OpenBLAS on Debian through libblas.so.3): machine peak and
-//                          OpenBLAS's own threads; the project's targets define it when CMake
-//                          finds a BLAS and <cblas.h>. Users define it and link -lblas themselves.
-//   PREDSENSE_GEMM_USE_EIGEN - Eigen's GEMM (header-only, single- or OpenMP-threaded). Opt-in, not
-//                          keyed to PREDSENSE_HAS_EIGEN: GCC 12 raises false -Wmaybe-uninitialized
-//                          warnings inside its AVX-512 intrinsics when Eigen's GEMM kernels are
-//                          instantiated, which -Werror builds cannot take;
-//   otherwise            - a plain loop nest ordered so the inner loop is a contiguous dot/axpy
-//                          the compiler vectorises (correct everywhere, several times slower).
+// Backends, chosen at compile time:
+//   PREDSENSE_HAS_CBLAS  - cblas_sgemm / cblas_dgemm (OpenBLAS on Debian through libblas.so.3):
+//                          machine peak and OpenBLAS's own threads; the project's targets define it
+//                          when CMake finds a BLAS and <cblas.h> (users define it and link -lblas);
+//   otherwise            - gemm_plain: a loop nest ordered so the inner loop is a contiguous
+//                          dot/axpy the compiler vectorises (correct everywhere, several times slower).
 // The LFP head's layers are one call each over all T tokens, so T x h x h work reaches BLAS in
 // one piece instead of T matrix-vector products.
 #pragma once
@@ -21,28 +17,23 @@
 #if defined(PREDSENSE_HAS_CBLAS) && __has_include(<cblas.h>)
 #include <cblas.h>
 #define PREDSENSE_GEMM_BACKEND_CBLAS 1
-#elif defined(PREDSENSE_GEMM_USE_EIGEN) && __has_include(<Eigen/Core>)
-#include <Eigen/Core>
-#define PREDSENSE_GEMM_BACKEND_EIGEN 1
 #endif
 
 #include "predsense/kernels/dot.hpp"
 
-namespace predsense::detail {
+namespace predsense::kernels {
 
 enum class gemm_op { none, transpose };
 
 inline constexpr const char* gemm_backend_name() noexcept {
 #if defined(PREDSENSE_GEMM_BACKEND_CBLAS)
   return "cblas";
-#elif defined(PREDSENSE_GEMM_BACKEND_EIGEN)
-  return "eigen";
 #else
   return "plain";
 #endif
 }
 
-// The plain backend, also the reference the tests compare the others against.
+// The plain backend: the scalar twin the tests compare BLAS against, and the fallback.
 inline void gemm_plain(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, float alpha,
                        const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                        float* C, std::size_t ldc) noexcept {
@@ -87,20 +78,6 @@ inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size
               tb == gemm_op::none ? CblasNoTrans : CblasTrans, static_cast<int>(M), static_cast<int>(N),
               static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
               static_cast<int>(ldc));
-#elif defined(PREDSENSE_GEMM_BACKEND_EIGEN)
-  using mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using stride = Eigen::OuterStride<>;
-  using cmap = Eigen::Map<const mat, Eigen::Unaligned, stride>;
-  const auto ei = [](std::size_t v) { return static_cast<Eigen::Index>(v); };
-  Eigen::Map<mat, Eigen::Unaligned, stride> c(C, ei(M), ei(N), stride(ei(ldc)));
-  const cmap a(A, ta == gemm_op::none ? ei(M) : ei(K), ta == gemm_op::none ? ei(K) : ei(M), stride(ei(lda)));
-  const cmap b(B, tb == gemm_op::none ? ei(K) : ei(N), tb == gemm_op::none ? ei(N) : ei(K), stride(ei(ldb)));
-  if (beta == 0.0f) c.setZero();
-  else if (beta != 1.0f) c *= beta;
-  if (ta == gemm_op::none && tb == gemm_op::none) c.noalias() += alpha * a * b;
-  else if (ta == gemm_op::none) c.noalias() += alpha * a * b.transpose();
-  else if (tb == gemm_op::none) c.noalias() += alpha * a.transpose() * b;
-  else c.noalias() += alpha * a.transpose() * b.transpose();
 #else
   gemm_plain(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
@@ -140,4 +117,4 @@ inline void add_bias_rows(float* y, const float* bias, std::size_t rows, std::si
   }
 }
 
-}  // namespace predsense::detail
+}  // namespace predsense::kernels
