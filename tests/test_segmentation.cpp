@@ -179,7 +179,10 @@ TEST_CASE("bocpd: MAP segmentation finds clean mean shifts, posterior stays norm
   CHECK(predsense::bocpd_map_segmentation(xy, 2) == std::vector<std::size_t>{70});
   CHECK_THROWS_AS(predsense::bocpd_map_segmentation(xy, 7), predsense::shape_error);
   predsense::bocpd nb;
-  CHECK_THROWS_AS(nb.update(std::nan("")), predsense::non_finite_error);
+  CHECK_THROWS_AS(nb.update(INFINITY), predsense::non_finite_error);
+  CHECK(std::isnan(nb.update(std::nan(""))));  // a missing step (tests/test_offline_segmentation.cpp)
+  CHECK(nb.steps() == 0);
+  CHECK(nb.missing_steps() == 1);
   predsense::bocpd_params bad;
   bad.lambda = 0.5;
   CHECK_THROWS_AS(predsense::bocpd{bad}, predsense::invalid_argument_error);

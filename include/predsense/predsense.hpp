@@ -40,6 +40,7 @@
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/argmin.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
+#include "predsense/kernels/bocpd_runs.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/kernels/dot.hpp"
 #include "predsense/kernels/dot_norms.hpp"

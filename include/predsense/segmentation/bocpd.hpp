@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/kernels/simd.hpp"
+#include "predsense/kernels/bocpd_runs.hpp"
 
 namespace predsense {
 
@@ -256,21 +256,18 @@ class bocpd {
       const double vit_cp = p_.track_map ? vit_[best_vit_] + log_h_ + lp0 : 0.0;
       double mx = cp;
       std::size_t done = 0;
-#if PREDSENSE_SIMD
       if (dims_ == 1 && p_.simd) {
-        mx = grow_simd(m, c, q, a, ik, mx);
-        done = m - m % xsimd::batch<double>::size;
+        const auto g = kernels::bocpd_grow_batches(m, x_[0], log_1mh_, c, q, a, ik, &mu_[head_], &beta_[head_],
+                                                   &logbeta_[head_], &logp_[head_], &vit_[head_], mx);
+        mx = g.value, done = g.done;
       }
-#endif
       mx = grow_scalar(done, m, c, q, a, ik, mx);
       double sum = std::exp(cp - mx);
       done = 0;
-#if PREDSENSE_SIMD
       if (p_.simd) {
-        sum += sum_exp_simd(m, mx);
-        done = m - m % xsimd::batch<double>::size;
+        const auto e = kernels::exp_shift_sum_batches(&logp_[head_], m, mx);
+        sum += e.value, done = e.done;
       }
-#endif
       sum += sum_exp_scalar(done, m, mx);
       evidence = mx + std::log(sum);
       for (std::size_t k = head_; k < logp_.size(); ++k) logp_[k] -= evidence;
@@ -293,60 +290,6 @@ class bocpd {
     ++t_;
     return -evidence;
   }
-
-#if PREDSENSE_SIMD
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports the deliberately undefined upper lanes inside the AVX-512 intrinsics that
-// xsimd's log/exp use as maybe-uninitialized; a false positive.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-  // Vectorised twin of grow_scalar for one dimension, over whole batches of runs [0, m - m % W).
-  double grow_simd(std::size_t m, const double* c, const double* q, const double* a,
-                   const double* ik, double mx) {
-    using B = xsimd::batch<double>;
-    constexpr std::size_t W = B::size;
-    const B xb(x_[0]), l1mh(log_1mh_), half(0.5);
-    B vmx(mx);
-    double* mu = &mu_[head_];
-    double* beta = &beta_[head_];
-    double* lb = &logbeta_[head_];
-    double* lp = &logp_[head_];
-    double* vt = &vit_[head_];
-    for (std::size_t i = 0; i + W <= m; i += W) {
-      const B mui = B::load_unaligned(mu + i);
-      const B dx = xb - mui;
-      const B ai = B::load_unaligned(a + i);
-      const B z = xsimd::fma(B::load_unaligned(q + i) * dx, dx, B::load_unaligned(beta + i));
-      const B lz = xsimd::log(z);
-      const B lpi = B::load_unaligned(c + i) + ai * B::load_unaligned(lb + i) - (ai + half) * lz;
-      const B g = B::load_unaligned(lp + i) + l1mh + lpi;
-      g.store_unaligned(lp + i);
-      (B::load_unaligned(vt + i) + l1mh + lpi).store_unaligned(vt + i);
-      z.store_unaligned(beta + i);
-      lz.store_unaligned(lb + i);
-      xsimd::fma(dx, B::load_unaligned(ik + i), mui).store_unaligned(mu + i);
-      vmx = xsimd::max(vmx, g);
-    }
-    alignas(64) double tmp[W];
-    vmx.store_aligned(tmp);
-    for (std::size_t w = 0; w < W; ++w) mx = std::max(mx, tmp[w]);
-    return mx;
-  }
-
-  double sum_exp_simd(std::size_t m, double mx) const {
-    using B = xsimd::batch<double>;
-    constexpr std::size_t W = B::size;
-    const B bm(mx);
-    B acc(0.0);
-    const double* lp = &logp_[head_];
-    for (std::size_t i = 0; i + W <= m; i += W) acc += xsimd::exp(B::load_unaligned(lp + i) - bm);
-    return xsimd::hadd(acc);
-  }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
 
   // Appends the run that starts at the current step: the prior updated with x_.
   void push_entry(double logp, double vit) {
