@@ -43,4 +43,12 @@ inline void token_mean(const float* x, std::size_t tokens, std::size_t dim, floa
   for (std::size_t k = 0; k < dim; ++k) out[k] *= inv;
 }
 
+// Double-precision mean (the RLS predictor's regressors): accumulated in double, token by token.
+inline void token_mean(const float* x, std::size_t tokens, std::size_t dim, double* out) noexcept {
+  std::fill(out, out + dim, 0.0);
+  for (std::size_t t = 0; t < tokens; ++t)
+    for (std::size_t k = 0; k < dim; ++k) out[k] += x[t * dim + k];
+  for (std::size_t k = 0; k < dim; ++k) out[k] /= static_cast<double>(tokens);
+}
+
 }  // namespace predsense::kernels

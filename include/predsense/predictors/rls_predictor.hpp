@@ -30,6 +30,7 @@
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/kernels/gemm.hpp"
+#include "predsense/kernels/token_sum.hpp"
 
 namespace predsense {
 
@@ -146,12 +147,7 @@ class rls_predictor {
     xa_.assign(n_, 1.0);
   }
 
-  static void token_mean(const frame_view& f, double* out) {
-    for (std::size_t i = 0; i < f.dim; ++i) out[i] = 0.0;
-    for (std::size_t t = 0; t < f.tokens; ++t)
-      for (std::size_t i = 0; i < f.dim; ++i) out[i] += f.data[t * f.dim + i];
-    for (std::size_t i = 0; i < f.dim; ++i) out[i] /= static_cast<double>(f.tokens);
-  }
+  static void token_mean(const frame_view& f, double* out) { kernels::token_mean(f.data, f.tokens, f.dim, out); }
 
   // y = W (x, 1)
   void apply(const double* x, double* y) const {
