@@ -1,6 +1,6 @@
 // The default streaming pipeline per frame at the Cambrian-S shape (64 x 1152 SigLIP tokens):
 // copy-last predictor -> token-mean cosine surprise -> adaptive segmenter -> Cambrian-S memory
-// (window 32, budget 8192, drop_merge). Target (issue 6): >= 2,000 frames/s on one core.
+// (window 32, budget 8192, drop_merge). Target: >= 2,000 frames/s on one core.
 #include <benchmark/benchmark.h>
 
 #include <vector>

@@ -163,7 +163,7 @@ def targets_section(doc: dict) -> list[str]:
     t = doc.get("targets", {})
     if not t:
         return []
-    lines = ["## Targets (issue 2)", ""]
+    lines = ["## Targets", ""]
     c = t.get("cache_64x1152_vs_torch", {})
     verdict = {True: "**holds**", False: "**missed**", None: "not measured"}
     lines.append(f"- Cache-resident 64x1152 surprise >= {c.get('required', 5):g}x faster than PyTorch: "

@@ -188,7 +188,7 @@ def main():
              "probability) was designed by looking at these same 20 series, so cross-validating its settings "
              "cannot measure how it generalises: with its 36 settings added to the grid, leave-one-out picks it "
              f"and reports F1 {loo_all['loo_mean_f1']:.3f} / cover {loo_all['loo_mean_cover']:.3f}. On 10 TCPD "
-             "series held out from everyone who tunes (reported in the issue that asked for this choice, not "
+             "series that the project holds out from everyone who tunes (an independent check's figures, not "
              "measured here) its earlier setting scored F1 0.628 / cover 0.552, below predicting no change "
              "(0.671 / 0.577), while TCPDBench's binary segmentation scored 0.736 / 0.643. The rule above uses "
              "no readout designed on these series.")

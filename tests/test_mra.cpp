@@ -1,4 +1,4 @@
-// eval/mra: Mean Relative Accuracy, hand-checked against the definition in DESIGN.md:
+// eval/mra: Mean Relative Accuracy, hand-checked against its definition (VSI-Bench, as used by Cambrian-S):
 // MRA = (1/10) sum_{c in 0.50..0.95} [ |pred - gt| / gt < 1 - c ], tolerances 0.50, 0.45, ..., 0.05.
 #include <doctest/doctest.h>
 

@@ -5,6 +5,8 @@
 // predsense/core/xtensor.hpp yourself. tests/python/test_layout.py keeps this list complete.
 #pragma once
 
+#include "predsense/config.hpp"
+
 #include "predsense/core/aligned_allocator.hpp"
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/concepts.hpp"

@@ -1,0 +1,25 @@
+// predsense/config.hpp - the version, and every macro predsense reads or defines.
+//
+// The version is written here only: CMake (project(... VERSION)) and python/setup.py read these
+// three lines.
+#pragma once
+
+#define PREDSENSE_VERSION_MAJOR 0
+#define PREDSENSE_VERSION_MINOR 2
+#define PREDSENSE_VERSION_PATCH 0
+// One number for comparisons: major * 10000 + minor * 100 + patch.
+#define PREDSENSE_VERSION (PREDSENSE_VERSION_MAJOR * 10000 + PREDSENSE_VERSION_MINOR * 100 + PREDSENSE_VERSION_PATCH)
+
+// Macros a user may define before including predsense (the CMake target sets them for you):
+//   PREDSENSE_NO_XSIMD     compile every kernel through its scalar twin (CMake: PREDSENSE_USE_XSIMD=OFF)
+//   PREDSENSE_USE_XSIMD    use xsimd even where <xsimd/xsimd.hpp> is not found by __has_include
+//   PREDSENSE_HAS_CBLAS    run kernels/gemm.hpp through cblas_sgemm/cblas_dgemm (link -lblas)
+//
+// Macros predsense defines for its own use and documents here:
+//   PREDSENSE_SIMD                        1 when the xsimd kernels are compiled (kernels/simd.hpp)
+//   PREDSENSE_SIMD_DIAGNOSTICS_BEGIN/END  the one GCC pragma block around SIMD code (kernels/simd.hpp)
+//   PREDSENSE_GEMM_BACKEND_CBLAS          1 when kernels/gemm.hpp uses CBLAS
+//   PREDSENSE_IO_HAS_FSYNC                1 where io/byte_io.hpp can fsync (POSIX)
+//
+// CMake options (not macros): PREDSENSE_USE_XSIMD, PREDSENSE_BUILD_TESTS, _BENCHMARKS, _EXAMPLES,
+// _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR.
