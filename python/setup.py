@@ -4,7 +4,9 @@
 
 The C++ core is header-only; it is compiled from ../include of this source tree.
 """
+import glob
 import os
+import re
 
 from pybind11.setup_helpers import Pybind11Extension, build_ext
 from setuptools import setup
@@ -14,9 +16,18 @@ include = os.path.join(os.path.dirname(here), "include")
 if not os.path.isdir(os.path.join(include, "predsense")):
     raise SystemExit(f"predsense headers not found at {include}: build from the predsense source tree")
 
+
+def version():
+    """The version is written once, in include/predsense/config.hpp."""
+    with open(os.path.join(include, "predsense", "config.hpp")) as f:
+        text = f.read()
+    parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\d+)", text).group(1) for p in ("MAJOR", "MINOR", "PATCH")]
+    return ".".join(parts)
+
+
 ext = Pybind11Extension(
     "predsense._core",
-    [os.path.join("src", "module.cpp")],
+    sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, "src", "*.cpp"))),
     include_dirs=[include],
     cxx_std=20,
     define_macros=[("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else [],
@@ -25,7 +36,7 @@ ext = Pybind11Extension(
 
 setup(
     name="predsense",
-    version="0.1.0",
+    version=version(),
     description="Predictive-sensing primitives for streaming perception (header-only C++ core)",
     packages=["predsense"],
     package_data={"predsense": ["py.typed", "*.pyi"]},

@@ -30,3 +30,14 @@ def test_every_header_names_itself_and_uses_pragma_once():
 def test_readme_starts_with_the_two_commands():
     head = "\n".join((ROOT / "README.md").read_text().splitlines()[:8])
     assert "make demo" in head and "make test" in head
+
+
+def test_version_is_written_once():
+    """config.hpp holds the version; CMakeLists.txt and python/setup.py read it instead of repeating it."""
+    cfg = (INCLUDE / "predsense" / "config.hpp").read_text()
+    parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\\d+)", cfg) for p in ("MAJOR", "MINOR", "PATCH")]
+    assert all(parts), "config.hpp must define PREDSENSE_VERSION_MAJOR/MINOR/PATCH"
+    version = ".".join(m.group(1) for m in parts)
+    for f in ("CMakeLists.txt", "python/setup.py"):
+        text = (ROOT / f).read_text()
+        assert version not in text and "config.hpp" in text, f"{f} must read the version from config.hpp"
