@@ -35,7 +35,7 @@ def test_readme_starts_with_the_two_commands():
 def test_version_is_written_once():
     """config.hpp holds the version; CMakeLists.txt and python/setup.py read it instead of repeating it."""
     cfg = (INCLUDE / "predsense" / "config.hpp").read_text()
-    parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\\d+)", cfg) for p in ("MAJOR", "MINOR", "PATCH")]
+    parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\d+)", cfg) for p in ("MAJOR", "MINOR", "PATCH")]
     assert all(parts), "config.hpp must define PREDSENSE_VERSION_MAJOR/MINOR/PATCH"
     version = ".".join(m.group(1) for m in parts)
     for f in ("CMakeLists.txt", "python/setup.py"):
