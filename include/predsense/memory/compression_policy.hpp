@@ -20,6 +20,7 @@
 #include "predsense/core/frame_view.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
@@ -32,6 +33,7 @@ concept compression_policy = requires(const C c, double surprise, grid_shape g, 
 
 struct no_compression {
   static constexpr std::string_view name = "none";
+  [[nodiscard]] policy_params params() const { return {}; }
   [[nodiscard]] grid_shape target(double, grid_shape g) const noexcept { return g; }
   void compress(frame_view, grid_shape, float*) const noexcept {}
 };
@@ -47,6 +49,9 @@ struct pool_when_unsurprising {
   double threshold = 0.0;  // reference default surprise_threshold; frames below it are pooled
   std::size_t ratio = 2;   // compression_downsample_ratio; 1 disables pooling
   pool_edge edge = pool_edge::floor;
+  [[nodiscard]] policy_params params() const {
+    return {{"threshold", threshold}, {"ratio", std::uint64_t{ratio}}, {"edge", static_cast<std::uint64_t>(edge)}};
+  }
 
   [[nodiscard]] grid_shape target(double surprise, grid_shape g) const noexcept {
     if (ratio <= 1 || !(surprise < threshold)) return g;

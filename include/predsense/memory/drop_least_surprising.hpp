@@ -8,12 +8,14 @@
 
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
 class drop_least_surprising {
  public:
   static constexpr std::string_view name = "drop";
+  [[nodiscard]] policy_params params() const { return {}; }
 
   void reset() { heap_.clear(); }
   void on_admit(long_term_store& s, entry_id id) {

@@ -14,6 +14,7 @@
 
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
@@ -21,6 +22,7 @@ class drop_merge {
  public:
   static constexpr std::string_view name = "drop_merge";
   double threshold = 0.0;  // the reference's surprise_threshold (shared with compression)
+  [[nodiscard]] policy_params params() const { return {{"threshold", threshold}}; }
 
   drop_merge() = default;
   explicit drop_merge(double surprise_threshold) : threshold(surprise_threshold) {}

@@ -6,12 +6,14 @@
 #include <string_view>
 
 #include "predsense/memory/consolidation_policy.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
 class fifo {
  public:
   static constexpr std::string_view name = "fifo";
+  [[nodiscard]] policy_params params() const { return {}; }
 
   void reset() { order_.clear(); }
   void on_admit(long_term_store& s, entry_id id) {

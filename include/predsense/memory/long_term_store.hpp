@@ -253,8 +253,14 @@ class long_term_store {
   // The store's huge-page region, reserved (address space only) at the first tensor: room for
   // twice the budget, so spare buffers and fragmentation fit; beyond it blocks come from the heap.
   detail::block_arena* arena(std::size_t dim) const {
-    if (!arena_ && dim != 0 && budget_ != 0)
-      arena_ = std::make_unique<detail::block_arena>(2 * (budget_ + 256) * dim * sizeof(float));
+    if (!arena_ && dim != 0 && budget_ != 0) {
+      // a budget or dim too large to reserve (the product wraps) gets no arena: heap blocks
+      std::size_t bytes = 0;
+      if (__builtin_add_overflow(budget_, std::size_t{256}, &bytes) ||
+          __builtin_mul_overflow(bytes, 2 * sizeof(float), &bytes) || __builtin_mul_overflow(bytes, dim, &bytes))
+        bytes = 0;
+      arena_ = std::make_unique<detail::block_arena>(bytes);
+    }
     return arena_.get();
   }
 

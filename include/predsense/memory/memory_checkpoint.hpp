@@ -5,36 +5,50 @@
 // order, rows x dim) and per-entry metadata tensors "<part>.frame", ".seq", ".tokens", ".grid",
 // ".merged_count", ".merged" (I64), ".surprise", ".timestamp" (F64: bit-exact scores), ".flags" (U8:
 // 1 protected, 2 compressed); the store's configuration goes into the safetensors __metadata__ as
-// JSON under "predsense.memory", with a 64-bit checksum of every tensor byte. One file, written to
-// a temporary name and renamed (io/byte_io.hpp), so a crash mid-write leaves the previous
-// checkpoint intact. Loading validates everything (structure, checksum, configuration and policy
-// names/parameters against the receiving store, internal consistency) before touching the store;
-// any problem throws format_error naming the file and what is wrong, and the store is unchanged.
-// Policies are rebuilt by replaying on_admit over the restored entries (consolidation_policy.hpp).
+// JSON (nlohmann-json) under "predsense.memory": format, version, window, budget, dim, counters,
+// each policy as {"name", "params"} from the policy's params() (memory/policy_params.hpp), and a
+// 64-bit checksum of every tensor byte. Numbers are written without the process locale.
+// One file, written to a temporary name and renamed (io/byte_io.hpp), so a crash mid-write leaves
+// the previous checkpoint intact; a successful save removes temp files a crashed save of the same
+// path left behind (io/temp_files.hpp).
+//
+// Loading treats the file as hostile. The checksum only catches accidents (anyone can recompute
+// it); the defence is that every field is checked before use: JSON types and ranges, policy names
+// and parameters against the receiving store, every count, token grid (rows x cols == tokens,
+// without overflow), merged-frame count and data shape against the tensors actually present,
+// frame indices against frames_seen, sequence numbers against next_seq, flags, finite scores,
+// the budget and the window. Any problem throws format_error naming the file and the field, and
+// the store is unchanged. Policies are rebuilt by replaying on_admit over the restored entries.
+// Both policies must declare params() (a policy without it does not compile here).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
-#include "predsense/io/mini_json.hpp"
 #include "predsense/io/safetensors.hpp"
+#include "predsense/io/temp_files.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
 namespace detail {
 
 inline constexpr const char* checkpoint_key = "predsense.memory";
-inline constexpr int checkpoint_version = 1;
+inline constexpr std::uint64_t checkpoint_version = 2;  // 2: policies as {name, params}, nlohmann JSON
 
 // 64-bit FNV-1a over 8-byte words (then the tail bytes): cheap, and any flipped bit changes it.
 inline std::uint64_t checkpoint_hash(std::uint64_t h, const std::vector<std::byte>& b) noexcept {
@@ -49,24 +63,20 @@ inline std::uint64_t checkpoint_hash(std::uint64_t h, const std::vector<std::byt
   return h;
 }
 
-inline std::string fmt_double(double x) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
+inline std::string hex64(std::uint64_t h) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) s[static_cast<std::size_t>(i)] = digits[h & 15];
+  return s;
 }
 
-// "name:key=value;..." for the parameters a policy type exposes: a checkpoint only loads into a
-// memory configured the same way.
 template <class P>
-std::string policy_signature(const P& p) {
-  std::string s(P::name);
-  if constexpr (requires { p.threshold; }) s += ";threshold=" + fmt_double(static_cast<double>(p.threshold));
-  if constexpr (requires { p.ratio; }) s += ";ratio=" + std::to_string(p.ratio);
-  if constexpr (requires { p.edge; }) s += ";edge=" + std::to_string(static_cast<int>(p.edge));
-  if constexpr (requires { p.sinks; }) s += ";sinks=" + std::to_string(p.sinks);
-  if constexpr (requires { p.seed; }) s += ";seed=" + std::to_string(p.seed);
-  if constexpr (requires { p.weight_floor; }) s += ";weight_floor=" + fmt_double(p.weight_floor);
-  return s;
+nlohmann::json policy_json(const P& p) {
+  static_assert(declares_params<P>,
+                "predsense: a memory policy must declare params() (memory/policy_params.hpp) to be checkpointed");
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& q : p.params()) std::visit([&](auto v) { params[q.name] = v; }, q.value);
+  return {{"name", std::string(P::name)}, {"params", params}};
 }
 
 template <class T>
@@ -128,34 +138,70 @@ inline void add_part(tensor_map& m, const std::string& p, const checkpoint_part&
   m[p + ".data"] = pod_tensor(tensor_dtype::f32, part.data, {dim == 0 ? 0 : part.data.size() / dim, dim});
 }
 
+// Every per-entry field is checked against the others and against the tensors present before
+// anything is allocated from it or indexed with it.
 inline checkpoint_part read_part(const safetensors_reader& r, const std::string& p, std::size_t n,
-                                 std::size_t dim) {
+                                 std::size_t dim, std::uint64_t frames_seen) {
   const auto& src = r.source();
   checkpoint_part part;
   const auto frame = pod_read<std::int64_t>(r, p + ".frame", tensor_dtype::i64, n);
   const auto seq = pod_read<std::int64_t>(r, p + ".seq", tensor_dtype::i64, n);
   const auto tokens = pod_read<std::int64_t>(r, p + ".tokens", tensor_dtype::i64, n);
-  const auto grid = pod_read<std::int64_t>(r, p + ".grid", tensor_dtype::i64, 2 * n);
+  const auto grid = pod_read<std::int64_t>(r, p + ".grid", tensor_dtype::i64, predsense::checked_mul(2, n, p + ".grid"));
   const auto mcount = pod_read<std::int64_t>(r, p + ".merged_count", tensor_dtype::i64, n);
   const auto surprise = pod_read<double>(r, p + ".surprise", tensor_dtype::f64, n);
   const auto ts = pod_read<double>(r, p + ".timestamp", tensor_dtype::f64, n);
   const auto flags = pod_read<std::uint8_t>(r, p + ".flags", tensor_dtype::u8, n);
+  const bool window = p == "window";
   std::size_t total_merged = 0, rows = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (tokens[i] <= 0 || grid[2 * i] < 0 || grid[2 * i + 1] < 0 || mcount[i] < 0 ||
-        grid[2 * i] * grid[2 * i + 1] != tokens[i] || flags[i] > 3)
-      throw_format(src, p + " entry " + std::to_string(i) + ": inconsistent tokens/grid/flags");
-    total_merged += static_cast<std::size_t>(mcount[i]);
-    rows += static_cast<std::size_t>(tokens[i]);
+  try {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string at = p + " entry " + std::to_string(i);
+      // protected (prompt) entries carry frame index ~0 (memory_store::protected_frame), i.e. -1 here
+      const bool prompt = flags[i] == 1 && frame[i] == -1;
+      if ((frame[i] < 0 && !prompt) || seq[i] < 0)
+        throw_format(src, at + ": negative frame (" + std::to_string(frame[i]) + ") or seq (" +
+                              std::to_string(seq[i]) + ")");
+      if (tokens[i] <= 0 || grid[2 * i] <= 0 || grid[2 * i + 1] <= 0 || mcount[i] < 0)
+        throw_format(src, at + ": tokens, grid and merged_count must be positive (tokens " +
+                              std::to_string(tokens[i]) + ", grid " + std::to_string(grid[2 * i]) + "x" +
+                              std::to_string(grid[2 * i + 1]) + ", merged_count " + std::to_string(mcount[i]) + ")");
+      const grid_shape g{static_cast<std::size_t>(grid[2 * i]), static_cast<std::size_t>(grid[2 * i + 1])};
+      if (g.checked_tokens(at + " grid") != static_cast<std::size_t>(tokens[i]))
+        throw_format(src, at + ": grid " + std::to_string(g.rows) + "x" + std::to_string(g.cols) + " does not hold " +
+                              std::to_string(tokens[i]) + " tokens");
+      if (flags[i] > 3) throw_format(src, at + ": flags " + std::to_string(flags[i]) + " (only bits 1 and 2 exist)");
+      if (!std::isfinite(surprise[i]) || !std::isfinite(ts[i]))
+        throw_format(src, at + ": surprise and timestamp must be finite");
+      const bool prot = (flags[i] & 1) != 0;
+      if (window && (flags[i] != 0 || mcount[i] != 1))
+        throw_format(src, at + ": a window frame is one unprotected, uncompressed frame");
+      if (prot != prompt) throw_format(src, at + ": a protected entry has frame -1, and only it");
+      if (!prot && static_cast<std::uint64_t>(frame[i]) >= frames_seen)
+        throw_format(src, at + ": frame " + std::to_string(frame[i]) + " is not below frames_seen (" +
+                              std::to_string(frames_seen) + ")");
+      total_merged = predsense::checked_add(total_merged, static_cast<std::size_t>(mcount[i]), p + ".merged_count total");
+      rows = predsense::checked_add(rows, static_cast<std::size_t>(tokens[i]), p + ".tokens total");
+    }
+  } catch (const invalid_argument_error& e) {  // an overflowing count is a malformed file
+    throw_format(src, e.what());
   }
+  // sizes are now sums of checked fields; pod_read compares them with the tensors present
   const auto merged = pod_read<std::int64_t>(r, p + ".merged", tensor_dtype::i64, total_merged);
   const tensor_info& di = r.info(p + ".data");
   if (di.dtype != tensor_dtype::f32 || di.shape.size() != 2 || di.shape[0] != rows || di.shape[1] != dim)
     throw_format(src, "tensor \"" + p + ".data\": expected F32 [" + std::to_string(rows) + ", " +
                           std::to_string(dim) + "], found shape " + shape_string(di.shape));
-  part.data = pod_read<float>(r, p + ".data", tensor_dtype::f32, rows * dim);
+  std::size_t cells = 0;
+  try {
+    cells = predsense::checked_mul(rows, dim, p + ".data rows x dim");
+  } catch (const invalid_argument_error& e) {
+    throw_format(src, e.what());
+  }
+  part.data = pod_read<float>(r, p + ".data", tensor_dtype::f32, cells);
   std::size_t mi = 0;
   for (std::size_t i = 0; i < n; ++i) {
+    const std::string at = p + " entry " + std::to_string(i);
     memory_entry e;
     e.frame = static_cast<std::uint64_t>(frame[i]);
     e.seq = static_cast<std::uint64_t>(seq[i]);
@@ -165,26 +211,68 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
     e.timestamp = ts[i];
     e.is_protected = (flags[i] & 1) != 0;
     e.compressed = (flags[i] & 2) != 0;
-    for (std::int64_t k = 0; k < mcount[i]; ++k) e.merged.push_back(static_cast<std::uint64_t>(merged[mi++]));
+    const auto count = static_cast<std::size_t>(mcount[i]);
+    e.merged.reserve(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::int64_t f = merged[mi++];
+      // merged frames: increasing, already seen (a protected prompt entry's are not frames)
+      if (!e.is_protected && (f < 0 || static_cast<std::uint64_t>(f) >= frames_seen ||
+                              (!e.merged.empty() && static_cast<std::uint64_t>(f) <= e.merged.back())))
+        throw_format(src, at + ": merged frame " + std::to_string(f) +
+                              " is out of order or not below frames_seen (" + std::to_string(frames_seen) + ")");
+      e.merged.push_back(static_cast<std::uint64_t>(f));
+    }
     // long-term entries are ordered by admission number, window frames (not admitted yet) by index
-    if (i > 0 && (p == "window" ? e.frame <= part.entries.back().frame : e.seq <= part.entries.back().seq))
-      throw_format(src, p + ": entries out of order");
+    if (i > 0 && (window ? e.frame <= part.entries.back().frame : e.seq <= part.entries.back().seq))
+      throw_format(src, p + ": entries out of order at entry " + std::to_string(i));
     part.entries.push_back(std::move(e));
   }
   return part;
 }
 
-inline std::uint64_t json_uint(const json_value& j, const char* key, const std::string& src) {
-  const json_value* v = j.find(key);
-  if (!v || v->type != json_value::kind::number || !v->is_uint)
-    throw_format(src, std::string("metadata field \"") + key + "\" missing or not a non-negative integer");
-  return v->u;
+// Metadata fields, each checked for presence and type; messages give the JSON pointer.
+inline const nlohmann::json& json_field(const nlohmann::json& j, const char* key, const std::string& src) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw_format(src, std::string("metadata field /") + key + " is missing");
+  return *it;
 }
-inline std::string json_str(const json_value& j, const char* key, const std::string& src) {
-  const json_value* v = j.find(key);
-  if (!v || v->type != json_value::kind::string)
-    throw_format(src, std::string("metadata field \"") + key + "\" missing or not a string");
-  return v->text;
+inline std::uint64_t json_uint(const nlohmann::json& j, const char* key, const std::string& src) {
+  const auto& v = json_field(j, key, src);
+  if (!v.is_number_unsigned())
+    throw_format(src, std::string("metadata field /") + key + " must be a non-negative integer, got " + v.dump());
+  return v.get<std::uint64_t>();
+}
+inline std::string json_str(const nlohmann::json& j, const char* key, const std::string& src) {
+  const auto& v = json_field(j, key, src);
+  if (!v.is_string()) throw_format(src, std::string("metadata field /") + key + " must be a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+// {"name": ..., "params": {...}} from the file -> the same "name;key=value" text as the memory's
+// own policy gives, with values read back exactly (so the comparison is by value, not by text).
+inline std::string policy_from_json(const nlohmann::json& meta, const char* key, const std::string& src) {
+  const auto& p = json_field(meta, key, src);
+  if (!p.is_object()) throw_format(src, std::string("metadata field /") + key + " must be an object");
+  const std::string name = json_str(p, "name", src);
+  const auto& params = json_field(p, "params", src);
+  if (!params.is_object()) throw_format(src, std::string("metadata field /") + key + "/params must be an object");
+  policy_params ps;
+  for (const auto& [k, v] : params.items()) {
+    if (v.is_number_unsigned())
+      ps.push_back({k, v.get<std::uint64_t>()});
+    else if (v.is_number_float())
+      ps.push_back({k, v.get<double>()});
+    else
+      throw_format(src, std::string("metadata field /") + key + "/params/" + k + " must be a number, got " + v.dump());
+  }
+  return policy_signature(name, ps);
+}
+
+template <class P>
+std::string policy_text(const P& p) {
+  // through JSON and back, so both sides are ordered and typed the same way
+  const nlohmann::json j = nlohmann::json::parse(policy_json(p).dump());
+  return policy_from_json(nlohmann::json{{"p", j}}, "p", "");
 }
 
 }  // namespace detail
@@ -203,20 +291,20 @@ void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& p
   detail::add_part(tensors, "window", win, dim);
   std::uint64_t h = 0xCBF29CE484222325ull;
   for (const auto& [name, t] : tensors) h = detail::checkpoint_hash(h, t.bytes);
-  char hex[24];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  std::string meta = "{\"format\":\"predsense.memory\",\"version\":" + std::to_string(detail::checkpoint_version);
-  meta += ",\"compression\":" + detail::json_quote(detail::policy_signature(m.compression()));
-  meta += ",\"consolidation\":" + detail::json_quote(detail::policy_signature(m.consolidation()));
-  meta += ",\"window\":" + std::to_string(m.config().window);
-  meta += ",\"budget\":" + std::to_string(m.config().budget);
-  meta += ",\"dim\":" + std::to_string(dim);
-  meta += ",\"frames_seen\":" + std::to_string(m.frames_seen());
-  meta += ",\"next_seq\":" + std::to_string(m.long_term().next_seq());
-  meta += ",\"long_term_entries\":" + std::to_string(lt.entries.size());
-  meta += ",\"window_entries\":" + std::to_string(win.entries.size());
-  meta += ",\"checksum\":\"" + std::string(hex) + "\"}";
-  write_safetensors(path, tensors, {{detail::checkpoint_key, meta}});
+  const nlohmann::json meta = {{"format", "predsense.memory"},
+                               {"version", detail::checkpoint_version},
+                               {"compression", detail::policy_json(m.compression())},
+                               {"consolidation", detail::policy_json(m.consolidation())},
+                               {"window", m.config().window},
+                               {"budget", m.config().budget},
+                               {"dim", dim},
+                               {"frames_seen", m.frames_seen()},
+                               {"next_seq", m.long_term().next_seq()},
+                               {"long_term_entries", lt.entries.size()},
+                               {"window_entries", win.entries.size()},
+                               {"checksum", detail::hex64(h)}};
+  write_safetensors(path, tensors, {{detail::checkpoint_key, meta.dump()}});
+  detail::remove_stale_temps(path);
 }
 
 // Replaces `m`'s state with the checkpoint's. `m` must be configured like the memory that saved
@@ -229,53 +317,71 @@ void load_checkpoint(memory_store<C, P>& m, const std::filesystem::path& path) {
   if (it == r.metadata().end())
     detail::throw_format(src, std::string("not a predsense memory checkpoint (no \"") + detail::checkpoint_key +
                                   "\" in __metadata__)");
-  const detail::json_value meta = detail::json_parser(it->second, src + " metadata").parse();
-  if (meta.type != detail::json_value::kind::object || detail::json_str(meta, "format", src) != "predsense.memory")
-    detail::throw_format(src, "metadata \"format\" is not \"predsense.memory\"");
-  if (detail::json_uint(meta, "version", src) != detail::checkpoint_version)
-    detail::throw_format(src, "checkpoint version " + std::to_string(detail::json_uint(meta, "version", src)) +
-                                  " is not supported (expected " + std::to_string(detail::checkpoint_version) + ")");
+  nlohmann::json meta;
+  try {
+    // depth cap: the metadata is one flat object with two small ones inside
+    meta = nlohmann::json::parse(it->second, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > 8) throw format_error("nesting deeper than 8");
+      return true;
+    });
+  } catch (const std::exception& e) {
+    detail::throw_format(src, std::string("metadata is not valid JSON: ") + e.what());
+  }
+  if (!meta.is_object() || detail::json_str(meta, "format", src) != "predsense.memory")
+    detail::throw_format(src, "metadata /format is not \"predsense.memory\"");
+  const std::uint64_t version = detail::json_uint(meta, "version", src);
+  if (version != detail::checkpoint_version)
+    detail::throw_format(src, "checkpoint version " + std::to_string(version) + " is not supported (expected " +
+                                  std::to_string(detail::checkpoint_version) + "; re-create the checkpoint)");
   auto require_same = [&](const char* field, const std::string& file, const std::string& mine) {
     if (file != mine)
       detail::throw_format(src, std::string("mismatched checkpoint: ") + field + " is \"" + file +
                                     "\" in the file but \"" + mine + "\" in this memory");
   };
-  require_same("compression", detail::json_str(meta, "compression", src), detail::policy_signature(m.compression()));
-  require_same("consolidation", detail::json_str(meta, "consolidation", src),
-               detail::policy_signature(m.consolidation()));
+  require_same("compression", detail::policy_from_json(meta, "compression", src),
+               detail::policy_text(m.compression()));
+  require_same("consolidation", detail::policy_from_json(meta, "consolidation", src),
+               detail::policy_text(m.consolidation()));
   require_same("window", std::to_string(detail::json_uint(meta, "window", src)), std::to_string(m.config().window));
   require_same("budget", std::to_string(detail::json_uint(meta, "budget", src)), std::to_string(m.config().budget));
   const std::size_t dim = detail::json_uint(meta, "dim", src);
   if (m.dim() != 0 && dim != 0) require_same("dim", std::to_string(dim), std::to_string(m.dim()));
 
-  // checksum over every tensor byte, in name order (as written)
+  // checksum over every tensor byte, in name order (as written): catches accidents, not attacks
   std::uint64_t h = 0xCBF29CE484222325ull;
   for (const auto& [name, t] : r.read_all()) h = detail::checkpoint_hash(h, t.bytes);
-  char hex[24];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  if (detail::json_str(meta, "checksum", src) != hex)
-    detail::throw_format(src, "checksum mismatch (file says " + detail::json_str(meta, "checksum", src) +
-                                  ", contents hash to " + hex + "): the checkpoint is corrupted");
+  const std::string file_sum = detail::json_str(meta, "checksum", src);
+  if (file_sum != detail::hex64(h))
+    detail::throw_format(src, "checksum mismatch (file says " + file_sum + ", contents hash to " + detail::hex64(h) +
+                                  "): the checkpoint is corrupted");
 
+  const std::uint64_t frames_seen = detail::json_uint(meta, "frames_seen", src);
+  const std::uint64_t next_seq = detail::json_uint(meta, "next_seq", src);
   const std::size_t n_lt = detail::json_uint(meta, "long_term_entries", src);
   const std::size_t n_win = detail::json_uint(meta, "window_entries", src);
-  if ((n_lt + n_win) != 0 && dim == 0) detail::throw_format(src, "entries present but dim is 0");
-  const auto lt = detail::read_part(r, "long_term", n_lt, dim);
-  const auto win = detail::read_part(r, "window", n_win, dim);
-  std::size_t lt_tokens = 0;
-  for (const auto& e : lt.entries) lt_tokens += e.tokens;
-  if (lt_tokens > m.config().budget)
-    detail::throw_format(src, "long-term memory holds " + std::to_string(lt_tokens) + " tokens, over the budget of " +
-                                  std::to_string(m.config().budget));
   if (n_win > m.config().window)
     detail::throw_format(src, std::to_string(n_win) + " window entries for a window of " +
                                   std::to_string(m.config().window));
-  const std::uint64_t next_seq = detail::json_uint(meta, "next_seq", src);
+  if (n_lt > m.config().budget)  // every entry holds at least one token
+    detail::throw_format(src, std::to_string(n_lt) + " long-term entries for a budget of " +
+                                  std::to_string(m.config().budget) + " tokens");
+  if ((n_lt + n_win) != 0 && dim == 0) detail::throw_format(src, "entries present but dim is 0");
+  if (n_win > frames_seen)
+    detail::throw_format(src, std::to_string(n_win) + " window entries but frames_seen is " + std::to_string(frames_seen));
+  const auto lt = detail::read_part(r, "long_term", n_lt, dim, frames_seen);
+  const auto win = detail::read_part(r, "window", n_win, dim, frames_seen);
+  std::size_t lt_tokens = 0;
+  for (const auto& e : lt.entries) lt_tokens += e.tokens;  // each <= rows of a tensor present: no wrap
+  if (lt_tokens > m.config().budget)
+    detail::throw_format(src, "long-term memory holds " + std::to_string(lt_tokens) + " tokens, over the budget of " +
+                                  std::to_string(m.config().budget));
   for (const auto& e : lt.entries)
-    if (e.seq >= next_seq) detail::throw_format(src, "entry sequence number past next_seq");
+    if (e.seq >= next_seq) detail::throw_format(src, "long_term entry sequence number past next_seq");
+  if (!win.entries.empty() && win.entries.back().frame >= frames_seen)
+    detail::throw_format(src, "window frame past frames_seen");
 
   using access = typename memory_store<C, P>::restore_access;
-  access::begin(m, detail::json_uint(meta, "frames_seen", src), dim, next_seq);
+  access::begin(m, frames_seen, dim, next_seq);
   std::size_t row = 0;
   for (const auto& e : lt.entries) {
     access::long_term(m, e, frame_view(lt.data.data() + row * dim, e.tokens, dim));

@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <vector>
+
+#include "predsense/core/checked_size.hpp"
 
 namespace predsense {
 
@@ -19,7 +22,12 @@ inline constexpr entry_id no_entry = std::numeric_limits<entry_id>::max();
 struct grid_shape {
   std::size_t rows = 0;
   std::size_t cols = 0;
+  // rows * cols; wraps for hostile grids, so anything built from input uses checked_tokens().
   [[nodiscard]] constexpr std::size_t tokens() const noexcept { return rows * cols; }
+  // rows * cols, or invalid_argument_error naming `field` when the product overflows.
+  [[nodiscard]] std::size_t checked_tokens(std::string_view field = "grid rows x cols") const {
+    return checked_mul(rows, cols, field);
+  }
   friend constexpr bool operator==(const grid_shape&, const grid_shape&) = default;
 };
 

@@ -202,8 +202,10 @@ class memory_store {
 
   void check_frame(const frame_view& f, grid_shape& grid, const char* op) {
     detail::require_non_empty(f, "memory frame");
-    if (grid.tokens() == 0) grid = default_grid(f.tokens);
-    if (grid.tokens() != f.tokens)
+    // sizes from the caller: a wrapped product would let pooling and copies run past the frame
+    (void)checked_mul(f.tokens, f.dim, std::string("memory_store::") + op + ": frame tokens x dim");
+    if (grid.rows == 0 && grid.cols == 0) grid = default_grid(f.tokens);
+    if (grid.checked_tokens(std::string("memory_store::") + op + ": grid rows x cols") != f.tokens)
       throw shape_error(std::string("predsense: memory_store::") + op + ": grid " +
                         std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
                         " does not match a frame of " + std::to_string(f.tokens) + " tokens");

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/long_term_store.hpp"
@@ -46,12 +47,15 @@ class sensory_window {
  public:
   // `mirror` false forces the portable layout (a plain 2x buffer, compacted when it runs out):
   // the same contents and views, one extra copy per frame at most.
-  explicit sensory_window(std::size_t capacity = 32, bool mirror = true) : slots_(capacity), mirror_(mirror) {}
+  // Slots and ring grow with the frames that arrive (up to `capacity`), not with what `capacity`
+  // promises: a window of 10^12 frames costs nothing until frames come.
+  explicit sensory_window(std::size_t capacity = 32, bool mirror = true)
+      : slots_(std::min(capacity, initial_slots)), capacity_(capacity), mirror_(mirror) {}
 
-  [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-  [[nodiscard]] bool full() const noexcept { return size_ == slots_.size(); }
+  [[nodiscard]] bool full() const noexcept { return size_ == capacity_; }
   [[nodiscard]] std::size_t tokens() const noexcept { return tokens_; }
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
   // Bytes of the ring (allocated at the first push, kept for reuse); a mirrored ring counts once.
@@ -82,6 +86,7 @@ class sensory_window {
     if (f.dim != dim_)
       throw shape_error("predsense: sensory_window::push: frame is " + detail::shape_str(f.tokens, f.dim) +
                         " but the window holds dim " + std::to_string(dim_));
+    if (size_ == slots_.size()) grow_slots();
     reserve_for(f.tokens);
     // Mirrored: frames are addressed from the first copy (pos < R), so a stream whose frames tile
     // the ring never touches - never faults in - the mirror's pages; a frame that runs past R
@@ -117,7 +122,9 @@ class sensory_window {
   void clear() noexcept { head_ = size_ = tokens_ = start_ = 0; }
 
  private:
-  std::vector<window_slot> slots_;
+  static constexpr std::size_t initial_slots = 64;
+  std::vector<window_slot> slots_;  // a ring of slots_.size() <= capacity_ slots
+  std::size_t capacity_ = 0;
   bool mirror_ = true;
   detail::mirrored_buffer ring_;
   std::size_t dim_ = 0;
@@ -133,7 +140,10 @@ class sensory_window {
   void reserve_for(std::size_t more) {
     const std::size_t need = tokens_ + more;
     if (!ring_.empty() && need <= ring_tokens()) return;
-    const std::size_t want = std::max({need, capacity() * more, 2 * ring_tokens()});
+    // sized for up to initial_slots frames like this one; a longer window grows geometrically
+    const std::size_t frames = std::min(capacity(), initial_slots);
+    const std::size_t want = std::max({need, checked_mul(frames, more, "sensory window ring"), 2 * ring_tokens()});
+    (void)checked_mul(want, dim_, "sensory window ring tokens x dim");
     detail::mirrored_buffer next = make_ring(want);
     if (tokens_ != 0) std::memcpy(next.data(), tokens_view().data, tokens_ * dim_ * sizeof(float));
     ring_ = std::move(next);
@@ -151,6 +161,13 @@ class sensory_window {
       if (b.mirrored()) return b;
     }
     return detail::mirrored_buffer(want_tokens * dim_, false);
+  }
+
+  // Full ring of slots below capacity: unroll it (oldest first) and double it.
+  void grow_slots() {
+    std::rotate(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(head_), slots_.end());
+    head_ = 0;
+    slots_.resize(std::min(capacity_, std::max<std::size_t>(1, 2 * slots_.size())));
   }
 
   // Plain layout ran out at the end: move the frames held to the front (amortised: at most one

@@ -15,6 +15,7 @@
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
@@ -22,6 +23,7 @@ class similarity_merge {
  public:
   static constexpr std::string_view name = "similarity_merge";
   double threshold = 0.83;
+  [[nodiscard]] policy_params params() const { return {{"threshold", threshold}}; }
 
   similarity_merge() = default;
   explicit similarity_merge(double cosine_threshold) : threshold(cosine_threshold) {}

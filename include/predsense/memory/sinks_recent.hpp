@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "predsense/memory/consolidation_policy.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
@@ -14,6 +15,7 @@ class sinks_recent {
  public:
   static constexpr std::string_view name = "sinks_recent";
   std::size_t sinks = 4;
+  [[nodiscard]] policy_params params() const { return {{"sinks", std::uint64_t{sinks}}}; }
 
   sinks_recent() = default;
   explicit sinks_recent(std::size_t n_sinks) : sinks(n_sinks) {}

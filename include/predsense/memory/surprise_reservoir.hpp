@@ -12,6 +12,7 @@
 
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
@@ -30,6 +31,7 @@ class surprise_reservoir {
   static constexpr std::string_view name = "surprise_reservoir";
   std::uint64_t seed = 0;
   double weight_floor = 1e-3;  // keeps zero-surprise frames in the lottery (weight must be > 0)
+  [[nodiscard]] policy_params params() const { return {{"seed", std::uint64_t{seed}}, {"weight_floor", weight_floor}}; }
 
   surprise_reservoir() = default;
   explicit surprise_reservoir(std::uint64_t s) : seed(s) {}

@@ -13,12 +13,14 @@
 
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policy_params.hpp"
 
 namespace predsense {
 
 class uniform_stride {
  public:
   static constexpr std::string_view name = "uniform_stride";
+  [[nodiscard]] policy_params params() const { return {}; }
 
   void reset() { heap_.clear(); }
   void on_admit(long_term_store& s, entry_id id) {
