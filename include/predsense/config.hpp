@@ -20,6 +20,7 @@
 //   PREDSENSE_SIMD_DIAGNOSTICS_BEGIN/END  the one GCC pragma block around SIMD code (kernels/simd.hpp)
 //   PREDSENSE_GEMM_BACKEND_CBLAS          1 when kernels/gemm.hpp uses CBLAS
 //   PREDSENSE_IO_HAS_FSYNC                1 where io/byte_io.hpp can fsync (POSIX)
+//   PREDSENSE_LFP_HEAD_NPZ                1 when lfp_head can load .npz (zlib found: io/npz.hpp)
 //
 // CMake options (not macros): PREDSENSE_USE_XSIMD, PREDSENSE_BUILD_TESTS, _BENCHMARKS, _EXAMPLES,
 // _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR.

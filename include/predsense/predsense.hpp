@@ -33,10 +33,12 @@
 
 #include "predsense/io/byte_io.hpp"
 #include "predsense/io/half_float.hpp"
-#include "predsense/io/inflate.hpp"
 #include "predsense/io/mini_json.hpp"
 #include "predsense/io/npy.hpp"
+#if __has_include(<zlib.h>)  // io/npz.hpp needs zlib (zlib1g-dev)
+#include "predsense/io/inflate.hpp"
 #include "predsense/io/npz.hpp"
+#endif
 #include "predsense/io/safetensors.hpp"
 
 #include "predsense/kernels/activation.hpp"

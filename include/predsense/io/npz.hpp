@@ -3,16 +3,16 @@
 // Reading follows the zip central directory (zip64 included: numpy writes its members with
 // force_zip64), checks every local header against it, verifies each member's CRC-32 and parses
 // the member with parse_npy. Members stored uncompressed (np.savez) and deflated
-// (np.savez_compressed, via io/inflate.hpp) are read; encrypted members and other methods are
-// rejected. Writing produces an uncompressed archive like np.savez, atomically (temp + rename).
-// Keys drop the ".npy" suffix, as np.load does.
+// (np.savez_compressed) are read; DEFLATE and CRC-32 are zlib's (io/inflate.hpp), so this header
+// needs zlib (Debian zlib1g-dev; a compile-time error names it otherwise). Encrypted members and
+// other methods are rejected. Writing produces an uncompressed archive like np.savez, atomically
+// (temp + rename). Keys drop the ".npy" suffix, as np.load does.
 //
-// Why a hand-written zip reader: core headers depend only on the standard library; the subset
-// needed (central directory, local headers, stored/deflate) is small, bounds-checked throughout
-// and fuzzed (fuzz/fuzz_npz.cpp).
+// The zip container itself (end of central directory, zip64 records, local headers) is read here:
+// the archive is already in memory, and this walk checks every offset and size against the bytes
+// present, which minizip's file-handle API would hide. It is fuzzed (fuzz/fuzz_npz.cpp).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -31,21 +31,6 @@ namespace predsense {
 using npz_map = std::map<std::string, npy_array>;
 
 namespace detail {
-
-inline std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (std::byte b : data) crc = table[(crc ^ std::to_integer<std::uint32_t>(b)) & 0xFFu] ^ (crc >> 8);
-  return ~crc;
-}
 
 struct zip_entry {
   std::string name;

@@ -23,7 +23,10 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
-#include "predsense/io/npz.hpp"
+#if __has_include(<zlib.h>)
+#include "predsense/io/npz.hpp"  // from_npz: needs zlib (io/inflate.hpp)
+#define PREDSENSE_LFP_HEAD_NPZ 1
+#endif
 #include "predsense/io/safetensors.hpp"
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/gemm.hpp"
@@ -122,6 +125,7 @@ class lfp_head {
   static lfp_head from_safetensors(const std::filesystem::path& path, const std::string& prefix = "") {
     return from_safetensors(safetensors_reader::open(path), prefix);
   }
+#ifdef PREDSENSE_LFP_HEAD_NPZ
   static lfp_head from_npz(const npz_map& m, const std::string& prefix = "", const std::string& source = "npz") {
     const std::string p = detail::join_prefix(prefix);
     lfp_head head;
@@ -136,6 +140,7 @@ class lfp_head {
   static lfp_head from_npz(const std::filesystem::path& path, const std::string& prefix = "") {
     return from_npz(read_npz(path), prefix, path.string());
   }
+#endif
 
   [[nodiscard]] tensor_map to_tensors(const std::string& prefix = "", tensor_dtype dtype = tensor_dtype::f32) const {
     const std::string p = detail::join_prefix(prefix);
