@@ -15,7 +15,7 @@ A "shot" is either a span of one of the real clips (never across one of Megamind
 virtual camera over a photograph (slow pan and zoom, sensor noise). Shots are joined by
   cut       the first frame of the new shot is the truth frame;
   dissolve  10-30 frames of (1 - a) * A + a * B, both shots playing (ffmpeg xfade=fade's formula);
-  fade      a fade-out of A to black or white (6-20 frames), a hold of 5-20 solid frames, a
+  fade      a fade-out of A to black or white (6-20 frames), a hold of 8-24 solid frames, a
             fade-in of B: two events of kind "fade", [first faded frame, first solid frame] and
             [last solid frame, last faded frame];
   dip       a fade-out to black and straight back in (3-8 frames each, hold 0-2): one event.
@@ -323,7 +323,7 @@ def build_video(src, rng, w, h, n_shots, quick):
                 frames.extend(shot_frames[L:])
             elif join == "fade":
                 colour = "black" if rng.random() < 0.6 else "white"
-                lo, li, hold = int(rng.integers(6, 21)), int(rng.integers(6, 21)), int(rng.integers(5, 21))
+                lo, li, hold = int(rng.integers(6, 21)), int(rng.integers(6, 21)), int(rng.integers(8, 25))
                 s = len(frames) - lo
                 for j in range(lo):
                     a = (j + 1) / (lo + 1)

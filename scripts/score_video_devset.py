@@ -183,6 +183,7 @@ def main():
                     help="a predsense configuration: a name and predsense-video options (repeatable)")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     ap.add_argument("--jobs", type=int, default=1, help="videos scored in parallel (default 1)")
+    ap.add_argument("--details", action="store_true", help="list the misses and false alarms of the first config")
     a = ap.parse_args()
     truths = sorted(a.devset.glob("*.json"))
     if not truths:
@@ -294,6 +295,21 @@ def main():
     emit("")
     emit("Wall time over the set (s, one process at a time): " +
          ", ".join(f"{m} {sum(r[4][m] for r in results):.1f}" for m in methods))
+    if a.details:
+        name = configs[0][0]
+        for video, truth, res, _, _ in results:
+            dets = res[name]
+            got = match(truth["transitions"], dets)
+            used = {j for j in got if j >= 0}
+            miss = [f"{t['kind']}@{t['frame']}[{t['start']}-{t['end']}]" for t, j in zip(truth["transitions"], got) if j < 0]
+            fas = []
+            for j, d in enumerate(dets):
+                if j in used:
+                    continue
+                on = [f"{x['kind']}:{x['what']}[{x['start']}-{x['end']}]" for x in truth["distractors"]
+                      if x["start"] - 2 <= d <= x["end"] + 2]
+                fas.append(f"{d}" + (f" ({on[0]})" if on else ""))
+            emit(f"{video.name}: missed {miss}; false alarms {fas}")
     text = "\n".join(lines)
     print(text)
     if a.markdown:

@@ -76,9 +76,12 @@
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/predictors/copy_last.hpp"
+#include "predsense/kernels/area_downsample.hpp"
 #include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/cut_segmenter.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/transition_detector.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 extern char** environ;
@@ -315,79 +318,16 @@ class progress_bar {
 
 // ---- segmenters --------------------------------------------------------------------------------
 
-struct cut_params {
-  std::size_t window = 50;    // outlier rule: trailing surprises
-  double gamma = 6.0;         // outlier rule: median + gamma * 1.4826 * MAD
-  double prominence = 0.12;   // peak rule: minimum prominence
-  double floor = 0.02;        // minimum surprise of a boundary
-  std::size_t lookahead = 2;  // peak rule: right context = decision delay
-  std::size_t min_gap = 1;    // frames between boundaries
-};
-
-// Peak AND robust outlier AND floor (see the header comment). The outlier rule is the adaptive
-// segmenter's idea (EM-LLM: s_t > centre + gamma * spread of the previous window) with median and
-// MAD in place of mean and std: with mean/std, every cut's spike inflates the spread for the next
-// `window` frames and hides the following cut when cuts are closer than the window (at 5 fps on
-// the tour video adaptive_segmenter's rule missed 4 of 10 cuts); median/MAD ignore up to half the
-// window being spikes. O(window) per frame (nth_element on a copy of the window).
-class cut_segmenter {
- public:
-  explicit cut_segmenter(const cut_params& p)
-      : p_(p), peak_(predsense::peak_segmenter_params{p.floor, p.prominence, 1, p.lookahead,
-                                                      std::max<std::size_t>(10, p.lookahead)}) {
-    if (p_.window < 3) throw predsense::invalid_argument_error("cut segmenter: --window must be >= 3");
-  }
-
-  std::optional<predsense::boundary> push(double s, std::size_t t) {
-    if (is_outlier(s)) outliers_.push_back(t);
-    past_.push_back(s);
-    if (past_.size() > p_.window) past_.pop_front();
-    while (!outliers_.empty() && outliers_.front() + p_.lookahead + 1 < t) outliers_.pop_front();
-    if (auto b = peak_.push(s, t)) return accept(*b);
-    return std::nullopt;
-  }
-  std::vector<predsense::boundary> finish() {
-    std::vector<predsense::boundary> out;
-    for (const auto& b : peak_.finish())
-      if (auto a = accept(b)) out.push_back(*a);
-    return out;
-  }
-
- private:
-  // s > median + gamma * 1.4826 * MAD of the previous surprises (at least 3 of them).
-  bool is_outlier(double s) {
-    if (past_.size() < 3) return false;
-    scratch_.assign(past_.begin(), past_.end());
-    const auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_.size() / 2);
-    std::nth_element(scratch_.begin(), mid, scratch_.end());
-    const double med = *mid;
-    for (auto& v : scratch_) v = std::fabs(v - med);
-    std::nth_element(scratch_.begin(), mid, scratch_.end());
-    return s > med + p_.gamma * 1.4826 * *mid;
-  }
-  // min_gap is applied here, to accepted boundaries only: a rejected ripple must not suppress the
-  // cut that follows it.
-  std::optional<predsense::boundary> accept(const predsense::boundary& b) {
-    if (std::find(outliers_.begin(), outliers_.end(), b.t) == outliers_.end()) return std::nullopt;
-    if (has_last_ && b.t - last_ < p_.min_gap) return std::nullopt;
-    has_last_ = true;
-    last_ = b.t;
-    return b;
-  }
-  cut_params p_;
-  predsense::peak_segmenter peak_;
-  std::deque<double> past_;
-  std::vector<double> scratch_;
-  std::deque<std::size_t> outliers_;
-  bool has_last_ = false;
-  std::size_t last_ = 0;
+// Stand-in for the pipeline's segmenter slot when the transition detector runs beside the stream.
+struct no_segmenter {
+  std::optional<predsense::boundary> push(double, std::size_t) { return std::nullopt; }
 };
 
 // The segmenter chosen on the command line; skips the first frame's conventional surprise.
 class video_segmenter {
  public:
-  using impl = std::variant<cut_segmenter, predsense::adaptive_segmenter, predsense::peak_segmenter,
-                            predsense::threshold_segmenter>;
+  using impl = std::variant<predsense::cut_segmenter, predsense::adaptive_segmenter, predsense::peak_segmenter,
+                            predsense::threshold_segmenter, no_segmenter>;
   explicit video_segmenter(impl s) : s_(std::move(s)) {}
   std::optional<predsense::boundary> push(double s, std::size_t t) {
     if (first_) {
@@ -460,9 +400,10 @@ struct segment {
 int main(int argc, char** argv) {
   CLI::App app{"Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
                "surprise, event boundaries (shot cuts), segments and memory statistics."};
-  std::string input, features, json_out, plot_out, sheet_out, segmenter_name = "cut";
+  std::string input, features, json_out, plot_out, sheet_out, segmenter_name;
   std::optional<double> fps;
-  cut_params cut;
+  predsense::cut_segmenter_params cut;
+  predsense::transition_detector_params tp;
   double threshold = 0.3, memory_threshold = 0.1;
   std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
   bool quiet = false;
@@ -485,8 +426,10 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_out, "write fps, frames, surprise, boundaries, segments, memory as JSON");
   app.add_option("--plot", plot_out, "write a PNG of the surprise curve with the boundaries");
   app.add_option("--sheet", sheet_out, "write a PNG contact sheet, one frame per segment");
-  app.add_option("--segmenter", segmenter_name, "cut (default), adaptive, peak or threshold")
-      ->check(CLI::IsMember({"cut", "adaptive", "peak", "threshold"}));
+  app.add_option("--segmenter", segmenter_name,
+                 "transition (default on video: cuts, dissolves, fades, dips), cut (hard cuts only; default with "
+                 "--features), adaptive, peak or threshold")
+      ->check(CLI::IsMember({"transition", "cut", "adaptive", "peak", "threshold"}));
   app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")->check(CLI::Range(2, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")->check(CLI::Range(0.0, 100.0));
   app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")->check(CLI::Range(0.0, 2.0));
@@ -522,9 +465,17 @@ int main(int argc, char** argv) {
     const fs::path log = scratch.path / "child.log";
 
     // ---- pipeline ----
+    if (segmenter_name.empty()) segmenter_name = features.empty() ? "transition" : "cut";
+    if (segmenter_name == "transition" && !features.empty())
+      throw tool_error("--segmenter transition needs decoded frames; with --features use cut, adaptive, peak or threshold");
+    std::optional<predsense::transition_detector> trans;
+    std::vector<predsense::transition> found;
     std::optional<video_segmenter> seg;
-    if (segmenter_name == "cut")
-      seg.emplace(cut_segmenter(cut));
+    if (segmenter_name == "transition") {
+      trans.emplace(tp);
+      seg.emplace(no_segmenter{});
+    } else if (segmenter_name == "cut")
+      seg.emplace(predsense::cut_segmenter(cut));
     else if (segmenter_name == "adaptive")
       seg.emplace(predsense::adaptive_segmenter({cut.window, cut.gamma, cut.min_gap, 0}));
     else if (segmenter_name == "peak")
@@ -587,6 +538,7 @@ int main(int argc, char** argv) {
       const std::size_t frame_bytes = work_w * work_h * 3;
       std::vector<std::uint8_t> rgb(frame_bytes);
       predsense::frame_buffer latent;
+      std::vector<float> thumb;
       progress_bar bar(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
       try {
         for (;;) {
@@ -594,6 +546,10 @@ int main(int argc, char** argv) {
           if (got < frame_bytes) break;
           emb.embed(rgb, work_w, work_h, latent);
           take(latent.view());
+          if (trans) {
+            predsense::area_downsample(rgb, work_w, work_h, 3, tp.width, tp.height, thumb);
+            for (auto& tr : trans->push(thumb, surprise.back())) found.push_back(tr);
+          }
           bar.update(surprise.size());
         }
       } catch (...) {
@@ -611,6 +567,13 @@ int main(int argc, char** argv) {
       if (pts.size() != surprise.size()) pts.clear();  // fall back to frame / fps
     }
     for (const auto& b : pipe.segmenter().finish()) bounds.push_back(b);
+    if (trans) {
+      for (auto& tr : trans->finish()) found.push_back(tr);
+      std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.frame < y.frame; });
+      for (const auto& tr : found) bounds.push_back({tr.frame, tr.score, tr.decided_at});
+    } else {
+      for (const auto& b : bounds) found.push_back({b.t, b.t, b.t, predsense::transition_kind::cut, b.score, b.decided_at});
+    }
     const std::size_t n = surprise.size();
 
     // ---- segments ----
@@ -665,8 +628,13 @@ int main(int argc, char** argv) {
     j["times"] = json::array();
     for (std::size_t t = 0; t < n; ++t) j["times"].push_back(time_of(t));
     j["boundaries"] = json::array();
-    for (const auto& b : bounds)
-      j["boundaries"].push_back({{"frame", b.t}, {"time", time_of(b.t)}, {"surprise", surprise[b.t]}});
+    for (const auto& tr : found)
+      j["boundaries"].push_back({{"frame", tr.frame},
+                                 {"time", time_of(tr.frame)},
+                                 {"surprise", surprise[tr.frame]},
+                                 {"start", tr.start},
+                                 {"end", tr.end},
+                                 {"kind", predsense::to_string(tr.kind)}});
     j["segments"] = json::array();
     for (std::size_t k = 0; k < segs.size(); ++k)
       j["segments"].push_back({{"index", k},
@@ -690,7 +658,12 @@ int main(int argc, char** argv) {
     o << "predsense-video: " << (features.empty() ? input : features) << ": " << n << " frames at " << fmt(rate, 3)
       << " fps, " << tokens << "x" << token_dim << " tokens per frame\n";
     o << "boundaries (" << bounds.size() << "):";
-    for (const auto& b : bounds) o << " " << b.t << " (" << fmt(time_of(b.t), 2) << " s)";
+    for (const auto& tr : found) {
+      o << " " << tr.frame << " (" << fmt(time_of(tr.frame), 2) << " s";
+      if (tr.kind != predsense::transition_kind::cut)
+        o << ", " << predsense::to_string(tr.kind) << " " << tr.start << "-" << tr.end;
+      o << ")";
+    }
     o << "\n\n  seg  start    end  frames  start_s    end_s  mean surprise\n";
     for (std::size_t k = 0; k < segs.size(); ++k) {
       char line[160];
