@@ -1,18 +1,27 @@
-"""predsense: predictive-sensing primitives for streaming perception (C++ core, numpy in/out).
+"""predsense: predictive-sensing primitives for streaming perception (C++ core, arrays in, numpy out).
 
-float32 C-order arrays are used in place; other real dtypes are converted once; anything else
-raises TypeError. Errors from the core raise subclasses of ``predsense.Error`` (a ValueError).
+Arrays: numpy arrays, CPU torch tensors (zero-copy for float32 C-contiguous, via DLPack), lists
+and anything with __array__; float32 C-order is read in place, other real dtypes are converted
+once; a CUDA tensor or a non-numeric input raises TypeError. A frame is (tokens, dim) or (dim,);
+a sequence is (frames, tokens, dim) or (frames, dim). Errors from the core raise subclasses of
+``predsense.Error`` (a ValueError). docs/python.md lists every name with its shapes.
 """
 from ._core import (  # noqa: F401
     Boundary,
+    BOCPDSegmenter,
     EMANormalizer,
     EmptyError,
     Error,
     FormatError,
     GaussianNLL,
     InvalidArgumentError,
+    Memory,
     MemoryStore,
+    Metric,
     NonFiniteError,
+    Normalizer,
+    Predictor,
+    Segmenter,
     ShapeError,
     StepResult,
     Stream,
@@ -21,6 +30,7 @@ from ._core import (  # noqa: F401
     CopyLast,
     DedupAggregator,
     EMAPredictor,
+    LFPPredictor,
     RLSPredictor,
     SumAggregator,
     read_npy,
@@ -42,8 +52,60 @@ from ._core import (  # noqa: F401
     mse,
     pooled_cosine_distance,
     simd_width,
+    build_info,
     synthetic_stream,
     token_cosine_distance,
 )
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Boundary",
+    "BOCPDSegmenter",
+    "EMANormalizer",
+    "EmptyError",
+    "Error",
+    "FormatError",
+    "GaussianNLL",
+    "InvalidArgumentError",
+    "Memory",
+    "MemoryStore",
+    "Metric",
+    "NonFiniteError",
+    "Normalizer",
+    "Predictor",
+    "Segmenter",
+    "ShapeError",
+    "StepResult",
+    "Stream",
+    "ThresholdSegmenter",
+    "AdaptiveSegmenter",
+    "CopyLast",
+    "DedupAggregator",
+    "EMAPredictor",
+    "LFPPredictor",
+    "RLSPredictor",
+    "SumAggregator",
+    "read_npy",
+    "read_safetensors",
+    "write_npy",
+    "write_safetensors",
+    "PeakSegmenter",
+    "bocpd_segment",
+    "pelt",
+    "binseg",
+    "amoc",
+    "standardize",
+    "mean_relative_accuracy",
+    "tcpd_cover",
+    "tcpd_f1",
+    "ZScoreNormalizer",
+    "copy_last_surprise",
+    "l2_distance",
+    "mse",
+    "pooled_cosine_distance",
+    "simd_width",
+    "build_info",
+    "synthetic_stream",
+    "token_cosine_distance",
+]

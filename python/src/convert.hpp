@@ -1,15 +1,29 @@
-// Conversions shared by the binding files (python/src/*.cpp): numpy in, checked shapes, numpy out.
+// Conversions shared by the binding files (python/src/*.cpp): arrays in, checked shapes, numpy out.
+//
+// One array caster (as_f32 / as_f64) for every binding:
+//   * a numpy array: float32 C-order is viewed in place; other real dtypes are converted once;
+//   * anything exporting DLPack (torch tensors, jax, cupy, ...): CPU memory is viewed through
+//     numpy.from_dlpack (zero-copy; a float32 C-contiguous torch tensor is read at its own
+//     data_ptr()); a tensor on another device raises TypeError naming the device;
+//   * anything numpy.asarray accepts (lists, scalars, __array__, __array_interface__, buffers).
+// Complex, object and string dtypes raise TypeError; a conversion that fails inside numpy
+// (MemoryError, ...) re-raises that Python error (never a null array).
+// One shape rule: a frame is (T, D) or (D,) = one token; a sequence is (frames, T, D) or
+// (frames, D) = one token per frame.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
 
 namespace predsense_py {
@@ -18,19 +32,10 @@ namespace py = pybind11;
 using namespace predsense;
 
 using f32_array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using f64_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-// A float32 C-order array for `obj`: the same object when it already is one, else one converted
-// copy. Non-real dtypes are refused.
-inline f32_array as_f32(const py::handle& obj, const char* name) {
-  if (!py::isinstance<py::array>(obj))
-    throw py::type_error(std::string(name) + ": expected a numpy array, got " +
-                         std::string(py::str(py::type::of(obj).attr("__name__"))));
-  const auto arr = py::reinterpret_borrow<py::array>(obj);
-  const char kind = arr.dtype().kind();
-  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
-    throw py::type_error(std::string(name) + ": dtype " + std::string(py::str(arr.dtype())) +
-                         " is not a real number type; pass float32 (other real dtypes are converted)");
-  return f32_array::ensure(arr);  // no copy for float32 C-contiguous input
+inline std::string type_name(const py::handle& obj) {
+  return std::string(py::str(py::type::of(obj).attr("__name__")));
 }
 
 inline std::string shape_of(const py::array& a) {
@@ -39,34 +44,111 @@ inline std::string shape_of(const py::array& a) {
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
-// A 2-D T x D frame.
-inline frame_view frame_of(const f32_array& a, const char* name) {
-  if (a.ndim() != 2)
-    throw shape_error(std::string(name) + ": expected a 2-D (tokens, dim) array, got shape " + shape_of(a));
-  return frame_view(a.data(), std::size_t(a.shape(0)), std::size_t(a.shape(1)));
+// Any array-like as a numpy array (no copy where numpy can avoid one). TypeError on failure.
+inline py::array as_ndarray(const py::handle& obj, const char* name) {
+  if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
+  auto np = py::module_::import("numpy");
+  if (py::hasattr(obj, "__dlpack_device__")) {
+    int dev_type = 0;
+    try {
+      dev_type = obj.attr("__dlpack_device__")().cast<py::tuple>()[0].cast<int>();
+    } catch (py::error_already_set& e) {
+      throw py::type_error(std::string(name) + ": " + type_name(obj) + ".__dlpack_device__() failed: " + e.what());
+    }
+    // DLPack device types: 1 = CPU, 3 = CUDA host (pinned) memory; everything else is on a device.
+    if (dev_type != 1 && dev_type != 3) {
+      std::string where = "DLPack device type " + std::to_string(dev_type);
+      if (py::hasattr(obj, "device")) where = std::string(py::str(obj.attr("device")));
+      throw py::type_error(std::string(name) + ": a " + type_name(obj) + " on device " + where +
+                           "; predsense reads CPU memory: pass tensor.cpu() (or .detach().cpu())");
+    }
+    try {
+      return np.attr("from_dlpack")(obj).cast<py::array>();
+    } catch (py::error_already_set&) {
+      // e.g. requires_grad, bfloat16 or a read-only export: fall through to the array protocol
+    }
+  }
+  try {
+    return np.attr("asarray")(obj).cast<py::array>();
+  } catch (py::error_already_set& e) {
+    if (e.matches(PyExc_MemoryError)) throw;
+    throw py::type_error(std::string(name) + ": expected an array (numpy array, CPU tensor, list of numbers), got " +
+                         type_name(obj) + " (" + e.what() + ")");
+  }
 }
 
-// A 3-D N x T x D stack of frames.
+inline void require_real(const py::array& arr, const char* name, const py::handle& obj) {
+  const char kind = arr.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+    throw py::type_error(std::string(name) + ": dtype " + std::string(py::str(arr.dtype())) + " (from " +
+                         type_name(obj) +
+                         ") is not a real number type; pass float32 (other real dtypes are converted)");
+}
+
+// A float32 C-order array for `obj`: the same memory when it already is one, else one converted copy.
+inline f32_array as_f32(const py::handle& obj, const char* name) {
+  const py::array arr = as_ndarray(obj, name);
+  require_real(arr, name, obj);
+  auto out = f32_array::ensure(arr);  // no copy for float32 C-contiguous input
+  if (!out) throw py::error_already_set();  // numpy failed (MemoryError, ...): never use a null array
+  return out;
+}
+
+inline f64_array as_f64(const py::handle& obj, const char* name) {
+  const py::array arr = as_ndarray(obj, name);
+  require_real(arr, name, obj);
+  auto out = f64_array::ensure(arr);
+  if (!out) throw py::error_already_set();
+  return out;
+}
+
+// A frame: (T, D), or (D,) = one token. Keeps the array alive with its view.
+struct frame_arg {
+  f32_array arr;
+  frame_view view;
+};
+inline frame_arg frame_of(const py::handle& obj, const char* name) {
+  frame_arg f{as_f32(obj, name), {}};
+  const auto& a = f.arr;
+  if (a.ndim() == 2)
+    f.view = frame_view(a.data(), std::size_t(a.shape(0)), std::size_t(a.shape(1)));
+  else if (a.ndim() == 1)
+    f.view = frame_view(a.data(), 1, std::size_t(a.shape(0)));
+  else
+    throw shape_error(std::string(name) + ": expected a frame of shape (tokens, dim) or (dim,), got shape " +
+                      shape_of(a));
+  if (f.view.tokens == 0 || f.view.dim == 0)
+    throw empty_error(std::string(name) + ": empty frame (shape " + shape_of(a) + ")");
+  return f;
+}
+
+// A sequence of frames: (N, T, D), or (N, D) = one token per frame.
 struct frames_arg {
   f32_array arr;
-  std::size_t n, t, d;
+  std::size_t n = 0, t = 0, d = 0;
   frame_view frame(std::size_t i) const { return frame_view(arr.data() + i * t * d, t, d); }
 };
 inline frames_arg frames_of(const py::handle& obj, const char* name) {
-  frames_arg f{as_f32(obj, name), 0, 0, 0};
-  if (f.arr.ndim() != 3)
-    throw shape_error(std::string(name) + ": expected a 3-D (frames, tokens, dim) array, got shape " +
-                      shape_of(f.arr));
-  f.n = std::size_t(f.arr.shape(0)), f.t = std::size_t(f.arr.shape(1)), f.d = std::size_t(f.arr.shape(2));
-  if (f.n == 0) throw empty_error(std::string(name) + ": no frames (shape " + shape_of(f.arr) + ")");
+  frames_arg f{as_f32(obj, name)};
+  const auto& a = f.arr;
+  if (a.ndim() == 3)
+    f.n = std::size_t(a.shape(0)), f.t = std::size_t(a.shape(1)), f.d = std::size_t(a.shape(2));
+  else if (a.ndim() == 2)
+    f.n = std::size_t(a.shape(0)), f.t = 1, f.d = std::size_t(a.shape(1));
+  else
+    throw shape_error(std::string(name) + ": expected a sequence of shape (frames, tokens, dim) or (frames, dim), got shape " +
+                      shape_of(a));
+  if (f.n == 0) throw empty_error(std::string(name) + ": no frames (shape " + shape_of(a) + ")");
+  if (f.t == 0 || f.d == 0) throw empty_error(std::string(name) + ": empty frames (shape " + shape_of(a) + ")");
   return f;
 }
 
 // A 1-D series (n,) or a multivariate one (n, dims), as float64 row-major, with its dims.
 inline std::pair<std::vector<double>, std::size_t> series_of(const py::handle& obj, const char* name) {
-  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
-  if (!a || (a.ndim() != 1 && a.ndim() != 2))
-    throw shape_error(std::string(name) + ": expected a 1-D (n,) or 2-D (n, dims) array of numbers");
+  const auto a = as_f64(obj, name);
+  if (a.ndim() != 1 && a.ndim() != 2)
+    throw shape_error(std::string(name) + ": expected a 1-D (n,) or 2-D (n, dims) array of numbers, got shape " +
+                      shape_of(a));
   const std::size_t dims = a.ndim() == 2 ? std::size_t(a.shape(1)) : 1;
   return {std::vector<double>(a.data(), a.data() + a.size()), dims};
 }
@@ -77,11 +159,67 @@ inline std::vector<std::vector<std::int64_t>> annotations_of(const py::handle& o
   return out;
 }
 
+// A 1-D array of numbers; a scalar counts as one value.
 inline std::vector<double> doubles_of(const py::handle& obj, const char* name) {
-  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
-  if (!a || a.ndim() != 1)
-    throw shape_error(std::string(name) + ": expected a 1-D array of numbers");
+  const auto a = as_f64(obj, name);
+  if (a.ndim() > 1) throw shape_error(std::string(name) + ": expected a 1-D array of numbers, got shape " + shape_of(a));
   return std::vector<double>(a.data(), a.data() + a.size());
+}
+
+// Every value finite, else NonFiniteError naming the argument and position.
+inline void require_finite(const std::vector<double>& x, const char* name) {
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (!std::isfinite(x[i]))
+      throw non_finite_error(std::string(name) + ": non-finite value " + std::to_string(x[i]) + " at index " +
+                             std::to_string(i));
+}
+inline void require_finite(double x, const char* name) {
+  if (!std::isfinite(x)) throw non_finite_error(std::string(name) + " is " + std::to_string(x) + " (must be finite)");
+}
+inline void require_finite(const frame_view& f, const char* name) {
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (!std::isfinite(f.data[i]))
+      throw non_finite_error(std::string(name) + ": non-finite value " + std::to_string(f.data[i]) + " at token " +
+                             std::to_string(i / f.dim) + ", dim " + std::to_string(i % f.dim) + " (frame " +
+                             std::to_string(f.tokens) + "x" + std::to_string(f.dim) + ")");
+}
+
+inline py::array_t<float> to_numpy(const frame_view& v) {
+  py::array_t<float> out({py::ssize_t(v.tokens), py::ssize_t(v.dim)});
+  if (v.size() != 0) std::copy(v.data, v.data + v.size(), out.mutable_data());
+  return out;
+}
+inline py::array_t<float> to_numpy(const frame_buffer& b) { return to_numpy(b.view()); }
+inline py::array_t<float> to_numpy(const std::vector<float>& data, const std::vector<std::size_t>& shape) {
+  std::vector<py::ssize_t> sh(shape.begin(), shape.end());
+  py::array_t<float> out(sh);
+  if (!data.empty()) std::copy(data.begin(), data.end(), out.mutable_data());
+  return out;
+}
+template <class T>
+py::array_t<std::int64_t> to_index_array(const std::vector<T>& v) {
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(v.size()));
+  auto* o = out.mutable_data();
+  for (std::size_t i = 0; i < v.size(); ++i) o[i] = static_cast<std::int64_t>(v[i]);
+  return out;
+}
+
+// ---- the thread rule ---------------------------------------------------------------------------
+// Every bound object whose methods release the GIL carries a mutex. Methods convert their Python
+// arguments with the GIL held, then release the GIL, then take the object's mutex (never the
+// other way round: a thread never waits for a mutex while holding the GIL, so a thread holding a
+// mutex can always get the GIL back for a Python component). Concurrent calls on one object are
+// serialized; calls on different objects run in parallel.
+struct guarded {
+  mutable std::mutex mu;
+};
+
+// Runs f() without the GIL and under `g`'s mutex; f must not touch Python objects.
+template <class F>
+decltype(auto) locked(const guarded& g, F&& f) {
+  py::gil_scoped_release nogil;
+  std::lock_guard<std::mutex> lk(g.mu);
+  return f();
 }
 
 }  // namespace predsense_py

@@ -1,0 +1,481 @@
+// Python binding of the memory store with every consolidation policy (init_memory).
+//
+// MemoryStore is one Python class over memory_store<pool_when_unsurprising, P> for the seven
+// policies P (a std::variant), with the Cambrian-S compression (2x2 pooling of frames whose
+// surprise is below `threshold`). Checkpoints are memory_checkpoint.hpp's safetensors files;
+// pickling goes through the same bytes.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <variant>
+
+#include <unistd.h>
+
+#include "components.hpp"
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "predsense/io/safetensors.hpp"
+#include "predsense/memory/drop_least_surprising.hpp"
+#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/memory_checkpoint.hpp"
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/retrieval.hpp"
+#include "predsense/memory/similarity_merge.hpp"
+#include "predsense/memory/sinks_recent.hpp"
+#include "predsense/memory/surprise_reservoir.hpp"
+#include "predsense/memory/uniform_stride.hpp"
+
+using namespace predsense;
+using namespace predsense_py;
+
+namespace {
+
+template <class P>
+using store_t = memory_store<pool_when_unsurprising, P>;
+using any_store = std::variant<store_t<drop_merge>, store_t<drop_least_surprising>, store_t<fifo>, store_t<uniform_stride>,
+                               store_t<sinks_recent>, store_t<similarity_merge>, store_t<surprise_reservoir>>;
+
+// Policy parameters as Python sees them (unused ones stay empty).
+struct policy_args {
+  std::string policy = "drop_merge";
+  std::optional<std::size_t> sinks;
+  std::optional<double> merge_threshold;
+  std::optional<std::uint64_t> seed;
+  std::optional<double> weight_floor;
+};
+
+any_store make_store(double threshold, std::size_t window, std::size_t budget, const policy_args& a) {
+  if (!std::isfinite(threshold))
+    throw non_finite_error("MemoryStore: threshold is " + std::to_string(threshold) + " (must be finite)");
+  const memory_config cfg{window, budget};
+  auto refuse = [&](bool given, const char* name) {
+    if (given)
+      throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy + "'");
+  };
+  const std::string& p = a.policy;
+  if (p != "sinks_recent") refuse(a.sinks.has_value(), "sinks");
+  if (p != "similarity_merge") refuse(a.merge_threshold.has_value(), "merge_threshold");
+  if (p != "surprise_reservoir") refuse(a.seed.has_value(), "seed"), refuse(a.weight_floor.has_value(), "weight_floor");
+  if (p == "drop_merge") return make_cambrian_memory<drop_merge>(threshold, cfg);
+  if (p == "drop") return make_cambrian_memory<drop_least_surprising>(threshold, cfg);
+  if (p == "fifo") return make_cambrian_memory<fifo>(threshold, cfg);
+  if (p == "uniform_stride") return make_cambrian_memory<uniform_stride>(threshold, cfg);
+  if (p == "sinks_recent") return make_cambrian_memory<sinks_recent>(threshold, cfg, sinks_recent(a.sinks.value_or(4)));
+  if (p == "similarity_merge") {
+    const double t = a.merge_threshold.value_or(0.83);
+    if (!std::isfinite(t)) throw non_finite_error("MemoryStore: merge_threshold must be finite");
+    return make_cambrian_memory<similarity_merge>(threshold, cfg, similarity_merge(t));
+  }
+  if (p == "surprise_reservoir") {
+    surprise_reservoir r(a.seed.value_or(0));
+    r.weight_floor = a.weight_floor.value_or(1e-3);
+    if (!(r.weight_floor > 0.0) || !std::isfinite(r.weight_floor))
+      throw invalid_argument_error("MemoryStore: weight_floor must be finite and > 0");
+    return make_cambrian_memory<surprise_reservoir>(threshold, cfg, r);
+  }
+  throw invalid_argument_error("MemoryStore: policy: unknown policy '" + p +
+                               "' (expected drop_merge, drop, fifo, uniform_stride, sinks_recent, similarity_merge "
+                               "or surprise_reservoir)");
+}
+
+struct entry_copy {
+  memory_entry e;
+  bool in_window = false;
+  double similarity = 0.0;
+  bool hit = false;
+};
+
+struct memory_box final : memory_base {
+  any_store store;
+  double threshold;
+  policy_args args;
+  memory_box(double thr, std::size_t window, std::size_t budget, policy_args a)
+      : store(make_store(thr, window, budget, a)), threshold(thr), args(std::move(a)) {}
+
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    return std::visit(std::forward<F>(f), store);
+  }
+
+  // memory_base (called without the GIL)
+  void push(const frame_view& f, double surprise) override {
+    require_finite(f, "frame");
+    std::lock_guard<std::mutex> lk(mu);
+    visit([&](auto& s) { s.push(f, surprise); });
+  }
+  std::size_t tokens() override {
+    std::lock_guard<std::mutex> lk(mu);
+    return visit([](auto& s) { return s.tokens(); });
+  }
+  std::size_t entries() override {
+    std::lock_guard<std::mutex> lk(mu);
+    return visit([](auto& s) { return s.long_term().size() + s.window().size(); });
+  }
+  std::size_t window() const { return std::visit([](const auto& s) { return s.config().window; }, store); }
+  std::size_t budget() const { return std::visit([](const auto& s) { return s.config().budget; }, store); }
+};
+
+py::dict entry_dict(const entry_copy& c) {
+  const memory_entry& e = c.e;
+  py::dict d;
+  d["frame"] = e.frame == store_t<drop_merge>::protected_frame ? py::object(py::int_(-1)) : py::object(py::int_(e.frame));
+  d["timestamp"] = e.timestamp;
+  d["surprise"] = e.surprise;
+  d["tokens"] = e.tokens;
+  d["grid"] = py::make_tuple(e.grid.rows, e.grid.cols);
+  d["compressed"] = e.compressed;
+  d["protected"] = e.is_protected;
+  d["merged"] = e.merged;
+  d["in_window"] = c.in_window;
+  return d;
+}
+
+// A unique temporary path (pickling goes through the checkpoint file format).
+std::filesystem::path temp_path() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device rd;
+  const auto name = "predsense-pickle-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+                    std::to_string(rd()) + ".safetensors";
+  return std::filesystem::temp_directory_path() / name;
+}
+struct temp_file {
+  std::filesystem::path path = temp_path();
+  ~temp_file() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+// A policy from the checkpoint metadata: {"name", "params": {...}} (version 2) or the older
+// "name;key=value;..." text (version 1), as a name and its parameters.
+struct policy_desc {
+  std::string name;
+  std::map<std::string, double> params;
+  std::map<std::string, std::uint64_t> uints;  // exact values of the integer parameters
+};
+
+policy_desc policy_of(const nlohmann::json& meta, const char* key, const std::string& src) {
+  const auto it = meta.find(key);
+  if (it == meta.end()) throw format_error(src + ": checkpoint metadata has no /" + key);
+  policy_desc d;
+  if (it->is_object()) {
+    const auto n = it->find("name");
+    const auto ps = it->find("params");
+    if (n == it->end() || !n->is_string() || ps == it->end() || !ps->is_object())
+      throw format_error(src + ": checkpoint metadata /" + key + " needs a string name and a params object");
+    d.name = n->get<std::string>();
+    for (const auto& [k, v] : ps->items()) {
+      if (!v.is_number()) throw format_error(src + ": checkpoint metadata /" + key + "/params/" + k + " is not a number");
+      d.params[k] = v.get<double>();
+      if (v.is_number_unsigned()) d.uints[k] = v.get<std::uint64_t>();
+    }
+    return d;
+  }
+  if (!it->is_string()) throw format_error(src + ": checkpoint metadata /" + key + " is neither an object nor a string");
+  const std::string sig = it->get<std::string>();
+  std::size_t pos = sig.find(';');
+  d.name = sig.substr(0, pos);
+  while (pos != std::string::npos) {
+    const std::size_t next = sig.find(';', pos + 1);
+    const std::string item = sig.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    const std::size_t eq = item.find('=');
+    if (eq != std::string::npos) {
+      try {
+        d.params[item.substr(0, eq)] = std::stod(item.substr(eq + 1));
+        if (item.find_first_not_of("0123456789", eq + 1) == std::string::npos)
+          d.uints[item.substr(0, eq)] = std::stoull(item.substr(eq + 1));
+      } catch (...) {
+        throw format_error(src + ": checkpoint metadata /" + key + ": parameter '" + item + "' is not a number");
+      }
+    }
+    pos = next;
+  }
+  return d;
+}
+
+double param(const policy_desc& d, const char* key, const std::string& src) {
+  const auto it = d.params.find(key);
+  if (it == d.params.end()) throw format_error(src + ": checkpoint policy " + d.name + " has no parameter '" + key + "'");
+  return it->second;
+}
+
+std::size_t meta_uint(const nlohmann::json& meta, const char* key, const std::string& src) {
+  const auto it = meta.find(key);
+  if (it == meta.end() || !it->is_number_unsigned())
+    throw format_error(src + ": checkpoint metadata /" + key + " missing or not a non-negative integer");
+  return it->get<std::size_t>();
+}
+
+// A MemoryStore configured as the checkpoint says, with its state loaded (load_checkpoint checks
+// everything again against the configuration built here).
+std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
+  const safetensors_reader r = safetensors_reader::open(path);
+  const std::string src = r.source();
+  const auto it = r.metadata().find(detail::checkpoint_key);
+  if (it == r.metadata().end())
+    throw format_error(src + ": not a predsense memory checkpoint (no \"predsense.memory\" in __metadata__)");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(it->second, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > 8) throw format_error("nesting deeper than 8");
+      return true;
+    });
+  } catch (const std::exception& e) {
+    throw format_error(src + ": checkpoint metadata is not valid JSON: " + e.what());
+  }
+  if (!meta.is_object()) throw format_error(src + ": checkpoint metadata is not a JSON object");
+  const policy_desc comp = policy_of(meta, "compression", src);
+  const policy_desc cons = policy_of(meta, "consolidation", src);
+  if (comp.name != "pool")
+    throw format_error(src + ": compression '" + comp.name + "' cannot be rebuilt from Python (expected 'pool')");
+  policy_args a;
+  a.policy = cons.name;
+  {
+    if (cons.name == "sinks_recent") a.sinks = static_cast<std::size_t>(param(cons, "sinks", src));
+    if (cons.name == "similarity_merge") a.merge_threshold = param(cons, "threshold", src);
+    if (cons.name == "surprise_reservoir") {
+      a.seed = cons.uints.count("seed") ? cons.uints.at("seed") : static_cast<std::uint64_t>(param(cons, "seed", src));
+      a.weight_floor = param(cons, "weight_floor", src);
+    }
+  }
+  const double threshold = param(comp, "threshold", src);
+  std::shared_ptr<memory_box> box;
+  try {
+    box = std::make_shared<memory_box>(threshold, meta_uint(meta, "window", src), meta_uint(meta, "budget", src), a);
+  } catch (const format_error&) {
+    throw;
+  } catch (const error& e) {
+    throw format_error(src + ": checkpoint configuration not accepted: " + e.what());
+  }
+  box->visit([&](auto& s) { load_checkpoint(s, path); });
+  return box;
+}
+
+py::bytes to_bytes(memory_box& self) {
+  temp_file tmp;
+  locked(self, [&] { self.visit([&](auto& s) { save_checkpoint(s, tmp.path); }); });
+  std::ifstream in(tmp.path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw format_error("MemoryStore pickle: could not read back " + tmp.path.string());
+  return py::bytes(bytes);
+}
+
+std::shared_ptr<memory_box> from_bytes(const py::bytes& b) {
+  temp_file tmp;
+  const std::string data = b;
+  {
+    std::ofstream out(tmp.path, std::ios::binary);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) throw format_error("MemoryStore pickle: could not write " + tmp.path.string());
+  }
+  py::gil_scoped_release nogil;
+  return load_store(tmp.path);
+}
+
+}  // namespace
+
+void init_memory(py::module_& m) {
+  py::class_<memory_base, std::shared_ptr<memory_base>>(
+      m, "Memory",
+      "Base class of the C++ memories (MemoryStore). A Stream also takes any Python object with "
+      "push(frame, surprise) (and optionally a `tokens` attribute); that path takes the GIL per frame.");
+
+  py::class_<memory_box, memory_base, std::shared_ptr<memory_box>>(
+      m, "MemoryStore",
+      "Cambrian-S surprise-driven memory: a sensory window of the newest `window` frames at full resolution "
+      "in front of a long-term store held within `budget` tokens.\n\n"
+      "A frame leaving the window is pooled 2x2 when its surprise < threshold (Cambrian-S "
+      "compression_downsample_ratio = 2), admitted to long-term memory, and the consolidation `policy` brings "
+      "the store back within budget:\n"
+      "  'drop_merge' (default, Cambrian-S: merge the least surprising neighbours, threshold shared),\n"
+      "  'drop' (evict the least surprising), 'fifo' (evict the oldest), 'uniform_stride' (keep frames evenly "
+      "spread over the stream),\n  'sinks_recent' (keep the first `sinks` entries (default 4) + the newest),\n"
+      "  'similarity_merge' (merge adjacent entries whose pooled keys have cosine >= merge_threshold, default "
+      "0.83, else drop the least surprising),\n  'surprise_reservoir' (weighted reservoir sample by surprise + "
+      "weight_floor (default 1e-3), seeded by `seed` (default 0)).\n\n"
+      "threshold: surprise threshold (required, finite; Cambrian-S uses one value for pooling and merging).\n"
+      "window: frames in the sensory window (default 32, Cambrian-S sensory_window_size).\n"
+      "budget: long-term tokens incl. protected entries (default 8192, Cambrian-S consolidation_mem_budget).\n"
+      "Raises InvalidArgumentError (unknown policy, a parameter that does not apply to the policy), NonFiniteError.\n"
+      "Thread rule: per-object mutex: pushes from several threads are serialized, none is lost.\n"
+      "Pickles (and save()/load()) through the bit-exact checkpoint format of docs/memory.md.")
+      .def(py::init([](double threshold, std::size_t window, std::size_t budget, const std::string& policy,
+                       std::optional<std::size_t> sinks, std::optional<double> merge_threshold,
+                       std::optional<std::uint64_t> seed, std::optional<double> weight_floor) {
+             return std::make_shared<memory_box>(threshold, window, budget,
+                                                 policy_args{policy, sinks, merge_threshold, seed, weight_floor});
+           }),
+           py::arg("threshold"), py::arg("window") = 32, py::arg("budget") = 8192, py::kw_only(),
+           py::arg("policy") = "drop_merge", py::arg("sinks") = py::none(), py::arg("merge_threshold") = py::none(),
+           py::arg("seed") = py::none(), py::arg("weight_floor") = py::none())
+      .def(
+          "push",
+          [](memory_box& self, py::handle frame, double surprise, std::optional<double> timestamp) {
+            const frame_arg a = frame_of(frame, "frame");
+            py::gil_scoped_release nogil;
+            require_finite(a.view, "frame");
+            std::lock_guard<std::mutex> lk(self.mu);
+            return self.visit([&](auto& s) { return s.push(a.view, surprise, grid_shape{}, timestamp); });
+          },
+          py::arg("frame"), py::arg("surprise"), py::arg("timestamp") = py::none(),
+          "Takes in one frame (tokens, dim) or (dim,) (copied) with its surprise; returns its frame index "
+          "(0-based count of pushes). timestamp: seconds, default = the frame index (1 fps). The token grid is "
+          "square for a square token count (64 -> 8x8), else one row.\n"
+          "Raises ShapeError (dim differs from earlier frames), EmptyError, NonFiniteError (NaN/Inf in the frame "
+          "or the surprise).")
+      .def(
+          "add_protected",
+          [](memory_box& self, py::handle latents) {
+            const frame_arg a = frame_of(latents, "latents");
+            py::gil_scoped_release nogil;
+            require_finite(a.view, "latents");
+            std::lock_guard<std::mutex> lk(self.mu);
+            self.visit([&](auto& s) { s.add_protected(a.view); });
+          },
+          py::arg("latents"),
+          "A prompt/text entry (tokens, dim): kept first in long-term memory, never evicted or merged; counts "
+          "against the budget. Raises InvalidArgumentError when protected tokens would exceed the budget.")
+      .def(
+          "flush", [](memory_box& self) { locked(self, [&] { self.visit([](auto& s) { s.flush(); }); }); },
+          "End of stream (Cambrian-S: before answering): every window frame goes to long-term memory, oldest first.")
+      .def(
+          "clear", [](memory_box& self) { locked(self, [&] { self.visit([](auto& s) { s.clear(); }); }); },
+          "Forgets everything (configuration kept).")
+      .def_property_readonly(
+          "tokens", [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.tokens(); }); }); },
+          "Tokens held (long-term + window).")
+      .def_property_readonly(
+          "frames_seen",
+          [](memory_box& self) {
+            return locked(self, [&] { return self.visit([](auto& s) { return std::uint64_t(s.frames_seen()); }); });
+          },
+          "Frames pushed since construction (or clear()).")
+      .def_property_readonly(
+          "dim", [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.dim(); }); }); },
+          "Latent dim (0 before the first frame).")
+      .def_property_readonly("threshold", [](const memory_box& self) { return self.threshold; })
+      .def_property_readonly("window", &memory_box::window, "Sensory window size in frames.")
+      .def_property_readonly("budget", &memory_box::budget, "Long-term budget in tokens.")
+      .def_property_readonly("policy", [](const memory_box& self) { return self.args.policy; })
+      .def_property_readonly(
+          "policy_params",
+          [](const memory_box& self) {
+            py::dict d;
+            const auto& a = self.args;
+            if (a.policy == "drop_merge") d["threshold"] = self.threshold;
+            if (a.policy == "sinks_recent") d["sinks"] = a.sinks.value_or(4);
+            if (a.policy == "similarity_merge") d["merge_threshold"] = a.merge_threshold.value_or(0.83);
+            if (a.policy == "surprise_reservoir") d["seed"] = a.seed.value_or(0), d["weight_floor"] = a.weight_floor.value_or(1e-3);
+            return d;
+          },
+          "The consolidation policy's parameters (with their defaults filled in) as a dict.")
+      .def(
+          "__len__",
+          [](memory_box& self) {
+            py::gil_scoped_release nogil;
+            return self.entries();
+          },
+          "Entries held (long-term + window).")
+      .def(
+          "entries",
+          [](memory_box& self) {
+            std::vector<entry_copy> v;
+            locked(self, [&] {
+              self.visit([&](auto& s) { s.for_each([&](const memory_item& it) { v.push_back({it.entry, it.in_window}); }); });
+            });
+            py::list out;
+            for (const auto& c : v) out.append(entry_dict(c));
+            return out;
+          },
+          "Every entry in time order (long-term first, then the window) as dicts: frame (int, -1 for protected), "
+          "timestamp (s), surprise, tokens, grid (rows, cols), compressed, protected, merged (frame indices), in_window.")
+      .def(
+          "tensors",
+          [](memory_box& self) {
+            std::vector<frame_buffer> v;
+            locked(self, [&] {
+              self.visit([&](auto& s) { s.for_each([&](const memory_item& it) { v.emplace_back(it.data); }); });
+            });
+            py::list out;
+            for (const auto& b : v) out.append(to_numpy(b));
+            return out;
+          },
+          "Every entry's tokens as float32 (tokens, dim) arrays (copies), in the order of entries().")
+      .def(
+          "window_tokens",
+          [](memory_box& self) {
+            frame_buffer b;
+            std::size_t dim = 0;
+            locked(self, [&] {
+              self.visit([&](auto& s) {
+                dim = s.dim();
+                const frame_view v = s.window().tokens_view();
+                if (!v.empty()) b.assign(v);
+              });
+            });
+            if (b.empty()) return py::array_t<float>(std::vector<py::ssize_t>{0, py::ssize_t(dim)});
+            return to_numpy(b);
+          },
+          "The sensory window's frames, oldest first, as one float32 (tokens, dim) array: the model input (a copy).")
+      .def(
+          "retrieve",
+          [](memory_box& self, py::handle query, std::size_t k, std::size_t contiguity, bool include_window) {
+            const frame_arg q = frame_of(query, "query");
+            std::vector<entry_copy> hits;
+            locked(self, [&] {
+              require_finite(q.view, "query");
+              self.visit([&](auto& s) {
+                for (const auto& h : retrieve(s, q.view, {.k = k, .contiguity = contiguity, .include_window = include_window}))
+                  hits.push_back({*h.entry, h.in_window, h.similarity, h.hit});
+              });
+            });
+            py::list out;
+            for (const auto& h : hits) {
+              py::dict d = entry_dict(h);
+              d["similarity"] = h.similarity;
+              d["hit"] = h.hit;
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("query"), py::arg("k") = 1, py::arg("contiguity") = 0, py::arg("include_window") = true,
+          "Top-k entries by cosine of the pooled (token-mean) key to the pooled query, in time order, plus "
+          "`contiguity` neighbours on each side of every hit (hit=False). query: (tokens, dim) or (dim,). "
+          "Returns entries() dicts with similarity and hit. Raises ShapeError (dim differs), NonFiniteError.")
+      .def(
+          "save",
+          [](memory_box& self, const std::filesystem::path& path) {
+            locked(self, [&] { self.visit([&](auto& s) { save_checkpoint(s, path); }); });
+          },
+          py::arg("path"),
+          "Writes a checkpoint (one safetensors file; temp file + rename, so a crash leaves the previous one "
+          "intact). save -> load -> save gives identical bytes.")
+      .def_static(
+          "load",
+          [](const std::filesystem::path& path) {
+            py::gil_scoped_release nogil;
+            return load_store(path);
+          },
+          py::arg("path"),
+          "A MemoryStore configured as the checkpoint says (policy, threshold, window, budget) with its state. "
+          "Raises FormatError (with the file name and the C++ loader's reason) for a corrupted, truncated or "
+          "foreign file.")
+      .def(py::pickle([](memory_box& self) { return to_bytes(self); },
+                      [](const py::bytes& b) { return from_bytes(b); }))
+      .def("__repr__", [](memory_box& self) {
+        const auto [tokens, frames] = locked(self, [&] {
+          return self.visit([](auto& s) { return std::pair<std::size_t, std::uint64_t>(s.tokens(), s.frames_seen()); });
+        });
+        return "MemoryStore(threshold=" + std::string(py::str(py::float_(self.threshold))) + ", window=" + std::to_string(self.window()) +
+               ", budget=" + std::to_string(self.budget()) + ", policy='" + self.args.policy +
+               "', tokens=" + std::to_string(tokens) + ", frames_seen=" + std::to_string(frames) + ")";
+      });
+}

@@ -1,0 +1,191 @@
+// Python bindings of the online event segmenters and BOCPD (init_segmentation).
+#include <limits>
+#include <string>
+
+#include "components.hpp"
+#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/bocpd_segmenter.hpp"
+#include "predsense/segmentation/missing_values.hpp"
+#include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/threshold_segmenter.hpp"
+
+using namespace predsense;
+using namespace predsense_py;
+
+namespace {
+
+template <class S>
+using box_class = py::class_<segmenter_box<S>, segmenter_base, std::shared_ptr<segmenter_box<S>>>;
+
+constexpr const char* rule =
+    "\n\npush(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the "
+    "segmenter's state at construction runs over the whole series; this object is not changed).\n"
+    "Thread rule: per-object mutex.";
+
+// segment(): a copy of the initial state over the whole series, time 0..n-1.
+template <class S>
+std::vector<boundary> segment_copy(segmenter_box<S>& self, const std::vector<double>& x) {
+  segmenter_box<S> fresh(self.initial, self.nan_is_missing);
+  std::vector<boundary> out;
+  for (std::size_t t = 0; t < x.size(); ++t)
+    if (auto b = fresh.push(x[t], t)) out.push_back(*b);
+  for (const auto& b : fresh.finish()) out.push_back(b);
+  return out;
+}
+
+template <class S>
+void def_segment(box_class<S>& c, const char* arg) {
+  c.def(
+      "segment",
+      [arg](segmenter_box<S>& self, py::handle values) {
+        const auto x = doubles_of(values, arg);
+        py::gil_scoped_release nogil;
+        return segment_copy(self, x);
+      },
+      py::arg(arg),
+      "Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh "
+      "segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError.");
+}
+
+}  // namespace
+
+void init_segmentation(py::module_& m) {
+  py::class_<boundary>(m, "Boundary",
+                       "An event boundary: t = first frame of the new segment (0-based frame index), score = "
+                       "the value that fired it, decided_at = the step at which it was decided (t + the "
+                       "segmenter's decision delay).")
+      .def(py::init([](std::size_t t, double score, std::optional<std::size_t> decided_at) {
+             return boundary{t, score, decided_at.value_or(t)};
+           }),
+           py::arg("t"), py::arg("score") = 0.0, py::arg("decided_at") = py::none())
+      .def_readonly("t", &boundary::t)
+      .def_readonly("score", &boundary::score)
+      .def_readonly("decided_at", &boundary::decided_at)
+      .def("__eq__", [](const boundary& a, const boundary& b) {
+        return a.t == b.t && a.score == b.score && a.decided_at == b.decided_at;
+      })
+      .def("__repr__", [](const boundary& b) {
+        return "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
+               ", decided_at=" + std::to_string(b.decided_at) + ")";
+      });
+
+  py::class_<segmenter_base, std::shared_ptr<segmenter_base>>(
+      m, "Segmenter",
+      "Base class of the online segmenters. A Stream also takes any Python object with push(value, t) "
+      "returning None, a bool, an int frame index or a Boundary (optionally finish() and reset()); that "
+      "path takes the GIL per frame.")
+      .def(
+          "push",
+          [](segmenter_base& self, double value, std::size_t t) {
+            py::gil_scoped_release nogil;
+            return self.push(value, t);
+          },
+          py::arg("value"), py::arg("t"),
+          "Takes the value of time step t (t strictly increasing; 0-based frame index). Returns the Boundary "
+          "decided at this step, or None.\nRaises NonFiniteError (NaN/Inf; BOCPD takes NaN as a missing step), "
+          "InvalidArgumentError (t not after the previous t).")
+      .def(
+          "finish",
+          [](segmenter_base& self) {
+            py::gil_scoped_release nogil;
+            return self.finish();
+          },
+          "End of series: the boundaries still pending (segmenters with a decision delay), as a list.")
+      .def(
+          "reset",
+          [](segmenter_base& self) {
+            py::gil_scoped_release nogil;
+            self.reset();
+          },
+          "Back to the state at construction (a new series may start at any t).");
+
+  box_class<threshold_segmenter> thr(
+      m, "ThresholdSegmenter",
+      (std::string("Boundary where value > threshold (strict), at least min_gap steps after the previous one "
+                   "(Cambrian-S VSC segmentation).\nthreshold: required, not NaN. min_gap: >= 1, default 1.") + rule)
+          .c_str());
+  thr.def(py::init([](double threshold, std::size_t min_gap) {
+            return std::make_shared<segmenter_box<threshold_segmenter>>(threshold_segmenter(threshold, min_gap));
+          }),
+          py::arg("threshold"), py::arg("min_gap") = 1);
+  def_segment(thr, "surprise");
+
+  box_class<adaptive_segmenter> ada(
+      m, "AdaptiveSegmenter",
+      (std::string("Boundary where value > mean + gamma*std of the trailing `window` values (EM-LLM surprise "
+                   "segmentation), with blocks of min_block..max_block frames.\nwindow: >= 2, default 128. gamma: "
+                   "default 1.0. min_block: default 8. max_block: default 128 (a block is closed at this length).") +
+       rule)
+          .c_str());
+  ada.def(py::init([](std::size_t window, double gamma, std::size_t min_block, std::size_t max_block) {
+            return std::make_shared<segmenter_box<adaptive_segmenter>>(
+                adaptive_segmenter(adaptive_segmenter_params{window, gamma, min_block, max_block}));
+          }),
+          py::arg("window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8, py::arg("max_block") = 128);
+  def_segment(ada, "surprise");
+
+  box_class<peak_segmenter> peak(
+      m, "PeakSegmenter",
+      (std::string("Local maxima with height >= threshold (default -inf), prominence >= prominence (default 0, "
+                   "measured over `window` steps each side, default 10) and at least min_separation steps "
+                   "apart (default 1); decided `lookahead` steps later (default 3).") +
+       rule)
+          .c_str());
+  peak.def(py::init([](double threshold, double prominence, std::size_t min_separation, std::size_t lookahead,
+                       std::size_t window) {
+             return std::make_shared<segmenter_box<peak_segmenter>>(
+                 peak_segmenter(peak_segmenter_params{threshold, prominence, min_separation, lookahead, window}));
+           }),
+           py::arg("threshold") = -std::numeric_limits<double>::infinity(), py::arg("prominence") = 0.0,
+           py::arg("min_separation") = 1, py::arg("lookahead") = 3, py::arg("window") = 10);
+  def_segment(peak, "values");
+
+  box_class<bocpd_segmenter> bo(
+      m, "BOCPDSegmenter",
+      (std::string("Online Bayesian change-point detection (Adams & MacKay; Normal-Inverse-Gamma model, constant "
+                   "hazard 1/lambda_) + peaks of the lag-step change probability (threshold, min_separation). "
+                   "Univariate; time steps must be consecutive from 0; NaN is a missing step (the hazard keeps "
+                   "running). Defaults as predsense-tcpd --method bocpd_peaks.") +
+       rule)
+          .c_str());
+  bo.def(py::init([](double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
+                     double threshold, std::size_t min_separation) {
+           bocpd_segmenter_params p;
+           p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
+           p.model.beta0 = beta0;
+           p.lag = lag;
+           p.peaks.threshold = threshold;
+           p.peaks.min_separation = min_separation;
+           return std::make_shared<segmenter_box<bocpd_segmenter>>(bocpd_segmenter(p, 1), true);
+         }),
+         py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0, py::arg("alpha0") = 1.0,
+         py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2, py::arg("min_separation") = 5);
+  def_segment(bo, "values");
+
+  m.def(
+      "bocpd_segment",
+      [](py::handle series, double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
+         double threshold, std::size_t min_separation, const std::string& missing) {
+        auto [x, dims] = series_of(series, "series");
+        const auto policy = parse_missing_policy(missing);
+        if (policy != missing_policy::skip) x = apply_missing_policy(x, dims, policy, "bocpd_segment").x;
+        for (std::size_t i = 0; i < x.size(); ++i)
+          if (std::isinf(x[i])) throw non_finite_error("series: infinite value at row " + std::to_string(i / dims));
+        bocpd_segmenter_params p;
+        p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
+        p.model.beta0 = beta0;
+        p.lag = lag;
+        p.peaks.threshold = threshold;
+        p.peaks.min_separation = min_separation;
+        py::gil_scoped_release nogil;
+        return bocpd_segment(x, dims, p);
+      },
+      py::arg("series"), py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0,
+      py::arg("alpha0") = 1.0, py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2,
+      py::arg("min_separation") = 5, py::arg("missing") = "skip",
+      "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability "
+      "(predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims); z-score it first for TCPDBench-comparable "
+      "settings. Returns list[Boundary] (t = first row of the new segment, original index).\n"
+      "NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps "
+      "running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError.");
+}

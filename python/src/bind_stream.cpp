@@ -1,0 +1,238 @@
+// Python binding of the streaming pipeline composed at run time (init_stream).
+//
+// The loop is pipeline/stream.hpp's step (predict, score, observe, segment, remember) over the
+// type-erased components of components.hpp; it runs in C++ without the GIL. Components that are
+// Python objects take the GIL for their own calls only.
+#include <string>
+
+#include "components.hpp"
+#include "predsense/pipeline/stream.hpp"
+#include "predsense/surprise/l2_distance.hpp"
+#include "predsense/surprise/mse.hpp"
+#include "predsense/surprise/pooled_cosine_distance.hpp"
+#include "predsense/surprise/token_cosine_distance.hpp"
+
+using namespace predsense;
+using namespace predsense_py;
+
+namespace {
+
+py::module_ core() { return py::module_::import("predsense._core"); }
+
+std::shared_ptr<predictor_base> as_predictor(const py::object& o) {
+  if (py::isinstance<predictor_base>(o)) return o.cast<std::shared_ptr<predictor_base>>();
+  if (py::hasattr(o, "observe") && py::hasattr(o, "predict")) return std::make_shared<python_predictor>(o);
+  throw py::type_error("predictor: expected a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, "
+                       "LFPPredictor) or an object with observe(frame) and predict(), got " + type_name(o));
+}
+
+std::shared_ptr<metric_base> metric_named(const std::string& name) {
+  if (name == "token_cosine") return std::make_shared<metric_box<token_cosine_distance<>>>();
+  if (name == "pooled_cosine") return std::make_shared<metric_box<pooled_cosine_distance<>>>();
+  if (name == "mse") return std::make_shared<metric_box<mse<>>>();
+  if (name == "l2") return std::make_shared<metric_box<l2_distance<>>>();
+  throw invalid_argument_error("metric: unknown metric '" + name +
+                               "' (expected 'token_cosine', 'pooled_cosine', 'mse', 'l2', a GaussianNLL, or a callable)");
+}
+
+std::shared_ptr<metric_base> as_metric(const py::object& o) {
+  if (py::isinstance<py::str>(o)) return metric_named(o.cast<std::string>());
+  if (py::isinstance<metric_base>(o)) return o.cast<std::shared_ptr<metric_base>>();
+  const auto m = core();
+  const std::pair<const char*, const char*> builtin[] = {{"token_cosine_distance", "token_cosine"},
+                                                         {"pooled_cosine_distance", "pooled_cosine"},
+                                                         {"mse", "mse"},
+                                                         {"l2_distance", "l2"}};
+  for (const auto& [fn, name] : builtin)
+    if (o.is(m.attr(fn))) return metric_named(name);  // the C++ metric itself, no Python per frame
+  if (PyCallable_Check(o.ptr())) return std::make_shared<python_metric>(o);
+  throw py::type_error("metric: expected a metric name, a predsense metric function or GaussianNLL, or a callable "
+                       "(pred, actual) -> float, got " + type_name(o));
+}
+
+std::shared_ptr<normalizer_base> as_normalizer(const py::object& o) {
+  if (o.is_none()) return nullptr;
+  if (py::isinstance<normalizer_base>(o)) return o.cast<std::shared_ptr<normalizer_base>>();
+  if (PyCallable_Check(o.ptr())) return std::make_shared<python_normalizer>(o);
+  throw py::type_error("normalizer: expected ZScoreNormalizer, EMANormalizer, a callable float -> float or None, got " +
+                       type_name(o));
+}
+
+std::shared_ptr<segmenter_base> as_segmenter(const py::object& o) {
+  if (py::isinstance<segmenter_base>(o)) return o.cast<std::shared_ptr<segmenter_base>>();
+  if (py::hasattr(o, "push")) return std::make_shared<python_segmenter>(o);
+  throw py::type_error("segmenter: expected a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
+                       "PeakSegmenter, BOCPDSegmenter) or an object with push(value, t), got " + type_name(o));
+}
+
+std::shared_ptr<memory_base> as_memory(const py::object& o) {
+  if (o.is_none()) return nullptr;
+  if (py::isinstance<memory_base>(o)) return o.cast<std::shared_ptr<memory_base>>();
+  if (py::hasattr(o, "push")) return std::make_shared<python_memory>(o);
+  throw py::type_error("memory: expected a MemoryStore, None, or an object with push(frame, surprise), got " +
+                       type_name(o));
+}
+
+struct dyn_stream : guarded {
+  std::shared_ptr<predictor_base> predictor;
+  std::shared_ptr<metric_base> metric;
+  std::shared_ptr<normalizer_base> normalizer;
+  std::shared_ptr<segmenter_base> segmenter;
+  std::shared_ptr<memory_base> memory;
+  py::object predictor_obj, metric_obj, normalizer_obj, segmenter_obj, memory_obj;
+  double first_surprise = 1.0;
+  frame_buffer guess;
+  std::size_t t = 0;
+
+  // One frame; called with `mu` held and without the GIL.
+  step_result step(const frame_view& f) {
+    require_finite(f, "frame");
+    step_result r;
+    r.t = t;
+    if (t == 0) {
+      r.surprise = first_surprise;
+    } else {
+      predictor->predict(guess);
+      r.surprise = metric->score(guess.view(), f);
+      if (normalizer) r.surprise = normalizer->apply(r.surprise);
+    }
+    predictor->observe(f);
+    r.boundary = segmenter->push(r.surprise, t);
+    if (memory) {
+      memory->push(f, r.surprise);
+      r.memory.tokens = memory->tokens();
+      r.memory.entries = memory->entries();
+    }
+    ++t;
+    return r;
+  }
+};
+
+}  // namespace
+
+void init_stream(py::module_& m) {
+  py::class_<step_result>(m, "StepResult",
+                          "One Stream.step: t (0-based frame index), surprise (float; frame 0 scores first_surprise), "
+                          "boundary (Boundary or None), memory_tokens, memory_entries (0 without a memory).")
+      .def_readonly("t", &step_result::t)
+      .def_readonly("surprise", &step_result::surprise)
+      .def_readonly("boundary", &step_result::boundary)
+      .def_property_readonly("memory_tokens", [](const step_result& r) { return r.memory.tokens; })
+      .def_property_readonly("memory_entries", [](const step_result& r) { return r.memory.entries; })
+      .def("__repr__", [](const step_result& r) {
+        return "StepResult(t=" + std::to_string(r.t) + ", surprise=" + std::to_string(r.surprise) +
+               ", boundary=" + (r.boundary ? std::to_string(r.boundary->t) : std::string("None")) +
+               ", memory_tokens=" + std::to_string(r.memory.tokens) + ")";
+      });
+
+  py::class_<dyn_stream, std::shared_ptr<dyn_stream>>(
+      m, "Stream",
+      "The predictive-sensing loop: per frame t the predictor's guess (from frames < t) is scored against the "
+      "frame by the metric (then the optional normalizer), the predictor observes the frame, the segmenter gets "
+      "the surprise and the memory takes the frame with its surprise. Frame 0 has no guess and scores "
+      "first_surprise (default 1.0, the Cambrian-S convention). The loop runs in C++ without the GIL.\n\n"
+      "predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, or a Python object with "
+      "observe(frame) and predict().\n"
+      "metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions "
+      "(ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.\n"
+      "normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from "
+      "frame 1 on.\n"
+      "segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense "
+      "segmenter, or a Python object with push(value, t).\n"
+      "memory: MemoryStore(memory_threshold, window, budget) by default (`...`), any MemoryStore, None (no "
+      "memory), or a Python object with push(frame, surprise).\n"
+      "Python components are the slower path: the GIL is taken for each of their calls.\n"
+      "The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.\n"
+      "Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run "
+      "in parallel. A Python component must not call back into the stream that holds it.")
+      .def(py::init([](py::object predictor, py::object metric, py::object segmenter, py::object memory,
+                       py::object normalizer, double first_surprise, double memory_threshold, std::size_t window,
+                       std::size_t budget, std::size_t seg_window, double gamma, std::size_t min_block,
+                       std::size_t max_block) {
+             auto s = std::make_shared<dyn_stream>();
+             const auto mod = core();
+             if (predictor.is_none()) predictor = mod.attr("CopyLast")();
+             if (segmenter.is_none()) segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
+             if (memory.is(py::ellipsis())) memory = mod.attr("MemoryStore")(memory_threshold, window, budget);
+             require_finite(first_surprise, "first_surprise");
+             s->predictor = as_predictor(predictor);
+             s->metric = as_metric(metric);
+             s->normalizer = as_normalizer(normalizer);
+             s->segmenter = as_segmenter(segmenter);
+             s->memory = as_memory(memory);
+             s->predictor_obj = predictor, s->metric_obj = metric, s->normalizer_obj = normalizer;
+             s->segmenter_obj = segmenter, s->memory_obj = memory;
+             s->first_surprise = first_surprise;
+             return s;
+           }),
+           py::arg("predictor") = py::none(), py::arg("metric") = "token_cosine", py::arg("segmenter") = py::none(),
+           py::arg("memory") = py::ellipsis(), py::kw_only(), py::arg("normalizer") = py::none(),
+           py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = 0.1, py::arg("window") = 32,
+           py::arg("budget") = 8192, py::arg("seg_window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8,
+           py::arg("max_block") = 128)
+      .def(
+          "step",
+          [](dyn_stream& s, py::handle frame) {
+            const frame_arg a = frame_of(frame, "frame");
+            return locked(s, [&] { return s.step(a.view); });
+          },
+          py::arg("frame"),
+          "One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in "
+          "the frame), and whatever a component raises.")
+      .def(
+          "run",
+          [](dyn_stream& s, py::handle frames, bool progress) {
+            const auto f = frames_of(frames, "frames");
+            py::array_t<double> surprise(py::ssize_t(f.n));
+            std::vector<std::size_t> cuts;
+            double* o = surprise.mutable_data();
+            py::object bar;
+            if (progress) bar = py::module_::import("tqdm").attr("tqdm")(py::arg("total") = f.n, py::arg("unit") = "frame");
+            const std::size_t chunk = progress ? 64 : f.n;
+            for (std::size_t start = 0; start < f.n; start += chunk) {
+              const std::size_t stop = std::min(f.n, start + chunk);
+              locked(s, [&] {
+                for (std::size_t i = start; i < stop; ++i) {
+                  const auto r = s.step(f.frame(i));
+                  o[i] = r.surprise;
+                  if (r.boundary) cuts.push_back(r.boundary->t);
+                }
+              });
+              if (bar) bar.attr("update")(stop - start);
+            }
+            if (bar) bar.attr("close")();
+            return py::make_tuple(surprise, to_index_array(cuts));
+          },
+          py::arg("frames"), py::arg("progress") = false,
+          "Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), "
+          "boundaries int64: first frames of new segments decided during the run, in the stream's frame index). "
+          "progress=True shows a tqdm bar. Segmenters with a decision delay: call finish() at the end of the stream.")
+      .def(
+          "finish",
+          [](dyn_stream& s) {
+            const auto b = locked(s, [&] { return s.segmenter->finish(); });
+            return b;
+          },
+          "End of stream: the segmenter's pending boundaries (list[Boundary]).")
+      .def(
+          "reset",
+          [](dyn_stream& s) {
+            locked(s, [&] {
+              s.predictor->reset();
+              s.metric->reset();
+              if (s.normalizer) s.normalizer->reset();
+              s.segmenter->reset();
+              s.t = 0;
+            });
+          },
+          "Starts a new stream: resets the predictor, metric, normalizer and segmenter and the frame count; "
+          "the memory is kept (call memory.clear() to forget it too).")
+      .def_property_readonly(
+          "frames_seen", [](dyn_stream& s) { return locked(s, [&] { return s.t; }); }, "Frames stepped so far.")
+      .def_property_readonly("predictor", [](const dyn_stream& s) { return s.predictor_obj; })
+      .def_property_readonly("metric", [](const dyn_stream& s) { return s.metric_obj; })
+      .def_property_readonly("normalizer", [](const dyn_stream& s) { return s.normalizer_obj; })
+      .def_property_readonly("segmenter", [](const dyn_stream& s) { return s.segmenter_obj; })
+      .def_property_readonly("memory", [](const dyn_stream& s) { return s.memory_obj; })
+      .def_property_readonly("first_surprise", [](const dyn_stream& s) { return s.first_surprise; });
+}
