@@ -10,6 +10,14 @@
 // One number for comparisons: major * 10000 + minor * 100 + patch.
 #define PREDSENSE_VERSION (PREDSENSE_VERSION_MAJOR * 10000 + PREDSENSE_VERSION_MINOR * 100 + PREDSENSE_VERSION_PATCH)
 
+// Optional dependencies, detected where the headers are (CMake links them when it finds them).
+#if __has_include(<zlib.h>)
+#define PREDSENSE_HAS_ZLIB 1
+#endif
+#if __has_include(<nlohmann/json.hpp>)
+#define PREDSENSE_HAS_NLOHMANN_JSON 1
+#endif
+
 // Macros a user may define before including predsense (the CMake target sets them for you):
 //   PREDSENSE_NO_XSIMD     compile every kernel through its scalar twin (CMake: PREDSENSE_USE_XSIMD=OFF)
 //   PREDSENSE_USE_XSIMD    use xsimd even where <xsimd/xsimd.hpp> is not found by __has_include
@@ -20,7 +28,9 @@
 //   PREDSENSE_SIMD_DIAGNOSTICS_BEGIN/END  the one GCC pragma block around SIMD code (kernels/simd.hpp)
 //   PREDSENSE_GEMM_BACKEND_CBLAS          1 when kernels/gemm.hpp uses CBLAS
 //   PREDSENSE_IO_HAS_FSYNC                1 where io/byte_io.hpp can fsync (POSIX)
-//   PREDSENSE_LFP_HEAD_NPZ                1 when lfp_head can load .npz (zlib found: io/npz.hpp)
+//   PREDSENSE_HAS_ZLIB                    1 when <zlib.h> is found: io/npz.hpp and the .npz loaders exist
+//   PREDSENSE_HAS_NLOHMANN_JSON           1 when <nlohmann/json.hpp> is found: io/safetensors.hpp and
+//                                         the safetensors / checkpoint loaders exist
 //
 // CMake options (not macros): PREDSENSE_USE_XSIMD, PREDSENSE_BUILD_TESTS, _BENCHMARKS, _EXAMPLES,
 // _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR.

@@ -33,13 +33,14 @@
 
 #include "predsense/io/byte_io.hpp"
 #include "predsense/io/half_float.hpp"
-#include "predsense/io/mini_json.hpp"
 #include "predsense/io/npy.hpp"
-#if __has_include(<zlib.h>)  // io/npz.hpp needs zlib (zlib1g-dev)
+#ifdef PREDSENSE_HAS_ZLIB  // io/npz.hpp needs zlib (zlib1g-dev)
 #include "predsense/io/inflate.hpp"
 #include "predsense/io/npz.hpp"
 #endif
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON  // needs nlohmann-json3-dev
 #include "predsense/io/safetensors.hpp"
+#endif
 
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/argmin.hpp"

@@ -14,7 +14,14 @@
 // JSON well formed; every dtype known; shape x dtype size == data_offsets span (overflow-checked);
 // offsets inside the buffer, contiguous and non-overlapping, covering it exactly (as the
 // reference implementation requires). Any violation throws format_error naming file and field.
+// The header is parsed by nlohmann-json (Debian nlohmann-json3-dev; a compile-time error names it
+// when it is missing), nesting limited to 64 levels before any value is built.
 #pragma once
+
+#if !__has_include(<nlohmann/json.hpp>)
+#error "predsense/io/safetensors.hpp needs nlohmann-json: install nlohmann-json3-dev (Debian)"
+#endif
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -29,15 +36,46 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "predsense/core/error.hpp"
 #include "predsense/io/byte_io.hpp"
 #include "predsense/io/half_float.hpp"
-#include "predsense/io/mini_json.hpp"
 
 namespace predsense {
+
+namespace detail {
+// A JSON string literal for `s` (quotes and escapes), as the header writer needs.
+inline std::string json_quote(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// Parses untrusted JSON text, checked as the parser goes (before anything is built): at most
+// `max_depth` nested arrays/objects, and no key twice in one object (JSON leaves that undefined;
+// a later duplicate would silently replace a tensor's entry). Errors are format_error naming
+// `source`; nlohmann's own message gives the byte position of a syntax error.
+inline nlohmann::json parse_json_checked(std::string_view text, const std::string& source, int max_depth = 64) {
+  using event = nlohmann::json::parse_event_t;
+  std::vector<std::unordered_set<std::string>> keys;  // keys seen per open object
+  const nlohmann::json::parser_callback_t check = [&](int depth, event ev, nlohmann::json& parsed) {
+    if ((ev == event::object_start || ev == event::array_start) && depth >= max_depth)
+      throw_format(source, "JSON nesting deeper than " + std::to_string(max_depth) + " levels");
+    if (ev == event::object_start) keys.emplace_back();
+    if (ev == event::object_end && !keys.empty()) keys.pop_back();
+    if (ev == event::key && !keys.empty()) {
+      const auto& k = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(k).second) throw_format(source, "duplicate key \"" + k + "\" in one JSON object");
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), check);
+  } catch (const nlohmann::json::exception& e) {
+    throw_format(source, std::string("malformed JSON header: ") + e.what());
+  }
+  return {};
+}
+}  // namespace detail
 
 enum class tensor_dtype { f64, f32, f16, bf16, i64, i32, i16, i8, u8, boolean };
 
@@ -355,49 +393,47 @@ class safetensors_reader {
       detail::throw_format(source_, "tensor \"" + name + "\": file shrank or read failed");
   }
 
-  static std::size_t as_size(const detail::json_value& v, const std::string& source,
-                             const std::string& field) {
-    if (v.type != detail::json_value::kind::number || !v.is_uint)
-      detail::throw_format(source, field + " must be a non-negative integer");
-    if (v.u > static_cast<std::uint64_t>(SIZE_MAX)) detail::throw_format(source, field + " too large");
-    return static_cast<std::size_t>(v.u);
+  static std::size_t as_size(const nlohmann::json& v, const std::string& source, const std::string& field) {
+    if (!v.is_number_unsigned()) detail::throw_format(source, field + " must be a non-negative integer");
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(SIZE_MAX)) detail::throw_format(source, field + " too large");
+    return static_cast<std::size_t>(u);
   }
 
   void parse_header(std::string_view text, std::uint64_t buffer_size) {
-    using kind = detail::json_value::kind;
-    const detail::json_value root = detail::json_parser(text, source_).parse();
-    if (root.type != kind::object) detail::throw_format(source_, "header is not a JSON object");
+    const nlohmann::json root = detail::parse_json_checked(text, source_ + ": header");
+    if (!root.is_object()) detail::throw_format(source_, "header is not a JSON object");
     std::vector<std::pair<std::size_t, std::string>> by_offset;
-    for (const auto& [name, v] : root.members) {
+    for (const auto& [name, v] : root.items()) {
       if (name == "__metadata__") {
-        if (v.type != kind::object) detail::throw_format(source_, "__metadata__ must be an object");
-        for (const auto& [k, mv] : v.members) {
-          if (mv.type != kind::string)
-            detail::throw_format(source_, "__metadata__[\"" + k + "\"] must be a string");
-          metadata_[k] = mv.text;
+        if (!v.is_object()) detail::throw_format(source_, "__metadata__ must be an object");
+        for (const auto& [k, mv] : v.items()) {
+          if (!mv.is_string()) detail::throw_format(source_, "__metadata__[\"" + k + "\"] must be a string");
+          metadata_[k] = mv.get<std::string>();
         }
         continue;
       }
       const std::string field = "tensor \"" + name + "\"";
-      if (v.type != kind::object) detail::throw_format(source_, field + " is not an object");
-      const auto* dt = v.find("dtype");
-      const auto* sh = v.find("shape");
-      const auto* off = v.find("data_offsets");
-      if (!dt || dt->type != kind::string)
+      if (!v.is_object()) detail::throw_format(source_, field + " is not an object");
+      const auto dt = v.find("dtype");
+      const auto sh = v.find("shape");
+      const auto off = v.find("data_offsets");
+      if (dt == v.end() || !dt->is_string())
         detail::throw_format(source_, field + ": missing or non-string \"dtype\"");
-      if (!sh || sh->type != kind::array)
+      if (sh == v.end() || !sh->is_array())
         detail::throw_format(source_, field + ": missing or non-array \"shape\"");
-      if (!off || off->type != kind::array || off->items.size() != 2)
+      if (off == v.end() || !off->is_array() || off->size() != 2)
         detail::throw_format(source_, field + ": \"data_offsets\" must be [begin, end]");
+      const std::string dtype_text = dt->get<std::string>();
       tensor_info ti;
-      const auto parsed = parse_dtype(dt->text);
+      const auto parsed = parse_dtype(dtype_text);
       if (!parsed)
-        detail::throw_format(source_, field + ": unknown dtype \"" + dt->text + "\"");
+        detail::throw_format(source_, field + ": unknown dtype \"" + dtype_text + "\"");
       ti.dtype = *parsed;
-      for (std::size_t i = 0; i < sh->items.size(); ++i)
-        ti.shape.push_back(as_size(sh->items[i], source_, field + ": shape[" + std::to_string(i) + "]"));
-      ti.begin = as_size(off->items[0], source_, field + ": data_offsets[0]");
-      ti.end = as_size(off->items[1], source_, field + ": data_offsets[1]");
+      for (std::size_t i = 0; i < sh->size(); ++i)
+        ti.shape.push_back(as_size((*sh)[i], source_, field + ": shape[" + std::to_string(i) + "]"));
+      ti.begin = as_size((*off)[0], source_, field + ": data_offsets[0]");
+      ti.end = as_size((*off)[1], source_, field + ": data_offsets[1]");
       if (ti.begin > ti.end)
         detail::throw_format(source_, field + ": data_offsets begin " + std::to_string(ti.begin) +
                                           " > end " + std::to_string(ti.end));
@@ -410,7 +446,7 @@ class safetensors_reader {
                                                    (field + ": byte count").c_str());
       if (want != ti.nbytes())
         detail::throw_format(source_, field + ": shape " + detail::shape_string(ti.shape) + " of " +
-                                          dt->text + " needs " + std::to_string(want) +
+                                          dtype_text + " needs " + std::to_string(want) +
                                           " bytes but data_offsets span " + std::to_string(ti.nbytes()));
       by_offset.emplace_back(ti.begin, name);
       infos_.emplace(name, std::move(ti));

@@ -23,11 +23,13 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
-#if __has_include(<zlib.h>)
-#include "predsense/io/npz.hpp"  // from_npz: needs zlib (io/inflate.hpp)
-#define PREDSENSE_LFP_HEAD_NPZ 1
+#include "predsense/config.hpp"
+#ifdef PREDSENSE_HAS_ZLIB
+#include "predsense/io/npz.hpp"  // from_npz
 #endif
-#include "predsense/io/safetensors.hpp"
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON
+#include "predsense/io/safetensors.hpp"  // from_safetensors, to_tensors, save_safetensors
+#endif
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/gemm.hpp"
 
@@ -111,7 +113,8 @@ class lfp_head {
     return 2.0 * static_cast<double>(tokens) * static_cast<double>(h_) * static_cast<double>(h_ + d_);
   }
 
-  // ---- io ---------------------------------------------------------------------------------------
+  // ---- io (each loader exists when its dependency does: config.hpp) --------------------------------
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON
   static lfp_head from_safetensors(const safetensors_reader& r, const std::string& prefix = "") {
     const std::string p = detail::join_prefix(prefix);
     lfp_head head;
@@ -125,7 +128,8 @@ class lfp_head {
   static lfp_head from_safetensors(const std::filesystem::path& path, const std::string& prefix = "") {
     return from_safetensors(safetensors_reader::open(path), prefix);
   }
-#ifdef PREDSENSE_LFP_HEAD_NPZ
+#endif
+#ifdef PREDSENSE_HAS_ZLIB
   static lfp_head from_npz(const npz_map& m, const std::string& prefix = "", const std::string& source = "npz") {
     const std::string p = detail::join_prefix(prefix);
     lfp_head head;
@@ -142,6 +146,7 @@ class lfp_head {
   }
 #endif
 
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON
   [[nodiscard]] tensor_map to_tensors(const std::string& prefix = "", tensor_dtype dtype = tensor_dtype::f32) const {
     const std::string p = detail::join_prefix(prefix);
     tensor_map m;
@@ -155,6 +160,7 @@ class lfp_head {
                         tensor_dtype dtype = tensor_dtype::f32) const {
     write_safetensors(path, to_tensors(prefix, dtype), {{"format", "pt"}});
   }
+#endif
 
  private:
   std::size_t h_ = 0, d_ = 0;

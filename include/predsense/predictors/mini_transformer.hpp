@@ -27,7 +27,10 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/io/safetensors.hpp"
+#include "predsense/config.hpp"
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON
+#include "predsense/io/safetensors.hpp"  // from_safetensors
+#endif
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/gemm.hpp"
 #include "predsense/kernels/rms_norm.hpp"
@@ -113,6 +116,7 @@ class mini_transformer {
     }
   }
 
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON
   // Hugging Face Qwen2 names under `prefix` (default "model."): layers.{i}.input_layernorm.weight,
   // layers.{i}.self_attn.{q,k,v}_proj.{weight,bias}, .o_proj.weight, post_attention_layernorm,
   // mlp.{gate,up,down}_proj.weight, norm.weight; in_proj.{weight,bias} if input_dim > 0.
@@ -152,6 +156,7 @@ class mini_transformer {
     }
     return m;
   }
+#endif
 
   // Preallocates the KV cache for `positions` positions (it grows on demand otherwise).
   void reserve(std::size_t positions) {
