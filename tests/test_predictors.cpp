@@ -433,4 +433,36 @@ TEST_CASE("transformer_predictor: backbone -> head in the predictor loop") {
   CHECK(std::vector<float>(out.span().begin(), out.span().end()) == expect);
   CHECK_THROWS_AS(p.observe(frame_of(randn(5 * 23, 4), 5, 23)), shape_error);
   CHECK_THROWS_AS(transformer_predictor(bb, lfp_head(16, 24)), shape_error);
+
+  // reset(): a new stream. After a second frame the KV cache holds 10 positions; after reset the
+  // first frame again gives exactly the first prediction (cache emptied), and predict before any
+  // frame throws again.
+  const auto g = randn(5 * 24, 5);
+  p.observe(frame_of(g, 5, 24));
+  REQUIRE(p.backbone().positions() == 10);
+  p.reset();
+  CHECK(p.backbone().positions() == 0);
+  CHECK_THROWS_AS(p.predict(out), empty_error);
+  p.observe(frame_of(f, 5, 24));
+  frame_buffer again;
+  p.predict(again);
+  CHECK(std::vector<float>(again.span().begin(), again.span().end()) == expect);
+}
+
+TEST_CASE("lfp_predictor::reset starts a new stream and keeps the learned weights") {
+  lfp_head head(16, 16);
+  head.init_uniform(3);
+  lfp_predictor p(head);
+  const auto a = randn(4 * 16, 6), b = randn(4 * 16, 7);
+  p.observe(frame_of(a, 4, 16));
+  p.observe(frame_of(b, 4, 16));  // one training step
+  const auto w = p.head().w1();
+  CHECK(w != head.w1());
+  p.reset();
+  CHECK(!p.ready());
+  frame_buffer out;
+  CHECK_THROWS_AS(p.predict(out), empty_error);
+  CHECK(p.head().w1() == w);
+  p.observe(frame_of(a, 4, 16));  // first frame of the new stream: no training step
+  CHECK(p.head().w1() == w);
 }

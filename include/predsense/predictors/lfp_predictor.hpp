@@ -65,6 +65,14 @@ class lfp_predictor {
       for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] += last_.data()[i];
   }
 
+  // Starts a new stream: forgets the last frame and the optimiser's state (Adam moments, step
+  // count); the head keeps the weights it has learned so far.
+  void reset() {
+    last_ = frame_buffer();
+    trainer_.reset();
+    last_loss_ = {};
+  }
+
   // Zeroes the output layer (W2, b2): with residual = true the predictor then starts as copy-last.
   void zero_output_layer() {
     std::fill(head_.w2().begin(), head_.w2().end(), 0.0f);

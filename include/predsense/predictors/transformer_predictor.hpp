@@ -52,6 +52,15 @@ class transformer_predictor {
     head_.forward(hidden_.data(), tokens_, out.data());
   }
 
+  // Starts a new stream: empties the backbone's KV cache and forgets the last hidden states and the
+  // optimiser's state; learned head weights are kept.
+  void reset() {
+    bb_.reset();
+    hidden_.clear();
+    tokens_ = 0;
+    trainer_.reset();
+  }
+
   [[nodiscard]] mini_transformer& backbone() noexcept { return bb_; }
   [[nodiscard]] lfp_head& head() noexcept { return head_; }
   // Hidden states of the last observed frame (T x width).
