@@ -336,3 +336,21 @@ TEST_CASE("BOCPD skips the likelihood of a missing step; the hazard runs through
   CHECK_THROWS_AS(bocpd_map_segmentation(all_missing, 1), empty_error);
   CHECK_THROWS_AS(bocpd_map_segmentation(inf_row, 1), non_finite_error);
 }
+
+TEST_CASE("bocpd_segmenter: segment() and reset() give the same boundaries as a fresh streaming run") {
+  const auto x = steps({{40, 0.0}, {40, 4.0}, {40, 1.0}}, 0.5, 31);
+  bocpd_segmenter seg;
+  const auto a = seg.segment(x);
+  const auto b = bocpd_segment(x, 1);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].t == b[i].t);
+  CHECK(a.size() == 2);
+  for (std::size_t t = 0; t < 30; ++t) (void)seg.push(x[t], t);
+  seg.reset();  // a new stream starts at step 0 again
+  std::vector<boundary> c;
+  for (std::size_t t = 0; t < x.size(); ++t)
+    if (auto bd = seg.push(x[t], t)) c.push_back(*bd);
+  for (const auto& bd : seg.finish()) c.push_back(bd);
+  REQUIRE(c.size() == b.size());
+  for (std::size_t i = 0; i < c.size(); ++i) CHECK(c[i].t == b[i].t);
+}

@@ -22,6 +22,7 @@
 #include "predsense/core/error.hpp"
 #include "predsense/segmentation/bocpd.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/segment_series.hpp"
 
 namespace predsense {
 
@@ -65,6 +66,17 @@ class bocpd_segmenter {
       out.push_back(b);
     }
     return out;
+  }
+
+  // Offline, univariate: push every value, then finish() (boundaries at original indices).
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
+
+  // Starts a new stream (the model's posterior, the peak picker and the step count).
+  void reset() {
+    model_ = bocpd(make_model(p_.model), model_.dims());
+    peaks_ = peak_segmenter(p_.peaks);
+    next_ = 0;
+    original_.clear();
   }
 
   [[nodiscard]] std::size_t decision_delay() const noexcept { return p_.lag + p_.peaks.lookahead; }
