@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/predictors/copy_last.hpp"

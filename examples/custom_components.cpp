@@ -3,7 +3,7 @@
 // Shows that every slot of predsense::stream takes your own type as long as it satisfies the
 // concept: here a "linear extrapolation" predictor (next = 2 * last - previous), a
 // max-over-tokens L2 surprise metric and a segmenter with a hysteresis band.
-#include <predsense/eval/synthetic_stream.hpp>
+#include <predsense/synthetic/synthetic_stream.hpp>
 #include <predsense/kernels/squared_l2.hpp>
 #include <predsense/pipeline/stream.hpp>
 

@@ -5,7 +5,7 @@
 // predict(frame_buffer&) satisfies predsense::latent_predictor and plugs in. This one is the
 // paper's ablation baseline, "copy the last frame".
 #include <predsense/core/concepts.hpp>
-#include <predsense/eval/synthetic_stream.hpp>
+#include <predsense/synthetic/synthetic_stream.hpp>
 #include <predsense/kernels/simd.hpp>
 #include <predsense/surprise/token_cosine_distance.hpp>
 #include <predsense/surprise/zscore_normalizer.hpp>

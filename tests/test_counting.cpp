@@ -16,10 +16,10 @@
 #include "predsense/counting/streaming_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/counting/union_find.hpp"
-#include "predsense/counting/vsc_count.hpp"
+#include "predsense/synthetic/vsc_count.hpp"
 #include "predsense/counting/within_segment_merge.hpp"
 #include "predsense/eval/mra.hpp"
-#include "predsense/eval/vsc_world.hpp"
+#include "predsense/synthetic/vsc_world.hpp"
 
 using namespace predsense;
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "predsense/eval/patch_embedder.hpp"
+#include "predsense/encoders/patch_embedder.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 using namespace predsense;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/run_batch.hpp"
 #include "predsense/pipeline/stream.hpp"

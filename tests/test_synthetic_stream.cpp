@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 using namespace predsense;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/eval/vsc_world.hpp"
+#include "predsense/synthetic/vsc_world.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 using namespace predsense;

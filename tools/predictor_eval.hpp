@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "predsense/core/frame_buffer.hpp"
-#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 namespace predsense::tools {

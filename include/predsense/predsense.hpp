@@ -21,15 +21,11 @@
 #include "predsense/counting/streaming_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/counting/union_find.hpp"
-#include "predsense/counting/vsc_count.hpp"
 #include "predsense/counting/within_segment_merge.hpp"
 
 #include "predsense/eval/mra.hpp"
-#include "predsense/eval/patch_embedder.hpp"
-#include "predsense/eval/synthetic_stream.hpp"
 #include "predsense/eval/tcpd_cover.hpp"
 #include "predsense/eval/tcpd_f1.hpp"
-#include "predsense/eval/vsc_world.hpp"
 
 #include "predsense/io/byte_io.hpp"
 #include "predsense/io/half_float.hpp"
@@ -121,3 +117,9 @@
 #include "predsense/surprise/pooled_cosine_distance.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 #include "predsense/surprise/zscore_normalizer.hpp"
+
+#include "predsense/encoders/patch_embedder.hpp"
+
+#include "predsense/synthetic/synthetic_stream.hpp"
+#include "predsense/synthetic/vsc_count.hpp"
+#include "predsense/synthetic/vsc_world.hpp"

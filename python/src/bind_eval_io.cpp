@@ -7,7 +7,7 @@
 #include "predsense/counting/dedup_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/eval/mra.hpp"
-#include "predsense/eval/synthetic_stream.hpp"
+#include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/eval/tcpd_cover.hpp"
 #include "predsense/eval/tcpd_f1.hpp"
 #include "predsense/io/npy.hpp"

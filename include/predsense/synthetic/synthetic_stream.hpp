@@ -1,4 +1,4 @@
-// predsense/eval/synthetic_stream.hpp - a generated latent stream with known scene changes.
+// predsense/synthetic/synthetic_stream.hpp - a generated latent stream with known scene changes.
 //
 // Stands in for a video's frame latents when no encoder is at hand: each scene has its own
 // random T x D "layout" (one unit direction per token); within a scene the frames drift slowly

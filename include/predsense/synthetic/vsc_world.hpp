@@ -1,4 +1,4 @@
-// predsense/eval/vsc_world.hpp - a synthetic VSI-SUPER-Count-like world: rooms full of objects, a
+// predsense/synthetic/vsc_world.hpp - a synthetic VSI-SUPER-Count-like world: rooms full of objects, a
 // camera tour through them with revisits, and a `repeat` factor that plays the tour k times
 // (VSC-Repeat: the true count does not change, a summing counter's answer does).
 //

@@ -1,4 +1,4 @@
-// predsense/counting/vsc_count.hpp - the whole VSC counting chain on a vsc_world: surprise ->
+// predsense/synthetic/vsc_count.hpp - the whole VSC counting chain on a vsc_world: surprise ->
 // segmentation -> per-segment counts -> every aggregator, per class.
 //
 // surprise(t) = token_cosine_distance(frame t-1, frame t) (the "copy last frame" predictor, the
@@ -20,7 +20,7 @@
 #include "predsense/counting/streaming_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/counting/within_segment_merge.hpp"
-#include "predsense/eval/vsc_world.hpp"
+#include "predsense/synthetic/vsc_world.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 

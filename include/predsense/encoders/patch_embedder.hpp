@@ -1,4 +1,4 @@
-// predsense/eval/patch_embedder.hpp - a weight-free stand-in for a vision encoder: one RGB frame
+// predsense/encoders/patch_embedder.hpp - a weight-free stand-in for a vision encoder: one RGB frame
 // -> a grid x grid set of patch tokens of `dim` floats, from colour and gradient statistics.
 //
 //   patch_embedder emb({.grid = 8, .dim = 256, .seed = 1});
