@@ -4,7 +4,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all configure build test demo bench fuzz clang clean
+.PHONY: all configure build test demo bench fuzz clang clean sanitize
 
 all: build
 
@@ -49,6 +49,20 @@ bench: deps-bench configure
 fuzz: deps-fuzz
 	bash fuzz/run.sh $(BUILD)-fuzz
 
+# ASan + UBSan build of the C++ tests and tools in $(BUILD)-sanitize: the doctest suites, then the
+# hostile-input corpus (tests/hostile/hostile_corpus.py: bad inputs over every tool, each with its
+# expected exit code, inputs untouched, nothing left behind). Any sanitizer report fails it.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize: deps-test
+	cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
+	  -DPREDSENSE_BUILD_PYTHON=OFF \
+	  -DPREDSENSE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -E '^(pytest|package_|compile_fail_)'
+	/usr/bin/python3 tests/hostile/hostile_corpus.py --build $(BUILD)-sanitize
+
 # Same suite under clang++ 14 in its own tree.
 clang: deps-test
 	cmake -S . -B $(BUILD)-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 $(CMAKE_FLAGS)
@@ -56,4 +70,4 @@ clang: deps-test
 	cd $(BUILD)-clang && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-clang
+	rm -rf $(BUILD) $(BUILD)-clang $(BUILD)-sanitize

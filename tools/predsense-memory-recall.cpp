@@ -16,15 +16,12 @@
 //
 //   predsense-memory-recall [--minutes 10,30,60,120,240] [--seeds 10] [--dim 64] [-o out.json]
 //                           [--timeline-minutes 240]   (per-policy kept frames of seed 0)
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
+// Option ranges (exit 2 outside them, tools/support/cli.hpp): --minutes 1..1440 each, --seeds
+// 1..1000, --dim 1..4096, --budget 64..2^24, --window 0..4096, --threshold finite in [-1e6, 1e6].
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <iostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -39,11 +36,12 @@
 #include "predsense/memory/sinks_recent.hpp"
 #include "predsense/memory/surprise_reservoir.hpp"
 #include "predsense/memory/uniform_stride.hpp"
+#include "support/cli.hpp"
 
 namespace {
 
 using namespace predsense;
-using nlohmann::json;
+using predsense::tools::json;
 
 constexpr std::size_t kTokens = 64, kSide = 8;
 
@@ -164,19 +162,24 @@ int main(int argc, char** argv) {
   std::size_t seeds = 10, dim = 64, budget = 8192, window = 32, timeline_minutes = 0;
   double threshold = 0.1;
   std::string out_path;
-  app.add_option("--minutes", minutes, "stream lengths in minutes (1 fps)")->delimiter(',');
-  app.add_option("--seeds", seeds, "streams per length");
-  app.add_option("--dim", dim, "token dimension");
-  app.add_option("--budget", budget, "long-term token budget");
-  app.add_option("--window", window, "sensory window (frames)");
-  app.add_option("--threshold", threshold, "surprise threshold (pooling and drop_merge)");
-  app.add_option("--timeline-minutes", timeline_minutes, "also dump seed 0's kept entries at this length");
+  namespace t = predsense::tools;
+  app.add_option("--minutes", minutes, "stream lengths in minutes (1 fps), comma-separated")
+      ->delimiter(',')
+      ->check(t::count_in(1, 1440));
+  app.add_option("--seeds", seeds, "streams per length")->check(t::count_in(1, 1000));
+  app.add_option("--dim", dim, "token dimension")->check(t::count_in(1, 4096));
+  app.add_option("--budget", budget, "long-term token budget (>= 64, one frame)")->check(t::count_in(64, 1u << 24));
+  app.add_option("--window", window, "sensory window (frames)")->check(t::count_in(0, 4096));
+  app.add_option("--threshold", threshold, "surprise threshold (pooling and drop_merge)")->check(t::real_in(-1e6, 1e6));
+  app.add_option("--timeline-minutes", timeline_minutes, "also dump seed 0's kept entries at this length")
+      ->check(t::count_in(0, 1440));
   app.add_option("-o,--output", out_path, "JSON output (default stdout)");
-  CLI11_PARSE(app, argc, argv);
-  if (dim == 0 || seeds == 0 || budget < 64) {
-    std::cerr << "predsense-memory-recall: --dim, --seeds must be > 0 and --budget >= 64\n";
-    return 2;
-  }
+  return t::run_tool("predsense-memory-recall", app, argc, argv, [&] {
+  if (timeline_minutes != 0 && std::find(minutes.begin(), minutes.end(), timeline_minutes) == minutes.end())
+    throw t::bad_input("--timeline-minutes " + std::to_string(timeline_minutes) + " is not one of --minutes");
+  t::io_paths paths;
+  paths.output(out_path, "-o");
+  paths.check();
 
   const memory_config cfg{window, budget};
   const pool_when_unsurprising pool{threshold, 2, pool_edge::floor};
@@ -226,14 +229,6 @@ int main(int argc, char** argv) {
                           {"seeds", seeds}, {"minutes", minutes}}},
               {"results", results}};
   if (!timeline.is_null()) out["timeline"] = timeline;
-  const std::string text = out.dump() + "\n";
-  if (out_path.empty()) {
-    std::cout << text;
-  } else {
-    std::ofstream f(out_path + ".tmp");
-    f << text;
-    f.close();
-    std::rename((out_path + ".tmp").c_str(), out_path.c_str());
-  }
-  return 0;
+  t::emit(out_path, out.dump() + "\n", "-o");
+  });
 }

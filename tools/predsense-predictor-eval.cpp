@@ -3,7 +3,8 @@
 // docs/predictors.md.
 //
 //   predsense-predictor-eval [--seeds 5] [--frames 600] [--tokens 16] [--dim 64]
-#include <CLI/CLI.hpp>
+// Ranges (exit 2 outside them): --seeds 1..1000, --frames 100..10^6 (streams need scene
+// boundaries to score), --tokens 1..1024, --dim 1..1024.
 
 #include <cmath>
 #include <cstdio>
@@ -16,17 +17,19 @@
 #include "predsense/predictors/ema_predictor.hpp"
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
+#include "support/cli.hpp"
 
 using namespace predsense;
 
 int main(int argc, char** argv) {
   CLI::App app{"AUROC of predictor surprise for scene boundaries on generated streams"};
   std::size_t seeds = 5, frames = 600, tokens = 16, dim = 64;
-  app.add_option("--seeds", seeds);
-  app.add_option("--frames", frames);
-  app.add_option("--tokens", tokens);
-  app.add_option("--dim", dim);
-  CLI11_PARSE(app, argc, argv);
+  namespace t = predsense::tools;
+  app.add_option("--seeds", seeds, "streams per predictor and kind (mean +- sd over them)")->check(t::count_in(1, 1000));
+  app.add_option("--frames", frames, "frames per stream")->check(t::count_in(100, 1000000));
+  app.add_option("--tokens", tokens, "tokens per frame")->check(t::count_in(1, 1024));
+  app.add_option("--dim", dim, "token dimension")->check(t::count_in(1, 1024));
+  return t::run_tool("predsense-predictor-eval", app, argc, argv, [&] {
 
   struct entry {
     std::string name;
@@ -73,6 +76,8 @@ int main(int argc, char** argv) {
         sq += a * a;
       }
       const double m = sum / double(seeds), sd = std::sqrt(std::max(0.0, sq / double(seeds) - m * m));
+      if (!std::isfinite(m))  // a stream without boundaries has no AUROC: say so, not "nan"
+        throw t::bad_input("--frames " + std::to_string(frames) + ": the generated streams have no scene boundary to score");
       std::printf(" %.3f ± %.3f |", m, sd);
     }
     std::printf("\n");
@@ -80,5 +85,5 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "streams: %s and %s, %zu frames of %zu x %zu, %zu seeds\n", stream_names[0], stream_names[1],
                frames, tokens, dim, seeds);
-  return 0;
+  });
 }

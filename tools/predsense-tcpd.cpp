@@ -49,6 +49,8 @@
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/standardize.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
+#include "support/cli.hpp"
+#include "support/tcpd_input.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -57,123 +59,10 @@ using predsense::invalid_argument_error;
 
 namespace {
 
-struct series {
-  std::string file;
-  std::string name;
-  std::size_t n = 0;
-  std::size_t dims = 0;
-  std::vector<double> x;  // row-major n x dims, z-scored per column
-};
-
-json read_json(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw format_error(file + ": cannot open file (" + std::strerror(errno) + ")");
-  try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw format_error(file + ": not valid JSON: " + e.what());
-  }
-}
-
-// Reads a TCPD series. `null` (and "NaN" spelled as a string) is a missing value, kept as NaN;
-// infinities are refused. Every length is checked against the data present before allocating.
-series load_series(const std::string& file) {
-  const json j = read_json(file);
-  if (!j.is_object()) throw format_error(file + ": top level must be a JSON object");
-  for (const char* f : {"series", "n_obs"})
-    if (!j.contains(f)) throw format_error(file + ": missing field '" + f + "'");
-  if (!j["n_obs"].is_number_integer() || j["n_obs"].get<std::int64_t>() < 0)
-    throw format_error(file + ": field 'n_obs' must be a non-negative integer");
-  const auto& s = j["series"];
-  if (!s.is_array()) throw format_error(file + ": field 'series' must be an array");
-  series out;
-  out.file = file;
-  out.name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
-                                                          : fs::path(file).stem().string();
-  out.n = j["n_obs"].get<std::size_t>();
-  if (out.n == 0) throw predsense::empty_error(file + ": empty series (field 'n_obs' is 0)");
-  if (s.empty()) throw predsense::empty_error(file + ": empty series (field 'series' has no dimension)");
-  out.dims = s.size();
-  for (std::size_t d = 0; d < out.dims; ++d) {
-    const std::string where = "series[" + std::to_string(d) + "].raw";
-    if (!s[d].is_object() || !s[d].contains("raw"))
-      throw format_error(file + ": missing field '" + where + "'");
-    const auto& raw = s[d]["raw"];
-    if (!raw.is_array()) throw format_error(file + ": field '" + where + "' must be an array");
-    if (raw.size() != out.n)
-      throw format_error(file + ": field '" + where + "' has " + std::to_string(raw.size()) +
-                         " values but 'n_obs' is " + std::to_string(out.n));
-  }
-  out.x.assign(out.n * out.dims, 0.0);  // sizes now match the values present
-  for (std::size_t d = 0; d < out.dims; ++d) {
-    const std::string where = "series[" + std::to_string(d) + "].raw";
-    const auto& raw = s[d]["raw"];
-    for (std::size_t i = 0; i < out.n; ++i) {
-      const auto& v = raw[i];
-      const std::string at = where + "[" + std::to_string(i) + "]";
-      double value = 0.0;
-      if (v.is_null()) {
-        value = std::numeric_limits<double>::quiet_NaN();  // missing
-      } else if (v.is_number()) {
-        value = v.get<double>();
-      } else if (v.is_string()) {
-        // Some writers spell NaN/Infinity as strings; anything else is not a number either.
-        const std::string str = v.get<std::string>();
-        char* end = nullptr;
-        value = std::strtod(str.c_str(), &end);
-        if (end == str.c_str() || *end != '\0')
-          throw format_error(file + ": field '" + at + "' is not a number: \"" + str + "\"");
-      } else {
-        throw format_error(file + ": field '" + at + "' is not a number");
-      }
-      if (std::isinf(value))
-        throw predsense::non_finite_error(file + ": field '" + at + "' is infinite (only null/NaN, a missing "
-                                          "value, is accepted besides finite numbers)");
-      out.x[i * out.dims + d] = value;
-    }
-  }
-  predsense::standardize_columns(out.x, out.dims);
-  return out;
-}
-
-using annotation_set = std::vector<std::vector<std::int64_t>>;
-
-std::map<std::string, annotation_set> load_annotations(const std::string& file) {
-  const json j = read_json(file);
-  if (!j.is_object()) throw format_error(file + ": top level must be an object {series: {annotator: [cps]}}");
-  std::map<std::string, annotation_set> out;
-  for (const auto& [name, per] : j.items()) {
-    if (!per.is_object())
-      throw format_error(file + ": field '" + name + "' must be an object {annotator: [cps]}");
-    // Annotators in increasing user-id order: the published TCPDBench scores were summed in that
-    // order, and only that order reproduces them to the last bit (JSON key order is string order).
-    std::vector<std::pair<std::string, json>> ordered;
-    for (const auto& item : per.items()) ordered.emplace_back(item.key(), item.value());
-    auto id_of = [](const std::string& k) {
-      char* end = nullptr;
-      const long long v = std::strtoll(k.c_str(), &end, 10);
-      return (k.empty() || *end != '\0') ? std::numeric_limits<long long>::max() : v;
-    };
-    std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& x, const auto& y) {
-      return id_of(x.first) != id_of(y.first) ? id_of(x.first) < id_of(y.first) : x.first < y.first;
-    });
-    annotation_set a;
-    for (const auto& [who, cps] : ordered) {
-      if (!cps.is_array())
-        throw format_error(file + ": field '" + name + "." + who + "' must be an array of integers");
-      std::vector<std::int64_t> v;
-      for (const auto& c : cps) {
-        if (!c.is_number_integer())
-          throw format_error(file + ": field '" + name + "." + who + "' holds a non-integer");
-        v.push_back(c.get<std::int64_t>());
-      }
-      a.push_back(std::move(v));
-    }
-    if (a.empty()) throw format_error(file + ": field '" + name + "' has no annotators");
-    out.emplace(name, std::move(a));
-  }
-  return out;
-}
+using predsense::tools::annotation_set;
+using predsense::tools::load_annotations;
+using predsense::tools::load_series;
+using predsense::tools::series;
 
 // Numeric parameters, plus named choices (cost, penalty) for the offline methods.
 struct param_map : std::map<std::string, double> {
@@ -375,29 +264,6 @@ std::string join(const std::vector<std::int64_t>& v) {
   return "[" + s + "]";
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw format_error(path + ": cannot write temporary file " + tmp.string());
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp);
-      throw format_error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp);
-    throw format_error(path + ": cannot rename temporary file into place: " + ec.message());
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -417,15 +283,8 @@ int main(int argc, char** argv) {
                  "in the original index), interpolate (linear), error");
   app.add_flag("--list-methods", list, "list the methods and their parameters, then exit");
   app.add_option("series", files, "TCPD series JSON files");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "predsense-tcpd: error: " << e.what() << "\n";
-    return 2;
-  }
-
+  namespace t = predsense::tools;
+  return t::run_tool("predsense-tcpd", app, argc, argv, [&] {
   const auto table = methods();
   if (list) {
     for (const auto& [name, m] : table) {
@@ -437,10 +296,10 @@ int main(int argc, char** argv) {
         std::cout << ")\n";
       }
     }
-    return 0;
+    return;
   }
 
-  try {
+  {
     if (annotations_file.empty()) throw invalid_argument_error("--annotations is required");
     if (files.empty()) throw invalid_argument_error("no series files given");
     const auto it = table.find(method_name);
@@ -489,6 +348,11 @@ int main(int argc, char** argv) {
     if (params.count("source") && as_size(params, "source") > 1)
       throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar)");
     const std::size_t min_len = m.min_length(params);
+    t::io_paths paths;
+    paths.input(annotations_file, "--annotations");
+    for (const auto& f : files) paths.input(f, "series");
+    paths.output(json_out, "--json");
+    paths.check();
     const auto annotations = load_annotations(annotations_file);
 
     // Load and check every input before computing or writing anything.
@@ -580,10 +444,7 @@ int main(int argc, char** argv) {
       out["mean_cover"] = nullptr;
       std::cout << "no series had annotations: nothing scored\n";
     }
-    if (!json_out.empty()) write_atomically(json_out, out.dump(2) + "\n");
-  } catch (const std::exception& e) {
-    std::cerr << "predsense-tcpd: error: " << e.what() << "\n";
-    return 2;
+    if (!json_out.empty()) t::write_output(json_out, out.dump(2) + "\n", "--json");
   }
-  return 0;
+  });
 }

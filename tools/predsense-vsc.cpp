@@ -12,64 +12,27 @@
 // aggregator: the mean over questions "how many <class>?" (one per class present in the world,
 // per seed). --json writes {aggregator: {"repeat_k": {"mra": x, "minutes": {"M": {...}}}}}, where
 // "mra" is the mean over the lengths run; --trace writes predicted and true counts after every
-// segment (seed S, class 0) for plotting. Bad arguments: message naming the option, exit code 2,
-// nothing written; JSON files are written to a temporary file and renamed into place.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <unistd.h>
-
+// segment (seed S, class 0) for plotting. Exit codes, option ranges and output rules:
+// tools/support/cli.hpp (bad arguments: message naming the option, exit code 2, nothing written).
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/counting/vsc_count.hpp"
+#include "predsense/synthetic/vsc_count.hpp"
 #include "predsense/eval/mra.hpp"
-#include "predsense/eval/vsc_world.hpp"
+#include "predsense/synthetic/vsc_world.hpp"
+#include "support/cli.hpp"
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 using predsense::invalid_argument_error;
 
 namespace {
-
-void write_atomic(const std::string& path, const std::string& text) {
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw predsense::format_error(path + ": cannot write temporary file " + tmp.string());
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp);
-      throw predsense::format_error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp);
-    throw predsense::format_error(path + ": cannot rename temporary file into place: " + ec.message());
-  }
-}
-
-// The output directory must exist before any work starts, so a typo fails fast.
-void check_writable(const std::string& path, const char* option) {
-  if (path.empty()) return;
-  const fs::path dir = fs::path(path).parent_path();
-  if (!dir.empty() && !fs::is_directory(dir))
-    throw invalid_argument_error(std::string(option) + ": directory '" + dir.string() + "' does not exist");
-}
 
 std::string fmt(double x) {
   char b[32];
@@ -91,31 +54,28 @@ int main(int argc, char** argv) {
   bool identical = false;
   const predsense::vsc_count_params count_defaults;
   double within_threshold = count_defaults.within.threshold, match_threshold = count_defaults.match_threshold;
-  app.add_option("--repeat", repeat, "play the tour K times (default: each of 1..5)");
-  app.add_option("--minutes", minutes, "tour length in minutes at 1 fps (default: each of 10, 30, 60, 120)");
-  app.add_option("--seed", seed, "first world seed (default 1)");
-  app.add_option("--seeds", seeds, "worlds per setting (default 3)");
-  app.add_option("--threshold", threshold, "surprise threshold for a boundary (default 0.5)");
-  app.add_option("--within-threshold", within_threshold, "cosine joining detections within a segment (default 0.55)");
-  app.add_option("--match-threshold", match_threshold, "cosine matching instances across segments (default 0.65)");
-  app.add_option("--view-noise", view_noise, "world: detection embedding noise (default 0.7)");
-  app.add_option("--class-share", class_share, "world: class direction's share of an identity (default 0.4)");
-  app.add_option("--twin-prob", twin_prob, "world: probability of a look-alike twin (default 0.15)");
-  app.add_option("--miss-prob", miss_prob, "world: per-frame miss probability (default 0.3)");
-  app.add_option("--fp-rate", fp_rate, "world: false positives per frame (default 0.2)");
+  namespace t = predsense::tools;
+  const auto prob = t::real_in(0.0, 1.0), cosine = t::real_in(-1.0, 1.0);
+  app.add_option("--repeat", repeat, "play the tour K times (default: each of 1..5)")->check(t::count_in(1, 100));
+  app.add_option("--minutes", minutes, "tour length in minutes at 1 fps (default: each of 10, 30, 60, 120)")
+      ->check(t::real_in(1.0 / 60.0, 1440.0));
+  app.add_option("--seed", seed, "first world seed (default 1)")->check(t::count_in(0, std::uint64_t{1} << 53));
+  app.add_option("--seeds", seeds, "worlds per setting (default 3)")->check(t::count_in(1, 1000));
+  app.add_option("--threshold", threshold, "surprise threshold for a boundary (default 0.5)")->check(t::real_in(-2.0, 2.0));
+  app.add_option("--within-threshold", within_threshold, "cosine joining detections within a segment (default 0.55)")
+      ->check(cosine);
+  app.add_option("--match-threshold", match_threshold, "cosine matching instances across segments (default 0.65)")
+      ->check(cosine);
+  app.add_option("--view-noise", view_noise, "world: detection embedding noise (default 0.7)")->check(t::real_in(0.0, 100.0));
+  app.add_option("--class-share", class_share, "world: class direction's share of an identity (default 0.4)")->check(prob);
+  app.add_option("--twin-prob", twin_prob, "world: probability of a look-alike twin (default 0.15)")->check(prob);
+  app.add_option("--miss-prob", miss_prob, "world: per-frame miss probability (default 0.3)")->check(prob);
+  app.add_option("--fp-rate", fp_rate, "world: false positives per frame (default 0.2)")->check(t::real_in(0.0, 100.0));
   app.add_flag("--identical-replays", identical, "world: replays reuse the first play's rendering");
   app.add_option("--json", json_out, "write {aggregator: {repeat_k: {mra, minutes}}} to this file");
   app.add_option("--trace", trace_out, "write predicted vs true count after every segment to this file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "predsense-vsc: error: " << e.what() << "\n";
-    return 2;
-  }
-
-  try {
+  return t::run_tool("predsense-vsc", app, argc, argv, [&] {
+  {
     if (app.count("--repeat") && (repeat < 1 || repeat > 100))
       throw invalid_argument_error("--repeat must be in [1, 100], got " + std::to_string(repeat));
     if (app.count("--minutes") && !(minutes > 0.0 && minutes <= 1440.0 && minutes * 60.0 >= 1.0))
@@ -133,8 +93,10 @@ int main(int argc, char** argv) {
       c.false_positive_rate = fp_rate;
       const predsense::vsc_world probe(c);
     }
-    check_writable(json_out, "--json");
-    check_writable(trace_out, "--trace");
+    t::io_paths paths;
+    paths.output(json_out, "--json");
+    paths.output(trace_out, "--trace");
+    paths.check();
 
     const std::vector<double> lengths = app.count("--minutes") ? std::vector<double>{minutes}
                                                               : std::vector<double>{10, 30, 60, 120};
@@ -247,11 +209,8 @@ int main(int argc, char** argv) {
     std::cout << "slowest counting run (surprise + segmentation + all aggregators, per world): "
               << fmt(max_count_s * 1e3) << " ms\n";
 
-    if (!json_out.empty()) write_atomic(json_out, results.dump(2) + "\n");
-    if (!trace_out.empty()) write_atomic(trace_out, trace.dump() + "\n");
-  } catch (const std::exception& e) {
-    std::cerr << "predsense-vsc: error: " << e.what() << "\n";
-    return 2;
+    if (!json_out.empty()) t::write_output(json_out, results.dump(2) + "\n", "--json");
+    if (!trace_out.empty()) t::write_output(trace_out, trace.dump() + "\n", "--trace");
   }
-  return 0;
+  });
 }

@@ -105,12 +105,12 @@ def test_reservoir_is_deterministic_by_seed():
 
 
 @pytest.mark.parametrize("payload,field", [
-    ('{"surprise": [0.1, "x"]}', '"surprise"[1]'),
-    ('{"threshold": 0.3}', '"surprise"'),
-    ('{"surprise": [0.1], "budget": -5}', '"budget"'),
-    ('{"surprise": [0.1], "grid": [8]}', '"grid"'),
-    ('{"surprise": [0.1], "policy": "lru"}', '"policy"'),
-    ('{"surprise": [0.1], "budget": 4, "prompt_tokens": 16}', '"budget"'),
+    ('{"surprise": [0.1, "x"]}', '/surprise/1'),
+    ('{"threshold": 0.3}', '/surprise'),
+    ('{"surprise": [0.1], "budget": -5}', '/budget'),
+    ('{"surprise": [0.1], "grid": [8]}', '/grid'),
+    ('{"surprise": [0.1], "policy": "lru"}', '/policy'),
+    ('{"surprise": [0.1], "budget": 4, "prompt_tokens": 16}', '/budget'),
     ('{"surprise": [0.1]', "not valid JSON"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, payload, field):

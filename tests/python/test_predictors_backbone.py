@@ -104,5 +104,5 @@ def test_backbone_shape_mismatch_is_named(tmp_path):
             "--out", tmp_path / "o.safetensors", "--hidden", 64, "--layers", 1, "--heads", 4, "--kv-heads", 2,
             "--intermediate", 128]
     r = subprocess.run([str(a) for a in args], capture_output=True, text=True)
-    assert r.returncode == 1
+    assert r.returncode == 2  # a mismatched file is bad input
     assert "model.layers.0.mlp.gate_proj.weight" in r.stderr and "[128, 64]" in r.stderr

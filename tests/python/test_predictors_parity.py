@@ -105,11 +105,11 @@ def test_wrong_prefix_and_shapes_fail_cleanly(tmp_path):
     r = subprocess.run([TOOL, "forward", "--weights", tmp_path / "w.safetensors", "--prefix", "model.other",
                         "--inputs", tmp_path / "x.safetensors", "--out", tmp_path / "y.safetensors"],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and "model.other.0.weight" in r.stderr
+    assert r.returncode == 2 and "model.other.0.weight" in r.stderr
     r = subprocess.run([TOOL, "forward", "--weights", tmp_path / "w.safetensors", "--prefix", PREFIX,
                         "--inputs", tmp_path / "x.safetensors", "--out", tmp_path / "y.safetensors"],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and "expected [T, 16]" in r.stderr
+    assert r.returncode == 2 and "expected [T, 16]" in r.stderr
 
 
 def _torch_steps(m, x, target, opt, steps, mse_w, cos_w):

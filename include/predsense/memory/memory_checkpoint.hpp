@@ -222,6 +222,8 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
                               " is out of order or not below frames_seen (" + std::to_string(frames_seen) + ")");
       e.merged.push_back(static_cast<std::uint64_t>(f));
     }
+    if (!e.is_protected && (e.merged.empty() || e.merged.front() != e.frame))
+      throw_format(src, at + ": its first merged frame is not its frame " + std::to_string(e.frame));
     // long-term entries are ordered by admission number, window frames (not admitted yet) by index
     if (i > 0 && (window ? e.frame <= part.entries.back().frame : e.seq <= part.entries.back().seq))
       throw_format(src, p + ": entries out of order at entry " + std::to_string(i));

@@ -1,0 +1,682 @@
+#!/usr/bin/python3
+"""Hostile-input corpus for the command-line tools: every case is a bad input (or a positive control)
+with its expected exit code. For each case the runner checks
+
+  * the exit code (2 for bad input or usage, 0 for the controls; never a signal, never 1),
+  * that stderr names the problem (a substring per case) and carries no sanitizer report,
+  * that every file the case started with is byte-identical afterwards (inputs never touched),
+  * that no output and no temporary file ("*.tmp.*") was left behind by a failed run.
+
+Cases are generated into a scratch directory (crafted checkpoints are made from a real one, with
+the checksum recomputed, so the loader's field checks - not the checksum - must refuse them); the
+audit's reproducers in ../shared/data/hostile are added when that folder exists.
+
+  /usr/bin/python3 tests/hostile/hostile_corpus.py --build build [--data DIR] [-k SUBSTRING] [-v]
+Exit 0 when every case passes; prints one line per failure and a summary.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SANITIZER_MARKS = ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime error:", "LeakSanitizer")
+
+
+# ---- safetensors (U8/I64/F64/F32), enough to craft checkpoints ------------------------------------
+_DT = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "U8": np.uint8}
+
+
+def st_load(path):
+    raw = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    out = {}
+    for name, e in header.items():
+        b, end = e["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + b:8 + n + end], dtype=_DT[e["dtype"]]).reshape(e["shape"]).copy()
+    return out, meta
+
+
+def st_save(path, tensors, meta, shapes=None):
+    header, chunks, off = {"__metadata__": meta}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        dt = {np.dtype(v): k for k, v in _DT.items()}[a.dtype]
+        data = a.tobytes()
+        shape = (shapes or {}).get(name, list(a.shape))
+        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(data)]}
+        chunks.append(data)
+        off += len(data)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    Path(path).write_bytes(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+
+
+def fnv_words(h, b):
+    """memory_checkpoint.hpp's checksum: FNV-1a over 8-byte LE words, then the tail bytes."""
+    prime, mask = 0x100000001B3, (1 << 64) - 1
+    n8 = len(b) // 8 * 8
+    for (w,) in struct.iter_unpack("<Q", b[:n8]):
+        h = ((h ^ w) * prime) & mask
+    for c in b[n8:]:
+        h = ((h ^ c) * prime) & mask
+    return h
+
+
+def checksum(tensors):
+    h = 0xCBF29CE484222325
+    for name in sorted(tensors):
+        h = fnv_words(h, np.ascontiguousarray(tensors[name]).tobytes())
+    return "%016x" % h
+
+
+def craft(src, dst, edit_tensors=None, edit_meta=None, rehash=True, shapes=None):
+    t, meta = st_load(src)
+    m = json.loads(meta["predsense.memory"])
+    if edit_tensors:
+        edit_tensors(t)
+    if rehash:
+        m["checksum"] = checksum(t)
+    if edit_meta:
+        edit_meta(m)
+    st_save(dst, t, {"predsense.memory": json.dumps(m) if not isinstance(m, str) else m}, shapes)
+
+
+# ---- cases ---------------------------------------------------------------------------------------
+class Case:
+    def __init__(self, name, tool, args, code=2, expect=(), outputs=(), stdin=None, stdout=None, files=None):
+        self.name, self.tool, self.args, self.code = name, tool, list(args), code
+        self.expect = (expect,) if isinstance(expect, str) else tuple(expect)
+        self.outputs, self.stdin, self.stdout, self.files = list(outputs), stdin, stdout, files or {}
+
+
+def replay_cases(d, data_dir):
+    R = "predsense-memory-replay"
+    cs = []
+    good = {"surprise": [0.5, 0.1, 0.9, 0.2, 0.05, 0.7] * 20, "threshold": 0.35, "budget": 900, "window": 8,
+            "dim": 2}
+
+    def j(name, obj):
+        p = d / name
+        p.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+        return str(p)
+
+    out = str(d / "replay_out.json")
+    gj = j("good.json", good)
+    cs.append(Case("replay: control", R, [gj, "-o", out], 0, outputs=()))
+    bad_fields = [
+        ("no surprise", {"threshold": 0.3}, "/surprise"),
+        ("surprise not array", {"surprise": 3}, "/surprise"),
+        ("surprise string element", {"surprise": [0.1, "x"]}, "/surprise/1"),
+        ("surprise null element", {"surprise": [0.1, None]}, "/surprise/1"),
+        ("surprise bool element", {"surprise": [True]}, "/surprise/0"),
+        ("surprise nested", {"surprise": [[0.1]]}, "/surprise/0"),
+        ("threshold string", dict(good, threshold="0.3"), "/threshold"),
+        ("threshold null", dict(good, threshold=None), "/threshold"),
+        ("budget zero", dict(good, budget=0), "/budget"),
+        ("budget negative", dict(good, budget=-5), "/budget"),
+        ("budget float", dict(good, budget=9.5), "/budget"),
+        ("budget huge", dict(good, budget=2 ** 62), "/budget"),
+        ("budget below prompt", dict(good, budget=4), "/budget"),
+        ("window negative", dict(good, window=-1), "/window"),
+        ("window huge", dict(good, window=2 ** 40), "/window"),
+        ("window string", dict(good, window="8"), "/window"),
+        ("dim zero", dict(good, dim=0), "/dim"),
+        ("dim negative", dict(good, dim=-2), "/dim"),
+        ("dim huge", dict(good, dim=2 ** 60 + 1), "/dim"),
+        ("dim x tokens over limit", dict(good, dim=65536, grid=[64, 64]), "/dim"),
+        ("ratio zero", dict(good, ratio=0), "/ratio"),
+        ("ratio negative", dict(good, ratio=-2), "/ratio"),
+        ("prompt_tokens zero", dict(good, prompt_tokens=0), "/prompt_tokens"),
+        ("prompt_tokens x dim over limit", dict(good, prompt_tokens=2 ** 20, budget=2 ** 21, dim=65536),
+         "/prompt_tokens"),
+        ("grid zero", dict(good, grid=[0, 8]), "/grid/0"),
+        ("grid one number", dict(good, grid=[8]), "/grid"),
+        ("grid three numbers", dict(good, grid=[2, 2, 2]), "/grid"),
+        ("grid string", dict(good, grid="8x8"), "/grid"),
+        ("grid negative", dict(good, grid=[8, -8]), "/grid/1"),
+        ("grid float", dict(good, grid=[8, 2.5]), "/grid/1"),
+        ("grid wraps", dict(good, grid=[2 ** 63 + 8, 8]), "/grid/0"),
+        ("grid product over limit", dict(good, grid=[4096, 4096]), "/grid"),
+        ("policy unknown", dict(good, policy="lru"), "/policy"),
+        ("policy number", dict(good, policy=3), "/policy"),
+        ("flush string", dict(good, flush="yes"), "/flush"),
+        ("similarity out of range", dict(good, similarity=2.0), "/similarity"),
+        ("sinks negative", dict(good, sinks=-1), "/sinks"),
+        ("seed negative", dict(good, seed=-1), "/seed"),
+        ("seed float", dict(good, seed=1.5), "/seed"),
+        ("unknown field (typo)", dict(good, thresold=0.3), "/thresold"),
+        ("top level array", [0.1, 0.2], "top level"),
+        ("top level number", 3, "top level"),
+        ("top level null", None, "top level"),
+    ]
+    for name, obj, needle in bad_fields:
+        cs.append(Case("replay: " + name, R, [j(name.replace(" ", "_") + ".json", obj), "-o", out], 2,
+                       expect=needle, outputs=[out]))
+    raw_bad = [
+        ("not JSON", "this is not json {", "not valid JSON"),
+        ("empty file", "", "not valid JSON"),
+        ("truncated JSON", '{"surprise": [0.1, 0.2', "not valid JSON"),
+        ("NaN literal", '{"surprise": [NaN]}', "not valid JSON"),
+        ("Infinity literal", '{"surprise": [Infinity]}', "not valid JSON"),
+        ("number overflow", '{"surprise": [1e400]}', "1e400"),
+        ("trailing garbage", '{"surprise": [0.1]} x', "not valid JSON"),
+        ("deep nesting 100000", "[" * 100000, "nested deeper"),
+        ("deep nesting in unknown field", '{"surprise": [0.1], "x": ' + "[" * 70 + "]" * 70 + "}", "nested deeper"),
+        ("binary junk", "\x00\x01\x02\xff", "not valid JSON"),
+        ("duplicate key wrong type", '{"surprise": [0.1], "dim": 1, "dim": "2"}', "/dim"),
+    ]
+    for name, text, needle in raw_bad:
+        p = d / (name.replace(" ", "_") + ".json")
+        p.write_bytes(text.encode("latin-1"))
+        cs.append(Case("replay: " + name, R, [str(p), "-o", out], 2, expect=needle, outputs=[out]))
+    cs.append(Case("replay: stdin garbage", R, ["-", "-o", out], 2, expect="<stdin>", outputs=[out], stdin=b"{oops"))
+    cs.append(Case("replay: stdin control", R, ["-"], 0, stdin=json.dumps(good).encode()))
+    cs.append(Case("replay: missing input", R, [str(d / "nope.json"), "-o", out], 2, "nope.json", [out]))
+    cs.append(Case("replay: input is a directory", R, [str(d), "-o", out], 2, "directory", [out]))
+    cs.append(Case("replay: no input", R, [], 2, "input"))
+    cs.append(Case("replay: unknown option", R, [gj, "--bogus"], 2, "--bogus"))
+    for v in ["-1", "0", "abc", "1e3", "1.5", "99999999999"]:
+        ck = str(d / "never.safetensors")
+        cs.append(Case("replay: --checkpoint-every " + v, R, [gj, "--checkpoint", ck, "--checkpoint-every", v], 2,
+                       "--checkpoint-every", [ck]))
+    cs.append(Case("replay: --checkpoint-every without --checkpoint", R, [gj, "--checkpoint-every", "5"], 2,
+                   "--checkpoint"))
+    cs.append(Case("replay: -o is the input", R, [gj, "-o", gj], 2, "input"))
+    link = d / "hardlink.json"
+    os.link(gj, link)
+    cs.append(Case("replay: -o is a hard link to the input", R, [gj, "-o", str(link)], 2, "input"))
+    sym = d / "symlink.json"
+    sym.symlink_to(gj)
+    cs.append(Case("replay: -o is a symlink to the input", R, [gj, "-o", str(sym)], 2, "input"))
+    cs.append(Case("replay: -o through ./ and .. names the input", R,
+                   [gj, "-o", str(d / ".." / d.name / "." / "good.json")], 2, "input"))
+    cs.append(Case("replay: --checkpoint is the input", R, [gj, "--checkpoint", gj], 2, "input"))
+    ck_out = str(d / "ck_out.safetensors")
+    cs.append(Case("replay: --checkpoint is -o", R, [gj, "-o", ck_out, "--checkpoint", ck_out], 2, "output",
+                   [ck_out]))
+    cs.append(Case("replay: -o in a missing directory", R, [gj, "-o", str(d / "missing" / "o.json")], 2,
+                   "does not exist"))
+    cs.append(Case("replay: -o is a directory", R, [gj, "-o", str(d)], 2, "directory"))
+    cs.append(Case("replay: stdout is /dev/full", R, [gj], 2, "standard output", stdout="/dev/full"))
+    fifo = d / "a_fifo"
+    os.mkfifo(fifo)  # stands for any device: a rename over it would replace it
+    cs.append(Case("replay: -o is a named pipe", R, [gj, "-o", str(fifo)], 2, "not a regular file"))
+    return cs
+
+
+def checkpoint_cases(d, bin_dir, data_dir):
+    """Crafted checkpoints: a real one edited field by field, checksum recomputed."""
+    R = "predsense-memory-replay"
+    cfg = {"surprise": [float(x) for x in np.random.default_rng(1).uniform(0, 1, 320)], "threshold": 0.35,
+           "budget": 900, "window": 8, "dim": 2, "policy": "fifo"}
+    full = d / "ck_full.json"
+    full.write_text(json.dumps(cfg))
+    part = d / "ck_part.json"
+    part.write_text(json.dumps(dict(cfg, surprise=cfg["surprise"][:200], flush=False)))
+    base = d / "ck_base.safetensors"
+    r = subprocess.run([str(bin_dir / R), str(part), "--checkpoint", str(base)], capture_output=True)
+    if r.returncode != 0:
+        raise SystemExit("cannot make the base checkpoint: " + r.stderr.decode())
+    out = str(d / "ck_resume_out.json")
+    cs = [Case("checkpoint: control (resume)", R, [str(full), "--resume", str(base), "-o", out], 0)]
+    t0, _ = st_load(base)
+    n_lt = len(t0["long_term.tokens"])
+    big = np.int64(2 ** 62)
+
+    def setv(name, idx, value):
+        def f(t):
+            t[name][idx] = value
+        return f
+
+    def meta(key, value):
+        def f(m):
+            m[key] = value
+        return f
+
+    def pol(value):
+        def f(m):
+            m["compression"]["params"]["threshold"] = value
+        return f
+
+    def wrap_grid(part):
+        # rows x cols == 2^64 + tokens: equal to tokens once wrapped (tokens is a power of two here)
+        def f(t):
+            i = 1 if part == "long_term" else 0
+            tok = int(t[part + ".tokens"][i])
+            assert tok & (tok - 1) == 0, tok
+            t[part + ".grid"][i] = [2 ** 64 // tok + 1, tok]
+        return f
+
+    def merged_out_of_order(t):
+        # entry 1 takes entry 2's merged frame, in the wrong order; entry 2 keeps none
+        t["long_term.merged_count"][1:3] = [2, 0]
+        t["long_term.merged"][2] = t["long_term.merged"][1] - 1
+
+    edits = [
+        ("merged_count near 2^63", setv("long_term.merged_count", 1, np.int64(2 ** 63 - 1)), None, "merged"),
+        ("merged_count wraps the sum",
+         lambda t: t["long_term.merged_count"].__setitem__(slice(1, 4), [2 ** 63 - 1, 2 ** 63 - 1, 3]), None,
+         "merged_count"),
+        ("merged_count negative", setv("long_term.merged_count", 1, -1), None, "merged_count"),
+        ("grid wraps to tokens", wrap_grid("long_term"), None, "grid"),
+        ("grid rows x cols != tokens", setv("long_term.grid", (1, 0), 3), None, "grid"),
+        ("grid zero", setv("long_term.grid", (1, 0), 0), None, "grid"),
+        ("tokens negative", setv("long_term.tokens", 1, -4), None, "tokens"),
+        ("tokens huge", setv("long_term.tokens", 1, big), None, "tokens"),
+        ("window grid wraps", wrap_grid("window"), None, "grid"),
+        ("flags unknown bits", setv("long_term.flags", 1, 7), None, "flags"),
+        ("window frame protected", setv("window.flags", 0, 1), None, "window frame"),
+        ("frame negative", setv("long_term.frame", 1, -5), None, "frame"),
+        ("frame past frames_seen", setv("long_term.frame", 1, 10 ** 9), None, "frames_seen"),
+        ("merged frame past frames_seen", setv("long_term.merged", 1, 10 ** 9), None, "frames_seen"),
+        ("merged frame is not the entry's frame", setv("long_term.merged", 1, 5), None, "first merged frame"),
+        ("merged frames out of order", merged_out_of_order, None, "order"),
+        ("unprotected entry without merged frames",
+         lambda t: t["long_term.merged_count"].__setitem__(slice(1, 3), [0, 2]), None, "first merged frame"),
+        ("seq negative", setv("long_term.seq", 1, -1), None, "seq"),
+        ("seq out of order", lambda t: t["long_term.seq"].__setitem__(slice(1, 3), [9, 3]), None, "order"),
+        ("surprise NaN", setv("long_term.surprise", 1, np.nan), None, "finite"),
+        ("timestamp inf", setv("long_term.timestamp", 1, np.inf), None, "finite"),
+        ("prompt frame on unprotected", setv("long_term.frame", 1, -1), None, "frame"),
+        ("window frames out of order", lambda t: t["window.frame"].__setitem__(slice(0, 2), [199, 198]), None,
+         "order"),
+        ("long_term_entries too many", None, meta("long_term_entries", n_lt + 1), "long_term"),
+        ("long_term_entries huge", None, meta("long_term_entries", 2 ** 63), "entries"),
+        ("window_entries over window", None, meta("window_entries", 9), "window"),
+        ("frames_seen below window frames", None, meta("frames_seen", 3), "frames_seen"),
+        ("next_seq below seq", None, meta("next_seq", 1), "next_seq"),
+        ("dim mismatch", None, meta("dim", 3), "dim"),
+        ("dim huge", None, meta("dim", 2 ** 62), "dim"),
+        ("budget mismatch", None, meta("budget", 901), "budget"),
+        ("window mismatch", None, meta("window", 9), "window"),
+        ("version 1", None, meta("version", 1), "version"),
+        ("version 99", None, meta("version", 99), "version"),
+        ("format wrong", None, meta("format", "other"), "format"),
+        ("frames_seen negative", None, meta("frames_seen", -1), "frames_seen"),
+        ("frames_seen string", None, meta("frames_seen", "200"), "frames_seen"),
+        ("checksum number", None, meta("checksum", 5), "checksum"),
+        ("threshold changed", None, pol(0.3), "threshold"),
+        ("threshold string", None, pol("0.35"), "threshold"),
+        ("policy params not an object", None, lambda m: m["consolidation"].__setitem__("params", [1]), "params"),
+        ("policy name changed", None, lambda m: m["consolidation"].__setitem__("name", "drop"), "consolidation"),
+        ("policy missing", None, lambda m: m.pop("compression"), "compression"),
+        ("metadata deep nesting", None, lambda m: m.__setitem__("x", json.loads("[" * 50 + "]" * 50)), "nesting"),
+    ]
+    for name, et, em, needle in edits:
+        p = d / ("ck_" + name.replace(" ", "_").replace("^", "") + ".safetensors")
+        craft(base, p, et, em)
+        cs.append(Case("checkpoint: " + name, R, [str(full), "--resume", str(p), "-o", out], 2, [str(p), needle],
+                       [out]))
+    # structural damage: checksum mismatch, truncation, data shape, metadata not JSON
+    p = d / "ck_flip.safetensors"
+    raw = bytearray(base.read_bytes())
+    raw[-20] ^= 1
+    p.write_bytes(bytes(raw))
+    cs.append(Case("checkpoint: flipped bit", R, [str(full), "--resume", str(p), "-o", out], 2, "checksum", [out]))
+    p = d / "ck_cut.safetensors"
+    p.write_bytes(base.read_bytes()[:600])
+    cs.append(Case("checkpoint: truncated", R, [str(full), "--resume", str(p), "-o", out], 2, str(p), [out]))
+    p = d / "ck_meta_not_json.safetensors"
+    t, _ = st_load(base)
+    st_save(p, t, {"predsense.memory": "{not json"})
+    cs.append(Case("checkpoint: metadata not JSON", R, [str(full), "--resume", str(p), "-o", out], 2, "JSON", [out]))
+    p = d / "ck_no_meta.safetensors"
+    st_save(p, t, {})
+    cs.append(Case("checkpoint: no metadata", R, [str(full), "--resume", str(p), "-o", out], 2, "not a predsense",
+                   [out]))
+    p = d / "ck_data_shape.safetensors"
+    craft(base, p, lambda t: t.__setitem__("long_term.data", t["long_term.data"].reshape(-1, 1)))
+    cs.append(Case("checkpoint: data reshaped", R, [str(full), "--resume", str(p), "-o", out], 2, "long_term.data",
+                   [out]))
+    p = d / "ck_missing_tensor.safetensors"
+    craft(base, p, lambda t: t.pop("window.flags"))
+    cs.append(Case("checkpoint: tensor missing", R, [str(full), "--resume", str(p), "-o", out], 2, "window.flags",
+                   [out]))
+    p = d / "ck_wrong_dtype.safetensors"
+    craft(base, p, lambda t: t.__setitem__("long_term.tokens", t["long_term.tokens"].astype(np.float64)))
+    cs.append(Case("checkpoint: tokens as F64", R, [str(full), "--resume", str(p), "-o", out], 2, "long_term.tokens",
+                   [out]))
+    cs.append(Case("checkpoint: a JSON file", R, [str(full), "--resume", str(full), "-o", out], 2, str(full), [out]))
+    cs.append(Case("checkpoint: missing", R, [str(full), "--resume", str(d / "no.safetensors"), "-o", out], 2,
+                   "no.safetensors", [out]))
+    cs.append(Case("checkpoint: longer than the input", R, [str(d / "ck_short.json"), "--resume", str(base), "-o", out],
+                   2, "frames", [out], files={"ck_short.json": json.dumps(dict(cfg, surprise=cfg["surprise"][:50]))}))
+    cs.append(Case("checkpoint: other configuration", R,
+                   [str(d / "ck_other.json"), "--resume", str(base), "-o", out], 2, "budget", [out],
+                   files={"ck_other.json": json.dumps(dict(cfg, budget=1000))}))
+    # the audit's reproducers (written by an older predsense; refused whatever they contain)
+    if data_dir is not None:
+        more = data_dir / "replay_more_fifo.json"
+        for f in ("replay_ck_merged_wrap.safetensors", "replay_ck_fifo_grid_wrap.safetensors"):
+            if (data_dir / f).exists() and more.exists():
+                cs.append(Case("audit: " + f, R, [str(d / "audit" / more.name), "--resume", str(d / "audit" / f),
+                                                  "-o", out], 2, f, [out]))
+        for f in ("replay_grid_wrap.json", "replay_dim_wrap.json"):
+            if (data_dir / f).exists():
+                cs.append(Case("audit: " + f, R, [str(d / "audit" / f), "-o", out], 2, f, [out]))
+    return cs
+
+
+def recall_cases(d):
+    R = "predsense-memory-recall"
+    out = str(d / "recall_out.json")
+    small = ["--minutes", "1", "--seeds", "1", "--dim", "4"]
+    cs = [Case("recall: control", R, small + ["-o", out], 0)]
+    for opt, vals in [("--minutes", ["-1", "0", "abc", "1e3", "99999", "nan", "10,-1"]),
+                      ("--seeds", ["0", "-1", "1.5", "inf"]), ("--dim", ["0", "-3", "1e9"]),
+                      ("--budget", ["10", "-1", "18446744073709551616"]), ("--window", ["-1", "x"]),
+                      ("--threshold", ["nan", "inf", "-inf", "1e300", "0.1x"]),
+                      ("--timeline-minutes", ["-5"])]:
+        for v in vals:
+            cs.append(Case("recall: %s %s" % (opt, v), R, small + [opt, v, "-o", out], 2, opt, [out]))
+    cs.append(Case("recall: --timeline-minutes not run", R, small + ["--timeline-minutes", "5", "-o", out], 2,
+                   "--timeline-minutes", [out]))
+    cs.append(Case("recall: -o in a missing directory", R, small + ["-o", str(d / "missing" / "o.json")], 2,
+                   "does not exist"))
+    cs.append(Case("recall: -o is a directory", R, small + ["-o", str(d)], 2, "directory"))
+    cs.append(Case("recall: stdout is /dev/full", R, small, 2, "standard output", stdout="/dev/full"))
+    cs.append(Case("recall: unknown option", R, ["--bogus"], 2, "--bogus"))
+    cs.append(Case("recall: stray argument", R, small + ["extra"], 2, "extra"))
+    return cs
+
+
+def predictor_eval_cases(d):
+    R = "predsense-predictor-eval"
+    cs = []
+    for opt, vals in [("--seeds", ["0", "-1", "abc"]), ("--frames", ["0", "10", "-5", "1e9"]),
+                      ("--tokens", ["0", "-1"]), ("--dim", ["0", "-1", "nan"])]:
+        for v in vals:
+            cs.append(Case("predictor-eval: %s %s" % (opt, v), R, [opt, v], 2, opt))
+    cs.append(Case("predictor-eval: unknown option", R, ["--bogus"], 2, "--bogus"))
+    cs.append(Case("predictor-eval: stdout is /dev/full", R,
+                   ["--seeds", "1", "--frames", "100", "--tokens", "2", "--dim", "4"], 2, "standard output",
+                   stdout="/dev/full"))
+    return cs
+
+
+def vsc_cases(d):
+    R = "predsense-vsc"
+    small = ["--minutes", "1", "--repeat", "1", "--seeds", "1"]
+    out = str(d / "vsc_out.json")
+    cs = [Case("vsc: control", R, small + ["--json", out], 0)]
+    for opt, vals in [("--repeat", ["0", "-1", "101", "x"]), ("--minutes", ["0", "-1", "nan", "1e9"]),
+                      ("--seeds", ["0", "-3"]), ("--seed", ["-1", "1.5"]), ("--fp-rate", ["1e300", "-1", "nan"]),
+                      ("--miss-prob", ["2", "-0.1"]), ("--twin-prob", ["inf"]), ("--class-share", ["1.5"]),
+                      ("--view-noise", ["-1", "inf"]), ("--threshold", ["nan"]), ("--match-threshold", ["3"]),
+                      ("--within-threshold", ["-2"])]:
+        for v in vals:
+            args = [a for a in small]
+            if opt in args:  # replace the default small value
+                i = args.index(opt)
+                del args[i:i + 2]
+            cs.append(Case("vsc: %s %s" % (opt, v), R, args + [opt, v, "--json", out], 2, opt, [out]))
+    cs.append(Case("vsc: --json in a missing directory", R, small + ["--json", str(d / "missing" / "x.json")], 2,
+                   "does not exist"))
+    cs.append(Case("vsc: --json and --trace the same file", R, small + ["--json", out, "--trace", out], 2,
+                   "--trace", [out]))
+    cs.append(Case("vsc: stdout is /dev/full", R, small, 2, "standard output", stdout="/dev/full"))
+    cs.append(Case("vsc: unknown option", R, ["--bogus"], 2, "--bogus"))
+    return cs
+
+
+def tcpd_cases(d):
+    R = "predsense-tcpd"
+    ann_p = d / "tcpd_ann.json"
+    ann_p.write_text(json.dumps({"s": {"1": [30], "2": [31]}}))
+    ann = str(ann_p)
+    vals = [0.0] * 30 + [5.0] * 30
+    good_p = d / "tcpd_good.json"
+    good_p.write_text(json.dumps({"name": "s", "n_obs": 60, "series": [{"raw": vals}]}))
+    good = str(good_p)
+    out = str(d / "tcpd_out.json")
+    cs = [Case("tcpd: control", R, ["--annotations", ann, good, "--json", out], 0)]
+
+    def series(name, obj, needle):
+        p = d / ("tcpd_" + name.replace(" ", "_") + ".json")
+        p.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+        cs.append(Case("tcpd: " + name, R, ["--annotations", ann, good, str(p), "--json", out], 2, [str(p), needle],
+                       [out]))
+
+    series("not JSON", "{", "not valid JSON")
+    series("top level array", [1, 2], "top level")
+    series("no n_obs", {"series": [{"raw": vals}]}, "n_obs")
+    series("n_obs negative", {"n_obs": -1, "series": [{"raw": vals}]}, "n_obs")
+    series("n_obs float", {"n_obs": 60.5, "series": [{"raw": vals}]}, "n_obs")
+    series("n_obs string", {"n_obs": "60", "series": [{"raw": vals}]}, "n_obs")
+    series("n_obs 1e9 with 60 values", {"n_obs": 10 ** 9, "series": [{"raw": vals}]}, "n_obs")
+    series("n_obs 2^64-1", {"n_obs": 2 ** 64 - 1, "series": [{"raw": vals}]}, "n_obs")
+    series("n_obs zero", {"n_obs": 0, "series": [{"raw": []}]}, "n_obs")
+    series("series not array", {"n_obs": 60, "series": {"raw": vals}}, "series")
+    series("series empty", {"n_obs": 60, "series": []}, "series")
+    series("raw missing", {"n_obs": 60, "series": [{"values": vals}]}, "raw")
+    series("raw not array", {"n_obs": 60, "series": [{"raw": 3}]}, "raw")
+    series("raw bool", {"n_obs": 60, "series": [{"raw": [True] + vals[1:]}]}, "raw[0]")
+    series("raw text", {"n_obs": 60, "series": [{"raw": ["abc"] + vals[1:]}]}, "raw[0]")
+    series("raw Infinity string", {"n_obs": 60, "series": [{"raw": ["Infinity"] + vals[1:]}]}, "infinite")
+    series("raw number overflow", '{"n_obs": 2, "series": [{"raw": [1e400, 1]}]}', "raw")
+    series("all missing", {"n_obs": 60, "series": [{"raw": [None] * 60}]}, "missing")
+    series("deep nesting", "[" * 100000, "nested deeper")
+    series("dims disagree", {"n_obs": 60, "series": [{"raw": vals}, {"raw": vals[:59]}]}, "series[1].raw")
+
+    def annotations(name, obj, needle):
+        p = d / ("tcpd_ann_" + name.replace(" ", "_") + ".json")
+        p.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+        cs.append(Case("tcpd annotations: " + name, R, ["--annotations", str(p), good, "--json", out], 2,
+                       [str(p), needle], [out]))
+
+    annotations("not JSON", "[", "not valid JSON")
+    annotations("top level array", [1], "top level")
+    annotations("series not object", {"s": [30]}, "s")
+    annotations("annotator not array", {"s": {"1": 30}}, "s.1")
+    annotations("change point float", {"s": {"1": [30.5]}}, "s.1")
+    annotations("change point string", {"s": {"1": ["30"]}}, "s.1")
+    annotations("no annotators", {"s": {}}, "annotators")
+    annotations("deep nesting", '{"s": ' + "[" * 5000 + "]" * 5000 + "}", "nested deeper")
+    short = d / "tcpd_short.json"
+    short.write_text(json.dumps({"n_obs": 2, "series": [{"raw": [1, 2]}]}))
+    cs.append(Case("tcpd: too short for the method", R, ["--annotations", ann, "--method", "peaks", good, str(short),
+                                                          "--json", out], 2, [str(short), "window"], [out]))
+    for args, needle in [(["--method", "nope"], "unknown method"), (["--param", "gamma=1"], "gamma"),
+                         (["--param", "lag=abc"], "lag"), (["--param", "lag=-1"], "lag"),
+                         (["--param", "lag=nan"], "lag"), (["--param", "novalue"], "key=value"),
+                         (["--method", "bocpd", "--param", "lambda=-1"], "lambda"),
+                         (["--missing", "bogus"], "skip, interpolate or error"),
+                         (["--method", "binseg", "--param", "min_size=0"], "min_size"),
+                         (["--method", "pelt", "--param", "penalty=bogus"], "penalty")]:
+        cs.append(Case("tcpd: " + " ".join(args), R, ["--annotations", ann] + args + [good, "--json", out], 2,
+                       needle, [out]))
+    cs.append(Case("tcpd: --json is a series", R, ["--annotations", ann, good, "--json", good], 2, "input"))
+    cs.append(Case("tcpd: --json is the annotations", R, ["--annotations", ann, good, "--json", ann], 2, "input"))
+    cs.append(Case("tcpd: --json in a missing directory", R,
+                   ["--annotations", ann, good, "--json", str(d / "missing" / "x.json")], 2, "does not exist"))
+    cs.append(Case("tcpd: --json is a directory", R, ["--annotations", ann, good, "--json", str(d)], 2, "directory"))
+    cs.append(Case("tcpd: no series", R, ["--annotations", ann], 2, "series"))
+    cs.append(Case("tcpd: no annotations", R, [good], 2, "--annotations"))
+    cs.append(Case("tcpd: missing series file", R, ["--annotations", ann, str(d / "none.json")], 2, "none.json"))
+    cs.append(Case("tcpd: stdout is /dev/full", R, ["--annotations", ann, good], 2, "standard output",
+                   stdout="/dev/full"))
+    cs.append(Case("tcpd: unknown option", R, ["--bogus"], 2, "--bogus"))
+    return cs
+
+
+def lfp_cases(d):
+    R = "predsense-lfp"
+    rng = np.random.default_rng(0)
+    h, o = 4, 3
+    w = d / "lfp_w.safetensors"
+    st_save(w, {"0.weight": rng.normal(size=(h, h)).astype(np.float32), "0.bias": np.zeros(h, np.float32),
+                "2.weight": rng.normal(size=(o, h)).astype(np.float32), "2.bias": np.zeros(o, np.float32)}, {})
+    x = d / "lfp_x.safetensors"
+    st_save(x, {"x": rng.normal(size=(5, h)).astype(np.float32), "target": rng.normal(size=(5, o)).astype(np.float32)},
+            {})
+    xbad = d / "lfp_xbad.safetensors"
+    st_save(xbad, {"x": rng.normal(size=(5, h + 1)).astype(np.float32)}, {})
+    junk = d / "lfp_junk.safetensors"
+    junk.write_bytes(b"\xff" * 64)
+    y = str(d / "lfp_y.safetensors")
+    W, X = str(w), str(x)
+    fwd = ["forward", "--weights", W, "--inputs", X]
+    cs = [Case("lfp: control forward (no --prefix: names without a prefix)", R, fwd + ["--out", y], 0),
+          Case("lfp: control train-step", R, ["train-step", "--weights", W, "--inputs", X, "--out", y], 0)]
+    cs.append(Case("lfp: no subcommand", R, [], 2, "subcommand"))
+    cs.append(Case("lfp: unknown subcommand", R, ["backwards"], 2, "subcommand"))
+    cs.append(Case("lfp: forward without --weights", R, ["forward", "--inputs", X, "--out", y], 2, "--weights", [y]))
+    cs.append(Case("lfp: --out is --inputs", R, fwd + ["--out", X], 2, "input"))
+    cs.append(Case("lfp: --out is --weights", R, fwd + ["--out", W], 2, "input"))
+    cs.append(Case("lfp: --out in a missing directory", R, fwd + ["--out", str(d / "missing" / "y")], 2,
+                   "does not exist"))
+    cs.append(Case("lfp: --weights missing", R, ["forward", "--weights", str(d / "no"), "--inputs", X, "--out", y],
+                   2, "no", [y]))
+    cs.append(Case("lfp: --weights junk", R, ["forward", "--weights", str(junk), "--inputs", X, "--out", y], 2,
+                   str(junk), [y]))
+    cs.append(Case("lfp: --inputs junk", R, ["forward", "--weights", W, "--inputs", str(junk), "--out", y], 2,
+                   str(junk), [y]))
+    cs.append(Case("lfp: x of the wrong width", R, ["forward", "--weights", W, "--inputs", str(xbad), "--out", y], 2,
+                   "x", [y]))
+    cs.append(Case("lfp: forward --prefix that matches nothing", R, fwd + ["--prefix", "model.", "--out", y], 2,
+                   "model.", [y]))
+    cs.append(Case("lfp: train-step without target", R,
+                   ["train-step", "--weights", W, "--inputs", str(xbad), "--out", y], 2, "x", [y]))
+    tr = ["train-step", "--weights", W, "--inputs", X, "--out", y]
+    for opt, v in [("--lr", "-1"), ("--lr", "nan"), ("--lr", "inf"), ("--steps", "0"), ("--steps", "-1"),
+                   ("--steps", "abc"), ("--momentum", "2"), ("--weight-decay", "-1"), ("--optimizer", "rmsprop"),
+                   ("--mse-weight", "nan"), ("--cos-weight", "1e300")]:
+        cs.append(Case("lfp: train-step %s %s" % (opt, v), R, tr + [opt, v], 2, opt, [y]))
+    bb = ["backbone", "--weights", W, "--inputs", X, "--out", y, "--hidden", "4", "--layers", "1", "--heads", "1",
+          "--kv-heads", "1", "--intermediate", "8"]
+    for opt, v in [("--hidden", "0"), ("--heads", "-1"), ("--layers", "0"), ("--rope-theta", "nan"),
+                   ("--attn-block", "0"), ("--input-dim", "-4")]:
+        args = list(bb)
+        if opt in args:
+            i = args.index(opt)
+            del args[i:i + 2]
+        cs.append(Case("lfp: backbone %s %s" % (opt, v), R, args + [opt, v], 2, opt, [y]))
+    cs.append(Case("lfp: backbone --out is --weights", R, [a if a != y else W for a in bb], 2, "input"))
+    cs.append(Case("lfp: backbone weights without the decoder", R, bb, 2, W, [y]))
+    cs.append(Case("lfp: forward option on another subcommand", R, fwd + ["--out", y, "--lr", "1"], 2, "--lr", [y]))
+    return cs
+
+
+# ---- runner --------------------------------------------------------------------------------------
+def snapshot(root):
+    snap = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file() and not p.is_symlink() and not p.is_fifo():
+            snap[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return snap
+
+
+def run_case(c, bin_dir, work, timeout):
+    for name, text in c.files.items():
+        (work / name).write_text(text)
+    for o in c.outputs:
+        if os.path.exists(o):
+            os.remove(o)
+    before = snapshot(work)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98", LC_ALL="C", OMP_NUM_THREADS="1")
+    stdout = open(c.stdout, "wb") if c.stdout else subprocess.DEVNULL
+    try:
+        r = subprocess.run([str(bin_dir / c.tool)] + c.args, input=c.stdin, stdout=stdout, stderr=subprocess.PIPE,
+                           env=env, timeout=timeout, stdin=None if c.stdin is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return "did not finish within %ds (a hang)" % timeout
+    finally:
+        if c.stdout:
+            stdout.close()
+    err = r.stderr.decode(errors="replace")
+    problems = []
+    if r.returncode != c.code:
+        problems.append("exit %d, expected %d" % (r.returncode, c.code))
+    if any(m in err for m in SANITIZER_MARKS):
+        problems.append("sanitizer report")
+    for needle in c.expect:
+        if needle not in err:
+            problems.append("stderr lacks %r" % needle)
+    after = snapshot(work)
+    for path, digest in before.items():
+        if after.get(path) != digest:
+            problems.append("input changed or removed: " + path)
+    if c.code != 0:
+        for o in c.outputs:
+            if os.path.exists(o):
+                problems.append("output written: " + o)
+        for path in after:
+            if path not in before:
+                problems.append("file left behind: " + path)
+    leftovers = [p for p in after if ".tmp." in os.path.basename(p)]
+    if leftovers:
+        problems.append("temporary files left: " + ", ".join(leftovers))
+    if problems:
+        return "; ".join(problems) + "\n      stderr: " + err.strip()[-600:]
+    # a successful control's outputs are removed, so the next case starts from the same files
+    if c.code == 0:
+        for path in after:
+            if path not in before:
+                os.remove(path)
+    return None
+
+
+def all_cases(work, bin_dir, data_dir):
+    cs = replay_cases(work, data_dir) + checkpoint_cases(work, bin_dir, data_dir) + recall_cases(work)
+    cs += predictor_eval_cases(work) + vsc_cases(work) + tcpd_cases(work) + lfp_cases(work)
+    return cs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", required=True, help="build directory (its bin/ holds the tools)")
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "hostile"),
+                    help="the audit's reproducers (skipped when absent)")
+    ap.add_argument("-k", default="", help="only cases whose name contains this")
+    ap.add_argument("--timeout", type=int, default=300, help="seconds per case before it counts as a hang")
+    ap.add_argument("-v", action="store_true")
+    ap.add_argument("--list", action="store_true", help="print the cases and exit")
+    a = ap.parse_args()
+    bin_dir = Path(a.build).resolve() / "bin"
+    data_dir = Path(a.data) if Path(a.data).is_dir() else None
+    missing = [t for t in ("predsense-memory-replay", "predsense-memory-recall", "predsense-predictor-eval",
+                           "predsense-vsc", "predsense-tcpd", "predsense-lfp") if not (bin_dir / t).exists()]
+    if missing:
+        print("hostile corpus: tools not built in %s: %s" % (bin_dir, ", ".join(missing)))
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="predsense_hostile_"))
+    try:
+        if data_dir is not None:
+            shutil.copytree(data_dir, work / "audit")
+        cases = [c for c in all_cases(work, bin_dir, data_dir) if a.k in c.name]
+        if a.list:
+            for c in cases:
+                print("%d  %-22s %s" % (c.code, c.tool, c.name))
+            print(len(cases), "cases")
+            return 0
+        failed = 0
+        for c in cases:
+            why = run_case(c, bin_dir, work, a.timeout)
+            if why:
+                failed += 1
+                print("FAIL %s: %s" % (c.name, why))
+            elif a.v:
+                print("ok   " + c.name)
+        bad = sum(c.code != 0 for c in cases)
+        print("hostile corpus: %d cases (%d bad inputs, %d controls), %d failed" %
+              (len(cases), bad, len(cases) - bad, failed))
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
