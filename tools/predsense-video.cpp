@@ -1,37 +1,30 @@
 // predsense-video - stream a video through the default predsense pipeline and show what it found.
 //
 //   predsense-video INPUT [--fps N] [--features F.npy] [--json OUT.json] [--plot OUT.png]
-//                   [--sheet OUT.png] [--segmenter cut|adaptive|peak|threshold] [...]
+//                   [--sheet OUT.png] [--predictor copy-last|rls|rls-pooled|ema]
+//                   [--segmenter transition|cut|adaptive|peak|threshold] [...]
 //
 // Decoding: ffmpeg runs as a subprocess (no shell) and writes raw rgb24 frames, scaled to a fixed
 // 128x128 working size, through a pipe (at --fps if given, else every frame at the video's own
 // rate; ffprobe reports that rate). Each frame becomes 8x8 = 64 patch tokens of 256 dims through the
-// weight-free patch_embedder (predsense/eval/patch_embedder.hpp). With --features F.npy the
+// weight-free patch_embedder (predsense/encoders/patch_embedder.hpp). With --features F.npy the
 // latents come from the file instead (frames x T x D, or frames x D for one token per frame, e.g.
 // SigLIP features exported from PyTorch, docs/video.md); they are taken to be sampled at --fps
 // (default 1, as in Cambrian-S) and INPUT, optional then, is only used for the contact sheet.
 //
-// Default pipeline: copy_last predictor -> token_cosine_distance surprise (Cambrian-S, ablation
-// baseline "adjacent-frame similarity") -> the "cut" segmenter -> Cambrian-S memory (sensory window
-// 32, budget 8192 tokens, drop_merge). The cut segmenter reports a boundary at frame t when the
-// surprise at t is
-//   * a local peak: peak_segmenter, look-ahead 2 (so a cut is reported 2 frames after it happens),
-//     prominence >= --prominence (height above the higher of the lowest surprises in the 10 frames
-//     before and the 2 after), at least --min-gap frames after the previous boundary; and
-//   * an outlier against its recent past: s_t > median(W) + gamma * 1.4826 * MAD(W) over the
-//     previous --window surprises (the adaptive segmenter's rule with robust statistics, below);
-//   * and at least --floor (so a perfectly still shot's compression noise never fires).
-// Why both rules: a hard cut is a one-frame spike of surprise between two shots; motion, zooms and
-// fades raise surprise for many frames in a row. The peak rule alone fires on the ripples of steady
-// motion (a box crossing patch borders), the outlier rule alone on every frame of a sudden
-// fast-motion stretch; the conjunction finds one-frame spikes that stand out from their recent past.
-// Defaults (window 50, gamma 6, prominence 0.12, floor 0.02, chosen on the clips below, so not an
-// unbiased estimate) find all 10 cuts of the generated tour (full and --quick) within 2 frames at
-// 25, 10 and 5 fps and the 3 cuts of a real trailer clip, with no false alarm on those, on 795
-// frames of single-shot street footage or on a hand-waving clip (docs/video.md); a lower
-// --prominence finds subtler cuts at the price of false alarms on motion. The scale is the patch
-// embedder's: with --features, check a plot first. The first frame's surprise is 1 by convention
-// (no prediction) and is not given to the segmenter.
+// Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema: online ridge per token,
+// on the mean token, exponential moving average) -> token_cosine_distance surprise (Cambrian-S) ->
+// the transition detector (predsense/segmentation/transition_detector.hpp) fed with that surprise and
+// a 32x32 thumbnail of each frame (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window
+// 32, budget 8192 tokens, drop_merge). The detector reports cuts, dissolves, fades and dips as
+// events with [start, end] and kind, and nothing for flashes, camera motion or occluders that leave
+// (comparing the frames before and after each burst of surprise; docs/video.md has the method and
+// its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the
+// previous default, hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the
+// surprise that is also a robust outlier against the last --window values); it is the default with
+// --features (no frames to take thumbnails from). --segmenter adaptive|peak|threshold: the library's
+// other segmenters on the surprise.
+// The first frame's surprise is 1 by convention (no prediction) and is not given to a segmenter.
 //
 // Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
 // docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
@@ -71,11 +64,13 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
-#include "predsense/eval/patch_embedder.hpp"
+#include "predsense/encoders/patch_embedder.hpp"
 #include "predsense/io/npy.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/predictors/copy_last.hpp"
+#include "predsense/predictors/ema_predictor.hpp"
+#include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/kernels/area_downsample.hpp"
 #include "predsense/segmentation/adaptive_segmenter.hpp"
 #include "predsense/segmentation/cut_segmenter.hpp"
@@ -352,8 +347,24 @@ class video_segmenter {
   bool first_ = true;
 };
 
+// The predictor chosen on the command line (copy-last, online ridge over tokens or pooled, EMA).
+class video_predictor {
+ public:
+  using impl = std::variant<predsense::copy_last, predsense::rls_predictor, predsense::ema_predictor>;
+  explicit video_predictor(impl p) : p_(std::move(p)) {}
+  void observe(const predsense::frame_view& f) {
+    std::visit([&](auto& p) { p.observe(f); }, p_);
+  }
+  void predict(predsense::frame_buffer& out) {
+    std::visit([&](auto& p) { p.predict(out); }, p_);
+  }
+
+ private:
+  impl p_;
+};
+
 using memory_type = decltype(predsense::make_cambrian_memory(0.0));
-using pipeline = predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>, video_segmenter, memory_type>;
+using pipeline = predsense::stream<video_predictor, predsense::token_cosine_distance<>, video_segmenter, memory_type>;
 
 // ---- outputs -----------------------------------------------------------------------------------
 
@@ -400,7 +411,7 @@ struct segment {
 int main(int argc, char** argv) {
   CLI::App app{"Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
                "surprise, event boundaries (shot cuts), segments and memory statistics."};
-  std::string input, features, json_out, plot_out, sheet_out, segmenter_name;
+  std::string input, features, json_out, plot_out, sheet_out, segmenter_name, predictor_name = "copy-last";
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
@@ -430,6 +441,10 @@ int main(int argc, char** argv) {
                  "transition (default on video: cuts, dissolves, fades, dips), cut (hard cuts only; default with "
                  "--features), adaptive, peak or threshold")
       ->check(CLI::IsMember({"transition", "cut", "adaptive", "peak", "threshold"}));
+  app.add_option("--predictor", predictor_name,
+                 "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token) or "
+                 "ema (exponential moving average, alpha 0.5)")
+      ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema"}));
   app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")->check(CLI::Range(2, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")->check(CLI::Range(0.0, 100.0));
   app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")->check(CLI::Range(0.0, 2.0));
@@ -482,7 +497,16 @@ int main(int argc, char** argv) {
       seg.emplace(predsense::peak_segmenter({cut.floor, cut.prominence, cut.min_gap, cut.lookahead, 10}));
     else
       seg.emplace(predsense::threshold_segmenter(threshold, cut.min_gap));
-    pipeline pipe(predsense::copy_last{}, predsense::token_cosine_distance<>{}, std::move(*seg),
+    std::optional<video_predictor> pred;
+    if (predictor_name == "copy-last")
+      pred.emplace(predsense::copy_last{});
+    else if (predictor_name == "rls")
+      pred.emplace(predsense::rls_predictor(predsense::rls_config{predsense::rls_mode::per_token, 0.98, 1.0, true, true, 1}));
+    else if (predictor_name == "rls-pooled")
+      pred.emplace(predsense::rls_predictor(predsense::rls_config{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
+    else
+      pred.emplace(predsense::ema_predictor(0.5));
+    pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
                   predsense::make_cambrian_memory(memory_threshold, predsense::memory_config{window, budget}));
 
     std::vector<double> surprise;
@@ -649,7 +673,7 @@ int main(int argc, char** argv) {
     j["dim"] = token_dim;
     j["input"] = input.empty() ? json(nullptr) : json(input);
     j["features"] = features.empty() ? json(nullptr) : json(features);
-    j["pipeline"] = {{"predictor", "copy_last"},
+    j["pipeline"] = {{"predictor", predictor_name},
                      {"metric", "token_cosine_distance"},
                      {"segmenter", segmenter_name},
                      {"embedder", features.empty() ? json("patch_embedder") : json(nullptr)}};
