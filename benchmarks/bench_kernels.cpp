@@ -50,6 +50,7 @@
 #if __has_include("predsense/surprise/token_cosine_distance.hpp")
 #include "predsense/core/frame_view.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
+#include "predsense/kernels/random.hpp"
 #define PREDSENSE_BENCH_HAS_METRIC 1
 #else
 #define PREDSENSE_BENCH_HAS_METRIC 0
@@ -79,15 +80,9 @@ using buffer = std::unique_ptr<float[], free_deleter>;
 // float(z_i >> 40) * 2^-23 - 1 with z_i = mix(seed + (i + 1) * golden): exact in float, so
 // compare_peers.py rebuilds bit-identical arrays (cache pair: seeds 1 and 2; pool: 0x5eed).
 void fill(float* p, std::size_t n, std::uint64_t seed) {
-  std::uint64_t s = seed;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = s;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    p[i] = static_cast<float>(z >> 40) * (2.0f / 16777216.0f) - 1.0f;
-  }
+  // draw i is splitmix64(seed + i * increment), as compare_peers.py computes it
+  predsense::kernels::splitmix64_stream next{seed};
+  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<float>(next() >> 40) * (2.0f / 16777216.0f) - 1.0f;
 }
 
 buffer make_buffer(std::size_t floats, std::uint64_t seed, bool huge) {

@@ -39,6 +39,7 @@
 #include "predsense/memory/sinks_recent.hpp"
 #include "predsense/memory/surprise_reservoir.hpp"
 #include "predsense/memory/uniform_stride.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace {
 
@@ -46,12 +47,7 @@ constexpr std::size_t kFrames = 14400, kTokens = 64, kDim = 1152, kBank = 16, kP
 constexpr std::size_t kWindow = 32, kBudget = 8192;
 constexpr double kThreshold = 0.35;
 
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using predsense::kernels::splitmix64;
 
 struct stream_data {
   std::vector<std::vector<float>> bank;

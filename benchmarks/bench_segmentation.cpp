@@ -11,6 +11,7 @@
 #include "predsense/segmentation/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/pelt.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace {
 
@@ -108,13 +109,7 @@ BENCHMARK(peaks_1e6)->Name("peaks_1e6")->Unit(benchmark::kMillisecond)->Iteratio
 // n / 1000 changes), noise = sum of four uniforms - 2 scaled by the segment's sd. Every number
 // comes from splitmix64 of its index, so benchmarks/peers/pelt.py builds the same series with
 // vectorised NumPy.
-std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-double unit(std::uint64_t x) { return static_cast<double>(splitmix64(x) >> 11) / 9007199254740992.0; }
+double unit(std::uint64_t x) { return predsense::kernels::unit_interval(predsense::kernels::splitmix64(x)); }
 
 std::vector<double> make_meanvar_stream(std::size_t n) {
   std::vector<double> x(n);

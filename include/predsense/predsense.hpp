@@ -49,6 +49,7 @@
 #include "predsense/kernels/gemv.hpp"
 #include "predsense/kernels/log_inplace.hpp"
 #include "predsense/kernels/meanvar_segment_costs.hpp"
+#include "predsense/kernels/random.hpp"
 #include "predsense/kernels/reduce.hpp"
 #include "predsense/kernels/rms_norm.hpp"
 #include "predsense/kernels/simd.hpp"

@@ -40,6 +40,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace predsense {
 
@@ -58,10 +59,10 @@ class patch_embedder {
       throw invalid_argument_error("predsense: patch_embedder: grid and dim must be >= 1, got grid " +
                                    std::to_string(cfg_.grid) + ", dim " + std::to_string(cfg_.dim));
     proj_.resize(feature_count * cfg_.dim);
-    std::uint64_t state = cfg_.seed;
+    kernels::splitmix64_stream next{cfg_.seed};
     const float scale = 1.0f / std::sqrt(static_cast<float>(feature_count));
     for (std::size_t i = 0; i < proj_.size(); i += 64) {
-      const std::uint64_t bits = splitmix64(state);
+      const std::uint64_t bits = next();
       for (std::size_t b = 0; b < 64 && i + b < proj_.size(); ++b)
         proj_[i + b] = ((bits >> b) & 1u) ? scale : -scale;
     }
@@ -105,13 +106,6 @@ class patch_embedder {
   }
 
  private:
-  static std::uint64_t splitmix64(std::uint64_t& s) noexcept {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-
   void check(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height) const {
     if (width < cfg_.grid || height < cfg_.grid || width < 2 || height < 2)
       throw invalid_argument_error("predsense: patch_embedder: a " + std::to_string(width) + "x" +

@@ -13,18 +13,9 @@
 #include "predsense/memory/consolidation_policy.hpp"
 #include "predsense/memory/indexed_heap.hpp"
 #include "predsense/memory/policy_params.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace predsense {
-
-namespace detail {
-// splitmix64: a full-avalanche 64-bit mix, enough to turn (seed, index) into a uniform draw.
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-}  // namespace detail
 
 class surprise_reservoir {
  public:
@@ -37,7 +28,8 @@ class surprise_reservoir {
   explicit surprise_reservoir(std::uint64_t s) : seed(s) {}
 
   [[nodiscard]] double key_of(const memory_entry& e) const noexcept {
-    const std::uint64_t h = detail::splitmix64(seed ^ detail::splitmix64(e.frame));
+    // splitmix64 turns (seed, frame) into an independent uniform draw (kernels/random.hpp).
+    const std::uint64_t h = kernels::splitmix64(seed ^ kernels::splitmix64(e.frame));
     const double u = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1)
     const double w = (e.surprise > 0.0 ? e.surprise : 0.0) + weight_floor;
     return std::log(u) / w;

@@ -18,6 +18,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace predsense {
 
@@ -53,9 +54,8 @@ class synthetic_stream {
 
  private:
   double gauss() {
-    // Box-Muller on two uniform doubles in (0, 1].
-    const double u1 = (double(rng_() >> 11) + 1.0) * 0x1.0p-53, u2 = double(rng_() >> 11) * 0x1.0p-53;
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    const double u1 = kernels::unit_interval(rng_(), true);  // (0, 1], then [0, 1)
+    return kernels::gaussian_box_muller(u1, kernels::unit_interval(rng_()));
   }
 
   void new_layout() {

@@ -37,6 +37,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
+#include "predsense/kernels/random.hpp"
 
 namespace predsense {
 
@@ -136,20 +137,15 @@ class vsc_world {
   struct rng {
     std::mt19937_64 g;
     explicit rng(std::uint64_t s) : g(s) {}
-    double uniform() { return double(g() >> 11) * 0x1.0p-53; }  // [0, 1)
+    double uniform() { return kernels::unit_interval(g()); }  // [0, 1)
     std::size_t below(std::size_t n) { return std::size_t(g() % n); }
     std::size_t between(std::size_t lo, std::size_t hi) { return lo + below(hi - lo + 1); }
     double gauss() {  // Box-Muller on (0, 1] x [0, 1)
-      const double u1 = (double(g() >> 11) + 1.0) * 0x1.0p-53, u2 = double(g() >> 11) * 0x1.0p-53;
-      return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+      const double u1 = kernels::unit_interval(g(), true);
+      return kernels::gaussian_box_muller(u1, kernels::unit_interval(g()));
     }
   };
-  static std::uint64_t mix(std::uint64_t x) {  // splitmix64: independent sub-seeds
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-  }
+  static std::uint64_t mix(std::uint64_t x) { return kernels::splitmix64(x); }  // independent sub-seeds
 
   void validate() const {
     auto bad = [](const std::string& field, const std::string& why) {
