@@ -140,10 +140,11 @@ TEST_CASE("bad input: exit code 2, a message naming file and field, no output fi
   const std::string nonobs = write("nonobs.json", R"({"name":"x","series":[{"raw":[1,2,3]}]})");
   const std::string mismatch = write("mismatch.json", R"({"name":"x","n_obs":4,"series":[{"raw":[1,2,3]}]})");
   const std::vector<bad_case> cases{
-      {"NaN (null)", ann + " '" + nan + "'", "series[0].raw[1]"},
-      {"NaN (string)", ann + " '" + nan_str + "'", "series[0].raw[1]"},
+      // null / "NaN" are missing values: bad input only under --missing error
+      {"NaN (null)", ann + " --missing error '" + nan + "'", "series[0].raw[1]"},
+      {"NaN (string)", ann + " --missing error '" + nan_str + "'", "series[0].raw[1]"},
       {"empty series", ann + " '" + empty + "'", "n_obs"},
-      {"shorter than the window", ann + " '" + shortf + "'", "window"},
+      {"shorter than the window", ann + " --method peaks '" + shortf + "'", "window"},
       {"not JSON", ann + " '" + notjson + "'", "not valid JSON"},
       {"no series", ann + " '" + noseries + "'", "'series'"},
       {"no n_obs", ann + " '" + nonobs + "'", "'n_obs'"},
@@ -170,6 +171,6 @@ TEST_CASE("bad input: exit code 2, a message naming file and field, no output fi
     CHECK(!leftover);
   }
   // the series file is named in the message
-  const auto r = run("--annotations " + ann + " '" + nan + "'");
+  const auto r = run("--annotations " + ann + " --missing error '" + nan + "'");
   CHECK(r.err.find("nan.json") != std::string::npos);
 }
