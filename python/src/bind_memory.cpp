@@ -19,6 +19,7 @@
 #include <map>
 
 #include <nlohmann/json.hpp>
+#include <pybind11/stl/filesystem.h>
 
 #include "predsense/io/safetensors.hpp"
 #include "predsense/memory/drop_least_surprising.hpp"
@@ -286,7 +287,7 @@ void init_memory(py::module_& m) {
   py::class_<memory_base, std::shared_ptr<memory_base>>(
       m, "Memory",
       "Base class of the C++ memories (MemoryStore). A Stream also takes any Python object with "
-      "push(frame, surprise) (and optionally a `tokens` attribute); that path takes the GIL per frame.");
+      "push(frame, surprise) (and optionally a `tokens` attribute); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.");
 
   py::class_<memory_box, memory_base, std::shared_ptr<memory_box>>(
       m, "MemoryStore",

@@ -27,7 +27,7 @@ void init_predictors(py::module_& m) {
       m, "Predictor",
       "Base class of the C++ latent predictors: observe(frame) takes frame t, predict() guesses frame t+1.\n"
       "A Stream also takes any Python object with observe(frame) and predict() -> (tokens, dim) array "
-      "(and optionally reset()); that path takes the GIL per frame.")
+      "(and optionally reset()); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
           "observe",
           [](predictor_base& self, py::handle frame) {

@@ -73,7 +73,8 @@ void init_segmentation(py::module_& m) {
       m, "Segmenter",
       "Base class of the online segmenters. A Stream also takes any Python object with push(value, t) "
       "returning None, a bool, an int frame index or a Boundary (optionally finish() and reset()); that "
-      "path takes the GIL per frame.")
+      "path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls "
+      "serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
           "push",
           [](segmenter_base& self, double value, std::size_t t) {

@@ -79,7 +79,7 @@ void init_surprise(py::module_& m) {
       m, "Metric",
       "Base class of the stateful C++ surprise metrics (GaussianNLL). A Stream also takes a metric name "
       "('token_cosine', 'pooled_cosine', 'mse', 'l2'), one of the metric functions, or any Python callable "
-      "(pred, actual) -> float (slower path: the GIL is taken per frame).")
+      "(pred, actual) -> float (slower path: the GIL is taken per frame). Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
           "reset",
           [](metric_base& self) {
@@ -117,7 +117,7 @@ void init_surprise(py::module_& m) {
 
   py::class_<normalizer_base, std::shared_ptr<normalizer_base>>(
       m, "Normalizer",
-      "Base class of the surprise normalizers. A Stream also takes any Python callable float -> float (slower path).")
+      "Base class of the surprise normalizers. A Stream also takes any Python callable float -> float (slower path). Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
           "__call__",
           [](normalizer_base& self, double x) {

@@ -65,7 +65,17 @@ inline py::array as_ndarray(const py::handle& obj, const char* name) {
     try {
       return np.attr("from_dlpack")(obj).cast<py::array>();
     } catch (py::error_already_set&) {
-      // e.g. requires_grad, bfloat16 or a read-only export: fall through to the array protocol
+      // requires_grad (torch refuses to export it) or bfloat16 (numpy has no such dtype): read the
+      // detached tensor, bfloat16 widened to float32 (one copy); anything else: the array protocol
+      if (py::hasattr(obj, "detach")) {
+        try {
+          py::object t = obj.attr("detach")();
+          if (py::hasattr(t, "dtype") && std::string(py::str(t.attr("dtype"))) == "torch.bfloat16")
+            t = t.attr("float")();
+          return np.attr("from_dlpack")(t).cast<py::array>();
+        } catch (py::error_already_set&) {
+        }
+      }
     }
   }
   try {
@@ -85,21 +95,29 @@ inline void require_real(const py::array& arr, const char* name, const py::handl
                          ") is not a real number type; pass float32 (other real dtypes are converted)");
 }
 
-// A float32 C-order array for `obj`: the same memory when it already is one, else one converted copy.
-inline f32_array as_f32(const py::handle& obj, const char* name) {
-  const py::array arr = as_ndarray(obj, name);
+// `arr` as a C-order array of T: the same array when it already is one, else one copy made by
+// numpy.ascontiguousarray (so a failure raises numpy's own error, MemoryError included; pybind11's
+// array_t::ensure would clear it and hand back a null array).
+template <class T>
+py::array_t<T, py::array::c_style | py::array::forcecast> converted(const py::array& arr, const char* name,
+                                                                    const py::handle& obj) {
+  using out_t = py::array_t<T, py::array::c_style | py::array::forcecast>;
   require_real(arr, name, obj);
-  auto out = f32_array::ensure(arr);  // no copy for float32 C-contiguous input
-  if (!out) throw py::error_already_set();  // numpy failed (MemoryError, ...): never use a null array
+  py::array src = arr;
+  if (!(py::isinstance<out_t>(arr) && (arr.flags() & py::array::c_style)))
+    src = py::module_::import("numpy").attr("ascontiguousarray")(arr, py::dtype::of<T>()).template cast<py::array>();
+  auto out = out_t::ensure(src);  // no copy now
+  if (!out) throw py::type_error(std::string(name) + ": could not be viewed as a C-order array");
   return out;
 }
 
+// A float32 C-order array for `obj`: the same memory when it already is one, else one converted copy.
+inline f32_array as_f32(const py::handle& obj, const char* name) {
+  return converted<float>(as_ndarray(obj, name), name, obj);
+}
+
 inline f64_array as_f64(const py::handle& obj, const char* name) {
-  const py::array arr = as_ndarray(obj, name);
-  require_real(arr, name, obj);
-  auto out = f64_array::ensure(arr);
-  if (!out) throw py::error_already_set();
-  return out;
+  return converted<double>(as_ndarray(obj, name), name, obj);
 }
 
 // A frame: (T, D), or (D,) = one token. Keeps the array alive with its view.
