@@ -12,7 +12,7 @@ for src in fuzz/fuzz_*.cpp; do
   name="${t#fuzz_}"
   echo "fuzz: building $t"
   "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Iinclude "$src" -o "$out/$t" -lz  # zlib: io/npz.hpp
+    -Iinclude -Itools "$src" -o "$out/$t" -lz  # zlib: io/npz.hpp
   mkdir -p "$out/corpus/$name"
   echo "fuzz: running $t for ${time_s}s"
   "$out/$t" -max_total_time="$time_s" -rss_limit_mb=2048 -artifact_prefix="$out/$t-" \

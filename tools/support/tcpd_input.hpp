@@ -47,8 +47,8 @@ struct series {
 
 // Reads a TCPD series. `null` (and "NaN" spelled as a string) is a missing value, kept as NaN;
 // infinities are refused. Every length is checked against the data present before allocating.
-series load_series(const std::string& file) {
-  const json j = read_tcpd_json(file);
+// `j` was read from `file` (named in messages).
+inline series series_from_json(const json& j, const std::string& file) {
   if (!j.is_object()) throw format_error(file + ": top level must be a JSON object");
   for (const char* f : {"series", "n_obs"})
     if (!j.contains(f)) throw format_error(file + ": missing field '" + f + "'");
@@ -109,8 +109,7 @@ series load_series(const std::string& file) {
 
 using annotation_set = std::vector<std::vector<std::int64_t>>;
 
-std::map<std::string, annotation_set> load_annotations(const std::string& file) {
-  const json j = read_tcpd_json(file);
+inline std::map<std::string, annotation_set> annotations_from_json(const json& j, const std::string& file) {
   if (!j.is_object()) throw format_error(file + ": top level must be an object {series: {annotator: [cps]}}");
   std::map<std::string, annotation_set> out;
   for (const auto& [name, per] : j.items()) {
@@ -144,6 +143,12 @@ std::map<std::string, annotation_set> load_annotations(const std::string& file) 
     out.emplace(name, std::move(a));
   }
   return out;
+}
+
+inline series load_series(const std::string& file) { return series_from_json(read_tcpd_json(file), file); }
+
+inline std::map<std::string, annotation_set> load_annotations(const std::string& file) {
+  return annotations_from_json(read_tcpd_json(file), file);
 }
 
 }  // namespace predsense::tools
