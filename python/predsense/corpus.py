@@ -356,7 +356,10 @@ def process_one(inp, root, out_dir, config: dict, tool=None) -> dict:
         args += cfg.tool_options() + ["--json", str(out_json), "--quiet"]
         rc, wall, cpu = _run_tool(args, scratch / "tool.log", cfg.timeout_s)
         if rc != 0:
-            raise ValueError(_tool_message(scratch / "tool.log", shown, str(inp)))
+            msg = _tool_message(scratch / "tool.log", shown, str(inp))
+            if rc < 0:
+                msg += f" (predsense-video killed by signal {-rc})"
+            raise ValueError(msg)
         res = json.loads(out_json.read_text())
         if kind == "features":
             res["features"] = str(inp)

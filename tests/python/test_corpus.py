@@ -280,12 +280,16 @@ def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_p
         th = threading.Thread(target=lambda: box.update(df=pc.run(paths, pc.Config(), out, client=client)))
         th.start()
         killed = None
+
+        def finished():
+            return len([p for p in out.rglob("*.json") if pc.TMP_DIR not in p.parts])
+
         deadline = time.monotonic() + 60
         while killed is None and time.monotonic() < deadline and th.is_alive():
             busy = [w for w, keys in monitor.processing().items() if keys and w in pids]
-            if busy and len(list(out.rglob("*.json"))) >= 1:
+            if busy and finished() >= 1:
                 killed = pids[busy[0]]
-                finished_then = len(list(out.rglob("*.json")))
+                finished_then = finished()
                 os.kill(killed, signal.SIGKILL)
             time.sleep(0.005)
         th.join(120)
