@@ -102,6 +102,8 @@ def child(args) -> None:
     """One configuration: pin, start a LocalCluster, run every mode R times, print JSON."""
     if args.cpus:
         os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
+    if args.nice:
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # before any thread: Dask, the tools, ffmpeg inherit it
     import logging
     from distributed import Client, LocalCluster
     import predsense.corpus as pc
@@ -158,6 +160,9 @@ def main():
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cpus", help=argparse.SUPPRESS)
+    ap.add_argument("--nice", type=int, default=0,
+                    help="niceness of the measured processes; e.g. -10 (root) so that they get the cores ahead of "
+                         "other users' jobs on a shared machine (recorded)")
     ap.add_argument("--max-wait", type=float, default=60.0,
                     help="before each measurement wait up to this many seconds for other users' load to drop")
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -188,7 +193,7 @@ def main():
             for name, workers, pin in (("1w/1core", 1, str(cpus[0])), ("1w", 1, None), ("2w", 2, None)):
                 log(f"bench_corpus: round {rnd + 1}/{args.repeat}: {name} (load {os.getloadavg()[0]:.2f}) ...")
                 cmd = [sys.executable, __file__, "--child", "--workers", str(workers), "--spec", sf.name,
-                       "--repeat", "1", "--max-wait", str(args.max_wait)] + (["--cpus", pin] if pin else [])
+                       "--repeat", "1", "--max-wait", str(args.max_wait), "--nice", str(args.nice)] + (["--cpus", pin] if pin else [])
                 r = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 if r.returncode != 0:
                     raise SystemExit(f"bench_corpus: {name} failed:\n{r.stderr[-3000:]}")
@@ -225,26 +230,28 @@ def main():
                "cores": os.cpu_count(), "python": platform.python_version(),
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in load1]}
+    machine["nice"] = args.nice
     out = {"machine": machine, "inputs": {"n": n, "seconds": seconds, "feature_frames": frames, "size": "640x360",
                                           "codec": "h264 (libx264 veryfast)"},
            "startup_s": {k: v["startup_s"] for k, v in results.items()}, "raw": results, "modes": rows,
-           "command": f"/usr/bin/python3 benchmarks/bench_corpus.py --build {args.build}" + (" --quick" if args.quick else "")}
+           "command": " ".join(["/usr/bin/python3", "benchmarks/bench_corpus.py"] + sys.argv[1:])}
 
     lines = [f"machine: {machine['cpu']}, {machine['cores']} cores; {machine['date']}; load average before "
-             f"{load0[0]:.2f}, after {load1[0]:.2f} (other users share this machine)",
+             f"{load0[0]:.2f}, after {load1[0]:.2f} (other users share this machine); measured at nice {args.nice}",
              f"corpus: inputs per mode {n_in}; videos 640x360 H.264, {seconds} s at 24 fps or {60 * seconds} s at 1 fps; "
              f"features {frames} x 64 x 256 float32; "
              f"best of {args.repeat}; LocalCluster start-up " +
              ", ".join(f"{k} {v['startup_s']:.1f} s" for k, v in results.items()), "",
              "| mode | frames | 1 worker, 1 core: frames/s (inputs/s) | 1 worker: frames/s | 2 workers: frames/s (inputs/s) "
-             "| 2w / 1w-1core | 2w / 1w | 2 workers busy | CPU ms per frame | others' cores (1w-1core / 1w / 2w) |",
+             "| 2w / 1w-1core | 2w / 1w | 2 workers busy | CPU ms per frame (1 core / 2 workers) | others' cores (1w-1core / 1w / 2w) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for mode, row in rows.items():
         a, b, c = row["1w/1core"], row["1w"], row["2w"]
         frames_total = results["2w"]["modes"][mode]["frames"]
         lines.append(f"| {mode} | {frames_total} | {a['frames_per_s']:.0f} ({a['inputs_per_s']:.2f}) | {b['frames_per_s']:.0f} "
                      f"| {c['frames_per_s']:.0f} ({c['inputs_per_s']:.2f}) | {row['speedup_2w_vs_1core']:.2f}x "
-                     f"| {row['speedup_2w_vs_1w']:.2f}x | {100 * c['busy']:.0f}% | {1000 * a['cpu_s_per_frame']:.2f} "
+                     f"| {row['speedup_2w_vs_1w']:.2f}x | {100 * c['busy']:.0f}% | {1000 * a['cpu_s_per_frame']:.2f} / "
+                     f"{1000 * c['cpu_s_per_frame']:.2f} "
                      f"| {a['others_cores']:.2f} / {b['others_cores']:.2f} / {c['others_cores']:.2f} |")
 
     # Projection: per-core video seconds per second (1 worker pinned to 1 core), scaled by K*C cores and
