@@ -362,10 +362,10 @@ void init_memory(py::module_& m) {
       .def_property_readonly(
           "dim", [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.dim(); }); }); },
           "Latent dim (0 before the first frame).")
-      .def_property_readonly("threshold", [](const memory_box& self) { return self.threshold; })
+      .def_property_readonly("threshold", [](const memory_box& self) { return self.threshold; }, "Surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it).")
       .def_property_readonly("window", &memory_box::window, "Sensory window size in frames.")
       .def_property_readonly("budget", &memory_box::budget, "Long-term budget in tokens.")
-      .def_property_readonly("policy", [](const memory_box& self) { return self.args.policy; })
+      .def_property_readonly("policy", [](const memory_box& self) { return self.args.policy; }, "The consolidation policy's name.")
       .def_property_readonly(
           "policy_params",
           [](const memory_box& self) {

@@ -58,9 +58,9 @@ void init_segmentation(py::module_& m) {
              return boundary{t, score, decided_at.value_or(t)};
            }),
            py::arg("t"), py::arg("score") = 0.0, py::arg("decided_at") = py::none())
-      .def_readonly("t", &boundary::t)
-      .def_readonly("score", &boundary::score)
-      .def_readonly("decided_at", &boundary::decided_at)
+      .def_readonly("t", &boundary::t, "First frame of the new segment (0-based frame index).")
+      .def_readonly("score", &boundary::score, "The value (surprise, probability) that fired the boundary.")
+      .def_readonly("decided_at", &boundary::decided_at, "Step at which the boundary was decided (>= t).")
       .def("__eq__", [](const boundary& a, const boundary& b) {
         return a.t == b.t && a.score == b.score && a.decided_at == b.decided_at;
       })

@@ -114,11 +114,13 @@ void init_stream(py::module_& m) {
   py::class_<step_result>(m, "StepResult",
                           "One Stream.step: t (0-based frame index), surprise (float; frame 0 scores first_surprise), "
                           "boundary (Boundary or None), memory_tokens, memory_entries (0 without a memory).")
-      .def_readonly("t", &step_result::t)
-      .def_readonly("surprise", &step_result::surprise)
-      .def_readonly("boundary", &step_result::boundary)
-      .def_property_readonly("memory_tokens", [](const step_result& r) { return r.memory.tokens; })
-      .def_property_readonly("memory_entries", [](const step_result& r) { return r.memory.entries; })
+      .def_readonly("t", &step_result::t, "0-based index of the frame in the stream.")
+      .def_readonly("surprise", &step_result::surprise, "The frame's surprise (first_surprise for frame 0).")
+      .def_readonly("boundary", &step_result::boundary, "The Boundary decided at this step, or None.")
+      .def_property_readonly(
+          "memory_tokens", [](const step_result& r) { return r.memory.tokens; }, "Tokens the memory holds after the step.")
+      .def_property_readonly(
+          "memory_entries", [](const step_result& r) { return r.memory.entries; }, "Entries the memory holds (0 without a memory or for a Python memory).")
       .def("__repr__", [](const step_result& r) {
         return "StepResult(t=" + std::to_string(r.t) + ", surprise=" + std::to_string(r.surprise) +
                ", boundary=" + (r.boundary ? std::to_string(r.boundary->t) : std::string("None")) +
@@ -229,10 +231,10 @@ void init_stream(py::module_& m) {
           "the memory is kept (call memory.clear() to forget it too).")
       .def_property_readonly(
           "frames_seen", [](dyn_stream& s) { return locked(s, [&] { return s.t; }); }, "Frames stepped so far.")
-      .def_property_readonly("predictor", [](const dyn_stream& s) { return s.predictor_obj; })
-      .def_property_readonly("metric", [](const dyn_stream& s) { return s.metric_obj; })
-      .def_property_readonly("normalizer", [](const dyn_stream& s) { return s.normalizer_obj; })
-      .def_property_readonly("segmenter", [](const dyn_stream& s) { return s.segmenter_obj; })
-      .def_property_readonly("memory", [](const dyn_stream& s) { return s.memory_obj; })
-      .def_property_readonly("first_surprise", [](const dyn_stream& s) { return s.first_surprise; });
+      .def_property_readonly("predictor", [](const dyn_stream& s) { return s.predictor_obj; }, "The predictor object (the one passed in, or the default CopyLast).")
+      .def_property_readonly("metric", [](const dyn_stream& s) { return s.metric_obj; }, "The metric as passed in (a name, a function, a GaussianNLL or a callable).")
+      .def_property_readonly("normalizer", [](const dyn_stream& s) { return s.normalizer_obj; }, "The normalizer object, or None.")
+      .def_property_readonly("segmenter", [](const dyn_stream& s) { return s.segmenter_obj; }, "The segmenter object (the one passed in, or the default AdaptiveSegmenter).")
+      .def_property_readonly("memory", [](const dyn_stream& s) { return s.memory_obj; }, "The memory object (the one passed in, the default MemoryStore, or None).")
+      .def_property_readonly("first_surprise", [](const dyn_stream& s) { return s.first_surprise; }, "Surprise given to frame 0 (no prediction exists; 1.0 in Cambrian-S).");
 }
