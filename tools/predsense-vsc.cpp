@@ -209,8 +209,10 @@ int main(int argc, char** argv) {
     std::cout << "slowest counting run (surprise + segmentation + all aggregators, per world): "
               << fmt(max_count_s * 1e3) << " ms\n";
 
-    if (!json_out.empty()) t::write_output(json_out, results.dump(2) + "\n", "--json");
-    if (!trace_out.empty()) t::write_output(trace_out, trace.dump() + "\n", "--trace");
+    t::staged_outputs outs;  // both files or neither
+    if (!json_out.empty()) outs.write(json_out, results.dump(2) + "\n", "--json");
+    if (!trace_out.empty()) outs.write(trace_out, trace.dump() + "\n", "--trace");
+    outs.commit();
   }
   });
 }

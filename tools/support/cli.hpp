@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cmath>
@@ -350,6 +351,68 @@ inline void write_output(const std::string& path, std::string_view text, const s
   }
   predsense::detail::remove_stale_temps(path);
 }
+
+// Several outputs that must appear together or not at all, some possibly produced by a child
+// process (ffmpeg, a plotting script): each is staged at a temp path beside its target
+// ("<target>.tmp.<pid>.<n><ext>", so the format-by-extension of the producer still works and a
+// killed run's leftovers match remove_stale_temps), commit() renames them all once every one
+// succeeded; whatever was not committed is removed by the destructor.
+class staged_outputs {
+ public:
+  staged_outputs() = default;
+  staged_outputs(const staged_outputs&) = delete;
+  staged_outputs& operator=(const staged_outputs&) = delete;
+  ~staged_outputs() {
+    std::error_code ec;
+    for (const auto& s : staged_) std::filesystem::remove(s.temp, ec);
+  }
+
+  // A temp path for `target`; the caller (or its child process) writes the file there.
+  std::filesystem::path stage(const std::string& target, std::string_view ext = "", std::string option = "") {
+    std::filesystem::path tmp = target;
+    tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(staged_.size()) + std::string(ext);
+    staged_.push_back({tmp, target, std::move(option)});
+    return tmp;
+  }
+
+  // Stages `text` for `target`, written and synced now (a full disk is reported here).
+  void write(const std::string& target, std::string_view text, std::string option = "") {
+    const auto tmp = stage(target, "", option);
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    bool ok = f != nullptr;
+    if (ok && !text.empty()) ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (f) ok = (std::fflush(f) == 0) && ok;
+    if (f && ok) ok = ::fsync(::fileno(f)) == 0;
+    if (f) ok = (std::fclose(f) == 0) && ok;
+    if (!ok) throw bad_input((option.empty() ? "" : option + " ") + target + ": cannot write the output");
+  }
+
+  // Renames every staged file onto its target (each must exist); throws bad_input on failure.
+  void commit() {
+    for (const auto& s : staged_) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(s.temp, ec))
+        throw bad_input((s.option.empty() ? "" : s.option + " ") + s.target + ": the output was not produced");
+    }
+    for (auto& s : staged_) {
+      std::error_code ec;
+      std::filesystem::rename(s.temp, s.target, ec);
+      if (ec)
+        throw bad_input((s.option.empty() ? "" : s.option + " ") + s.target + ": cannot move the output into place (" +
+                        ec.message() + ")");
+      s.temp.clear();
+      predsense::detail::remove_stale_temps(s.target);
+    }
+    staged_.clear();
+  }
+
+ private:
+  struct item {
+    std::filesystem::path temp;
+    std::string target, option;
+  };
+  std::vector<item> staged_;
+};
 
 // `text` to `path`, or to standard output when `path` is empty.
 inline void emit(const std::string& path, std::string_view text, const std::string& option = "") {
