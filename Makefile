@@ -53,11 +53,13 @@ fuzz: deps-fuzz
 # hostile-input corpus (tests/hostile/hostile_corpus.py: bad inputs over every tool, each with its
 # expected exit code, inputs untouched, nothing left behind). Any sanitizer report fails it. Only the
 # test_* executables and the corpus's tools are built (header checks and examples add nothing here).
+# -Werror is off here only: GCC 12 warns falsely inside its own AVX-512 intrinsics under -O1 + ASan
+# (the Release build keeps -Werror).
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_TOOLS := predsense-memory-replay predsense-memory-recall predsense-predictor-eval predsense-vsc \
              predsense-tcpd predsense-lfp
 sanitize: deps-test
-	cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
+	cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DPREDSENSE_WERROR=OFF \
 	  -DPREDSENSE_BUILD_PYTHON=OFF -DPREDSENSE_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-sanitize -j $(JOBS) --target $(SAN_TOOLS) \

@@ -21,6 +21,7 @@
 #include "predsense/memory/fifo.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/sensory_window.hpp"
 
 using namespace predsense;
 namespace fs = std::filesystem;
@@ -171,4 +172,38 @@ TEST_CASE("a window of 10^12 frames costs nothing until frames arrive") {
   for (int t = 0; t < 100; ++t) m.push(frame_view(f.data(), 16, 4), 0.5);
   CHECK(m.window().size() == 100);
   CHECK(m.bytes_reserved() < (std::size_t{64} << 20));
+}
+
+TEST_CASE("a window's slot ring grows past its first 64 slots without reordering frames") {
+  // pops before the ring is full leave the oldest frame mid-ring, so growth must unroll the ring
+  sensory_window w(200, false);
+  std::vector<float> f(3 * 2);
+  std::uint64_t next = 0, oldest = 0;
+  auto push = [&] {
+    std::fill(f.begin(), f.end(), static_cast<float>(next));
+    memory_entry e;
+    e.frame = next++;
+    e.tokens = 3;
+    w.push(std::move(e), frame_view(f.data(), 3, 2));
+  };
+  for (int i = 0; i < 64; ++i) push();
+  for (int i = 0; i < 5; ++i, ++oldest) w.pop_front();
+  for (int i = 0; i < 100; ++i) push();  // grows at 64 held frames with the head at slot 5
+  for (int i = 0; i < 7; ++i, ++oldest) w.pop_front();
+  for (int i = 0; i < 40; ++i) push();
+  REQUIRE(w.size() == next - oldest);
+  bool ordered = true;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const auto& s = w.at(i);
+    ordered = ordered && s.meta.frame == oldest + i && s.data.data[0] == static_cast<float>(oldest + i) &&
+              s.data.data[5] == static_cast<float>(oldest + i);
+  }
+  CHECK(ordered);
+  const auto all = w.tokens_view();
+  CHECK(all.tokens == 3 * w.size());
+  CHECK(all.data[0] == static_cast<float>(oldest));
+  CHECK(all.data[all.size() - 1] == static_cast<float>(next - 1));
+  while (!w.full()) push();
+  CHECK(w.size() == 200);
+  CHECK_THROWS_AS(push(), invalid_argument_error);
 }
