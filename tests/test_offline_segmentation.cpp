@@ -122,7 +122,7 @@ TEST_CASE("empirical_distribution_cost: binary entropy of the segment CDF at K q
   double h = 0.0;
   for (std::size_t k = 1; k <= c.quantiles(); ++k) {
     const double p = 1.0 / (1.0 + std::pow(2 * n - 1, 1.0 - (2.0 * static_cast<double>(k) - 1.0) / K));
-    const double q = sorted[std::min<std::size_t>(39, static_cast<std::size_t>(std::floor(p * n)))];
+    const double q = sorted[std::min<std::size_t>(39, static_cast<std::size_t>(std::floor(p * (n - 1))))];
     double f = 0.0;
     for (std::size_t i = 5; i < 17; ++i) f += x[i] < q ? 1.0 : (x[i] == q ? 0.5 : 0.0);
     f /= 12.0;

@@ -6,7 +6,7 @@
 // Prints, per series, the detected change points, F1 and cover (TCPDBench's definitions), then
 // the means over the scored series. Series missing from the annotations file are segmented and
 // listed without scores. Methods (--list-methods): default (the leave-one-series-out choice:
-// AMOC, empirical-distribution cost, MBIC), pelt / binseg / amoc (TCPDBench's defaults unless
+// AMOC, Normal mean-and-variance cost, MBIC, min_size 2), pelt / binseg / amoc (TCPDBench's defaults unless
 // overridden: cost, penalty, pen_value, min_size, Q, quantiles, tcpdbench_index, r_compatible),
 // bocpd, bocpd_peaks, threshold, adaptive, peaks, zero. Every series is z-scored first.
 // Missing values (`null`): --missing skip (default; methods see the observed rows, change points
@@ -164,8 +164,16 @@ predsense::offline_params offline_from(const param_map& p, predsense::offline_me
   predsense::offline_params o;
   o.method = which;
   o.cost = predsense::parse_cost_kind(p.names.at("cost"));
-  o.penalty = predsense::parse_penalty(p.names.at("penalty"), p.at("pen_value"));
-  if (o.penalty.kind == predsense::penalty_kind::manual) o.penalty.per_change(2, 1);  // validates the value
+  const double pen_value = p.at("pen_value");  // NaN: not given
+  o.penalty = predsense::parse_penalty(p.names.at("penalty"), pen_value);
+  if (o.penalty.kind == predsense::penalty_kind::manual) {
+    if (std::isnan(pen_value))
+      throw invalid_argument_error("penalty=manual needs --param pen_value=<beta per change, >= 0>");
+    (void)o.penalty.per_change(2, 1);  // validates the value
+  } else if (!std::isnan(pen_value)) {
+    throw invalid_argument_error("parameter 'pen_value' applies only with penalty=manual (penalty is " +
+                                 p.names.at("penalty") + ")");
+  }
   o.min_size = as_size(p, "min_size");
   if (o.min_size == 0) throw invalid_argument_error("parameter 'min_size' must be >= 1");
   o.quantiles = as_size(p, "quantiles");
@@ -173,6 +181,9 @@ predsense::offline_params offline_from(const param_map& p, predsense::offline_me
     o.max_changes = as_size(p, "Q");
     if (o.max_changes == 0) o.max_changes = std::numeric_limits<std::size_t>::max();  // Q = 0: no limit
   }
+  for (const char* flag : {"r_compatible", "tcpdbench_index"})
+    if (p.count(flag) && as_size(p, flag) > 1)
+      throw invalid_argument_error(std::string("parameter '") + flag + "' must be 0 or 1");
   if (p.count("r_compatible")) o.r_compatible = as_size(p, "r_compatible") != 0;
   o.missing = g_missing;
   return o;
@@ -195,7 +206,7 @@ std::map<std::string, method> methods() {
   const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
                                        {"penalty", {"mbic", "bic", "aic", "hannan_quinn", "none", "manual"}}};
   auto offline = [&](const char* help, predsense::offline_method which) {
-    param_map d{{"min_size", 1.0}, {"pen_value", 0.0}, {"quantiles", 0.0}};
+    param_map d{{"min_size", 1.0}, {"pen_value", std::numeric_limits<double>::quiet_NaN()}, {"quantiles", 0.0}};
     if (which == predsense::offline_method::binseg) d["Q"] = 5.0;
     // R changepoint's own variants (PELT's pruning, AMOC's MBIC test): TCPDBench ran R.
     if (which != predsense::offline_method::binseg) d["r_compatible"] = 1.0;
@@ -212,16 +223,21 @@ std::map<std::string, method> methods() {
                   },
                   offline_choices, true};
   };
-  m["pelt"] = offline("PELT, exact penalised optimum (Killick et al. 2012)", predsense::offline_method::pelt);
-  m["binseg"] = offline("binary segmentation with at most Q changes", predsense::offline_method::binseg);
-  m["amoc"] = offline("at most one change (likelihood-ratio test)", predsense::offline_method::amoc);
+  m["pelt"] = offline("PELT (Killick et al. 2012); r_compatible=1 (default) prunes as R does, 0 gives the exact "
+                      "penalised optimum; tcpdbench_index=1 reports TCPDBench's index (one row early)",
+                      predsense::offline_method::pelt);
+  m["binseg"] = offline("binary segmentation with at most Q changes (Q=0: no limit); tcpdbench_index as pelt",
+                        predsense::offline_method::binseg);
+  m["amoc"] = offline("at most one change (likelihood-ratio test); r_compatible=1 (default) is R's MBIC test",
+                      predsense::offline_method::amoc);
   // The default: chosen by leave-one-series-out cross-validation over a grid of the offline
   // methods and BOCPD on the 20 shared TCPD series (scripts/segmentation_loo.py; docs/segmentation.md):
-  // AMOC with the nonparametric empirical-distribution cost and the MBIC penalty, exact (not R's)
-  // form, change points at the first row of the new segment.
-  m["default"] = offline("the recommended rule (leave-one-series-out choice): amoc, cost ed, penalty mbic",
-                         predsense::offline_method::amoc);
-  m["default"].defaults.names = {{"cost", "ed"}, {"penalty", "mbic"}};
+  // AMOC with the Normal mean-and-variance cost, the MBIC penalty (exact, not R's form) and a
+  // minimum segment length of 2; change points at the first row of the new segment.
+  m["default"] = offline("the recommended rule (leave-one-series-out choice): amoc, cost meanvar, penalty mbic, "
+                         "min_size 2", predsense::offline_method::amoc);
+  m["default"].defaults.names = {{"cost", "meanvar"}, {"penalty", "mbic"}};
+  m["default"].defaults["min_size"] = 2.0;
   m["default"].defaults["r_compatible"] = 0.0;
   m["default"].defaults["tcpdbench_index"] = 0.0;
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
@@ -420,8 +436,13 @@ int main(int argc, char** argv) {
       std::cout << s.name << ": cps=" << join(cps);
       const auto a = annotations.find(s.name);
       if (a != annotations.end()) {
-        const double f1 = predsense::tcpd_f1(a->second, cps, s.n).f1;
-        const double cover = predsense::tcpd_cover(a->second, cps, s.n);
+        double f1 = 0.0, cover = 0.0;
+        try {
+          f1 = predsense::tcpd_f1(a->second, cps, s.n).f1;
+          cover = predsense::tcpd_cover(a->second, cps, s.n);
+        } catch (const predsense::error& e) {
+          throw invalid_argument_error(annotations_file + ": series '" + s.name + "': " + e.what());
+        }
         entry["f1"] = f1;
         entry["cover"] = cover;
         sum_f1 += f1;

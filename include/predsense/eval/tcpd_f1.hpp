@@ -81,6 +81,13 @@ inline void tcpd_check_inputs(std::span<const std::vector<std::int64_t>> annotat
   if (annotations.empty())
     throw empty_error(std::string("predsense: ") + what + ": no annotators (annotations is empty)");
   if (n_obs == 0) throw empty_error(std::string("predsense: ") + what + ": n_obs is 0");
+  // An annotated change point outside the series would be scored silently otherwise.
+  for (std::size_t a = 0; a < annotations.size(); ++a)
+    for (std::int64_t x : annotations[a])
+      if (x < 0 || x >= static_cast<std::int64_t>(n_obs))
+        throw invalid_argument_error(std::string("predsense: ") + what + ": annotator " + std::to_string(a) +
+                                     " marks " + std::to_string(x) + ", outside the series [0, " +
+                                     std::to_string(n_obs) + ")");
 }
 
 }  // namespace detail

@@ -40,6 +40,7 @@ std::vector<std::size_t> binary_segmentation(const Cost& cost, const binary_segm
   if (n < m)
     throw empty_error("predsense: binary_segmentation: " + std::to_string(n) + " rows are fewer than min_size = " +
                       std::to_string(m));
+  if (n < 2 * m) return {};  // no room for a change
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   constexpr double ninf = -std::numeric_limits<double>::infinity();
   struct segment {

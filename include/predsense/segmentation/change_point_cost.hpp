@@ -4,8 +4,9 @@
 // series as one homogeneous segment; lower is better. Costs are twice a negative log-likelihood
 // (up to a constant), so that SIC/BIC, MBIC, AIC and Hannan-Quinn penalties (penalty.hpp) are on
 // the right scale. Multivariate series cost the sum of their per-dimension costs.
-// PELT's pruning is exact when C(s, u) + C(u, t) <= C(s, t) for every s < u < t, which holds for
-// every cost here (a split can only fit better).
+// PELT's pruning is exact when C(s, u) + C(u, t) <= C(s, t) for every s < u < t (a split can only
+// fit better). That holds for normal_mean_cost and empirical_distribution_cost; for
+// normal_meanvar_cost it fails where its 1e-11 variance floor binds (see pelt.hpp).
 //
 // The costs in predsense: normal_mean_cost (change in mean, known variance), normal_meanvar_cost
 // (change in mean and variance), empirical_distribution_cost (nonparametric, robust to outliers

@@ -7,12 +7,14 @@
 // at K fixed quantiles of the whole series, weighted towards the tails:
 //   q_k = the p_k-quantile of the (observed) series, p_k = 1 / (1 + (2n - 1)^(1 - (2k - 1)/K)),
 //   k = 1..K, K = ceil(4 log n) unless given (their recommendation), the p-quantile being the
-//   sorted value at index floor(p n) (clamped to n - 1);
+//   sorted value at index floor((n - 1) p) (as R changepoint.np);
 // for the rows [s, t), m = t - s, F_k = (#{x < q_k} + #{x = q_k} / 2) / m, and
 //   C(s, t) = (2 log(2n - 1) / K) * sum over k of m * H(F_k),   H(F) = -F log F - (1 - F) log(1 - F),
 // summed over dimensions. Only ranks enter, so one wild value moves a cost by at most that of one
 // point: that is the robustness. O(K dims) per segment from prefix counts ((n + 1) K dims 32-bit
-// counters of memory). p = dims parameters per segment (as R changepoint.np's cpt.np).
+// counters of memory). p = dims parameters per segment (as R changepoint.np's cpt.np). One
+// difference from changepoint.np: predsense's MBIC adds its log(length) segment term to every cost
+// (penalty.hpp), where changepoint.np's ED cost takes MBIC's 3 log n per change only.
 //
 // Input: finite values (apply missing_values.hpp first). Errors: as normal_mean_cost;
 // invalid_argument_error for K > 4096.
@@ -52,7 +54,7 @@ class empirical_distribution_cost {
       for (std::size_t k = 0; k < k_; ++k) {
         const double e = 1.0 - (2.0 * static_cast<double>(k + 1) - 1.0) / static_cast<double>(k_);
         const double p = 1.0 / (1.0 + std::pow(2.0 * nd - 1.0, e));
-        const auto idx = std::min(n_ - 1, static_cast<std::size_t>(std::floor(p * nd)));
+        const auto idx = std::min(n_ - 1, static_cast<std::size_t>(std::floor(p * (nd - 1.0))));
         q[k] = col[idx];
       }
       for (std::size_t i = 0; i < n_; ++i) {

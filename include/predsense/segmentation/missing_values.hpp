@@ -93,7 +93,16 @@ inline observed_series apply_missing_policy(std::span<const double> x, std::size
     observed_rows += row_missing ? 0 : 1;
   }
   if (policy == missing_policy::skip) {
-    if (observed_rows == 0) throw empty_error(who + ": every one of the " + std::to_string(n) + " rows is missing");
+    if (observed_rows == 0) {
+      for (std::size_t d = 0; d < dims; ++d) {
+        bool all = true;
+        for (std::size_t i = 0; i < n && all; ++i) all = std::isnan(x[i * dims + d]);
+        if (all)
+          throw empty_error(who + ": column " + std::to_string(d) + " is missing in all " + std::to_string(n) +
+                            " rows (a row is skipped when any of its values is missing)");
+      }
+      throw empty_error(who + ": every one of the " + std::to_string(n) + " rows has a missing value");
+    }
     out.x.reserve(observed_rows * dims);
     out.index.reserve(observed_rows);
     for (std::size_t i = 0; i < n; ++i) {

@@ -5,7 +5,8 @@
 //   C(s, t) = sum over d of  m (log(2 pi) + log(max(sigma2_d, 1e-11)) + 1),
 // twice the negative Normal log-likelihood at the segment's MLE (R changepoint's cpt.meanvar,
 // test.stat = "Normal", including its 1e-11 floor on the variance, which makes a constant
-// segment very cheap: use a minimum segment length >= 2). O(1) per segment from prefix sums.
+// segment very cheap, and breaks the split inequality PELT's exact pruning relies on: standardise
+// the series and use a minimum segment length >= 2). O(1) per segment from prefix sums.
 // p = 2 dims parameters per segment. costs_to_range() evaluates the segments [s0 + i, t) at once
 // (PELT's candidates), SIMD for a univariate series (kernels/meanvar_segment_costs.hpp).
 //

@@ -15,8 +15,14 @@
 // then matches R's and TCPDBench's, not the optimum). Ties go to the earliest s. Expected O(n) cost evaluations
 // when the number of changes grows with n, O(n^2) in the worst case; O(n) memory.
 //
+// Exactness needs the cost's split inequality (change_point_cost.hpp); normal_meanvar_cost breaks it
+// where a segment's variance hits its 1e-11 floor (near-constant stretches of an unstandardised
+// series), and there the pruning can lose the optimum: standardise first and use min_size >= 2.
+//
 // Change points are returned as the first row of each new segment (0-based, increasing, never 0
-// or n). Errors: invalid_argument_error for min_size == 0; empty_error for n < min_size.
+// or n); a series shorter than 2 min_size has none. Errors: invalid_argument_error for
+// min_size == 0 or a penalty that cannot be computed (Hannan-Quinn on n < 3, a negative manual
+// value); empty_error for n < min_size.
 #pragma once
 
 #include <algorithm>
@@ -45,6 +51,7 @@ std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
   if (n < m)
     throw empty_error("predsense: pelt: " + std::to_string(n) + " rows are fewer than min_size = " +
                       std::to_string(m));
+  if (n < 2 * m) return {};  // no room for a change: every method answers "none" here
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   const double slack = p.r_compatible_pruning ? 0.0 : p.penalty.pruning_slack(n);
   constexpr double inf = std::numeric_limits<double>::infinity();

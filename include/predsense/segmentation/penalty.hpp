@@ -7,8 +7,10 @@
 //
 //   none          beta = 0
 //   sic / bic     beta = (p + 1) log n                (Schwarz 1978; p segment parameters + the location)
-//   mbic          beta = (p + 2) log n, L = log(m)     (Zhang & Siegmund 2007, modified BIC; m = segment
-//                                                     length; the form of R changepoint's "MBIC")
+//   mbic          beta = (p + 2) log n, L = log(m)     (R changepoint's "MBIC", after Zhang & Siegmund
+//                                                     2007; m = segment length. Their criterion is
+//                                                     3k log n + sum log(m_i / n) = 2k log n + sum log m_i
+//                                                     - log n: changepoint's is stricter by log n per change)
 //   aic           beta = 2 (p + 1)                    (Akaike 1974)
 //   hannan_quinn  beta = 2 (p + 1) log log n          (Hannan & Quinn 1979)
 //   manual        beta = the value given (>= 0)
