@@ -550,6 +550,10 @@ int main(int argc, char** argv) {
       rate = fps.value_or(info.fps);
       if (!(rate > 0.0) || !std::isfinite(rate))
         throw tool_error(input + ": the video's frame rate is unknown; give --fps");
+      if (trans) {  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
+        tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
+        trans.emplace(tp);
+      }
       const predsense::patch_embedder emb({grid, dim, 1});
       tokens = emb.tokens();
       token_dim = emb.dim();

@@ -110,7 +110,8 @@ struct transition_detector_params {
   double min_motion_gain = 0.7;
   double min_dissolve_change = 0.1;
   double dissolve_motion = 0.75;  // a dissolve: at most 25% of its change explained by camera motion
-  double dissolve_contrast = 0.9; // a dissolve: some frame keeps at most this of the ends' contrast  // a dissolve changes the thumbnail by at least this (mean |A - B|)
+  double dissolve_contrast = 0.83; // a dissolve: some frame keeps at most this of the ends' contrast
+  std::size_t max_dissolve = 75;  // a dissolve lasts at most this many frames  // a dissolve changes the thumbnail by at least this (mean |A - B|)
   double dip_level = 0.4;         // a frame this dark (luma and contrast vs both ends) makes a dip
   double cut_contrast = 2.0;      // a cut's step at least this times every other step in its interval   // a dissolve's change must not be explained by a shift (ratio >= this)
 
@@ -263,6 +264,28 @@ class transition_detector {
 
   double contrast(std::size_t u) const { return at(u).contrast; }
 
+  // Mean over the frames strictly between x0 and x1 of |x_u - (P + clamp(alpha_u) (Q - P))|, alpha_u
+  // the least-squares mixing coefficient (P = frame x0, Q = frame x1); 0 if there are none.
+  double mix_residual(std::size_t x0, std::size_t x1) const {
+    const rec& P = at(x0);
+    const rec& Q = at(x1);
+    const std::size_t m = P.x.size();
+    double nn = 0.0;
+    for (std::size_t i = 0; i < m; ++i) nn += (static_cast<double>(Q.x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
+    if (!(nn > 0.0) || x1 < x0 + 2) return 0.0;
+    double total = 0.0;
+    for (std::size_t u = x0 + 1; u < x1; ++u) {
+      const auto& x = at(u).x;
+      double dot = 0.0;
+      for (std::size_t i = 0; i < m; ++i) dot += (static_cast<double>(x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
+      const double al = std::clamp(dot / nn, 0.0, 1.0);
+      double r = 0.0;
+      for (std::size_t i = 0; i < m; ++i) r += std::fabs(x[i] - (P.x[i] + al * (Q.x[i] - P.x[i])));
+      total += r / static_cast<double>(m);
+    }
+    return total / static_cast<double>(x1 - x0 - 1);
+  }
+
   void emit(std::vector<transition>& out, const transition& tr) {
     out.push_back(tr);
     if (tr.kind != transition_kind::cut) {
@@ -271,8 +294,8 @@ class transition_detector {
     }
   }
 
-  // Span [s, e] of elevated frames, closed at frame b (> e): A = frame s - 1, B = frame b.
-  void analyse(std::size_t s, std::size_t e, std::size_t b, std::vector<transition>& out) {
+  // Span [s, e] of elevated frames, closed at frame b (> e): A = up to `scale` frames before s, B = frame b.
+  void analyse(std::size_t s, [[maybe_unused]] std::size_t e, std::size_t b, std::vector<transition>& out) {
     // A: `scale` frames before the span (q rises up to `scale` frames after a change began), but
     // not before the previous span's B, the warm-up frames or the history.
     const std::size_t oldest = t_ - hist_.size();
@@ -295,25 +318,27 @@ class transition_detector {
     const rec& A = at(a);
     const rec& B = at(b);
     const double D = detail::mean_abs_diff(A.x, B.x);
-    // A fade-out starts at the first frame after the last one keeping 95% of A's contrast; a
-    // fade-in ends at the first frame reaching 95% of B's contrast.
-    std::size_t fs = s;
-    if (!A.solid) {
-      for (std::size_t u = a; u < f0; ++u)
-        if (contrast(u) >= 0.95 * A.contrast) fs = u + 1;
-      fs = std::min(fs, f0);
-    }
-    std::size_t fe = std::max(e, f1 + 1);
-    if (!B.solid) {
-      fe = b;
-      for (std::size_t u = f1 + 1; u <= b; ++u)
-        if (contrast(u) >= 0.95 * B.contrast) {
-          fe = u;
-          break;
-        }
-    }
+    // The ramps: walking away from the solid run while the contrast keeps changing by more than
+    // 2% per frame; a fade-out starts at the first frame of its ramp, a fade-in ends at the first
+    // frame after its ramp.
+    std::size_t fs = f0;
+    while (fs > a + 1 && contrast(fs - 1) > 1.02 * contrast(fs)) --fs;
+    if (fs < f0 && fs > a) fs = std::min(fs + 1, f0);
+    std::size_t fe = f1;
+    while (fe + 1 < b && contrast(fe + 1) > 1.02 * contrast(fe)) ++fe;
+    fe = std::max(fe, f1 + 1);
     PREDSENSE_TRANSITION_TRACE("  solid %zu..%zu Asolid=%d Bsolid=%d D=%.3f fs=%zu fe=%zu\n", f0, f1, (int)A.solid, (int)B.solid, D, fs, fe);
     if (A.solid && B.solid) return;
+    // a fade is a cross-fade with a solid frame: the end must differ from it, the frames between
+    // must be mixes of the two (a box sliding off a plain background is not a fade)
+    const auto is_fade = [&](std::size_t x0, std::size_t x1) {
+      if (x1 < x0 + 1) return false;
+      const rec& P = at(x0);
+      const rec& Q = at(x1);
+      const double d = detail::mean_abs_diff(P.x, Q.x);
+      if (d < p_.min_change) return false;
+      return mix_residual(x0, x1) <= p_.max_residual * d;
+    };
     bool fade_out = false, fade_in = false;
     if (!A.solid && B.solid) {
       fade_out = true;
@@ -329,6 +354,8 @@ class transition_detector {
     } else {
       return;
     }
+    if (fade_out && !is_fade(fs > a ? fs - 1 : a, f0)) fade_out = false;
+    if (fade_in && !is_fade(f1, fe)) fade_in = false;
     if (fade_out) {
       if (fs > a + 2) plain(a, fs - 1, out, 1);  // what happened before the fade began
       emit(out, {f0, fs, f0, transition_kind::fade, detail::mean_abs_diff(A.x, at(f0).x), now});
@@ -480,6 +507,7 @@ class transition_detector {
     if (en < st) en = b - 1;
     fr = std::clamp(fr, st, en);
     if (has_emitted_ && st <= last_end_ + p_.scale) return;  // the tail of a transition already reported
+    if (en - st + 1 > p_.max_dissolve) return;                // slower change: the content, not an edit
     emit(out, {fr, st, en, transition_kind::dissolve, D, now});
   }
 
