@@ -2,7 +2,9 @@
 
     /usr/bin/python3 -m pip install --no-build-isolation ./python
 
-The C++ core is header-only; it is compiled from ../include of this source tree.
+The C++ core is header-only; it is compiled from ../include of this source tree. The default build
+is portable (no -march=native: the x86-64 baseline, SSE2 kernels), so a wheel runs on any x86-64;
+PREDSENSE_NATIVE=1 compiles for this machine's CPU instead. ps.build_info() tells which.
 """
 import glob
 import os
@@ -31,7 +33,7 @@ ext = Pybind11Extension(
     include_dirs=[include],
     cxx_std=20,
     define_macros=[("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else [],
-    extra_compile_args=["-O3", "-march=native"] if os.environ.get("PREDSENSE_NATIVE", "1") == "1" else ["-O3"],
+    extra_compile_args=["-O3", "-march=native"] if os.environ.get("PREDSENSE_NATIVE", "0") == "1" else ["-O3"],
 )
 
 setup(

@@ -329,13 +329,18 @@ class EMAPredictor(Predictor):
 class LFPPredictor(Predictor):
     """The Cambrian-S latent frame prediction head (Linear(h, h) -> GELU -> Linear(h, d)) applied to the observed frame's latent (h = d), optionally trained at test time on (frame t-1 -> frame t) with Adam (loss = MSE + cosine, as Cambrian-S).
     dim: latent dim for a randomly initialised head (nn.Linear's U(+-1/sqrt(dim)), seed `seed`).
-    weights: a .safetensors or .npz file with <prefix>0.weight/bias and <prefix>2.weight/bias (F32/F16/BF16), instead of dim.
+    weights: a .safetensors or .npz file, or a Hugging Face checkpoint folder (sharded, with model.safetensors.index.json) or its index file, holding <prefix>0.weight/bias and <prefix>2.weight/bias (F32/F16/BF16), instead of dim; see from_pretrained.
     learn: train online (default True). residual: predict frame + head(frame) (default False). lr: Adam learning rate (default 1e-4).
     zero_output: zero the output layer so a residual head starts as copy-last.
     Raises InvalidArgumentError (neither or both of dim/weights), FormatError (bad file), ShapeError.
     
     Thread rule: per-object mutex (safe to share between threads; calls are serialized)."""
     def __init__(self, dim: Optional[int] = None, *, weights: Optional[str] = None, prefix: str = '', seed: int = 0, learn: bool = True, residual: bool = False, lr: float = 0.0001, zero_output: bool = False) -> None: ...
+    @staticmethod
+    def from_pretrained(path: str, prefix: str = 'model.nfp_head.', *, learn: bool = False, residual: bool = False, lr: float = 0.0001) -> LFPPredictor:
+        """The LFP head of a Cambrian-S checkpoint as researchers have it: a Hugging Face folder of sharded safetensors with model.safetensors.index.json (its weight_map names the shard of each tensor), the index file itself, a folder with one model.safetensors, or a .safetensors/.npz file. prefix: the head's parameter prefix (default 'model.nfp_head.': .0.weight/.0.bias/.2.weight/.2.bias, BF16 in the released checkpoints). learn: test-time training (default False here: the released head as is).
+        Raises FormatError naming the missing tensor and the index file, a shard that cannot be read, or a malformed index; ShapeError for inconsistent weights."""
+        ...
 
 class RLSPredictor(Predictor):
     """Online ridge regression (recursive least squares with forgetting) of frame t+1 on frame t; starts as copy-last (W = 0 on the residual).
@@ -375,8 +380,8 @@ def read_npy(path: str) -> npt.NDArray[np.float32]:
     """Reads a float32/float16/float64 .npy (C or Fortran order) as a float32 array. Raises FormatError naming the file and the problem."""
     ...
 
-def read_safetensors(path: str) -> dict:
-    """Reads every tensor of a safetensors file (F32/F16/BF16) as {name: float32 array}. Raises FormatError."""
+def read_safetensors(path: str, prefix: str = '') -> dict:
+    """Reads the tensors (F32/F16/BF16) whose names start with `prefix` (default: all) as {name: float32 array}. path: a .safetensors file, or a Hugging Face checkpoint folder / model.safetensors.index.json (sharded: each tensor is read from the shard the index names). Raises FormatError naming the file (and the index and shard for a sharded checkpoint)."""
     ...
 
 def write_npy(path: str, array: ArrayLike) -> None:
@@ -392,36 +397,39 @@ def bocpd_segment(series: ArrayLike, lambda_: float = 100.0, mu0: float = 0.0, k
     NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError."""
     ...
 
-def pelt(series: ArrayLike, *, cost: str = 'mean', penalty: str = 'mbic', pen_value: float = 0.0, min_size: int = 1, quantiles: int = 0, missing: str = 'skip') -> npt.NDArray[np.int64]:
-    """PELT (Killick, Fearnhead & Eckley 2012): the exact minimiser of total segment cost plus penalty, with pruning.
+def pelt(series: ArrayLike, *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, quantiles: int = 0, missing: str = 'skip', r_compatible: bool = False) -> npt.NDArray[np.int64]:
+    """PELT (Killick, Fearnhead & Eckley 2012): the exact minimiser of total segment cost plus penalty, with pruning. r_compatible=True prunes as R changepoint does (inexact under MBIC; with cost='mean' that is TCPDBench's pelt, whose reported indices are these minus one).
     
     series: (n,) or (n, dims) array (rows are time steps); NaN marks a missing value. The series is used as given: z-score it first (predsense.standardize) when the cost assumes unit variance ('mean').
     cost: 'mean' (Normal, change in mean, known unit variance: residual sum of squares), 'meanvar' (Normal, change in mean and variance), 'ed' (nonparametric empirical distribution, Haynes, Fearnhead & Eckley 2017; robust to outliers and heavy tails). Multivariate: the sum of per-dimension costs.
     penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), 'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.
+    pen_value: the penalty per change for penalty='manual' (required there, refused otherwise).
     min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).
     missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original index), 'interpolate' (linear), 'error' (NonFiniteError).
     Returns: int64 array of change points, the first row of each new segment (0-based).
     Raises: ShapeError (not 1-D/2-D), EmptyError (no observed row, or fewer than min_size), NonFiniteError (infinity, or NaN with missing='error'), InvalidArgumentError (unknown name, min_size 0, negative pen_value)."""
     ...
 
-def binseg(series: ArrayLike, *, max_changes: int = 5, cost: str = 'mean', penalty: str = 'mbic', pen_value: float = 0.0, min_size: int = 1, quantiles: int = 0, missing: str = 'skip') -> npt.NDArray[np.int64]:
+def binseg(series: ArrayLike, *, max_changes: int = 5, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, quantiles: int = 0, missing: str = 'skip') -> npt.NDArray[np.int64]:
     """Binary segmentation with at most max_changes (Q) change points (0: no limit): greedy best splits while the gain exceeds the penalty.
     
     series: (n,) or (n, dims) array (rows are time steps); NaN marks a missing value. The series is used as given: z-score it first (predsense.standardize) when the cost assumes unit variance ('mean').
     cost: 'mean' (Normal, change in mean, known unit variance: residual sum of squares), 'meanvar' (Normal, change in mean and variance), 'ed' (nonparametric empirical distribution, Haynes, Fearnhead & Eckley 2017; robust to outliers and heavy tails). Multivariate: the sum of per-dimension costs.
     penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), 'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.
+    pen_value: the penalty per change for penalty='manual' (required there, refused otherwise).
     min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).
     missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original index), 'interpolate' (linear), 'error' (NonFiniteError).
     Returns: int64 array of change points, the first row of each new segment (0-based).
     Raises: ShapeError (not 1-D/2-D), EmptyError (no observed row, or fewer than min_size), NonFiniteError (infinity, or NaN with missing='error'), InvalidArgumentError (unknown name, min_size 0, negative pen_value)."""
     ...
 
-def amoc(series: ArrayLike, *, cost: str = 'mean', penalty: str = 'mbic', pen_value: float = 0.0, min_size: int = 1, quantiles: int = 0, missing: str = 'skip') -> npt.NDArray[np.int64]:
-    """AMOC: at most one change, by the penalised likelihood-ratio test. cost='ed', penalty='mbic' is predsense-tcpd's default (chosen by leave-one-series-out cross-validation, docs/segmentation.md).
+def amoc(series: ArrayLike, *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, quantiles: int = 0, missing: str = 'skip', r_compatible: bool = False) -> npt.NDArray[np.int64]:
+    """AMOC: at most one change, by the penalised likelihood-ratio test (r_compatible=True: R changepoint's form of the MBIC test). cost='ed', penalty='mbic' is predsense-tcpd's default (chosen by leave-one-series-out cross-validation, docs/segmentation.md).
     
     series: (n,) or (n, dims) array (rows are time steps); NaN marks a missing value. The series is used as given: z-score it first (predsense.standardize) when the cost assumes unit variance ('mean').
     cost: 'mean' (Normal, change in mean, known unit variance: residual sum of squares), 'meanvar' (Normal, change in mean and variance), 'ed' (nonparametric empirical distribution, Haynes, Fearnhead & Eckley 2017; robust to outliers and heavy tails). Multivariate: the sum of per-dimension costs.
     penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), 'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.
+    pen_value: the penalty per change for penalty='manual' (required there, refused otherwise).
     min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).
     missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original index), 'interpolate' (linear), 'error' (NonFiniteError).
     Returns: int64 array of change points, the first row of each new segment (0-based).

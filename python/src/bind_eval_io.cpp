@@ -12,6 +12,7 @@
 #include "predsense/eval/tcpd_f1.hpp"
 #include "predsense/io/npy.hpp"
 #include "predsense/io/safetensors.hpp"
+#include "predsense/io/safetensors_index.hpp"
 
 using namespace predsense;
 using namespace predsense_py;
@@ -149,13 +150,22 @@ void init_eval_io(py::module_& m) {
       py::arg("path"), py::arg("array"), "Writes any real array as a float32 .npy atomically (temp file + rename).");
   m.def(
       "read_safetensors",
-      [](const std::string& path) {
+      [](const std::string& path, const std::string& prefix) {
+        tensor_map tensors;
+        {
+          py::gil_scoped_release nogil;
+          const safetensors_reader r = safetensors_index::open(path).subset(prefix);
+          tensors = r.read_all();
+        }
         py::dict out;
-        for (const auto& [name, t] : read_safetensors(path)) out[py::str(name)] = to_numpy(t.to_floats(), t.shape);
+        for (const auto& [name, t] : tensors) out[py::str(name)] = to_numpy(t.to_floats(), t.shape);
         return out;
       },
-      py::arg("path"),
-      "Reads every tensor of a safetensors file (F32/F16/BF16) as {name: float32 array}. Raises FormatError.");
+      py::arg("path"), py::arg("prefix") = "",
+      "Reads the tensors (F32/F16/BF16) whose names start with `prefix` (default: all) as {name: float32 array}. "
+      "path: a .safetensors file, or a Hugging Face checkpoint folder / model.safetensors.index.json (sharded: "
+      "each tensor is read from the shard the index names). Raises FormatError naming the file (and the index "
+      "and shard for a sharded checkpoint).");
   m.def(
       "write_safetensors",
       [](const std::string& path, const py::dict& tensors, const std::string& dtype) {

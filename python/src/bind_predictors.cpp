@@ -5,6 +5,7 @@
 #include "components.hpp"
 #include "predsense/io/npz.hpp"
 #include "predsense/io/safetensors.hpp"
+#include "predsense/io/safetensors_index.hpp"
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/predictors/ema_predictor.hpp"
 #include "predsense/predictors/lfp_predictor.hpp"
@@ -17,6 +18,17 @@ namespace {
 
 template <class P>
 using box_class = py::class_<predictor_box<P>, predictor_base, std::shared_ptr<predictor_box<P>>>;
+
+// A head from a .npz, a .safetensors file, or a Hugging Face checkpoint folder / index file
+// (sharded: model.safetensors.index.json names the shard of each tensor).
+lfp_head load_head(const std::string& weights, const std::string& prefix) {
+  const std::filesystem::path p(weights);
+  std::error_code ec;
+  if (p.extension() == ".npz") return lfp_head::from_npz(p, prefix);
+  if (std::filesystem::is_directory(p, ec) || p.extension() == ".json")
+    return lfp_head::from_safetensors(safetensors_index::open(p).subset(prefix), prefix);
+  return lfp_head::from_safetensors(p, prefix);
+}
 
 constexpr const char* thread_rule = "\n\nThread rule: per-object mutex (safe to share between threads; calls are serialized).";
 
@@ -98,8 +110,9 @@ void init_predictors(py::module_& m) {
                    "the observed frame's latent (h = d), optionally trained at test time on (frame t-1 -> frame t) "
                    "with Adam (loss = MSE + cosine, as Cambrian-S).\n"
                    "dim: latent dim for a randomly initialised head (nn.Linear's U(+-1/sqrt(dim)), seed `seed`).\n"
-                   "weights: a .safetensors or .npz file with <prefix>0.weight/bias and <prefix>2.weight/bias "
-                   "(F32/F16/BF16), instead of dim.\nlearn: train online (default True). residual: predict "
+                   "weights: a .safetensors or .npz file, or a Hugging Face checkpoint folder (sharded, with "
+                   "model.safetensors.index.json) or its index file, holding <prefix>0.weight/bias and "
+                   "<prefix>2.weight/bias (F32/F16/BF16), instead of dim; see from_pretrained.\nlearn: train online (default True). residual: predict "
                    "frame + head(frame) (default False). lr: Adam learning rate (default 1e-4).\n"
                    "zero_output: zero the output layer so a residual head starts as copy-last.\n"
                    "Raises InvalidArgumentError (neither or both of dim/weights), FormatError (bad file), ShapeError.") +
@@ -114,10 +127,8 @@ void init_predictors(py::module_& m) {
                if (*dim == 0) throw invalid_argument_error("LFPPredictor: dim must be >= 1");
                head = lfp_head(*dim, *dim);
                head.init_uniform(seed);
-             } else if (std::filesystem::path(*weights).extension() == ".npz") {
-               head = lfp_head::from_npz(std::filesystem::path(*weights), prefix);
              } else {
-               head = lfp_head::from_safetensors(std::filesystem::path(*weights), prefix);
+               head = load_head(*weights, prefix);
              }
              lfp_predictor_config c;
              c.learn = learn, c.residual = residual, c.train.lr = lr;
@@ -127,5 +138,26 @@ void init_predictors(py::module_& m) {
            }),
            py::arg("dim") = py::none(), py::kw_only(), py::arg("weights") = py::none(), py::arg("prefix") = "",
            py::arg("seed") = 0, py::arg("learn") = true, py::arg("residual") = false, py::arg("lr") = 1e-4,
-           py::arg("zero_output") = false);
+           py::arg("zero_output") = false)
+      .def_static(
+          "from_pretrained",
+          [](const std::string& path, const std::string& prefix, bool learn, bool residual, double lr) {
+            lfp_head head;
+            {
+              py::gil_scoped_release nogil;
+              head = load_head(path, prefix);
+            }
+            lfp_predictor_config c;
+            c.learn = learn, c.residual = residual, c.train.lr = lr;
+            return std::make_shared<predictor_box<lfp_predictor>>(lfp_predictor(std::move(head), c));
+          },
+          py::arg("path"), py::arg("prefix") = "model.nfp_head.", py::kw_only(), py::arg("learn") = false,
+          py::arg("residual") = false, py::arg("lr") = 1e-4,
+          "The LFP head of a Cambrian-S checkpoint as researchers have it: a Hugging Face folder of sharded "
+          "safetensors with model.safetensors.index.json (its weight_map names the shard of each tensor), the "
+          "index file itself, a folder with one model.safetensors, or a .safetensors/.npz file. prefix: the "
+          "head's parameter prefix (default 'model.nfp_head.': .0.weight/.0.bias/.2.weight/.2.bias, BF16 in "
+          "the released checkpoints). learn: test-time training (default False here: the released head as is).\n"
+          "Raises FormatError naming the missing tensor and the index file, a shard that cannot be read, or a "
+          "malformed index; ShapeError for inconsistent weights.");
 }
