@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true", help="fewer, shorter inputs (a smoke run)")
     ap.add_argument("--repeat", type=int, default=3, help="rounds (the fastest is kept)")
+    ap.add_argument("--report", metavar="JSON", help="print the tables of an earlier run's corpus.json again")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cpus", help=argparse.SUPPRESS)
@@ -169,6 +170,11 @@ def main():
     args = ap.parse_args()
     if args.child:
         return child(args)
+    if args.report:
+        out = json.loads(Path(args.report).read_text())
+        report(out)
+        print(out["table"])
+        return None
 
     build = Path(args.build).absolute()
     tool = build / "bin" / "predsense-video"
@@ -207,40 +213,54 @@ def main():
                     walls = old["all_wall_s"] + m["all_wall_s"]
                     results[name]["modes"][mode] = {**(m if m["wall_s"] < old["wall_s"] else old), "all_wall_s": walls}
     load1 = os.getloadavg()
+    machine = {"cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+               "cores": os.cpu_count(), "python": platform.python_version(),
+               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in load1],
+               "nice": args.nice}
+    out = {"machine": machine, "inputs": {"n": n, "seconds": seconds, "feature_frames": frames, "size": "640x360",
+                                          "codec": "h264 (libx264 veryfast)", "repeat": args.repeat,
+                                          "per_mode": {m: len(v) for m, v in modes.items()},
+                                          "bytes": {m: sum(Path(p).stat().st_size for p in v) for m, v in modes.items()}},
+           "raw": results, "command": " ".join(["/usr/bin/python3", "benchmarks/bench_corpus.py"] + sys.argv[1:])}
+    report(out)
+    dst = build / "bench" / "corpus.json"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    tmp.rename(dst)
+    print(out["table"])
+    print(f"\nwrote {dst}")
 
+
+def report(out: dict) -> None:
+    """Adds "modes", "projection_s_for_1000_hours", "io_mb_per_video_s" and "table" to `out` from its
+    "raw" measurements (also: --report BUILD/bench/corpus.json, to print them again)."""
+    results, machine, inp = out["raw"], out["machine"], out["inputs"]
+    seconds, frames, n_in = inp["seconds"], inp["feature_frames"], inp["per_mode"]
     # source seconds per input (the tool's own frame count / rate would be equivalent)
     src_s = {"video24": seconds, "video24@1": seconds, "video1": 60 * seconds, "features": None}
-    n_in = {m: len(v) for m, v in modes.items()}
-    rows, table = {}, []
-    for mode in modes:
+    rows = {}
+    for mode in n_in:
         row = {}
         for name in results:
             m = results[name]["modes"][mode]
             row[name] = {"frames_per_s": m["frames"] / m["wall_s"], "inputs_per_s": m["inputs"] / m["wall_s"],
                          "wall_s": m["wall_s"], "cpu_s_per_frame": m["cpu_s"] / m["frames"],
                          "video_s_per_s": (src_s[mode] * m["inputs"] / m["wall_s"]) if src_s[mode] else None,
+                         "video_s_per_cpu_s": (src_s[mode] * m["inputs"] / m["cpu_s"]) if src_s[mode] else None,
                          # fraction of the run the workers spent inside tasks (1.0: the engine kept them busy)
                          "busy": m["task_wall_s"] / (m["wall_s"] * (2 if name == "2w" else 1)),
                          "others_cores": m["others_cores"]}
         row["speedup_2w_vs_1core"] = row["2w"]["frames_per_s"] / row["1w/1core"]["frames_per_s"]
         row["speedup_2w_vs_1w"] = row["2w"]["frames_per_s"] / row["1w"]["frames_per_s"]
         rows[mode] = row
-
-    machine = {"cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
-               "cores": os.cpu_count(), "python": platform.python_version(),
-               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in load1]}
-    machine["nice"] = args.nice
-    out = {"machine": machine, "inputs": {"n": n, "seconds": seconds, "feature_frames": frames, "size": "640x360",
-                                          "codec": "h264 (libx264 veryfast)"},
-           "startup_s": {k: v["startup_s"] for k, v in results.items()}, "raw": results, "modes": rows,
-           "command": " ".join(["/usr/bin/python3", "benchmarks/bench_corpus.py"] + sys.argv[1:])}
-
+    out["modes"] = rows
+    load0, load1 = machine["load_before"], machine["load_after"]
     lines = [f"machine: {machine['cpu']}, {machine['cores']} cores; {machine['date']}; load average before "
-             f"{load0[0]:.2f}, after {load1[0]:.2f} (other users share this machine); measured at nice {args.nice}",
+             f"{load0[0]:.2f}, after {load1[0]:.2f} (other users share this machine); measured at nice {machine['nice']}",
              f"corpus: inputs per mode {n_in}; videos 640x360 H.264, {seconds} s at 24 fps or {60 * seconds} s at 1 fps; "
-             f"features {frames} x 64 x 256 float32; "
-             f"best of {args.repeat}; LocalCluster start-up " +
+             f"features {frames} x 64 x 256 float32; best of {inp['repeat']}; LocalCluster start-up " +
              ", ".join(f"{k} {v['startup_s']:.1f} s" for k, v in results.items()), "",
              "| mode | frames | 1 worker, 1 core: frames/s (inputs/s) | 1 worker: frames/s | 2 workers: frames/s (inputs/s) "
              "| 2w / 1w-1core | 2w / 1w | 2 workers busy | CPU ms per frame (1 core / 2 workers) | others' cores (1w-1core / 1w / 2w) |",
@@ -254,42 +274,37 @@ def main():
                      f"{1000 * c['cpu_s_per_frame']:.2f} "
                      f"| {a['others_cores']:.2f} / {b['others_cores']:.2f} / {c['others_cores']:.2f} |")
 
-    # Projection: per-core video seconds per second (1 worker pinned to 1 core), scaled by K*C cores and
-    # the measured 2-core efficiency (speedup / 2, at most 1).
-    eff = {m: min(1.0, rows[m]["speedup_2w_vs_1core"] / 2) for m in rows}
+    # Projection from CPU time, which other users' load barely changes: a core processes
+    # video_s_per_cpu_s seconds of video per second (tool + ffmpeg CPU of the 2-worker run: two
+    # pipelines side by side, as on a full machine), times K*C cores, times the efficiency = the
+    # 2-worker run's busy fraction (scheduling gaps, start-up, the last inputs' tail).
     proj = {}
-    lines += ["", "Projection (1000 hours of video; time = hours * 3600 / (per-core video s/s * K * C * efficiency)):", "",
-              "| video | per core: video s per s | efficiency (2 cores) | 1 x 2 cores | 1 x 32 cores | 10 x 32 cores | 100 x 32 cores |",
+    lines += ["", "Projection for 1000 hours of video: hours * 3600 / (video s per CPU s * K * C * efficiency):", "",
+              "| video | video s per CPU s | efficiency | 1 x 2 cores | 1 x 32 cores | 10 x 32 cores | 100 x 32 cores |",
               "|---|---|---|---|---|---|---|"]
     labels = {"video24": "24 fps, every frame", "video24@1": "24 fps, sampled at 1 fps (--fps 1)",
               "video1": "1 fps file, every frame"}
     hours = 1000
     for mode in ("video24", "video24@1", "video1"):
-        per_core = rows[mode]["1w/1core"]["video_s_per_s"]
+        per_core, eff = rows[mode]["2w"]["video_s_per_cpu_s"], min(1.0, rows[mode]["2w"]["busy"])
         cells = []
         for k, c in ((1, 2), (1, 32), (10, 32), (100, 32)):
-            t = hours * 3600 / (per_core * k * c * eff[mode])
+            t = hours * 3600 / (per_core * k * c * eff)
             proj.setdefault(mode, {})[f"{k}x{c}"] = t
             cells.append(fmt_dur(t))
-        lines.append(f"| {labels[mode]} | {per_core:.1f} | {eff[mode]:.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {labels[mode]} | {per_core:.1f} | {eff:.2f} | " + " | ".join(cells) + " |")
+    out["io_mb_per_video_s"] = {}
     for mode in ("video24", "video1"):
-        mb = sum(Path(p).stat().st_size for p in modes[mode]) / 1e6 / (src_s[mode] * n_in[mode])
-        per_machine = mb * rows[mode]["1w/1core"]["video_s_per_s"] * 32 * eff[mode]
-        out.setdefault("io_mb_per_video_s", {})[mode] = mb
+        mb = inp["bytes"][mode] / 1e6 / (src_s[mode] * n_in[mode])
+        per_machine = mb * rows[mode]["2w"]["video_s_per_cpu_s"] * 32 * min(1.0, rows[mode]["2w"]["busy"])
+        out["io_mb_per_video_s"][mode] = mb
         lines.append(f"\nI/O, {labels[mode]}: {mb:.3f} MB per video second at 640x360 -> a 32-core machine reads "
                      f"{per_machine:.0f} MB/s at that throughput")
-    fe = rows["features"]["1w/1core"]
-    lines.append(f"\nfeatures (64 x 256 per frame, no decoding): {fe['frames_per_s']:.0f} frames/s per core "
-                 f"= {fe['frames_per_s'] / 3600:.1f} hours of 1 fps features per second per core")
+    fe = rows["features"]["2w"]
+    lines.append(f"\nfeatures (64 x 256 float32 per frame = 64 KiB, no decoding): {1 / fe['cpu_s_per_frame']:.0f} frames "
+                 f"per CPU s = {1 / fe['cpu_s_per_frame'] / 3600:.1f} hours of 1 fps features per second per core")
     out["projection_s_for_1000_hours"] = proj
     out["table"] = "\n".join(lines)
-    dst = build / "bench" / "corpus.json"
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(out, indent=1) + "\n")
-    tmp.rename(dst)
-    print(out["table"])
-    print(f"\nwrote {dst}")
 
 
 if __name__ == "__main__":
