@@ -26,18 +26,31 @@ py::array_t<std::int64_t> as_index_array(const std::vector<std::size_t>& v) {
   return out;
 }
 
+std::size_t checked_count(long long v, const char* name) {
+  if (v < 0) throw invalid_argument_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
+  return static_cast<std::size_t>(v);
+}
+
 py::array_t<std::int64_t> run(py::handle series, offline_method method, const std::string& cost,
-                              const std::string& penalty_name, double pen_value, std::size_t min_size,
-                              std::size_t max_changes, std::size_t quantiles, const std::string& missing) {
+                              const std::string& penalty_name, const py::object& pen_value, long long min_size,
+                              long long max_changes, long long quantiles, const std::string& missing,
+                              bool r_compatible) {
   auto [x, dims] = series_of(series, "series");
   offline_params p;
   p.method = method;
   p.cost = parse_cost_kind(cost);
-  p.penalty = parse_penalty(penalty_name, pen_value);
-  p.min_size = min_size;
-  p.max_changes = max_changes;
-  p.quantiles = quantiles;
+  const bool manual = penalty_name == "manual";
+  if (manual && pen_value.is_none())
+    throw invalid_argument_error("penalty='manual' needs pen_value (the penalty per change, >= 0)");
+  if (!manual && !pen_value.is_none())
+    throw invalid_argument_error("pen_value applies only with penalty='manual' (penalty is '" + penalty_name + "')");
+  p.penalty = parse_penalty(penalty_name, manual ? pen_value.cast<double>() : 0.0);
+  if (manual) (void)p.penalty.per_change(2, 1);  // validates the value
+  p.min_size = checked_count(min_size, "min_size");
+  p.max_changes = max_changes == 0 ? std::numeric_limits<std::size_t>::max() : checked_count(max_changes, "max_changes");
+  p.quantiles = checked_count(quantiles, "quantiles");
   p.missing = parse_missing_policy(missing);
+  p.r_compatible = r_compatible;
   std::vector<std::size_t> cps;
   {
     py::gil_scoped_release nogil;
@@ -55,6 +68,7 @@ constexpr const char* common_doc =
     "penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), "
     "'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); "
     "n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.\n"
+    "pen_value: the penalty per change for penalty='manual' (required there, refused otherwise).\n"
     "min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).\n"
     "missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original "
     "index), 'interpolate' (linear), 'error' (NonFiniteError).\n"
@@ -67,35 +81,42 @@ constexpr const char* common_doc =
 void bind_offline_segmentation(py::module_& m) {
   m.def(
       "pelt",
-      [](py::handle series, const std::string& cost, const std::string& penalty, double pen_value,
-         std::size_t min_size, std::size_t quantiles, const std::string& missing) {
-        return run(series, offline_method::pelt, cost, penalty, pen_value, min_size, 0, quantiles, missing);
+      [](py::handle series, const std::string& cost, const std::string& penalty, const py::object& pen_value,
+         long long min_size, long long quantiles, const std::string& missing, bool r_compatible) {
+        return run(series, offline_method::pelt, cost, penalty, pen_value, min_size, 0, quantiles, missing,
+                   r_compatible);
       },
       py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
-      py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
+      py::arg("missing") = "skip", py::arg("r_compatible") = false,
       (std::string("PELT (Killick, Fearnhead & Eckley 2012): the exact minimiser of total segment cost plus "
-                   "penalty, with pruning.") + common_doc).c_str());
+                   "penalty, with pruning. r_compatible=True prunes as R changepoint does (inexact under MBIC; "
+                   "with cost='mean' that is TCPDBench's pelt, whose reported indices are these minus one).") +
+       common_doc).c_str());
   m.def(
       "binseg",
-      [](py::handle series, std::size_t max_changes, const std::string& cost, const std::string& penalty,
-         double pen_value, std::size_t min_size, std::size_t quantiles, const std::string& missing) {
-        return run(series, offline_method::binseg, cost, penalty, pen_value, min_size,
-                   max_changes == 0 ? std::numeric_limits<std::size_t>::max() : max_changes, quantiles, missing);
+      [](py::handle series, long long max_changes, const std::string& cost, const std::string& penalty,
+         const py::object& pen_value, long long min_size, long long quantiles, const std::string& missing) {
+        return run(series, offline_method::binseg, cost, penalty, pen_value, min_size, max_changes, quantiles,
+                   missing, false);
       },
       py::arg("series"), py::kw_only(), py::arg("max_changes") = 5, py::arg("cost") = "mean",
-      py::arg("penalty") = "mbic", py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0,
-      py::arg("missing") = "skip",
+      py::arg("penalty") = "mbic", py::arg("pen_value") = py::none(), py::arg("min_size") = 1,
+      py::arg("quantiles") = 0, py::arg("missing") = "skip",
       (std::string("Binary segmentation with at most max_changes (Q) change points (0: no limit): greedy best "
                    "splits while the gain exceeds the penalty.") + common_doc).c_str());
   m.def(
       "amoc",
-      [](py::handle series, const std::string& cost, const std::string& penalty, double pen_value,
-         std::size_t min_size, std::size_t quantiles, const std::string& missing) {
-        return run(series, offline_method::amoc, cost, penalty, pen_value, min_size, 0, quantiles, missing);
+      [](py::handle series, const std::string& cost, const std::string& penalty, const py::object& pen_value,
+         long long min_size, long long quantiles, const std::string& missing, bool r_compatible) {
+        return run(series, offline_method::amoc, cost, penalty, pen_value, min_size, 0, quantiles, missing,
+                   r_compatible);
       },
       py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
-      py::arg("pen_value") = 0.0, py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
-      (std::string("AMOC: at most one change, by the penalised likelihood-ratio test. cost='ed', penalty='mbic' is "
+      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
+      py::arg("missing") = "skip", py::arg("r_compatible") = false,
+      (std::string("AMOC: at most one change, by the penalised likelihood-ratio test (r_compatible=True: R "
+                   "changepoint's form of the MBIC test). cost='ed', penalty='mbic' is "
                    "predsense-tcpd's default (chosen by leave-one-series-out cross-validation, "
                    "docs/segmentation.md).") + common_doc).c_str());
   m.def(

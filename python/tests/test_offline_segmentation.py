@@ -101,3 +101,32 @@ def test_standardize_matches_numpy_and_ignores_missing():
     obs = np.array([10.0, 30.0, 20.0])
     assert np.isnan(z[1, 1])
     assert np.allclose(z[[0, 2, 3], 1], (obs - obs.mean()) / obs.std(ddof=1))
+
+
+def test_penalty_value_rules_and_counts():
+    x = np.r_[np.zeros(30), np.full(30, 2.0)] + 0.1 * np.random.default_rng(4).normal(size=60)
+    with pytest.raises(ps.InvalidArgumentError, match="needs pen_value"):
+        ps.pelt(x, penalty="manual")
+    with pytest.raises(ps.InvalidArgumentError, match="only with penalty='manual'"):
+        ps.pelt(x, penalty="bic", pen_value=3.0)
+    with pytest.raises(ps.InvalidArgumentError, match="min_size must be >= 0"):
+        ps.binseg(x, min_size=-1)
+    # no room for a change: every method answers "none" the same way
+    for f in (ps.pelt, ps.binseg, ps.amoc):
+        assert list(f(np.array([1.0]))) == []
+
+
+def test_r_compatible_pelt_reproduces_tcpdbench_on_a_real_series():
+    """With r_compatible=True and the z-scored series, ps.pelt is predsense-tcpd --method pelt
+    (TCPDBench's pelt default) up to the wrapper's one-row-early index."""
+    import json
+    import os
+    src = os.environ.get("PREDSENSE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+    with open(os.path.join(src, "tests", "data", "tcpd", "series", "us_population.json")) as f:
+        raw = np.array(json.load(f)["series"][0]["raw"], dtype=float)
+    z = ps.standardize(raw)
+    exact, r_like = ps.pelt(z), ps.pelt(z, r_compatible=True)
+    assert list(r_like - 1) == [311, 561]  # TCPDBench's pelt output (F1 0.4706 for us_population)
+    # R's pruning (slack 0 under MBIC) lost the optimum here; the exact search finds a lower objective
+    beta, seg = 3 * math.log(len(z)), lambda m: math.log(m)
+    assert objective(z, list(exact), beta, seg) < objective(z, list(r_like), beta, seg) - 1e-9
