@@ -3,8 +3,10 @@
     /usr/bin/python3 -m pip install --no-build-isolation ./python
 
 The C++ core is header-only; it is compiled from ../include of this source tree. The default build
-is portable (no -march=native: the x86-64 baseline, SSE2 kernels), so a wheel runs on any x86-64;
-PREDSENSE_NATIVE=1 compiles for this machine's CPU instead. ps.build_info() tells which.
+is portable: the module is compiled three times (x86-64 SSE2, x86-64-v3 AVX2+FMA, x86-64-v4
+AVX-512) and `import predsense` loads the widest one the CPU runs, so one wheel runs on any x86-64
+at full speed. PREDSENSE_NATIVE=1 builds one module for this machine's CPU (-march=native) instead.
+ps.build_info() says what was compiled and which build was chosen.
 """
 import glob
 import os
@@ -27,14 +29,23 @@ def version():
     return ".".join(parts)
 
 
-ext = Pybind11Extension(
-    "predsense._core",
-    sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, "src", "*.cpp"))),
-    include_dirs=[include],
-    cxx_std=20,
-    define_macros=[("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else [],
-    extra_compile_args=["-O3", "-march=native"] if os.environ.get("PREDSENSE_NATIVE", "0") == "1" else ["-O3"],
-)
+sources = sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, "src", "*.cpp")))
+macros = [("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else []
+libraries = ["z"] if os.path.exists("/usr/include/zlib.h") else []  # npz (config.hpp: PREDSENSE_HAS_ZLIB)
+
+if os.environ.get("PREDSENSE_NATIVE", "0") == "1":
+    # one module for this machine's CPU
+    ext_modules = [Pybind11Extension("predsense._core", sources, include_dirs=[include], cxx_std=20,
+                                     define_macros=macros, libraries=libraries, extra_compile_args=["-O3", "-march=native"])]
+else:
+    # portable: one build per x86-64 level; predsense/__init__.py imports the widest the CPU runs
+    ext_modules = [
+        Pybind11Extension(f"predsense._core_{name}", sources, include_dirs=[include], cxx_std=20,
+                          define_macros=macros + [("PREDSENSE_PY_MODULE", f"_core_{name}"),
+                                                  ("PREDSENSE_PY_VARIANT", f'"{name}"')],
+                          libraries=libraries, extra_compile_args=["-O3", f"-march={march}"])
+        for name, march in (("sse2", "x86-64"), ("avx2", "x86-64-v3"), ("avx512", "x86-64-v4"))
+    ]
 
 setup(
     name="predsense",
@@ -42,7 +53,7 @@ setup(
     description="Predictive-sensing primitives for streaming perception (header-only C++ core)",
     packages=["predsense"],
     package_data={"predsense": ["py.typed", "*.pyi"]},
-    ext_modules=[ext],
+    ext_modules=ext_modules,
     cmdclass={"build_ext": build_ext},
     entry_points={"console_scripts": ["predsense-corpus=predsense.corpus:main"]},
     install_requires=["numpy"],

@@ -6,7 +6,63 @@ once; a CUDA tensor or a non-numeric input raises TypeError. A frame is (tokens,
 a sequence is (frames, tokens, dim) or (frames, dim). Errors from the core raise subclasses of
 ``predsense.Error`` (a ValueError). docs/python.md lists every name with its shapes.
 """
-from ._core import (  # noqa: F401
+import importlib as _importlib
+import os as _os
+import platform as _platform
+import sys as _sys
+
+_V3 = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe"}
+_V4 = _V3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+
+
+def _cpu_flags():
+    """x86 feature flags of this CPU from /proc/cpuinfo (empty elsewhere: the SSE2 build is chosen)."""
+    if _platform.machine().lower() not in ("x86_64", "amd64"):
+        return set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _load_core():
+    """The C++ core: a single build (_core: CMake's default, or pip with PREDSENSE_NATIVE=1), else the
+    widest of the portable builds this CPU runs: _core_avx512 (x86-64-v4), _core_avx2 (x86-64-v3),
+    _core_sse2 (x86-64). Chosen by reading the CPU's flags before importing any of them (two builds
+    cannot share a process: they register the same C++ types). PREDSENSE_SIMD=sse2|avx2|avx512 forces one."""
+    try:
+        return _importlib.import_module(__name__ + "._core")
+    except ModuleNotFoundError as e:
+        if e.name != __name__ + "._core":
+            raise
+    flags = _cpu_flags()
+    runs = {"avx512": _V4 <= flags, "avx2": _V3 <= flags, "sse2": True}
+    forced = _os.environ.get("PREDSENSE_SIMD")
+    if forced:
+        if forced not in runs:
+            raise ImportError(f"PREDSENSE_SIMD={forced!r}: expected sse2, avx2 or avx512")
+        if not runs[forced]:
+            raise ImportError(f"PREDSENSE_SIMD={forced}: this CPU lacks {sorted((_V4 if forced == 'avx512' else _V3) - flags)}")
+        order = [forced]
+    else:
+        order = [v for v in ("avx512", "avx2", "sse2") if runs[v]]
+    for v in order:
+        try:
+            mod = _importlib.import_module(f"{__name__}._core_{v}")
+        except ModuleNotFoundError:
+            continue
+        _sys.modules[__name__ + "._core"] = mod  # the types are named predsense._core.* (pickles)
+        return mod
+    raise ImportError("predsense: no C++ core found (_core or _core_sse2/_core_avx2/_core_avx512)")
+
+
+_core = _load_core()
+
+from ._core import (  # noqa: E402, F401
     Boundary,
     BOCPDSegmenter,
     EMANormalizer,

@@ -34,7 +34,14 @@ py::dict build_info() {
   d["simd"] = "scalar";
 #endif
   d["simd_width"] = detail::simd::width;
-  d["dispatch"] = "compile-time (the kernels use the widest instruction set the compiler flags enable)";
+#ifdef PREDSENSE_PY_VARIANT
+  d["variant"] = std::string(PREDSENSE_PY_VARIANT);
+  d["dispatch"] = "import-time: predsense/__init__.py loads the build for the widest instruction set this CPU "
+                  "runs (x86-64-v4 AVX-512, x86-64-v3 AVX2, x86-64 SSE2; PREDSENSE_SIMD=sse2|avx2|avx512 forces one)";
+#else
+  d["variant"] = "single";
+  d["dispatch"] = "none: one build; its kernels use the widest instruction set its compiler flags enable";
+#endif
 #if defined(__AVX512F__)
   d["compiled_for"] = "avx512f";
 #elif defined(__AVX2__)
@@ -55,6 +62,8 @@ py::dict build_info() {
   cpu["avx2"] = bool(__builtin_cpu_supports("avx2"));
   cpu["fma"] = bool(__builtin_cpu_supports("fma"));
   cpu["avx512f"] = bool(__builtin_cpu_supports("avx512f"));
+  cpu["x86-64-v3"] = bool(__builtin_cpu_supports("x86-64-v3"));
+  cpu["x86-64-v4"] = bool(__builtin_cpu_supports("x86-64-v4"));
 #endif
   d["cpu"] = cpu;
 #if defined(__VERSION__)
@@ -70,7 +79,17 @@ py::dict build_info() {
 
 }  // namespace
 
-PYBIND11_MODULE(_core, m) {
+// One module, or one of several builds of it for different instruction sets (PREDSENSE_PY_VARIANT,
+// python/CMakeLists.txt PREDSENSE_PY_DISPATCH and setup.py): predsense/__init__.py imports the best
+// build the CPU runs, and every build names its types predsense._core.* (pickles move between them).
+#ifndef PREDSENSE_PY_MODULE
+#define PREDSENSE_PY_MODULE _core
+#endif
+
+PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
+#ifdef PREDSENSE_PY_VARIANT
+  m.attr("__name__") = "predsense._core";
+#endif
   m.doc() = "predsense: predictive-sensing primitives (C++ core)";
 
   auto base = py::register_exception<error>(m, "Error", PyExc_ValueError);
