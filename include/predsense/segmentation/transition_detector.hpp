@@ -38,7 +38,7 @@
 //       |x_t - (A + clamp(alpha_t) (B - A))| <= max_residual * D -- a dissolve over the frames
 //       with alpha in (0.05, 0.95), its frame the first with alpha >= 0.5; if not (camera motion:
 //       shifted, blurred views are not a cross-fade of the ends), no event.
-//  The first `warmup` frames (baseline not yet formed) cannot open a span.
+//  Frames before warmup + scale (baselines not yet formed) cannot open a span.
 // Conventions: a cut's frame = start = end = the first frame of the new shot; a gradual
 // transition's [start, end] are frame indices (inclusive) and frame is where the new shot (or the
 // solid colour, for a fade-out) dominates.
@@ -94,7 +94,7 @@ struct transition_detector_params {
   std::size_t width = 32, height = 32, channels = 3;  // thumbnail layout
   std::size_t scale = 6;          // long-scale difference: x_t against x_{t-scale}
   std::size_t window = 50;        // baseline: quiet frames considered
-  std::size_t warmup = 5;         // frames before a span may open
+  std::size_t warmup = 5;         // quiet frames of each signal before a span may open (frame warmup + scale)
   double gamma = 4.0;             // elevated: > median + max(gamma * 1.4826 * MAD, floor)
   double floor = 0.015;           // ... for q (thumbnail units, [0, 1])
   double surprise_gamma = 6.0;    // ... for the surprise
@@ -179,7 +179,7 @@ class transition_detector {
     rec& cur = hist_.back();
     cur.q = t >= p_.scale ? detail::mean_abs_diff(cur.x, at(t - p_.scale).x) : 0.0;
     const bool solid_change = t >= 1 && cur.solid != at(t - 1).solid;  // entering or leaving a solid frame
-    const bool elevated = t >= p_.warmup && t >= 1 && (solid_change ||
+    const bool elevated = t >= p_.warmup + p_.scale && (solid_change ||
                           above(cur.s, base_s_, p_.surprise_gamma, p_.surprise_floor) ||
                            (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor)));
     std::vector<transition> out;
