@@ -6,14 +6,10 @@ Needs python3-opencv (reading the video), python3-torch and python3-matplotlib. 
 seeded random ViT-style patch stem (32x32 patches -> 49 tokens x 256 dims), standing in for a real
 vision encoder (no weights are downloaded); predsense takes the torch tensor without a copy.
 """
-import sys
-
-import cv2, matplotlib, numpy as np, torch  # noqa: E401
+import sys, cv2, numpy as np, torch  # noqa: E401
 import matplotlib.pyplot as plt
-
 import predsense as ps
 
-matplotlib.use("Agg")
 path = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/doc/opencv-doc/examples/data/Megamind.avi"
 out = sys.argv[2] if len(sys.argv) > 2 else "video_to_memory.png"
 
@@ -22,9 +18,8 @@ while (got := cap.read())[0]:
     frames.append(cv2.resize(got[1], (224, 224)))
 fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
 video = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255  # (N, 3, 224, 224)
-torch.manual_seed(0)
-with torch.no_grad():  # (N, 49, 256) float32 tokens per frame
-    feats = torch.nn.Conv2d(3, 256, 32, stride=32)(video).flatten(2).transpose(1, 2).contiguous()
+torch.manual_seed(0)  # (N, 49, 256) float32: 49 tokens of 256 dims per frame
+feats = torch.nn.Conv2d(3, 256, 32, stride=32)(video).detach().flatten(2).transpose(1, 2).contiguous()
 
 memory = ps.MemoryStore(threshold=0.05, window=8, budget=2048)  # Cambrian-S memory, 2048 tokens
 stream = ps.Stream(segmenter=ps.AdaptiveSegmenter(window=32, gamma=2.0, min_block=12), memory=memory)
@@ -33,11 +28,10 @@ memory.flush()
 query = feats[events[len(events) // 2] if len(events) else -1]  # "find the scene that looks like this"
 hits = memory.retrieve(query, k=3)
 
-print(f"{len(frames)} frames ({len(frames) / fps:.1f} s), events at {[round(e / fps, 1) for e in events]} s")
-print(f"memory: {memory.tokens} tokens in {len(memory)} entries; top-3 frames {[h['frame'] for h in hits]}")
+print(f"{len(frames)} frames ({len(frames) / fps:.1f} s), events at {[round(e / fps, 1) for e in events]} s\n"
+      f"memory: {memory.tokens} tokens in {len(memory)} entries; top-3 frames {[h['frame'] for h in hits]}")
 fig, ax = plt.subplots(figsize=(9, 3))
 ax.plot(np.arange(1, len(surprise)) / fps, surprise[1:], lw=1, label="surprise")
 ax.vlines(events / fps, 0, surprise[1:].max(), colors="r", lw=0.8, label="events")
 ax.plot([h["frame"] / fps for h in hits], [surprise[h["frame"]] for h in hits], "g^", label="retrieved")
 ax.set(xlabel="seconds", yscale="log"), ax.legend(fontsize=8), fig.tight_layout(), fig.savefig(out, dpi=110)
-print(f"wrote {out}")

@@ -29,7 +29,7 @@ def test_video_to_memory_example(tmp_path):
     assert "270 frames" in r.stdout and "events at [" in r.stdout
     tokens = int(r.stdout.split("memory: ")[1].split()[0])
     assert 0 < tokens <= 2048 + 8 * 49  # long-term budget + the window (flushed: budget only)
-    assert out.stat().st_size > 10000
+    assert out.stat().st_size > 10000  # the plot
 
 
 def test_surprise_pipeline_example(tmp_path):
