@@ -9,6 +9,7 @@
 
 #include "predsense/core/aligned_allocator.hpp"
 #include "predsense/core/boundary.hpp"
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/concepts.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
@@ -30,6 +31,7 @@
 #include "predsense/io/byte_io.hpp"
 #include "predsense/io/half_float.hpp"
 #include "predsense/io/npy.hpp"
+#include "predsense/io/temp_files.hpp"
 #ifdef PREDSENSE_HAS_ZLIB  // io/npz.hpp needs zlib (zlib1g-dev)
 #include "predsense/io/inflate.hpp"
 #include "predsense/io/npz.hpp"
@@ -67,10 +69,13 @@
 #include "predsense/memory/fifo.hpp"
 #include "predsense/memory/indexed_heap.hpp"
 #include "predsense/memory/long_term_store.hpp"
+#ifdef PREDSENSE_HAS_NLOHMANN_JSON  // needs nlohmann-json3-dev
 #include "predsense/memory/memory_checkpoint.hpp"
+#endif
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/memory/mirrored_buffer.hpp"
+#include "predsense/memory/policy_params.hpp"
 #include "predsense/memory/retrieval.hpp"
 #include "predsense/memory/sensory_window.hpp"
 #include "predsense/memory/similarity_merge.hpp"

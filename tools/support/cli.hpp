@@ -378,13 +378,12 @@ class staged_outputs {
   // Stages `text` for `target`, written and synced now (a full disk is reported here).
   void write(const std::string& target, std::string_view text, std::string option = "") {
     const auto tmp = stage(target, "", option);
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    bool ok = f != nullptr;
-    if (ok && !text.empty()) ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (f) ok = (std::fflush(f) == 0) && ok;
-    if (f && ok) ok = ::fsync(::fileno(f)) == 0;
-    if (f) ok = (std::fclose(f) == 0) && ok;
-    if (!ok) throw bad_input((option.empty() ? "" : option + " ") + target + ": cannot write the output");
+    try {  // the library's atomic write: the staged file is whole or absent
+      const auto* p = reinterpret_cast<const std::byte*>(text.data());
+      predsense::detail::atomic_write_file(tmp, std::span<const std::byte>(p, text.size()));
+    } catch (const predsense::error& e) {
+      throw bad_input((option.empty() ? "" : option + " ") + target + ": cannot write the output (" + e.what() + ")");
+    }
   }
 
   // Renames every staged file onto its target (each must exist); throws bad_input on failure.

@@ -22,6 +22,9 @@
 // Both policies must declare params() (a policy without it does not compile here).
 #pragma once
 
+#if !__has_include(<nlohmann/json.hpp>)
+#error "predsense/memory/memory_checkpoint.hpp needs nlohmann-json: install nlohmann-json3-dev (Debian)"
+#endif
 #include <nlohmann/json.hpp>
 
 #include <bit>
