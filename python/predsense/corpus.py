@@ -655,6 +655,8 @@ def main(argv: Optional[Sequence] = None) -> int:
     in_dir, out_dir = Path(a.in_dir).absolute(), Path(a.out_dir).absolute()
     if not in_dir.is_dir():
         return fail(f"{a.in_dir}: " + ("not a folder" if in_dir.exists() else "no such folder"))
+    if out_dir == in_dir:
+        return fail(f"{a.out_dir}: OUT_DIR must be another folder than IN_DIR")
     if a.workers is not None and a.workers < 1:
         return fail(f"--workers {a.workers}: must be >= 1")
     if a.workers is not None and a.scheduler:

@@ -256,6 +256,7 @@ def test_validation_and_bad_arguments(corpus, tmp_path):
 
     for args, msg in [((tmp_path / "nowhere", tmp_path / "o"), "no such folder"),
                       ((d, tmp_path / "o", "--workers", "0"), "--workers"),
+                      ((d, d), "another folder than IN_DIR"),
                       ((d, tmp_path / "o", "--pattern", "*.mkv"), "no input"),
                       ((d, tmp_path / "o", "--segmenter", "bogus"), "--segmenter"),
                       ((d, tmp_path / "o", "--fps", "x"), "--fps"),
