@@ -508,3 +508,48 @@ def token_cosine_distance(pred: ArrayLike, actual: ArrayLike) -> float:
 def _frame_address(frame: ArrayLike) -> int:
     """Testing hook: the address of the float32 data the C++ core reads for `frame`."""
     ...
+
+# ---- video primitives (python/src/bind_video.cpp; not re-exported by predsense/__init__.py: use predsense._core) ----
+
+class PatchEmbedder:
+    """Weight-free patch embedder (predsense/encoders/patch_embedder.hpp): grid x grid tokens of `dim` dims from an rgb24 image; predsense-video uses grid 8, dim 256, seed 1 on 128x128 frames."""
+    def __init__(self, grid: int = 8, dim: int = 256, seed: int = 1) -> None: ...
+    @property
+    def tokens(self) -> int:
+        """grid * grid."""
+        ...
+    @property
+    def dim(self) -> int:
+        """Dimensions per token."""
+        ...
+    def embed(self, image: ArrayLike) -> npt.NDArray[np.float32]:
+        """(height, width, 3) uint8 (or integers 0..255) -> (tokens, dim) float32. Raises ShapeError (not 3 channels), TypeError (not 8-bit values)."""
+        ...
+
+def area_downsample(image: ArrayLike, out_width: int, out_height: int) -> npt.NDArray[np.float32]:
+    """Box-filter downsampling of an 8-bit (h, w, c) image to (out_height, out_width, c) float32 in [0, 1]. Raises ShapeError (output larger than the input, empty), TypeError (not 8-bit values)."""
+    ...
+
+class CutSegmenter:
+    """Hard cuts in a surprise stream: local peak (prominence) AND robust outlier (median + gamma * 1.4826 * MAD of the last `window`) AND >= floor (predsense/segmentation/cut_segmenter.hpp)."""
+    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 0.12, floor: float = 0.02, lookahead: int = 2, min_gap: int = 1) -> None: ...
+    def push(self, surprise: float, t: int) -> Optional[int]:
+        """Push step t (consecutive); returns the frame of the cut decided now, or None. Raises NonFiniteError (NaN)."""
+        ...
+    def finish(self) -> List[int]:
+        """Decide the last `lookahead` steps; returns their cuts."""
+        ...
+
+class TransitionDetector:
+    """Shot transitions (cut, dissolve, fade, dip) with [start, end] from per-frame thumbnails and surprise; flashes, camera motion and occluders do not fire (predsense/segmentation/transition_detector.hpp). Other parameters by keyword: gamma, floor, surprise_gamma, surprise_floor, min_change, max_residual, cut_contrast, dissolve_contrast, solid_std, min_hold, max_span, warmup."""
+    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, **kwargs: Any) -> None: ...
+    def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> List[Dict[str, Any]]:
+        """Push the next frame's thumbnail ((h, w, c) or flat float32 in [0, 1]) and surprise; returns the transitions decided now: dicts with frame, start, end (inclusive frame indices), kind ('cut' | 'dissolve' | 'fade' | 'dip'), score, decided_at. Raises ShapeError, NonFiniteError."""
+        ...
+    def finish(self) -> List[Dict[str, Any]]:
+        """Close an open span at the end of the stream; returns its transitions."""
+        ...
+    @property
+    def frames(self) -> int:
+        """Frames pushed so far."""
+        ...

@@ -23,6 +23,7 @@ void init_memory(py::module_& m);
 void init_stream(py::module_& m);
 void init_eval_io(py::module_& m);
 void bind_offline_segmentation(py::module_& m);
+void bind_video(py::module_& m);
 
 namespace {
 
@@ -118,4 +119,5 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
   init_stream(m);
   init_eval_io(m);
   bind_offline_segmentation(m);
+  bind_video(m);
 }
