@@ -1,7 +1,7 @@
 // predsense-video - stream a video through the default predsense pipeline and show what it found.
 //
 //   predsense-video INPUT [--fps N] [--features F.npy] [--json OUT.json] [--plot OUT.png]
-//                   [--sheet OUT.png] [--predictor copy-last|rls|rls-pooled|ema]
+//                   [--sheet OUT.png] [--features-out F.npy] [--predictor copy-last|rls|rls-pooled|ema]
 //                   [--segmenter transition|cut|adaptive|peak|threshold] [...]
 //
 // Decoding: ffmpeg runs as a subprocess (no shell) and writes raw rgb24 frames, scaled to a fixed
@@ -26,6 +26,8 @@
 // other segmenters on the surprise.
 // The first frame's surprise is 1 by convention (no prediction) and is not given to a segmenter.
 //
+// --features-out F.npy writes the latents the pipeline used (frames x T x D float32, C order; the
+// patch embedder's on video input), so Python can rebuild the result step by step (docs/video.md).
 // Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
 // docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
 // --sheet (one frame per segment, ffmpeg's select + tile filters). Every output is written to a
@@ -167,6 +169,22 @@ std::string tail_of(const fs::path& log, std::size_t max_chars = 600) {
 }
 
 // Presentation times (seconds) of the frames, from ffmpeg's showinfo lines in the log.
+// Decoder complaints in ffmpeg's log (a corrupt frame, a concealed slice, invalid data).
+std::size_t count_decode_errors(const fs::path& log) {
+  std::ifstream in(log);
+  std::size_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("Parsed_showinfo") != std::string::npos) continue;
+    for (const char* key : {"corrupt", "concealing", "error while decoding", "Invalid data", "illegal", "damaged"})
+      if (line.find(key) != std::string::npos) {
+        ++n;
+        break;
+      }
+  }
+  return n;
+}
+
 std::vector<double> frame_times(const fs::path& log) {
   std::ifstream in(log);
   std::vector<double> t;
@@ -221,6 +239,7 @@ std::string run_capture(const std::vector<std::string>& args, const fs::path& lo
 // ---- probing -----------------------------------------------------------------------------------
 
 struct video_info {
+  std::size_t index = 0;  // ffprobe's stream index of the video stream used (not cover art)
   std::size_t width = 0, height = 0;
   double fps = 0.0;       // the stream's average frame rate (0 if unknown)
   double duration = 0.0;  // seconds (0 if unknown)
@@ -256,8 +275,9 @@ void check_readable(const std::string& input) {
 video_info probe(const std::string& input, const fs::path& log) {
   check_readable(input);
   const std::string out = run_capture(
-      {"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-       "stream=width,height,avg_frame_rate,r_frame_rate,duration:format=duration", "-of", "json", "--", input},
+      {"ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+       "stream=index,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic:format=duration",
+       "-of", "json", "--", input},
       log, input + ": ffprobe cannot read it as a video");
   json j;
   try {
@@ -267,8 +287,25 @@ video_info probe(const std::string& input, const fs::path& log) {
   }
   if (!j.contains("streams") || !j["streams"].is_array() || j["streams"].empty())
     throw tool_error(input + ": not a video (no video stream found)");
-  const json& s = j["streams"][0];
+  // The stream plain ffmpeg would choose: the largest picture among the video streams that are not
+  // attached pictures (cover art), the first on a tie; only attached pictures: the largest of them.
+  std::size_t pick = 0;
+  double best = -1.0;
+  bool best_real = false;
+  for (std::size_t k = 0; k < j["streams"].size(); ++k) {
+    const json& st = j["streams"][k];
+    const json& d = st.contains("disposition") ? st["disposition"] : json::object();
+    const bool real = !(d.contains("attached_pic") && d["attached_pic"].is_number() && d["attached_pic"].get<int>() == 1);
+    const double area = json_number(st, "width") * json_number(st, "height");
+    if ((real && !best_real) || (real == best_real && area > best)) {
+      pick = k;
+      best = area;
+      best_real = real;
+    }
+  }
+  const json& s = j["streams"][pick];
   video_info v;
+  v.index = static_cast<std::size_t>(json_number(s, "index"));
   v.width = static_cast<std::size_t>(json_number(s, "width"));
   v.height = static_cast<std::size_t>(json_number(s, "height"));
   v.fps = json_number(s, "avg_frame_rate");
@@ -411,7 +448,7 @@ struct segment {
 int main(int argc, char** argv) {
   CLI::App app{"Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
                "surprise, event boundaries (shot cuts), segments and memory statistics."};
-  std::string input, features, json_out, plot_out, sheet_out, segmenter_name, predictor_name = "copy-last";
+  std::string input, features, features_out, json_out, plot_out, sheet_out, segmenter_name, predictor_name = "copy-last";
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
@@ -434,6 +471,8 @@ int main(int argc, char** argv) {
                                "rate the features were sampled at, default 1)")
       ->check(CLI::Validator(finite_positive, "FPS"));
   app.add_option("--features", features, "precomputed latents, frames x T x D (or frames x D) float .npy");
+  app.add_option("--features-out", features_out,
+                 "write the latents the pipeline used as a float32 .npy, frames x T x D (C order)");
   app.add_option("--json", json_out, "write fps, frames, surprise, boundaries, segments, memory as JSON");
   app.add_option("--plot", plot_out, "write a PNG of the surprise curve with the boundaries");
   app.add_option("--sheet", sheet_out, "write a PNG contact sheet, one frame per segment");
@@ -513,9 +552,13 @@ int main(int argc, char** argv) {
     std::vector<predsense::boundary> bounds;
     double rate = 0.0;
     std::vector<double> pts;  // per-frame presentation time when ffmpeg reported it
+    std::size_t decode_errors = 0;  // decoder messages about corrupt data (warned about, in the JSON)
+    std::size_t stream_index = 0;
     std::size_t tokens = 0, token_dim = 0;
     const bool tty = !quiet && ::isatty(2);
+    std::vector<float> latents_out;  // --features-out: every frame's latents, frames x T x D
     const auto take = [&](const predsense::frame_view& f) {
+      if (!features_out.empty()) latents_out.insert(latents_out.end(), f.data, f.data + f.tokens * f.dim);
       const auto r = pipe.step(f);
       surprise.push_back(r.surprise);
       if (r.boundary) bounds.push_back(*r.boundary);
@@ -538,7 +581,7 @@ int main(int argc, char** argv) {
       for (float v : a.data)
         if (!std::isfinite(v)) throw tool_error("--features " + features + ": contains NaN or infinity");
       rate = fps.value_or(1.0);
-      if (!input.empty()) (void)probe(input, log);  // the sheet needs a readable video
+      if (!input.empty()) stream_index = probe(input, log).index;  // the sheet needs a readable video
       progress_bar bar(tty, n);
       for (std::size_t i = 0; i < n; ++i) {
         take(predsense::frame_view(a.data.data() + i * tokens * token_dim, tokens, token_dim));
@@ -547,6 +590,7 @@ int main(int argc, char** argv) {
       bar.finish(n);
     } else {
       const video_info info = probe(input, log);
+      stream_index = info.index;
       rate = fps.value_or(info.fps);
       if (!(rate > 0.0) || !std::isfinite(rate))
         throw tool_error(input + ": the video's frame rate is unknown; give --fps");
@@ -560,7 +604,7 @@ int main(int argc, char** argv) {
       std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
       if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
       vf += ",showinfo";  // per-frame presentation times (variable-rate and AVI-with-null-frames inputs)
-      child c = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map", "0:v:0", "-vf", vf, "-pix_fmt",
+      child c = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map", "0:" + std::to_string(info.index), "-vf", vf, "-pix_fmt",
                        "rgb24", "-fps_mode", "passthrough", "-f", "rawvideo", "-"},
                       true, log);
       const std::size_t frame_bytes = work_w * work_h * 3;
@@ -592,6 +636,10 @@ int main(int argc, char** argv) {
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
       if (surprise.empty()) throw tool_error(input + ": no frames decoded");
       pts = frame_times(log);
+      decode_errors = count_decode_errors(log);
+      if (decode_errors > 0)
+        std::cerr << "predsense-video: warning: " << input << ": the decoder reported " << decode_errors
+                  << " corrupt or undecodable frame(s) / slice(s); their frames may be concealed copies\n";
       if (pts.size() != surprise.size()) pts.clear();  // fall back to frame / fps
     }
     for (const auto& b : pipe.segmenter().finish()) bounds.push_back(b);
@@ -673,6 +721,7 @@ int main(int argc, char** argv) {
                                {"end_time", time_of(segs[k].end)},
                                {"mean_surprise", segs[k].mean_surprise}});
     j["memory"] = memory_json;
+    j["decode_errors"] = decode_errors;
     j["tokens"] = tokens;
     j["dim"] = token_dim;
     j["input"] = input.empty() ? json(nullptr) : json(input);
@@ -710,6 +759,16 @@ int main(int argc, char** argv) {
     // ---- outputs (temporary files, renamed at the end) ----
     std::vector<std::pair<fs::path, std::string>> renames;
     const std::string json_text = j.dump(1) + "\n";
+    if (!features_out.empty()) {
+      const fs::path tmp = temp_beside(features_out, ".npy");
+      temps.push_back(tmp);
+      try {
+        predsense::write_npy(tmp, latents_out, {n, tokens, token_dim});
+      } catch (const predsense::error& e) {
+        throw tool_error("--features-out " + features_out + ": " + e.what());
+      }
+      renames.emplace_back(tmp, features_out);
+    }
     if (!json_out.empty()) {
       const fs::path tmp = temp_beside(json_out, ".json");
       temps.push_back(tmp);
@@ -741,7 +800,7 @@ int main(int argc, char** argv) {
             ":padding=4:margin=4:color=white";
       const fs::path tmp = temp_beside(sheet_out, ".png");
       temps.push_back(tmp);
-      child c = spawn({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:v:0", "-vf", vf,
+      child c = spawn({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:" + std::to_string(stream_index), "-vf", vf,
                        "-fps_mode", "vfr", "-frames:v", "1", "-f", "image2", "-c:v", "png", tmp.string()},
                       false, log);
       if (wait_child(c.pid) != 0 || !fs::exists(tmp))
