@@ -611,6 +611,8 @@ def _summary(df, in_dir: Path, wall: float) -> str:
     t["error"] = ["" if e is None else e if len(e) <= 80 else e[:77] + "..." for e in t["error"]]
     t["input"] = [os.path.relpath(p, in_dir) for p in t["input"]]
     cols = ["input", "status", "frames", "boundaries", "segments", "memory_tokens", "wall_s", "error"]
+    for c in ("frames", "boundaries", "segments", "memory_tokens", "wall_s"):
+        t[c] = [("" if pd.isna(v) else f"{v:.2f}" if c == "wall_s" else str(int(v))) for v in t[c]]
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 90):
         table = t[cols].to_string(index=False, na_rep="", float_format=lambda v: f"{v:.2f}")
     done = t[t.status == "done"]
