@@ -123,8 +123,6 @@ def test_two_workers_equal_a_sequential_loop(corpus, reference, cluster, tmp_pat
     assert list(df["frames"]) == [r["frames"] for r in reference]
     assert list(df["boundaries"]) == [len(r["boundaries"]) for r in reference]
     assert (tmp_path / "out" / "sub" / "clip4.mp4.json").is_file()  # named by the path under the root
-    # the videos have a cut each (the reference found it, so must the corpus run: same numbers)
-    assert all(len(r["boundaries"]) >= 1 for r in reference[:5])
 
 
 def test_cli_on_a_folder_without_a_cluster(corpus, reference, tmp_path):
