@@ -66,6 +66,7 @@ sanitize: deps-test
 	  -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-sanitize -j $(JOBS) --target $(SAN_TOOLS) $(SAN_TESTS)
 	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/hostile/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) -R '^test_'
 	/usr/bin/python3 tests/hostile/hostile_corpus.py --build $(BUILD)-sanitize
 

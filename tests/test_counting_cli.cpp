@@ -41,7 +41,7 @@ TEST_CASE("predsense-vsc: exit codes, messages, JSON shape") {
   CHECK(run("--minutes -3 --json " + out.string(), log) == 2);
   CHECK(slurp(log).find("--minutes") != std::string::npos);
   CHECK(run("--miss-prob 1.5 --json " + out.string(), log) == 2);
-  CHECK(slurp(log).find("miss_prob") != std::string::npos);
+  CHECK(slurp(log).find("--miss-prob") != std::string::npos);  // the option as typed (tools/support/cli.hpp)
   CHECK(run("--match-threshold nan --json " + out.string(), log) == 2);
   CHECK(run("--json " + (dir / "missing" / "x.json").string(), log) == 2);
   CHECK_FALSE(fs::exists(out));  // nothing half-written
