@@ -50,8 +50,7 @@ TMP_MARK = ".predsense-tmp-"            # in the names of result files being wri
 LOCK_FILE = ".predsense-corpus.lock"    # one run per OUT_DIR at a time
 COLUMNS = ["input", "kind", "status", "frames", "fps", "boundaries", "segments", "memory_tokens", "wall_s",
            "cpu_s", "result", "error", "worker"]
-SEGMENTERS = ("cut", "adaptive", "peak", "threshold")
-_RESERVED = ("--json", "--plot", "--sheet", "--features", "-h", "--help")
+_RESERVED = ("--json", "--plot", "--sheet", "--features", "--features-out", "-h", "--help")
 
 
 class CorpusError(ValueError):
@@ -71,15 +70,17 @@ class Config:
     gives what ``predsense-video INPUT`` gives); the effective values are in each result's
     ``result.pipeline`` and ``result.memory``.
 
-    predictor, metric: the only ones predsense-video runs (copy-last, token-mean cosine distance);
-    named here so that a result records them. segmenter: cut|adaptive|peak|threshold. fps: sampling
+    predictor: --predictor (e.g. copy-last, rls, rls-pooled, ema; None: the tool's default). metric:
+    the only one predsense-video computes (token-mean cosine distance), named so that a result
+    records it. segmenter: --segmenter (e.g. transition, cut, adaptive, peak, threshold; the tool
+    checks the name). fps: sampling
     rate for videos (None: every frame at the video's own rate) and the rate of feature files (None:
     the tool's default, 1). memory_*: --memory-window/--memory-budget/--memory-threshold.
     features_key: the array of a multi-array .npz (None: the only array, else one named "features").
     tool_args: further predsense-video options, e.g. ("--prominence", "0.05").
     timeout_s: per input, None for none.
     """
-    predictor: str = "copy_last"
+    predictor: Optional[str] = None
     metric: str = "token_cosine_distance"
     segmenter: Optional[str] = None
     fps: Optional[float] = None
@@ -94,12 +95,12 @@ class Config:
         def bad(field, why):
             raise CorpusError(f"Config.{field}={getattr(self, field)!r}: {why}")
 
-        if self.predictor != "copy_last":
-            bad("predictor", "predsense-video runs the copy_last predictor only")
         if self.metric != "token_cosine_distance":
-            bad("metric", "predsense-video runs the token_cosine_distance metric only")
-        if self.segmenter is not None and self.segmenter not in SEGMENTERS:
-            bad("segmenter", f"expected one of {', '.join(SEGMENTERS)}")
+            bad("metric", "predsense-video computes the token_cosine_distance metric only")
+        for f in ("predictor", "segmenter"):
+            v = getattr(self, f)
+            if v is not None and (not isinstance(v, str) or not v or v.startswith("-")):
+                bad(f, "expected a name or None")
         for f in ("fps", "memory_threshold", "timeout_s"):
             v = getattr(self, f)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
@@ -124,6 +125,8 @@ class Config:
     def tool_options(self) -> list:
         """The predsense-video options of this config (without input and output)."""
         o = []
+        if self.predictor is not None:
+            o += ["--predictor", self.predictor]
         if self.segmenter is not None:
             o += ["--segmenter", self.segmenter]
         if self.fps is not None:
@@ -572,13 +575,21 @@ _TINY = None
 
 
 def _check_options(tool: Path, config: Config) -> None:
-    """Runs the tool once on a 2-frame features file so that an option it rejects is a CorpusError now,
-    not one error row per input."""
+    """Runs the tool once on a 4-frame video (a 2-frame features file without ffmpeg) so that an option
+    it rejects is a CorpusError now, not one error row per input."""
     import numpy as np
     with tempfile.TemporaryDirectory(prefix="predsense-corpus-check.") as d:
-        f = Path(d) / "tiny.npy"
-        np.save(f, np.arange(8, dtype=np.float32).reshape(2, 1, 4) + 1)
-        r = subprocess.run([str(tool), "--features", str(f), "--quiet", *config.tool_options()],
+        v = Path(d) / "tiny.avi"
+        if shutil.which("ffmpeg"):  # on a 4-frame video: some options apply to videos only
+            subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=4:duration=1",
+                            "-c:v", "mjpeg", str(v)], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        if v.exists():
+            args = [str(v)]
+        else:
+            f = Path(d) / "tiny.npy"
+            np.save(f, np.arange(8, dtype=np.float32).reshape(2, 1, 4) + 1)
+            args = ["--features", str(f)]
+        r = subprocess.run([str(tool), *args, "--quiet", *config.tool_options()],
                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         if r.returncode != 0:
             raise CorpusError(f"config: predsense-video rejects {shlex.join(config.tool_options())}: "
@@ -639,7 +650,8 @@ def main(argv: Optional[Sequence] = None) -> int:
                     help="seconds to wait for --scheduler (default 10)")
     ap.add_argument("--workers", type=int, metavar="N", help="LocalCluster worker processes (default: one per core)")
     ap.add_argument("--fps", type=float, help="predsense-video --fps")
-    ap.add_argument("--segmenter", choices=SEGMENTERS, help="predsense-video --segmenter")
+    ap.add_argument("--segmenter", help="predsense-video --segmenter (default: the tool's)")
+    ap.add_argument("--predictor", help="predsense-video --predictor (default: the tool's)")
     ap.add_argument("--memory-window", type=int)
     ap.add_argument("--memory-budget", type=int)
     ap.add_argument("--memory-threshold", type=float)
@@ -667,7 +679,7 @@ def main(argv: Optional[Sequence] = None) -> int:
         tool_args = tuple(shlex.split(a.tool_args))
     except ValueError as e:
         return fail(f"--tool-args: {e}")
-    config = Config(segmenter=a.segmenter, fps=a.fps, memory_window=a.memory_window, memory_budget=a.memory_budget,
+    config = Config(predictor=a.predictor, segmenter=a.segmenter, fps=a.fps, memory_window=a.memory_window, memory_budget=a.memory_budget,
                     memory_threshold=a.memory_threshold, features_key=a.features_key, tool_args=tool_args,
                     timeout_s=a.timeout)
     inputs = _collect(in_dir, out_dir, a.pattern)

@@ -28,7 +28,7 @@ pytestmark = [
 ]
 distributed = pytest.importorskip("distributed", reason="python3-distributed not installed (scripts/install-deps.sh test)")
 pytest.importorskip("pandas", reason="python3-pandas not installed (scripts/install-deps.sh test)")
-pc = pytest.importorskip("predsense.corpus")
+import predsense.corpus as pc  # noqa: E402  (part of the package make test builds: a failure here is a failure)
 
 SCENES = ["testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "life=mold=10:ratio=0.5:seed=3"]
 
@@ -144,7 +144,8 @@ def test_cli_on_a_folder_without_a_cluster(corpus, reference, tmp_path):
     assert sorted(p.name for p in (tmp_path / "npy").glob("*.json")) == ["feat0.npy.json", "feat1.npy.json"]
 
 
-def test_corrupt_inputs_give_error_rows_only(corpus, reference, cluster, tmp_path):
+def test_bad_inputs_give_error_rows_only(corpus, reference, cluster, tmp_path):
+    """(Named without "corrupt": predsense-video counts that word in ffmpeg's log, the input path included.)"""
     root, paths = corpus
     d = tmp_path / "in"
     shutil.copytree(root, d)
@@ -232,8 +233,10 @@ def test_validation_and_bad_arguments(corpus, tmp_path):
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
     assert pc.validate_result(res, f, pc.Config())[1] == "the input changed since"
 
-    with pytest.raises(pc.CorpusError, match="Config.segmenter"):
+    with pytest.raises(pc.CorpusError, match="--segmenter nope"):  # the tool's own check of its options
         pc.run([f], pc.Config(segmenter="nope"), tmp_path / "o")
+    with pytest.raises(pc.CorpusError, match="Config.metric"):
+        pc.run([f], pc.Config(metric="mse"), tmp_path / "o")
     with pytest.raises(pc.CorpusError, match="Config.fps"):
         pc.run([f], pc.Config(fps=-1.0), tmp_path / "o")
     with pytest.raises(pc.CorpusError, match="--prominence"):
