@@ -222,7 +222,12 @@ def main():
                                           "codec": "h264 (libx264 veryfast)", "repeat": args.repeat,
                                           "per_mode": {m: len(v) for m, v in modes.items()},
                                           "bytes": {m: sum(Path(p).stat().st_size for p in v) for m, v in modes.items()}},
-           "raw": results, "command": " ".join(["/usr/bin/python3", "benchmarks/bench_corpus.py"] + sys.argv[1:])}
+           "raw": results, "command": " ".join(["/usr/bin/python3", "benchmarks/bench_corpus.py"] + sys.argv[1:]),
+           # the tool measured (its detector and defaults change between commits)
+           "tool": {"path": str(tool), "sha256": __import__("hashlib").sha256(tool.read_bytes()).hexdigest(),
+                    "mtime": datetime.datetime.fromtimestamp(tool.stat().st_mtime, datetime.timezone.utc).isoformat(),
+                    "source_commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                                    capture_output=True, text=True).stdout.strip()}}
     report(out)
     dst = build / "bench" / "corpus.json"
     dst.parent.mkdir(parents=True, exist_ok=True)
