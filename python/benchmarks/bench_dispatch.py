@@ -6,7 +6,8 @@ build, on a kernel case and the pipeline.
 
 Each measurement runs in a fresh interpreter (two builds cannot share a process); rounds alternate
 native / dispatched; each case reports the median over rounds of dispatched time / native time
-(1.00 = same speed, < 1.10 = within 10%), with the load average since the machine is shared.
+(1.00 = same speed, < 1.10 = within 10%). Times are process CPU seconds (best of 3-5 repeats), less
+sensitive than wall time to other users on a shared machine; the load average is printed too.
 """
 import json
 import os
@@ -23,7 +24,7 @@ a, b = x[0], x[1]
 def best(f, reps):
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+        t0 = time.process_time(); f(); ts.append(time.process_time() - t0)
     return min(ts)
 out = {
   "variant": ps.build_info()["variant"], "simd": ps.build_info()["simd"],
