@@ -38,9 +38,11 @@
 #endif
 #ifdef PREDSENSE_HAS_NLOHMANN_JSON  // needs nlohmann-json3-dev
 #include "predsense/io/safetensors.hpp"
+#include "predsense/io/safetensors_index.hpp"
 #endif
 
 #include "predsense/kernels/activation.hpp"
+#include "predsense/kernels/area_downsample.hpp"
 #include "predsense/kernels/argmin.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/bocpd_runs.hpp"
@@ -104,6 +106,7 @@
 #include "predsense/segmentation/bocpd_segmenter.hpp"
 #include "predsense/segmentation/boundary_refinement.hpp"
 #include "predsense/segmentation/change_point_cost.hpp"
+#include "predsense/segmentation/cut_segmenter.hpp"
 #include "predsense/segmentation/empirical_distribution_cost.hpp"
 #include "predsense/segmentation/missing_values.hpp"
 #include "predsense/segmentation/normal_mean_cost.hpp"
@@ -115,6 +118,7 @@
 #include "predsense/segmentation/segment_series.hpp"
 #include "predsense/segmentation/standardize.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/transition_detector.hpp"
 
 #include "predsense/surprise/ema_normalizer.hpp"
 #include "predsense/surprise/gaussian_nll.hpp"
