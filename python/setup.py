@@ -12,7 +12,7 @@ import glob
 import os
 import re
 
-from pybind11.setup_helpers import Pybind11Extension, build_ext
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -28,6 +28,8 @@ def version():
     parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\d+)", text).group(1) for p in ("MAJOR", "MINOR", "PATCH")]
     return ".".join(parts)
 
+
+ParallelCompile("PREDSENSE_BUILD_JOBS", default=2).install()  # compile jobs (2 cores here)
 
 sources = sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, "src", "*.cpp")))
 macros = [("PREDSENSE_NO_XSIMD", "1")] if not os.path.exists("/usr/include/xsimd/xsimd.hpp") else []
