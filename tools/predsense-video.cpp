@@ -79,6 +79,7 @@
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 #include "predsense/segmentation/transition_detector.hpp"
+#include "support/cli.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 extern char** environ;
@@ -514,6 +515,15 @@ int main(int argc, char** argv) {
   };
   try {
     if (input.empty() && features.empty()) throw tool_error("no INPUT video (and no --features) given");
+    // Outputs never touch inputs or each other, and their directories exist: checked before any work.
+    predsense::tools::io_paths paths;
+    paths.input(input, "INPUT");
+    paths.input(features, "--features");
+    paths.output(json_out, "--json");
+    paths.output(plot_out, "--plot");
+    paths.output(sheet_out, "--sheet");
+    paths.output(features_out, "--features-out");
+    paths.check();
     if (input.empty() && !sheet_out.empty()) throw tool_error("--sheet needs the INPUT video");
     scratch_dir scratch;
     const fs::path log = scratch.path / "child.log";
@@ -815,7 +825,15 @@ int main(int argc, char** argv) {
     temps.clear();
     std::cout << o.str();
     for (const auto& [tmp, target] : renames) std::cout << "wrote " << target << "\n";
+    if (!predsense::tools::stdout_ok()) {  // a full disk or closed pipe on stdout is a failure too
+      std::cerr << "predsense-video: error: writing to standard output failed\n";
+      return 2;
+    }
     return 0;
+  } catch (const predsense::tools::bad_input& e) {
+    cleanup();
+    std::cerr << "predsense-video: error: " << e.what() << "\n";
+    return 2;
   } catch (const predsense::error& e) {
     cleanup();
     std::cerr << "predsense-video: error: " << e.what() << "\n";
