@@ -171,12 +171,18 @@ std::string tail_of(const fs::path& log, std::size_t max_chars = 600) {
 
 // Presentation times (seconds) of the frames, from ffmpeg's showinfo lines in the log.
 // Decoder complaints in ffmpeg's log (a corrupt frame, a concealed slice, invalid data).
-std::size_t count_decode_errors(const fs::path& log) {
+std::size_t count_decode_errors(const fs::path& log, const std::string& input) {
   std::ifstream in(log);
   std::size_t n = 0;
   std::string line;
   while (std::getline(in, line)) {
     if (line.find("Parsed_showinfo") != std::string::npos) continue;
+    // ffmpeg echoes the input's name (e.g. "Input #0, ... from 'x.mp4'"): a path that happens to
+    // contain "corrupt" is not a decoder message.
+    if (!input.empty()) {
+      for (std::size_t at = line.find(input); at != std::string::npos; at = line.find(input))
+        line.erase(at, input.size());
+    }
     for (const char* key : {"corrupt", "concealing", "error while decoding", "Invalid data", "illegal", "damaged"})
       if (line.find(key) != std::string::npos) {
         ++n;
@@ -646,7 +652,7 @@ int main(int argc, char** argv) {
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
       if (surprise.empty()) throw tool_error(input + ": no frames decoded");
       pts = frame_times(log);
-      decode_errors = count_decode_errors(log);
+      decode_errors = count_decode_errors(log, input);
       if (decode_errors > 0)
         std::cerr << "predsense-video: warning: " << input << ": the decoder reported " << decode_errors
                   << " corrupt or undecodable frame(s) / slice(s); their frames may be concealed copies\n";
