@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Corpus throughput of predsense.corpus (issue 16): 1 and 2 Dask workers, and a projection.
+"""Corpus throughput of predsense.corpus: 1 and 2 Dask workers, and a projection.
 
     /usr/bin/python3 benchmarks/bench_corpus.py --build BUILD [--quick] [--repeat R]
 

@@ -9,7 +9,7 @@ ContentDetector-style HSV frame-difference peer.
 Without --config the predsense configurations are "predsense" (the tool's defaults) and
 "copy-last cut" (--segmenter cut, the previous default: hard cuts only).
 
-Scoring (issue 12): a truth cut is hit by a detection within +-2 frames of its frame; a gradual
+Scoring: a truth cut is hit by a detection within +-2 frames of its frame; a gradual
 transition (dissolve, fade, dip) by a detection anywhere in [start - 2, end + 2]; detections and
 truths are matched one to one (maximum bipartite matching). A detection is its "frame" (for
 predsense, every boundary's "frame"). Per video: precision, recall, F1; per kind: recall. False

@@ -5,7 +5,7 @@
 // unit direction per token (its layout), held for 2-6 minutes, with per-frame noise. Four needle
 // frames, one at a uniformly random time in each quarter of the stream, show an unusual object: a
 // 4 x 4 block of tokens replaced by the object's direction (plus noise). Surprise is the
-// Cambrian-S one with the copy-last predictor (DESIGN.md's ablation baseline):
+// Cambrian-S one with the copy-last predictor (the paper's ablation baseline, adjacent-frame similarity):
 // 1 - mean_t cos(previous[t], current[t]); ordinary frames score ~0.02, needles ~0.25, room
 // changes ~1. Every policy sees the same frames and surprises through a memory_store (window 32,
 // budget 8192 tokens, 2x2 pooling below the threshold, default 0.1), is flushed at the end (as the
@@ -36,6 +36,7 @@
 #include "predsense/memory/sinks_recent.hpp"
 #include "predsense/memory/surprise_reservoir.hpp"
 #include "predsense/memory/uniform_stride.hpp"
+#include "predsense/kernels/random.hpp"
 #include "support/cli.hpp"
 
 namespace {
@@ -47,14 +48,12 @@ constexpr std::size_t kTokens = 64, kSide = 8;
 
 struct rng64 {
   std::uint64_t s;
+  // splitmix64 with the state advanced before each draw (kernels/random.hpp)
   std::uint64_t next() {
-    s += 0x9E3779B97F4A7C15ull;
-    std::uint64_t x = s;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
+    s += kernels::splitmix64_increment;
+    return kernels::splitmix64(s - kernels::splitmix64_increment);
   }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform() { return kernels::unit_interval(next()); }
   float sym() { return static_cast<float>(2.0 * uniform() - 1.0); }
 };
 

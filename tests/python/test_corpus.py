@@ -1,4 +1,4 @@
-"""predsense.corpus / predsense-corpus (issue 16): the predsense-video pipeline over a corpus on Dask.
+"""predsense.corpus / predsense-corpus: the predsense-video pipeline over a corpus on Dask.
 
 Eight generated inputs (five short videos with a cut, two .npy and one .npz of features). The
 reference is a sequential loop running the built predsense-video on each input with its defaults in

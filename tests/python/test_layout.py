@@ -41,3 +41,19 @@ def test_version_is_written_once():
     for f in ("CMakeLists.txt", "python/setup.py"):
         text = (ROOT / f).read_text()
         assert version not in text and "config.hpp" in text, f"{f} must read the version from config.hpp"
+
+
+def test_no_references_outside_the_repo():
+    """Code and docs cite papers and files in this repository, not a tracker's issue numbers or a
+    design file that is not here."""
+    pattern = re.compile(r"\bissue [0-9]+\b|DESIGN\.md", re.IGNORECASE)
+    offenders = []
+    for folder in ("include", "tools", "tests", "python", "scripts", "benchmarks", "examples", "docs", "fuzz"):
+        for p in (ROOT / folder).rglob("*"):
+            if p.suffix in {".hpp", ".cpp", ".py", ".md", ".pyi", ".sh", ".txt"} and p.is_file():
+                if p.name == "test_layout.py":
+                    continue
+                for i, line in enumerate(p.read_text(errors="replace").splitlines(), 1):
+                    if pattern.search(line):
+                        offenders.append(f"{p.relative_to(ROOT)}:{i}")
+    assert not offenders, offenders
