@@ -1,6 +1,6 @@
 """A video -> torch features -> surprise -> events -> memory under a budget -> top-k retrieval -> a plot.
 
-    PYTHONPATH=build-py/python /usr/bin/python3 python/examples/video_to_memory.py [video] [out.png]
+    PYTHONPATH=build-py/python /usr/bin/python3 python/examples/video_to_memory.py [video] [--plot out.png]
 
 Needs python3-opencv (reading the video), python3-torch and python3-matplotlib. The features are a
 seeded random ViT-style patch stem (32x32 patches -> 49 tokens x 256 dims), standing in for a real
@@ -10,8 +10,9 @@ import sys, cv2, numpy as np, torch  # noqa: E401
 import matplotlib.pyplot as plt
 import predsense as ps
 
-path = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/doc/opencv-doc/examples/data/Megamind.avi"
-out = sys.argv[2] if len(sys.argv) > 2 else "video_to_memory.png"
+args = sys.argv[1:]  # [video] [--plot out.png]
+out = args.pop(args.index("--plot") + 1) if "--plot" in args[:-1] else "video_to_memory.png"
+path = next((a for a in args if a != "--plot"), "/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
 
 cap, frames = cv2.VideoCapture(path), []
 while (got := cap.read())[0]:

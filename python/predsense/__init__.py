@@ -113,7 +113,7 @@ from ._core import (  # noqa: E402, F401
     token_cosine_distance,
 )
 
-__version__ = "0.1.0"
+__version__ = _core.__version__  # written once, in include/predsense/config.hpp
 
 __all__ = [
     "Boundary",

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "convert.hpp"
+#include "predsense/config.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/kernels/simd.hpp"
 
@@ -92,6 +93,9 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
   m.attr("__name__") = "predsense._core";
 #endif
   m.doc() = "predsense: predictive-sensing primitives (C++ core)";
+  // The version as written once, in predsense/config.hpp.
+  m.attr("__version__") = std::to_string(PREDSENSE_VERSION_MAJOR) + "." + std::to_string(PREDSENSE_VERSION_MINOR) +
+                          "." + std::to_string(PREDSENSE_VERSION_PATCH);
 
   auto base = py::register_exception<error>(m, "Error", PyExc_ValueError);
   py::register_exception<shape_error>(m, "ShapeError", base.ptr());

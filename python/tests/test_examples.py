@@ -24,7 +24,7 @@ def test_video_to_memory_example(tmp_path):
     if not os.path.exists(VIDEO):
         pytest.skip("opencv-doc's sample video is not installed")
     out = tmp_path / "plot.png"
-    r = run([os.path.join(EXAMPLES, "video_to_memory.py"), VIDEO, str(out)], tmp_path)
+    r = run([os.path.join(EXAMPLES, "video_to_memory.py"), VIDEO, "--plot", str(out)], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "270 frames" in r.stdout and "events at [" in r.stdout
     tokens = int(r.stdout.split("memory: ")[1].split()[0])

@@ -38,6 +38,7 @@ def test_version_is_written_once():
     parts = [re.search(rf"#define PREDSENSE_VERSION_{p} (\d+)", cfg) for p in ("MAJOR", "MINOR", "PATCH")]
     assert all(parts), "config.hpp must define PREDSENSE_VERSION_MAJOR/MINOR/PATCH"
     version = ".".join(m.group(1) for m in parts)
+    assert version not in (ROOT / "python" / "predsense" / "__init__.py").read_text()
     for f in ("CMakeLists.txt", "python/setup.py"):
         text = (ROOT / f).read_text()
         assert version not in text and "config.hpp" in text, f"{f} must read the version from config.hpp"
