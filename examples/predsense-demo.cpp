@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 namespace {
 
@@ -25,7 +26,18 @@ static_assert(predsense::latent_predictor<last_frame_predictor>);
 
 }  // namespace
 
-int main() try {
+int main(int argc, char** argv) try {
+  // The demo takes no options: anything on the command line is a usage error (exit 2), not ignored.
+  if (argc > 1) {
+    if (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+      std::printf("usage: predsense-demo\n  streams a generated latent sequence through copy-last + the Cambrian-S "
+                  "surprise and prints the per-frame table; no options\n");
+      return std::fflush(stdout) == 0 ? 0 : 2;
+    }
+    std::fprintf(stderr, "predsense-demo: error: unexpected argument '%s' (the demo takes no options; see --help)\n",
+                 argv[1]);
+    return 2;
+  }
   predsense::synthetic_stream_config cfg;
   cfg.frames = 48;
   cfg.tokens = 64;
@@ -67,6 +79,10 @@ int main() try {
   }
   std::printf("\nflagged %zu frames (z > 3), %zu of them true scene changes, out of %zu changes\n", flagged,
               hits, stream.boundaries().size());
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {  // a full disk or closed pipe is a failure
+    std::fprintf(stderr, "predsense-demo: error: writing to standard output failed\n");
+    return 2;
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "predsense-demo: %s\n", e.what());
