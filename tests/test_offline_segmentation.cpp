@@ -9,6 +9,7 @@
 #include <numbers>
 #include <vector>
 
+#include "predsense/core/concepts.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/segmentation/amoc.hpp"
 #include "predsense/segmentation/binary_segmentation.hpp"
@@ -19,6 +20,7 @@
 #include "predsense/segmentation/normal_mean_cost.hpp"
 #include "predsense/segmentation/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/offline_change_points.hpp"
+#include "predsense/segmentation/offline_segmenter.hpp"
 #include "predsense/segmentation/pelt.hpp"
 #include "predsense/segmentation/penalty.hpp"
 
@@ -353,4 +355,29 @@ TEST_CASE("bocpd_segmenter: segment() and reset() give the same boundaries as a 
   for (const auto& bd : seg.finish()) c.push_back(bd);
   REQUIRE(c.size() == b.size());
   for (std::size_t i = 0; i < c.size(); ++i) CHECK(c[i].t == b[i].t);
+}
+
+TEST_CASE("offline_segmenter: the offline methods behind push/finish, boundaries at the pushed t") {
+  static_assert(event_segmenter<offline_segmenter>);
+  const auto x = steps({{30, 0.0}, {30, 5.0}, {30, 1.0}}, 0.5, 41);
+  offline_segmenter_params p;
+  p.method.method = offline_method::pelt;
+  offline_segmenter seg(p);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(!seg.push(x[i], 100 + 2 * i).has_value());
+  const auto b = seg.finish();
+  // the same change points as the offline call on the z-scored series, at the pushed times
+  std::vector<double> z = x;
+  standardize_columns(z, 1);
+  const auto cps = offline_change_points(z, 1, p.method);
+  REQUIRE(b.size() == cps.size());
+  REQUIRE(b.size() == 2);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    CHECK(b[i].t == 100 + 2 * cps[i]);
+    CHECK(b[i].decided_at == 100 + 2 * (x.size() - 1));
+  }
+  CHECK(seg.finish().empty());  // the buffer was consumed
+  (void)seg.push(1.0, 5);
+  CHECK_THROWS_AS((void)seg.push(1.0, 5), invalid_argument_error);
+  seg.reset();
+  CHECK(seg.segment(x).size() == 2);
 }

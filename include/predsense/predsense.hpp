@@ -112,6 +112,7 @@
 #include "predsense/segmentation/normal_mean_cost.hpp"
 #include "predsense/segmentation/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/offline_change_points.hpp"
+#include "predsense/segmentation/offline_segmenter.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/pelt.hpp"
 #include "predsense/segmentation/penalty.hpp"

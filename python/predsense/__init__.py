@@ -65,6 +65,7 @@ _core = _load_core()
 from ._core import (  # noqa: E402, F401
     Boundary,
     BOCPDSegmenter,
+    OfflineSegmenter,
     EMANormalizer,
     EmptyError,
     Error,
@@ -118,6 +119,7 @@ __version__ = _core.__version__  # written once, in include/predsense/config.hpp
 __all__ = [
     "Boundary",
     "BOCPDSegmenter",
+    "OfflineSegmenter",
     "EMANormalizer",
     "EmptyError",
     "Error",

@@ -50,6 +50,16 @@ class BOCPDSegmenter(Segmenter):
         """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
+class OfflineSegmenter(Segmenter):
+    """An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns None; finish() runs the method on every value pushed since the last reset/finish (z-scored first when standardize=True) and returns the changes as Boundary objects at the pushed t, decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is a missing value (missing='skip' | 'interpolate' | 'error').
+    
+    push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
+    Thread rule: per-object mutex."""
+    def __init__(self, method: str = 'pelt', *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, max_changes: int = 5, standardize: bool = True, missing: str = 'skip') -> None: ...
+    def segment(self, values: ArrayLike) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        ...
+
 class Normalizer:
     """Base class of the surprise normalizers. A Stream also takes any Python callable float -> float (slower path). Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held."""
     def __call__(self, x: float) -> float:

@@ -6,6 +6,7 @@
 #include "predsense/segmentation/adaptive_segmenter.hpp"
 #include "predsense/segmentation/bocpd_segmenter.hpp"
 #include "predsense/segmentation/missing_values.hpp"
+#include "predsense/segmentation/offline_segmenter.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
 
@@ -162,6 +163,43 @@ void init_segmentation(py::module_& m) {
          py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0, py::arg("alpha0") = 1.0,
          py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2, py::arg("min_separation") = 5);
   def_segment(bo, "values");
+
+  box_class<offline_segmenter> off(
+      m, "OfflineSegmenter",
+      (std::string("An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the "
+                   "segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns "
+                   "None; finish() runs the method on every value pushed since the last reset/finish (z-scored "
+                   "first when standardize=True) and returns the changes as Boundary objects at the pushed t, "
+                   "decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is "
+                   "a missing value (missing='skip' | 'interpolate' | 'error').") +
+       rule)
+          .c_str());
+  off.def(py::init([](const std::string& method, const std::string& cost, const std::string& penalty,
+                      const py::object& pen_value, long long min_size, long long max_changes, bool standardize,
+                      const std::string& missing) {
+            if (min_size < 1) throw invalid_argument_error("min_size must be >= 1, got " + std::to_string(min_size));
+            if (max_changes < 0)
+              throw invalid_argument_error("max_changes must be >= 0, got " + std::to_string(max_changes));
+            const bool manual = penalty == "manual";
+            if (manual == pen_value.is_none())
+              throw invalid_argument_error(manual ? "penalty='manual' needs pen_value"
+                                                  : "pen_value applies only with penalty='manual'");
+            offline_segmenter_params p;
+            p.method.method = parse_offline_method(method);
+            p.method.cost = parse_cost_kind(cost);
+            p.method.penalty = parse_penalty(penalty, manual ? pen_value.cast<double>() : 0.0);
+            if (manual) (void)p.method.penalty.per_change(2, 1);
+            p.method.min_size = static_cast<std::size_t>(min_size);
+            p.method.max_changes =
+                max_changes == 0 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(max_changes);
+            p.method.missing = parse_missing_policy(missing);
+            p.standardize = standardize;
+            return std::make_shared<segmenter_box<offline_segmenter>>(offline_segmenter(p), true);
+          }),
+          py::arg("method") = "pelt", py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
+          py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("max_changes") = 5,
+          py::arg("standardize") = true, py::arg("missing") = "skip");
+  def_segment(off, "values");
 
   m.def(
       "bocpd_segment",

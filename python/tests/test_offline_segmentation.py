@@ -130,3 +130,22 @@ def test_r_compatible_pelt_reproduces_tcpdbench_on_a_real_series():
     # R's pruning (slack 0 under MBIC) lost the optimum here; the exact search finds a lower objective
     beta, seg = 3 * math.log(len(z)), lambda m: math.log(m)
     assert objective(z, list(exact), beta, seg) < objective(z, list(r_like), beta, seg) - 1e-9
+
+
+def test_offline_segmenter_in_a_stream_equals_the_offline_call():
+    """ps.OfflineSegmenter puts pelt/binseg/amoc where a Stream takes a segmenter: its boundaries,
+    reported by finish(), are the offline method's on the z-scored surprise series."""
+    rng = np.random.default_rng(7)
+    frames = np.concatenate([rng.normal(m, 0.05, (25, 4, 16)) for m in (0.0, 1.0, -1.0)]).astype(np.float32)
+    stream = ps.Stream(segmenter=ps.OfflineSegmenter("pelt", cost="meanvar", min_size=2))
+    surprise, events = stream.run(frames)
+    assert len(events) == 0  # nothing is decided before the end of the stream
+    found = [b.t for b in stream.segmenter.finish()]
+    assert found == list(ps.pelt(ps.standardize(surprise), cost="meanvar", min_size=2))
+    assert len(found) >= 2
+    seg = ps.OfflineSegmenter("amoc")
+    assert [b.t for b in seg.segment(surprise)] == list(ps.amoc(ps.standardize(surprise)))
+    with pytest.raises(ps.InvalidArgumentError):
+        ps.OfflineSegmenter("bogus")
+    with pytest.raises(ps.InvalidArgumentError, match="needs pen_value"):
+        ps.OfflineSegmenter("pelt", penalty="manual")
