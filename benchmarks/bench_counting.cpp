@@ -29,7 +29,7 @@ const predsense::vsc_world& world(double minutes, std::size_t repeat) {
   static std::vector<std::pair<std::pair<double, std::size_t>, std::unique_ptr<predsense::vsc_world>>> cache;
   for (auto& [k, w] : cache)
     if (k.first == minutes && k.second == repeat) return *w;
-  predsense::vsc_world_config c;
+  predsense::vsc_world_params c;
   c.minutes = minutes;
   c.repeat = repeat;
   c.seed = 1;
@@ -74,7 +74,7 @@ const answers& precomputed(double minutes, std::size_t repeat) {
   a->starts = r.segment_starts;
   a->frames = w.size();
   const predsense::vsc_count_params p;
-  for (std::uint32_t c = 0; c < w.config().classes; ++c) {
+  for (std::uint32_t c = 0; c < w.params().classes; ++c) {
     a->per_class.emplace_back();
     for (std::size_t s = 0; s < a->starts.size(); ++s) {
       const std::size_t b = a->starts[s], e = s + 1 < a->starts.size() ? a->starts[s + 1] : w.size();

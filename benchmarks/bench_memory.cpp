@@ -110,7 +110,7 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
     rss_base = status_kb("VmRSS:");
     reset_peak_rss();
     state.ResumeTiming();
-    auto mem = make_cambrian_memory(kThreshold, memory_config{kWindow, budget});
+    auto mem = make_cambrian_memory(kThreshold, memory_params{kWindow, budget});
     run_stream(mem, kFrames);
     benchmark::DoNotOptimize(mem.long_term().tokens());
     store_peak = std::max(store_peak, mem.peak_bytes_reserved());
@@ -140,7 +140,7 @@ void policy_1h(benchmark::State& state) {
   using namespace predsense;
   data();
   for (auto _ : state) {
-    memory_store<pool_when_unsurprising, Policy> mem(memory_config{kWindow, kBudget},
+    memory_store<pool_when_unsurprising, Policy> mem(memory_params{kWindow, kBudget},
                                                      pool_when_unsurprising{kThreshold, 2, pool_edge::floor},
                                                      Policy{});
     run_stream(mem, 3600);
@@ -165,7 +165,7 @@ void budget_scaling(benchmark::State& state) {
   std::vector<float> frame(64, 1.0f);
   const auto& d = data();
   for (auto _ : state) {
-    auto mem = make_cambrian_memory(kThreshold, memory_config{kWindow, budget});
+    auto mem = make_cambrian_memory(kThreshold, memory_params{kWindow, budget});
     for (std::size_t t = 0; t < 50000; ++t)
       mem.push(frame_view(frame.data(), 64, 1), d.surprise[t % kFrames] * (1.0 + 1e-9 * static_cast<double>(t)), {8, 8});
     benchmark::DoNotOptimize(mem.long_term().tokens());

@@ -21,7 +21,7 @@ using default_stream = predsense::stream<predsense::copy_last, predsense::token_
 // 256 distinct frames (75 MB, beyond the caches) with scene changes, cycled.
 const predsense::synthetic_stream& source() {
   static const predsense::synthetic_stream s([] {
-    predsense::synthetic_stream_config c;
+    predsense::synthetic_stream_params c;
     c.frames = 256;
     c.tokens = 64;
     c.dim = 1152;
@@ -35,7 +35,7 @@ const predsense::synthetic_stream& source() {
 void pipeline_64x1152(benchmark::State& state) {
   const auto& src = source();
   default_stream s({}, {}, predsense::adaptive_segmenter(predsense::adaptive_segmenter_params{}),
-                   predsense::make_cambrian_memory(0.1, predsense::memory_config{32, 8192}));
+                   predsense::make_cambrian_memory(0.1, predsense::memory_params{32, 8192}));
   // Warm up past the window so every timed frame also moves one frame into long-term memory.
   std::size_t t = 0;
   for (; t < 64; ++t) s.step(src.frame(t % src.size()));

@@ -93,7 +93,7 @@ void predictor_frame(benchmark::State& state, P p) {
 }
 void copy_last_frame(benchmark::State& s) { predictor_frame(s, copy_last{}); }
 void ema_frame(benchmark::State& s) { predictor_frame(s, ema_predictor{0.5}); }
-void rls_pooled_frame(benchmark::State& s) { predictor_frame(s, rls_predictor{rls_config{rls_mode::pooled}}); }
+void rls_pooled_frame(benchmark::State& s) { predictor_frame(s, rls_predictor{rls_params{rls_mode::pooled}}); }
 void rls_token_frame(benchmark::State& s) { predictor_frame(s, rls_predictor{}); }
 BENCHMARK(copy_last_frame)->Name("predictor/copy_last_64x1152")->Unit(benchmark::kMicrosecond);
 BENCHMARK(ema_frame)->Name("predictor/ema_64x1152")->Unit(benchmark::kMicrosecond);
@@ -102,7 +102,7 @@ BENCHMARK(rls_token_frame)->Name("predictor/rls_per_token_64x1152")->Unit(benchm
 
 #ifdef PREDSENSE_BENCH_BACKBONE
 void peer_backbone_step(benchmark::State& state) {
-  mini_transformer_config c;
+  mini_transformer_params c;
   c.hidden = 512;
   c.layers = 8;
   c.heads = 8;

@@ -58,7 +58,7 @@ static_assert(predsense::event_segmenter<hysteresis>);
 }  // namespace
 
 int main() {
-  predsense::synthetic_stream_config cfg;
+  predsense::synthetic_stream_params cfg;
   cfg.frames = 200;
   cfg.tokens = 16;
   cfg.dim = 64;

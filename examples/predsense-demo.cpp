@@ -38,7 +38,7 @@ int main(int argc, char** argv) try {
                  argv[1]);
     return 2;
   }
-  predsense::synthetic_stream_config cfg;
+  predsense::synthetic_stream_params cfg;
   cfg.frames = 48;
   cfg.tokens = 64;
   cfg.dim = 1152;  // SigLIP-sized tokens, as in Cambrian-S

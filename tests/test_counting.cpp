@@ -279,7 +279,7 @@ TEST_CASE("bad input: a clear error, never a silent wrong count") {
 }
 
 TEST_CASE("VSC chain: the sum collapses with repeat, de-dup holds") {
-  vsc_world_config c;
+  vsc_world_params c;
   c.minutes = 10;
   c.seed = 3;
   std::size_t sum1 = 0, truth1 = 0;

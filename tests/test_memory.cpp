@@ -415,7 +415,7 @@ TEST_CASE("checkpoint: save, load bit-identically, continue as if never stopped"
   const auto dir = std::filesystem::temp_directory_path() / ("predsense_mem_ck_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "mem.safetensors";
-  auto make = [] { return make_cambrian_memory(0.5, memory_config{8, 400}); };
+  auto make = [] { return make_cambrian_memory(0.5, memory_params{8, 400}); };
   auto a = make();
   std::vector<float> prompt(10 * 5, 0.25f);
   a.add_protected(frame_view(prompt.data(), 10, 5), {2, 5});
@@ -456,9 +456,9 @@ TEST_CASE("checkpoint: save, load bit-identically, continue as if never stopped"
     CHECK(c.frames_seen() == 50);
   }
   SUBCASE("a checkpoint from a differently configured memory is refused") {
-    auto other_budget = make_cambrian_memory(0.5, memory_config{8, 800});
+    auto other_budget = make_cambrian_memory(0.5, memory_params{8, 800});
     CHECK_THROWS_WITH_AS(load_checkpoint(other_budget, path), doctest::Contains("budget"), format_error);
-    auto other_threshold = make_cambrian_memory(0.4, memory_config{8, 400});
+    auto other_threshold = make_cambrian_memory(0.4, memory_params{8, 400});
     CHECK_THROWS_WITH_AS(load_checkpoint(other_threshold, path), doctest::Contains("threshold=0.4"), format_error);
     memory_store<pool_when_unsurprising, fifo> other_policy({8, 400}, {0.5});
     CHECK_THROWS_WITH_AS(load_checkpoint(other_policy, path), doctest::Contains("consolidation"), format_error);
@@ -508,7 +508,7 @@ TEST_CASE("incremental drop_merge == full-rescan drop_merge, protected entries a
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> u(0.0, 1.0);
     const double thr = 0.2 + 0.1 * static_cast<double>(seed % 5);
-    const memory_config cfg{seed % 4 == 0 ? std::size_t{0} : std::size_t{6}, 300 + 40 * seed};
+    const memory_params cfg{seed % 4 == 0 ? std::size_t{0} : std::size_t{6}, 300 + 40 * seed};
     memory_store<pool_when_unsurprising, drop_merge> fast(cfg, {thr}, drop_merge{thr});
     memory_store<pool_when_unsurprising, naive_drop_merge> slow(cfg, {thr}, naive_drop_merge{thr});
     std::vector<float> f(16 * 2), p(3 * 2, 9.0f);

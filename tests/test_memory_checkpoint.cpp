@@ -79,7 +79,7 @@ struct keep_every_kth {
 
 TEST_CASE("checkpoint numbers do not follow the process locale") {
   const auto dir = scratch("locale");
-  const auto make = [] { return make_cambrian_memory(0.35, memory_config{4, 300}); };
+  const auto make = [] { return make_cambrian_memory(0.35, memory_params{4, 300}); };
   REQUIRE_MESSAGE(use_decimal_comma_locale(), "could not build or select de_DE.UTF-8 (Debian package: locales)");
   // sanity: this locale really writes a decimal comma through printf
   char buf[16];
@@ -106,7 +106,7 @@ TEST_CASE("checkpoint numbers do not follow the process locale") {
     CHECK_NOTHROW(load_checkpoint(b, dir / "c.safetensors"));
     CHECK(b.frames_seen() == 40);
     // and a different threshold is still told apart under the comma locale
-    auto other = make_cambrian_memory(0.36, memory_config{4, 300});
+    auto other = make_cambrian_memory(0.36, memory_params{4, 300});
     CHECK_THROWS_WITH_AS(load_checkpoint(other, dir / "c.safetensors"), doctest::Contains("threshold=0.35"),
                          format_error);
   }
@@ -136,7 +136,7 @@ TEST_CASE("a user policy's params() are checked like a built-in one's") {
 
 TEST_CASE("a successful save removes the temp files a crashed save left") {
   const auto dir = scratch("stale");
-  auto a = make_cambrian_memory(0.35, memory_config{4, 300});
+  auto a = make_cambrian_memory(0.35, memory_params{4, 300});
   feed(a, 10);
   const auto path = dir / "m.safetensors";
   for (const char* stale : {"m.safetensors.tmp.123.0", "m.safetensors.tmp.456.7"}) std::ofstream(dir / stale) << "torn";
@@ -158,7 +158,7 @@ TEST_CASE("checked sizes: products and sums that wrap are refused with the field
   CHECK_THROWS_WITH_AS((void)checked_cast<std::size_t>(std::int64_t{-1}, "n_obs"), doctest::Contains("n_obs"),
                        invalid_argument_error);
   // a grid whose product wraps to the frame's token count is refused before any pooling reads it
-  auto m = make_cambrian_memory(0.35, memory_config{4, 300});
+  auto m = make_cambrian_memory(0.35, memory_params{4, 300});
   std::vector<float> f(64, 1.0f);
   const grid_shape wrapped{(std::size_t{1} << 62) + 1, 64};  // x 64 == 2^68 + 64 == 64 mod 2^64
   CHECK(wrapped.tokens() == 64);
@@ -167,7 +167,7 @@ TEST_CASE("checked sizes: products and sums that wrap are refused with the field
 }
 
 TEST_CASE("a window of 10^12 frames costs nothing until frames arrive") {
-  auto m = make_cambrian_memory(0.35, memory_config{std::size_t{1} << 40, 300});
+  auto m = make_cambrian_memory(0.35, memory_params{std::size_t{1} << 40, 300});
   std::vector<float> f(16 * 4, 1.0f);
   for (int t = 0; t < 100; ++t) m.push(frame_view(f.data(), 16, 4), 0.5);
   CHECK(m.window().size() == 100);

@@ -352,19 +352,19 @@ TEST_CASE("bocpd_segmenter: segment() and reset() give the same boundaries as a 
   std::vector<boundary> c;
   for (std::size_t t = 0; t < x.size(); ++t)
     if (auto bd = seg.push(x[t], t)) c.push_back(*bd);
-  for (const auto& bd : seg.finish()) c.push_back(bd);
+  for (const auto& bd : seg.flush()) c.push_back(bd);
   REQUIRE(c.size() == b.size());
   for (std::size_t i = 0; i < c.size(); ++i) CHECK(c[i].t == b[i].t);
 }
 
-TEST_CASE("offline_segmenter: the offline methods behind push/finish, boundaries at the pushed t") {
+TEST_CASE("offline_segmenter: the offline methods behind push/flush, boundaries at the pushed t") {
   static_assert(event_segmenter<offline_segmenter>);
   const auto x = steps({{30, 0.0}, {30, 5.0}, {30, 1.0}}, 0.5, 41);
   offline_segmenter_params p;
   p.method.method = offline_method::pelt;
   offline_segmenter seg(p);
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(!seg.push(x[i], 100 + 2 * i).has_value());
-  const auto b = seg.finish();
+  const auto b = seg.flush();
   // the same change points as the offline call on the z-scored series, at the pushed times
   std::vector<double> z = x;
   standardize_columns(z, 1);
@@ -375,7 +375,7 @@ TEST_CASE("offline_segmenter: the offline methods behind push/finish, boundaries
     CHECK(b[i].t == 100 + 2 * cps[i]);
     CHECK(b[i].decided_at == 100 + 2 * (x.size() - 1));
   }
-  CHECK(seg.finish().empty());  // the buffer was consumed
+  CHECK(seg.flush().empty());  // the buffer was consumed
   (void)seg.push(1.0, 5);
   CHECK_THROWS_AS((void)seg.push(1.0, 5), invalid_argument_error);
   seg.reset();

@@ -33,7 +33,7 @@ struct counting_memory {
 };
 
 synthetic_stream make_stream(std::uint64_t seed, std::size_t frames = 150) {
-  synthetic_stream_config c;
+  synthetic_stream_params c;
   c.frames = frames;
   c.tokens = 16;
   c.dim = 48;
@@ -70,7 +70,7 @@ TEST_CASE("stream with the Cambrian-S memory keeps the token budget") {
   const auto src = make_stream(5, 400);
   using mem_t = memory_store<>;
   stream<last_frame, token_cosine_distance<>, threshold_segmenter, mem_t> s(
-      {}, {}, threshold_segmenter(0.5), mem_t(memory_config{8, 256}));
+      {}, {}, threshold_segmenter(0.5), mem_t(memory_params{8, 256}));
   std::size_t max_tokens = 0;
   for (std::size_t t = 0; t < src.size(); ++t) max_tokens = std::max(max_tokens, s.step(src.frame(t)).memory.tokens);
   // Long-term within budget (plus at most one frame in flight), window 8 frames of 16 tokens.

@@ -29,6 +29,12 @@ static_assert(latent_predictor<ema_predictor>);
 static_assert(latent_predictor<rls_predictor>);
 static_assert(latent_predictor<lfp_predictor>);
 static_assert(latent_predictor<transformer_predictor>);
+// The full predictor contract (reset() forgets the stream), for every built-in predictor.
+static_assert(resettable_predictor<copy_last>);
+static_assert(resettable_predictor<ema_predictor>);
+static_assert(resettable_predictor<rls_predictor>);
+static_assert(resettable_predictor<lfp_predictor>);
+static_assert(resettable_predictor<transformer_predictor>);
 
 namespace {
 
@@ -120,7 +126,7 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
 
   SUBCASE("per_token: W equals the closed-form (weighted) ridge solution") for (const double lambda : {1.0, 0.9}) {
     CAPTURE(lambda);
-    rls_config cfg;
+    rls_params cfg;
     cfg.forgetting = lambda;
     cfg.ridge = 0.5;
     cfg.residual = true;
@@ -169,7 +175,7 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
     // per token: rotate (even, odd) pairs by pair-specific angles, add a constant drift, add noise
     std::vector<float> x = randn(T * D, 31);
     const auto drift = randn(D, 32, 0.05f);
-    rls_predictor p(rls_config{rls_mode::per_token, 1.0, 1e-3, true, true, 1});
+    rls_predictor p(rls_params{rls_mode::per_token, 1.0, 1e-3, true, true, 1});
     copy_last c;
     double err_rls = 0.0, err_copy = 0.0;
     frame_buffer pr, pc;
@@ -198,7 +204,7 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
   }
 
   SUBCASE("pooled mode predicts the shift of the mean; starts as copy-last") {
-    rls_config cfg;
+    rls_params cfg;
     cfg.mode = rls_mode::pooled;
     rls_predictor p(cfg);
     p.observe(frame_of(frames[0], T, D));
@@ -208,7 +214,7 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
     // a stream that drifts by a constant vector each frame: pooled RLS learns the drift
     std::vector<float> f = frames[0];
     const auto step = randn(D, 77, 0.3f);
-    rls_predictor q(rls_config{rls_mode::pooled, 1.0, 1e-6, true, true, 1});
+    rls_predictor q(rls_params{rls_mode::pooled, 1.0, 1e-6, true, true, 1});
     for (int n = 0; n < 10; ++n) {
       q.observe(frame_of(f, T, D));
       for (std::size_t t = 0; t < T; ++t)
@@ -218,8 +224,8 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
     for (std::size_t i = 0; i < T * D; ++i) CHECK(out.data()[i] == doctest::Approx(f[i]).epsilon(1e-3));
   }
 
-  CHECK_THROWS_AS((void)rls_predictor(rls_config{rls_mode::per_token, 0.0, 1.0, true, true, 1}), invalid_argument_error);
-  CHECK_THROWS_AS((void)rls_predictor(rls_config{rls_mode::per_token, 1.0, 0.0, true, true, 1}), invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 0.0, 1.0, true, true, 1}), invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 1.0, 0.0, true, true, 1}), invalid_argument_error);
 }
 
 TEST_CASE("gemm: backend agrees with the plain loops for every transpose combination") {
@@ -289,7 +295,7 @@ TEST_CASE("lfp_trainer: gradients match finite differences; Adam and SGD reduce 
   lfp_head head(H, D);
   head.init_uniform(3);
   const auto x = randn(T * H, 4), target = randn(T * D, 5);
-  lfp_train_config cfg;
+  lfp_train_params cfg;
   cfg.mse_weight = 1.0;
   cfg.cos_weight = 0.7;
   lfp_trainer tr(cfg);
@@ -313,7 +319,7 @@ TEST_CASE("lfp_trainer: gradients match finite differences; Adam and SGD reduce 
 
   for (auto opt : {optimizer_kind::adam, optimizer_kind::sgd}) {
     lfp_head h2 = head;
-    lfp_train_config c2 = cfg;
+    lfp_train_params c2 = cfg;
     c2.optimizer = opt;
     c2.lr = opt == optimizer_kind::adam ? 1e-2 : 0.2;
     c2.momentum = opt == optimizer_kind::sgd ? 0.5 : 0.0;
@@ -359,10 +365,10 @@ TEST_CASE("every predictor swaps into the same loop; learned ones beat copy-last
   const double s_copy = mean_surprise(copy_last{});
   const double s_ema = mean_surprise(ema_predictor{0.5});
   const double s_rls = mean_surprise(rls_predictor{});
-  const double s_pool = mean_surprise(rls_predictor{rls_config{rls_mode::pooled}});
+  const double s_pool = mean_surprise(rls_predictor{rls_params{rls_mode::pooled}});
   lfp_head head(D, D);
   head.init_uniform(5);
-  lfp_predictor_config lc;
+  lfp_predictor_params lc;
   lc.residual = true;
   lc.train.lr = 1e-2;
   lfp_predictor lfp(head, lc);
@@ -377,7 +383,7 @@ TEST_CASE("every predictor swaps into the same loop; learned ones beat copy-last
 }
 
 TEST_CASE("mini_transformer: KV cache replay is deterministic; chunking a frame changes nothing") {
-  mini_transformer_config c;
+  mini_transformer_params c;
   c.hidden = 32;
   c.layers = 2;
   c.heads = 4;
@@ -405,11 +411,11 @@ TEST_CASE("mini_transformer: KV cache replay is deterministic; chunking a frame 
     CHECK(out[i] == doctest::Approx(h0[i]).epsilon(1e-4));
     CHECK(out[6 * 32 + i] == doctest::Approx(h1[i]).epsilon(1e-4));
   }
-  CHECK_THROWS_AS(mini_transformer(mini_transformer_config{30, 1, 4, 2, 8}), invalid_argument_error);
+  CHECK_THROWS_AS(mini_transformer(mini_transformer_params{30, 1, 4, 2, 8}), invalid_argument_error);
 }
 
 TEST_CASE("transformer_predictor: backbone -> head in the predictor loop") {
-  mini_transformer_config c;
+  mini_transformer_params c;
   c.hidden = 32;
   c.layers = 1;
   c.heads = 4;

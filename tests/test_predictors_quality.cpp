@@ -25,7 +25,7 @@ TEST_CASE("on a panning stream the learned predictors' surprise marks cuts bette
     ema_predictor e(0.5);
     lfp_head head(64, 64);
     head.init_uniform(seed);
-    lfp_predictor_config lc;
+    lfp_predictor_params lc;
     lc.residual = true;
     lc.train.lr = 3e-3;
     lfp_predictor l(head, lc);

@@ -16,6 +16,8 @@
 #include "predsense/segmentation/peak_segmenter.hpp"
 #include "predsense/segmentation/standardize.hpp"
 #include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/cut_segmenter.hpp"
+#include "predsense/segmentation/offline_segmenter.hpp"
 
 using predsense::boundary;
 
@@ -23,6 +25,13 @@ static_assert(predsense::event_segmenter<predsense::threshold_segmenter>);
 static_assert(predsense::event_segmenter<predsense::adaptive_segmenter>);
 static_assert(predsense::event_segmenter<predsense::peak_segmenter>);
 static_assert(predsense::event_segmenter<predsense::bocpd_segmenter>);
+// The full contract (push / flush / reset / segment), for every built-in surprise segmenter.
+static_assert(predsense::streaming_segmenter<predsense::threshold_segmenter>);
+static_assert(predsense::streaming_segmenter<predsense::adaptive_segmenter>);
+static_assert(predsense::streaming_segmenter<predsense::peak_segmenter>);
+static_assert(predsense::streaming_segmenter<predsense::bocpd_segmenter>);
+static_assert(predsense::streaming_segmenter<predsense::cut_segmenter>);
+static_assert(predsense::streaming_segmenter<predsense::offline_segmenter>);
 
 namespace {
 
@@ -128,13 +137,13 @@ TEST_CASE("peak_segmenter: height, prominence, separation, look-ahead delay") {
   p.min_separation = 6;  // 7 - 2 = 5 < 6: the later peak is dropped
   CHECK(starts(predsense::peak_segmenter(p).segment(s)) == std::vector<std::size_t>{2});
 
-  // streaming + finish == offline; a peak in the last look-ahead is found by finish()
+  // streaming + flush == offline; a peak in the last look-ahead is found by flush()
   const std::vector<double> tail{0, 0, 1, 0, 0, 0, 0, 4};
   predsense::peak_segmenter_params q;
   q.lookahead = 3;
   predsense::peak_segmenter a(q);
   auto st = stream(a, tail);
-  for (const auto& x : a.finish()) st.push_back(x);
+  for (const auto& x : a.flush()) st.push_back(x);
   CHECK(st == predsense::peak_segmenter(q).segment(tail));
   CHECK(starts(st) == std::vector<std::size_t>{2, 7});
 }
@@ -209,7 +218,7 @@ TEST_CASE("bocpd_segmenter: streaming == offline, bounded decision delay") {
   predsense::bocpd_segmenter_params p;
   predsense::bocpd_segmenter seg(p);
   auto st = stream(seg, x);
-  for (const auto& b : seg.finish()) st.push_back(b);
+  for (const auto& b : seg.flush()) st.push_back(b);
   const auto off = predsense::bocpd_segment(x, 1, p);
   CHECK(st == off);
   REQUIRE(off.size() == 2);
@@ -284,4 +293,45 @@ TEST_CASE("bocpd: vectorised loops agree with the scalar twin") {
   CHECK(max_rel < 1e-12);
   CHECK(a.size() == b.size());
   CHECK(a.map_changepoints() == b.map_changepoints());
+}
+
+namespace {
+// The contract in behaviour, not only in signature: segment() equals push-all + flush(), and after
+// reset() the same series gives the same boundaries (no state leaks from the previous stream).
+template <class S>
+void check_contract(S seg, const std::vector<double>& s) {
+  std::vector<boundary> pushed;
+  for (std::size_t t = 0; t < s.size(); ++t)
+    if (auto b = seg.push(s[t], t)) pushed.push_back(*b);
+  for (const auto& b : seg.flush()) pushed.push_back(b);
+  seg.reset();
+  const auto offline = seg.segment(s);
+  const auto again = seg.segment(s);
+  REQUIRE(offline.size() == pushed.size());
+  REQUIRE(again.size() == pushed.size());
+  for (std::size_t i = 0; i < pushed.size(); ++i) {
+    CHECK(offline[i].t == pushed[i].t);
+    CHECK(again[i].t == pushed[i].t);
+  }
+}
+}  // namespace
+
+TEST_CASE("segmenter contract: segment == push + flush, reset forgets the stream, for every built-in") {
+  noise n;
+  std::vector<double> s;
+  for (int seg = 0; seg < 4; ++seg)
+    for (int i = 0; i < 60; ++i) s.push_back(0.05 + 0.01 * n.normal() + (i == 0 && seg > 0 ? 0.8 : 0.0));
+  check_contract(predsense::threshold_segmenter(0.5), s);
+  check_contract(predsense::adaptive_segmenter(), s);
+  check_contract(predsense::peak_segmenter(), s);
+  check_contract(predsense::bocpd_segmenter(), s);
+  check_contract(predsense::cut_segmenter(), s);
+  check_contract(predsense::offline_segmenter(), s);
+  // the spikes at 60, 120, 180 are found by the cut segmenter, also after a reset
+  predsense::cut_segmenter cut;
+  (void)cut.segment(s);
+  const auto b = cut.segment(s);
+  REQUIRE(b.size() == 3);
+  CHECK(b[0].t == 60);
+  CHECK(b[2].t == 180);
 }

@@ -9,7 +9,7 @@
 using namespace predsense;
 
 TEST_CASE("synthetic_stream is deterministic by seed and marks its scene changes") {
-  synthetic_stream_config c;
+  synthetic_stream_params c;
   c.frames = 200;
   c.tokens = 4;
   c.dim = 32;

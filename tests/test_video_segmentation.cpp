@@ -100,7 +100,7 @@ struct stream {
         for (std::size_t i = 0; i < M; ++i) s += std::fabs(frames[t][i] - frames[t - 1][i]) / M;
       for (const auto& tr : d.push(frames[t], s)) out.push_back(tr);
     }
-    for (const auto& tr : d.finish()) out.push_back(tr);
+    for (const auto& tr : d.flush()) out.push_back(tr);
     return out;
   }
 };
@@ -151,7 +151,7 @@ TEST_CASE("cut_segmenter: a one-frame spike among noise, not a plateau; errors")
     if (t >= 90 && t < 105) s = 0.3;     // sustained motion: a plateau, no peak with prominence
     if (auto b = seg.push(s, t)) found.push_back(b->t);
   }
-  for (const auto& b : seg.finish()) found.push_back(b.t);
+  for (const auto& b : seg.flush()) found.push_back(b.t);
   CHECK(found == std::vector<std::size_t>{60});
   CHECK_THROWS_AS(seg.push(std::numeric_limits<double>::quiet_NaN(), 120), predsense::non_finite_error);
   predsense::cut_segmenter_params bad;
@@ -289,4 +289,40 @@ TEST_CASE("transition_detector: errors") {
   p = params();
   p.window = 2;
   CHECK_THROWS_AS(predsense::transition_detector{p}, predsense::invalid_argument_error);
+}
+
+TEST_CASE("transition_detector: segment() == push + flush, and reset() forgets the stream") {
+  const scene a(3), b(4);
+  stream s;
+  s.hold(a, 40);
+  for (int i = 1; i <= 16; ++i) s.add(mix(a.view(16, 16), b.view(16, 16), i / 17.0));
+  s.hold(b, 30);
+  s.hold(a, 30);  // a cut back to a at frame 116
+  const auto pushed = s.run(params());
+  std::vector<float> thumbs;
+  std::vector<double> surprise;
+  for (std::size_t t = 0; t < s.frames.size(); ++t) {
+    thumbs.insert(thumbs.end(), s.frames[t].begin(), s.frames[t].end());
+    double v = 0.0;
+    if (t > 0)
+      for (std::size_t i = 0; i < M; ++i) v += std::fabs(s.frames[t][i] - s.frames[t - 1][i]) / M;
+    surprise.push_back(v);
+  }
+  predsense::transition_detector d(params());
+  for (std::size_t t = 0; t < 50; ++t) (void)d.push(std::span<const float>(thumbs).subspan(t * M, M), surprise[t]);
+  d.reset();  // a half-pushed stream must not leak into the next one
+  CHECK(d.frames() == 0);
+  const auto offline = d.segment(thumbs, surprise);
+  const auto again = d.segment(thumbs, surprise);
+  INFO(describe(pushed));
+  REQUIRE(pushed.size() == 2);
+  REQUIRE(offline.size() == pushed.size());
+  REQUIRE(again.size() == pushed.size());
+  for (std::size_t i = 0; i < pushed.size(); ++i) {
+    CHECK(offline[i].frame == pushed[i].frame);
+    CHECK(offline[i].kind == pushed[i].kind);
+    CHECK(again[i].start == pushed[i].start);
+  }
+  CHECK_THROWS_AS((void)d.segment(std::span<const float>(thumbs).first(thumbs.size() - 1), surprise),
+                  predsense::shape_error);
 }

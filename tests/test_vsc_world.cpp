@@ -15,8 +15,8 @@
 using namespace predsense;
 
 namespace {
-vsc_world_config small(std::uint64_t seed = 1, std::size_t repeat = 1) {
-  vsc_world_config c;
+vsc_world_params small(std::uint64_t seed = 1, std::size_t repeat = 1) {
+  vsc_world_params c;
   c.minutes = 5;
   c.repeat = repeat;
   c.seed = seed;
@@ -43,7 +43,7 @@ TEST_CASE("vsc_world is deterministic by seed") {
 TEST_CASE("vsc_world repeat: the tour k times, the truth unchanged") {
   const vsc_world one(small(2, 1)), three(small(2, 3));
   REQUIRE(three.size() == 3 * one.size());
-  for (std::uint32_t c = 0; c < one.config().classes; ++c) CHECK(three.true_count(c) == one.true_count(c));
+  for (std::uint32_t c = 0; c < one.params().classes; ++c) CHECK(three.true_count(c) == one.true_count(c));
   for (std::size_t t = 0; t < one.size(); t += 17) {
     CHECK(three.room_at(t + 2 * one.size()) == one.room_at(t));
     CHECK(same_frame(three.frame(t), one.frame(t)));  // play 0 is the same rendering
@@ -55,7 +55,7 @@ TEST_CASE("vsc_world repeat: the tour k times, the truth unchanged") {
   const vsc_world same(c);
   CHECK(same_frame(same.frame(one.size() + 5), same.frame(5)));
   // true counts over time only grow, and stop growing after the first play
-  for (std::uint32_t k = 0; k < one.config().classes; ++k) {
+  for (std::uint32_t k = 0; k < one.params().classes; ++k) {
     CHECK(three.true_count_until(k, one.size()) == three.true_count(k));
     CHECK(three.true_count_until(k, 0) == 0);
   }

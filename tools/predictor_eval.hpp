@@ -33,7 +33,7 @@ struct labelled_stream {
 };
 
 inline labelled_stream drift_stream(std::size_t frames, std::size_t tokens, std::size_t dim, std::uint64_t seed) {
-  synthetic_stream_config c;
+  synthetic_stream_params c;
   c.frames = frames;
   c.tokens = tokens;
   c.dim = dim;

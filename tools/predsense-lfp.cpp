@@ -63,7 +63,7 @@ void check_paths(const std::vector<std::pair<std::string, std::string>>& inputs,
   paths.check();
 }
 
-void run_backbone(const head_opts& o, const mini_transformer_config& mc, const std::string& head_weights,
+void run_backbone(const head_opts& o, const mini_transformer_params& mc, const std::string& head_weights,
                   const std::string& head_prefix) {
   check_paths({{o.weights, "--weights"}, {o.inputs, "--inputs"}, {head_weights, "--head-weights"}}, o.out);
   auto model = mini_transformer::from_safetensors(safetensors_reader::open(o.weights), mc, o.prefix);
@@ -93,7 +93,7 @@ void run_backbone(const head_opts& o, const mini_transformer_config& mc, const s
   write_safetensors(o.out, result);
 }
 
-void run_head(const head_opts& o, const lfp_train_config* train, int steps) {
+void run_head(const head_opts& o, const lfp_train_params* train, int steps) {
   check_paths({{o.weights, "--weights"}, {o.inputs, "--inputs"}}, o.out);
   lfp_head head = lfp_head::from_safetensors(o.weights, o.prefix);
   const auto in = safetensors_reader::open(o.inputs);
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   auto* tr = app.add_subcommand("train-step", "optimiser steps on (x, target)");
   add_head_options(tr, tr_o);
   std::string optimizer = "adam";
-  lfp_train_config cfg;
+  lfp_train_params cfg;
   cfg.lr = 1e-3;
   int steps = 1;
   tr->add_option("--optimizer", optimizer, "adam or sgd (default adam)")->check(CLI::IsMember({"adam", "sgd"}));
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   tr->add_option("--weight-decay", cfg.weight_decay, "L2 weight decay (default 0)")->check(t::real_in(0.0, 1e3));
 
   auto* bb = app.add_subcommand("backbone", "stream frames through the mini Qwen2 decoder");
-  mini_transformer_config mc;
+  mini_transformer_params mc;
   std::string head_weights, head_prefix;
   bb->add_option("--weights", bb_o.weights, "safetensors with the decoder's parameters")->required();
   bb->add_option("--prefix", bb_o.prefix, "parameter name prefix (default model.)")->default_val("model.");

@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   paths.output(out_path, "-o");
   paths.check();
 
-  const memory_config cfg{window, budget};
+  const memory_params cfg{window, budget};
   const pool_when_unsurprising pool{threshold, 2, pool_edge::floor};
   const std::array<const char*, 7> names = {"drop_merge", "drop", "similarity_merge", "surprise_reservoir",
                                             "sinks_recent", "uniform_stride", "fifo"};

@@ -88,7 +88,7 @@ json run(Mem mem, const params& p, const checkpoint_opts& ck) {
 
 json dispatch(const params& p, const std::string& src, const checkpoint_opts& ck) {
   using namespace predsense;
-  const memory_config cfg{p.window, p.budget};
+  const memory_params cfg{p.window, p.budget};
   const pool_when_unsurprising pool{p.threshold, p.ratio, pool_edge::floor};
   if (p.policy == "drop_merge") return run(memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{p.threshold}), p, ck);
   if (p.policy == "drop") return run(memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool), p, ck);

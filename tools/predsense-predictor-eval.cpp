@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   const auto lfp = [dim](std::uint64_t seed) {
     lfp_head head(dim, dim);
     head.init_uniform(seed);
-    lfp_predictor_config c;
+    lfp_predictor_params c;
     c.residual = true;
     c.train.lr = 3e-3;
     lfp_predictor p(head, c);
@@ -51,11 +51,11 @@ int main(int argc, char** argv) {
       {"ema_predictor alpha=0.2", [](const auto& s) { ema_predictor p(0.2); return tools::surprises(p, s); }},
       {"rls_predictor per_token (lambda 0.98)", [](const auto& s) { rls_predictor p; return tools::surprises(p, s); }},
       {"rls_predictor per_token (lambda 1, ridge 10)", [](const auto& s) {
-         rls_predictor p(rls_config{rls_mode::per_token, 1.0, 10.0, true, true, 1});
+         rls_predictor p(rls_params{rls_mode::per_token, 1.0, 10.0, true, true, 1});
          return tools::surprises(p, s);
        }},
       {"rls_predictor pooled", [](const auto& s) {
-         rls_predictor p(rls_config{rls_mode::pooled});
+         rls_predictor p(rls_params{rls_mode::pooled});
          return tools::surprises(p, s);
        }},
       {"lfp_predictor residual, online Adam", [&](const auto& s) {

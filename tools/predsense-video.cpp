@@ -375,11 +375,11 @@ class video_segmenter {
     }
     return std::visit([&](auto& seg) { return seg.push(s, t); }, s_);
   }
-  std::vector<predsense::boundary> finish() {
+  std::vector<predsense::boundary> flush() {
     return std::visit(
         [](auto& seg) -> std::vector<predsense::boundary> {
-          if constexpr (requires { seg.finish(); })
-            return seg.finish();
+          if constexpr (requires { seg.flush(); })
+            return seg.flush();
           else
             return {};
         },
@@ -556,13 +556,13 @@ int main(int argc, char** argv) {
     if (predictor_name == "copy-last")
       pred.emplace(predsense::copy_last{});
     else if (predictor_name == "rls")
-      pred.emplace(predsense::rls_predictor(predsense::rls_config{predsense::rls_mode::per_token, 0.98, 1.0, true, true, 1}));
+      pred.emplace(predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::per_token, 0.98, 1.0, true, true, 1}));
     else if (predictor_name == "rls-pooled")
-      pred.emplace(predsense::rls_predictor(predsense::rls_config{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
+      pred.emplace(predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
     else
       pred.emplace(predsense::ema_predictor(0.5));
     pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
-                  predsense::make_cambrian_memory(memory_threshold, predsense::memory_config{window, budget}));
+                  predsense::make_cambrian_memory(memory_threshold, predsense::memory_params{window, budget}));
 
     std::vector<double> surprise;
     std::vector<predsense::boundary> bounds;
@@ -658,9 +658,9 @@ int main(int argc, char** argv) {
                   << " corrupt or undecodable frame(s) / slice(s); their frames may be concealed copies\n";
       if (pts.size() != surprise.size()) pts.clear();  // fall back to frame / fps
     }
-    for (const auto& b : pipe.segmenter().finish()) bounds.push_back(b);
+    for (const auto& b : pipe.segmenter().flush()) bounds.push_back(b);
     if (trans) {
-      for (auto& tr : trans->finish()) found.push_back(tr);
+      for (auto& tr : trans->flush()) found.push_back(tr);
       std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.frame < y.frame; });
       for (const auto& tr : found) bounds.push_back({tr.frame, tr.score, tr.decided_at});
     } else {

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   double minutes = 0.0, threshold = predsense::vsc_count_params{}.surprise_threshold;
   std::int64_t seed = 1, seeds = 3;
   std::string json_out, trace_out;
-  const predsense::vsc_world_config defaults;
+  const predsense::vsc_world_params defaults;
   double view_noise = defaults.view_noise, class_share = defaults.class_share, twin_prob = defaults.twin_prob,
          miss_prob = defaults.miss_prob, fp_rate = defaults.false_positive_rate;
   bool identical = false;
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     if (seeds < 1 || seeds > 1000) throw invalid_argument_error("--seeds must be in [1, 1000], got " + std::to_string(seeds));
     if (!std::isfinite(threshold)) throw invalid_argument_error("--threshold must be finite");
     {  // world options: let the world's own validation name the field, before any work
-      predsense::vsc_world_config c;
+      predsense::vsc_world_params c;
       c.minutes = 1;
       c.view_noise = view_noise;
       c.class_share = class_share;
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
         double truth_sum = 0.0, segments = 0.0, count_s = 0.0;
         std::size_t questions = 0;
         for (std::int64_t s = 0; s < seeds; ++s) {
-          predsense::vsc_world_config c;
+          predsense::vsc_world_params c;
           c.minutes = len;
           c.repeat = std::size_t(k);
           c.seed = std::uint64_t(seed + s);

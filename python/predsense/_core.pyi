@@ -28,12 +28,12 @@ class Boundary:
         ...
 
 class Segmenter:
-    """Base class of the online segmenters. A Stream also takes any Python object with push(value, t) returning None, a bool, an int frame index or a Boundary (optionally finish() and reset()); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held."""
+    """Base class of the online segmenters. A Stream also takes any Python object with push(value, t) returning None, a bool, an int frame index or a Boundary (optionally flush() and reset()); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held."""
     def push(self, value: float, t: int) -> Optional[Boundary]:
         """Takes the value of time step t (t strictly increasing; 0-based frame index). Returns the Boundary decided at this step, or None.
         Raises NonFiniteError (NaN/Inf; BOCPD takes NaN as a missing step), InvalidArgumentError (t not after the previous t)."""
         ...
-    def finish(self) -> List[Boundary]:
+    def flush(self) -> List[Boundary]:
         """End of series: the boundaries still pending (segmenters with a decision delay), as a list."""
         ...
     def reset(self) -> None:
@@ -47,17 +47,17 @@ class BOCPDSegmenter(Segmenter):
     Thread rule: per-object mutex."""
     def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5) -> None: ...
     def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
 class OfflineSegmenter(Segmenter):
-    """An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns None; finish() runs the method on every value pushed since the last reset/finish (z-scored first when standardize=True) and returns the changes as Boundary objects at the pushed t, decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is a missing value (missing='skip' | 'interpolate' | 'error').
+    """An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns None; flush() runs the method on every value pushed since the last reset/flush (z-scored first when standardize=True) and returns the changes as Boundary objects at the pushed t, decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is a missing value (missing='skip' | 'interpolate' | 'error').
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, method: str = 'pelt', *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, max_changes: int = 5, standardize: bool = True, missing: str = 'skip') -> None: ...
     def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
 class Normalizer:
@@ -249,9 +249,9 @@ class Stream:
         """One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in the frame), and whatever a component raises."""
         ...
     def run(self, frames: ArrayLike, progress: bool = False) -> tuple:
-        """Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), boundaries int64: first frames of new segments decided during the run, in the stream's frame index). progress=True shows a tqdm bar. Segmenters with a decision delay: call finish() at the end of the stream."""
+        """Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), boundaries int64: first frames of new segments decided during the run, in the stream's frame index). progress=True shows a tqdm bar. Segmenters with a decision delay: call flush() at the end of the stream."""
         ...
-    def finish(self) -> List[Boundary]:
+    def flush(self) -> List[Boundary]:
         """End of stream: the segmenter's pending boundaries (list[Boundary])."""
         ...
     def reset(self) -> None:
@@ -294,7 +294,7 @@ class ThresholdSegmenter(Segmenter):
     Thread rule: per-object mutex."""
     def __init__(self, threshold: float, min_gap: int = 1) -> None: ...
     def segment(self, surprise: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
 class AdaptiveSegmenter(Segmenter):
@@ -305,7 +305,7 @@ class AdaptiveSegmenter(Segmenter):
     Thread rule: per-object mutex."""
     def __init__(self, window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
     def segment(self, surprise: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
 class CopyLast(Predictor):
@@ -379,7 +379,7 @@ class PeakSegmenter(Segmenter):
     Thread rule: per-object mutex."""
     def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10) -> None: ...
     def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
         ...
 
 class ZScoreNormalizer(Normalizer):
@@ -546,7 +546,7 @@ class CutSegmenter:
     def push(self, surprise: float, t: int) -> Optional[int]:
         """Push step t (consecutive); returns the frame of the cut decided now, or None. Raises NonFiniteError (NaN)."""
         ...
-    def finish(self) -> List[int]:
+    def flush(self) -> List[int]:
         """Decide the last `lookahead` steps; returns their cuts."""
         ...
 
@@ -556,7 +556,7 @@ class TransitionDetector:
     def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> List[Dict[str, Any]]:
         """Push the next frame's thumbnail ((h, w, c) or flat float32 in [0, 1]) and surprise; returns the transitions decided now: dicts with frame, start, end (inclusive frame indices), kind ('cut' | 'dissolve' | 'fade' | 'dip'), score, decided_at. Raises ShapeError, NonFiniteError."""
         ...
-    def finish(self) -> List[Dict[str, Any]]:
+    def flush(self) -> List[Dict[str, Any]]:
         """Close an open span at the end of the stream; returns its transitions."""
         ...
     @property

@@ -55,7 +55,7 @@ struct policy_args {
 any_store make_store(double threshold, std::size_t window, std::size_t budget, const policy_args& a) {
   if (!std::isfinite(threshold))
     throw non_finite_error("MemoryStore: threshold is " + std::to_string(threshold) + " (must be finite)");
-  const memory_config cfg{window, budget};
+  const memory_params cfg{window, budget};
   auto refuse = [&](bool given, const char* name) {
     if (given)
       throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy + "'");
@@ -119,8 +119,8 @@ struct memory_box final : memory_base {
     std::lock_guard<std::mutex> lk(mu);
     return visit([](auto& s) { return s.long_term().size() + s.window().size(); });
   }
-  std::size_t window() const { return std::visit([](const auto& s) { return s.config().window; }, store); }
-  std::size_t budget() const { return std::visit([](const auto& s) { return s.config().budget; }, store); }
+  std::size_t window() const { return std::visit([](const auto& s) { return s.params().window; }, store); }
+  std::size_t budget() const { return std::visit([](const auto& s) { return s.params().budget; }, store); }
 };
 
 py::dict entry_dict(const entry_copy& c) {

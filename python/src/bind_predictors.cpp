@@ -97,7 +97,7 @@ void init_predictors(py::module_& m) {
                        std::size_t token_stride) {
              if (mode != "per_token" && mode != "pooled")
                throw invalid_argument_error("RLSPredictor: mode must be 'per_token' or 'pooled', got '" + mode + "'");
-             return std::make_shared<predictor_box<rls_predictor>>(rls_predictor(rls_config{
+             return std::make_shared<predictor_box<rls_predictor>>(rls_predictor(rls_params{
                  mode == "pooled" ? rls_mode::pooled : rls_mode::per_token, forgetting, ridge, residual, bias,
                  token_stride}));
            }),
@@ -130,7 +130,7 @@ void init_predictors(py::module_& m) {
              } else {
                head = load_head(*weights, prefix);
              }
-             lfp_predictor_config c;
+             lfp_predictor_params c;
              c.learn = learn, c.residual = residual, c.train.lr = lr;
              lfp_predictor p(std::move(head), c);
              if (zero_output) p.zero_output_layer();
@@ -147,7 +147,7 @@ void init_predictors(py::module_& m) {
               py::gil_scoped_release nogil;
               head = load_head(path, prefix);
             }
-            lfp_predictor_config c;
+            lfp_predictor_params c;
             c.learn = learn, c.residual = residual, c.train.lr = lr;
             return std::make_shared<predictor_box<lfp_predictor>>(lfp_predictor(std::move(head), c));
           },

@@ -30,7 +30,7 @@ std::vector<boundary> segment_copy(segmenter_box<S>& self, const std::vector<dou
   std::vector<boundary> out;
   for (std::size_t t = 0; t < x.size(); ++t)
     if (auto b = fresh.push(x[t], t)) out.push_back(*b);
-  for (const auto& b : fresh.finish()) out.push_back(b);
+  for (const auto& b : fresh.flush()) out.push_back(b);
   return out;
 }
 
@@ -45,7 +45,7 @@ void def_segment(box_class<S>& c, const char* arg) {
       },
       py::arg(arg),
       "Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh "
-      "segmenter then finish(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError.");
+      "segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError.");
 }
 
 }  // namespace
@@ -73,7 +73,7 @@ void init_segmentation(py::module_& m) {
   py::class_<segmenter_base, std::shared_ptr<segmenter_base>>(
       m, "Segmenter",
       "Base class of the online segmenters. A Stream also takes any Python object with push(value, t) "
-      "returning None, a bool, an int frame index or a Boundary (optionally finish() and reset()); that "
+      "returning None, a bool, an int frame index or a Boundary (optionally flush() and reset()); that "
       "path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls "
       "serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
@@ -87,10 +87,10 @@ void init_segmentation(py::module_& m) {
           "decided at this step, or None.\nRaises NonFiniteError (NaN/Inf; BOCPD takes NaN as a missing step), "
           "InvalidArgumentError (t not after the previous t).")
       .def(
-          "finish",
+          "flush",
           [](segmenter_base& self) {
             py::gil_scoped_release nogil;
-            return self.finish();
+            return self.flush();
           },
           "End of series: the boundaries still pending (segmenters with a decision delay), as a list.")
       .def(
@@ -168,7 +168,7 @@ void init_segmentation(py::module_& m) {
       m, "OfflineSegmenter",
       (std::string("An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the "
                    "segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns "
-                   "None; finish() runs the method on every value pushed since the last reset/finish (z-scored "
+                   "None; flush() runs the method on every value pushed since the last reset/flush (z-scored "
                    "first when standardize=True) and returns the changes as Boundary objects at the pushed t, "
                    "decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is "
                    "a missing value (missing='skip' | 'interpolate' | 'error').") +

@@ -208,11 +208,11 @@ void init_stream(py::module_& m) {
           py::arg("frames"), py::arg("progress") = false,
           "Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), "
           "boundaries int64: first frames of new segments decided during the run, in the stream's frame index). "
-          "progress=True shows a tqdm bar. Segmenters with a decision delay: call finish() at the end of the stream.")
+          "progress=True shows a tqdm bar. Segmenters with a decision delay: call flush() at the end of the stream.")
       .def(
-          "finish",
+          "flush",
           [](dyn_stream& s) {
-            const auto b = locked(s, [&] { return s.segmenter->finish(); });
+            const auto b = locked(s, [&] { return s.segmenter->flush(); });
             return b;
           },
           "End of stream: the segmenter's pending boundaries (list[Boundary]).")

@@ -7,7 +7,7 @@
 //       z = emb.embed(rgb)                      # (64, 256) float32 latents
 //       ... surprise from any predictor ...
 //       events += det.push(area_downsample(rgb, 32, 32), surprise)
-//   events += det.finish()
+//   events += det.flush()
 //
 // Shapes: images are (height, width, channels) uint8 (any integer/real dtype is converted to uint8
 // only if it already holds 0..255 integers -- otherwise ShapeError/TypeError); thumbnails (h, w, c)
@@ -92,7 +92,7 @@ void bind_video(py::module_& m) {
                              "of `dim` dims from an rgb24 image; predsense-video uses grid 8, dim 256, seed 1 on "
                              "128x128 frames.")
       .def(py::init([](std::size_t grid, std::size_t dim, std::uint64_t seed) {
-             return patch_embedder(patch_embedder_config{grid, dim, seed});
+             return patch_embedder(patch_embedder_params{grid, dim, seed});
            }),
            py::arg("grid") = 8, py::arg("dim") = 256, py::arg("seed") = 1)
       .def_property_readonly("tokens", &patch_embedder::tokens)
@@ -139,10 +139,10 @@ void bind_video(py::module_& m) {
           },
           py::arg("surprise"), py::arg("t"), "Push step t; returns the cut decided now (its frame) or None.")
       .def(
-          "finish",
+          "flush",
           [](cut_segmenter& s) {
             std::vector<std::size_t> out;
-            for (const auto& b : s.finish()) out.push_back(b.t);
+            for (const auto& b : s.flush()) out.push_back(b.t);
             return out;
           },
           "Decide the last `lookahead` steps; returns their cuts.");
@@ -190,7 +190,7 @@ void bind_video(py::module_& m) {
           py::arg("thumbnail"), py::arg("surprise") = 0.0,
           "Push the next frame's thumbnail ((h, w, c) or flat float32 in [0, 1]) and surprise; returns the "
           "transitions decided now (dicts).")
-      .def("finish", [](transition_detector& d) { return to_list(d.finish()); },
+      .def("flush", [](transition_detector& d) { return to_list(d.flush()); },
            "Close an open span at the end of the stream; returns its transitions.")
       .def_property_readonly("frames", &transition_detector::frames);
 }

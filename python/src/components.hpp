@@ -151,7 +151,7 @@ struct python_normalizer final : normalizer_base, python_component {
 struct segmenter_base : guarded {
   virtual ~segmenter_base() = default;
   virtual std::optional<boundary> push(double value, std::size_t t) = 0;
-  virtual std::vector<boundary> finish() { return {}; }
+  virtual std::vector<boundary> flush() { return {}; }
   virtual void reset() = 0;
 };
 
@@ -176,10 +176,10 @@ struct segmenter_box final : segmenter_base {
     has_t = true, last_t = t;
     return b;
   }
-  std::vector<boundary> finish() override {
+  std::vector<boundary> flush() override {
     std::lock_guard<std::mutex> lk(mu);
-    if constexpr (requires { impl.finish(); })
-      return impl.finish();
+    if constexpr (requires { impl.flush(); })
+      return impl.flush();
     else
       return {};
   }
@@ -198,11 +198,11 @@ struct python_segmenter final : segmenter_base, python_component {
     const py::object r = obj.attr("push")(value, t);
     return boundary_of(r, t, value);
   }
-  std::vector<boundary> finish() override {
+  std::vector<boundary> flush() override {
     py::gil_scoped_acquire gil;
     std::vector<boundary> out;
-    if (!py::hasattr(obj, "finish")) return out;
-    const py::object r = obj.attr("finish")();
+    if (!py::hasattr(obj, "flush")) return out;
+    const py::object r = obj.attr("flush")();
     if (r.is_none()) return out;
     for (auto b : r)
       if (auto x = boundary_of(py::reinterpret_borrow<py::object>(b), 0, 0.0)) out.push_back(*x);

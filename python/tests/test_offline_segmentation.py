@@ -134,13 +134,13 @@ def test_r_compatible_pelt_reproduces_tcpdbench_on_a_real_series():
 
 def test_offline_segmenter_in_a_stream_equals_the_offline_call():
     """ps.OfflineSegmenter puts pelt/binseg/amoc where a Stream takes a segmenter: its boundaries,
-    reported by finish(), are the offline method's on the z-scored surprise series."""
+    reported by flush(), are the offline method's on the z-scored surprise series."""
     rng = np.random.default_rng(7)
     frames = np.concatenate([rng.normal(m, 0.05, (25, 4, 16)) for m in (0.0, 1.0, -1.0)]).astype(np.float32)
     stream = ps.Stream(segmenter=ps.OfflineSegmenter("pelt", cost="meanvar", min_size=2))
     surprise, events = stream.run(frames)
     assert len(events) == 0  # nothing is decided before the end of the stream
-    found = [b.t for b in stream.segmenter.finish()]
+    found = [b.t for b in stream.segmenter.flush()]
     assert found == list(ps.pelt(ps.standardize(surprise), cost="meanvar", min_size=2))
     assert len(found) >= 2
     seg = ps.OfflineSegmenter("amoc")

@@ -69,7 +69,7 @@ def test_every_segmenter(seg):
     want_s, want_b = reference(X, ps.CopyLast(), ps.token_cosine_distance, SEGMENTERS[seg]())
     np.testing.assert_array_equal(s, want_s)
     np.testing.assert_array_equal(b, want_b)
-    pending = st.finish()
+    pending = st.flush()
     assert all(isinstance(p, ps.Boundary) for p in pending)
 
 

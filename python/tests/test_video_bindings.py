@@ -51,7 +51,7 @@ def test_cut_segmenter_finds_a_spike():
     s = core.CutSegmenter()
     x = np.full(80, 0.01) + np.random.default_rng(1).random(80) * 0.004
     x[40] = 0.7
-    found = [c for t, v in enumerate(x) if (c := s.push(float(v), t)) is not None] + s.finish()
+    found = [c for t, v in enumerate(x) if (c := s.push(float(v), t)) is not None] + s.flush()
     assert found == [40]
     with pytest.raises(ps.NonFiniteError):
         s.push(float("nan"), 80)
@@ -65,7 +65,7 @@ def test_transition_detector_cut_and_errors():
     out = []
     for t in range(80):
         out += d.push(a if t < 40 else b, 0.0)
-    out += d.finish()
+    out += d.flush()
     assert [(x["kind"], x["frame"], x["start"], x["end"]) for x in out] == [("cut", 40, 40, 40)]
     assert d.frames == 80
     with pytest.raises(ps.ShapeError):
@@ -113,7 +113,7 @@ def test_tool_result_rebuilt_step_by_step(tmp_path):
         surprise.append(s)
         events += det.push(core.area_downsample(f, 32, 32), s)
         prev = z
-    events += det.finish()
+    events += det.flush()
     np.testing.assert_allclose(surprise, res["surprise"], rtol=1e-6, atol=1e-7)
     want = [(x["kind"], x["frame"], x["start"], x["end"]) for x in res["boundaries"]]
     assert [(x["kind"], x["frame"], x["start"], x["end"]) for x in sorted(events, key=lambda x: x["frame"])] == want

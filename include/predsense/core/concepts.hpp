@@ -8,6 +8,8 @@
 #include <concepts>
 #include <cstddef>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/frame_buffer.hpp"
@@ -40,6 +42,23 @@ template <class M>
 concept frame_memory = requires(M m, const M& cm, frame_view f, double surprise) {
   m.push(f, surprise);
   { cm.tokens() } -> std::convertible_to<std::size_t>;
+};
+
+// The full predictor contract of the built-in predictors: a latent_predictor that can forget its
+// stream (reset(): learned state and history cleared, parameters and loaded weights kept).
+template <class P>
+concept resettable_predictor = latent_predictor<P> && requires(P p) { p.reset(); };
+
+// The full segmenter contract every built-in surprise segmenter meets (tests/test_segmentation.cpp
+// checks each): push one value at a time; flush() decides what is still pending at the end of the
+// stream (segmenters without look-ahead return nothing); reset() forgets the stream, keeping the
+// parameters; segment(series) is the offline form, equal to push(s[t], t) for t = 0, 1, ... then
+// flush() (segmentation/segment_series.hpp).
+template <class S>
+concept streaming_segmenter = event_segmenter<S> && requires(S s, std::span<const double> series) {
+  { s.flush() } -> std::same_as<std::vector<boundary>>;
+  s.reset();
+  { s.segment(series) } -> std::same_as<std::vector<boundary>>;
 };
 
 // Maps a raw surprise stream to a normalised one (z-score, EMA...).

@@ -44,7 +44,7 @@
 
 namespace predsense {
 
-struct patch_embedder_config {
+struct patch_embedder_params {
   std::size_t grid = 8;       // grid x grid patch tokens (8 x 8 = 64, SigLIP's token count in Cambrian-S)
   std::size_t dim = 256;      // dimensions of each token after the projection
   std::uint64_t seed = 1;     // seed of the fixed random projection
@@ -54,7 +54,7 @@ class patch_embedder {
  public:
   static constexpr std::size_t feature_count = 16;
 
-  explicit patch_embedder(const patch_embedder_config& cfg = {}) : cfg_(cfg) {
+  explicit patch_embedder(const patch_embedder_params& cfg = {}) : cfg_(cfg) {
     if (cfg_.grid == 0 || cfg_.dim == 0)
       throw invalid_argument_error("predsense: patch_embedder: grid and dim must be >= 1, got grid " +
                                    std::to_string(cfg_.grid) + ", dim " + std::to_string(cfg_.dim));
@@ -68,7 +68,7 @@ class patch_embedder {
     }
   }
 
-  [[nodiscard]] const patch_embedder_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const patch_embedder_params& params() const noexcept { return cfg_; }
   [[nodiscard]] std::size_t tokens() const noexcept { return cfg_.grid * cfg_.grid; }
   [[nodiscard]] std::size_t dim() const noexcept { return cfg_.dim; }
   // The projection matrix, feature_count x dim, row-major.
@@ -167,7 +167,7 @@ class patch_embedder {
     f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, ysq / n - ymean * ymean)) - 0.5);
   }
 
-  patch_embedder_config cfg_;
+  patch_embedder_params cfg_;
   std::vector<float> proj_;
   mutable std::vector<float> luma_, feats_;  // scratch (one embedder per thread)
 };

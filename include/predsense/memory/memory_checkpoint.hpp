@@ -300,8 +300,8 @@ void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& p
                                {"version", detail::checkpoint_version},
                                {"compression", detail::policy_json(m.compression())},
                                {"consolidation", detail::policy_json(m.consolidation())},
-                               {"window", m.config().window},
-                               {"budget", m.config().budget},
+                               {"window", m.params().window},
+                               {"budget", m.params().budget},
                                {"dim", dim},
                                {"frames_seen", m.frames_seen()},
                                {"next_seq", m.long_term().next_seq()},
@@ -364,8 +364,8 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
                detail::policy_text(m.compression()));
   require_same("consolidation", detail::policy_from_json(meta, "consolidation", src),
                detail::policy_text(m.consolidation()));
-  require_same("window", std::to_string(detail::json_uint(meta, "window", src)), std::to_string(m.config().window));
-  require_same("budget", std::to_string(detail::json_uint(meta, "budget", src)), std::to_string(m.config().budget));
+  require_same("window", std::to_string(detail::json_uint(meta, "window", src)), std::to_string(m.params().window));
+  require_same("budget", std::to_string(detail::json_uint(meta, "budget", src)), std::to_string(m.params().budget));
   const std::size_t dim = detail::json_uint(meta, "dim", src);
   if (m.dim() != 0 && dim != 0) require_same("dim", std::to_string(dim), std::to_string(m.dim()));
 
@@ -381,12 +381,12 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
   const std::uint64_t next_seq = detail::json_uint(meta, "next_seq", src);
   const std::size_t n_lt = detail::json_uint(meta, "long_term_entries", src);
   const std::size_t n_win = detail::json_uint(meta, "window_entries", src);
-  if (n_win > m.config().window)
+  if (n_win > m.params().window)
     detail::throw_format(src, std::to_string(n_win) + " window entries for a window of " +
-                                  std::to_string(m.config().window));
-  if (n_lt > m.config().budget)  // every entry holds at least one token
+                                  std::to_string(m.params().window));
+  if (n_lt > m.params().budget)  // every entry holds at least one token
     detail::throw_format(src, std::to_string(n_lt) + " long-term entries for a budget of " +
-                                  std::to_string(m.config().budget) + " tokens");
+                                  std::to_string(m.params().budget) + " tokens");
   if ((n_lt + n_win) != 0 && dim == 0) detail::throw_format(src, "entries present but dim is 0");
   if (n_win > frames_seen)
     detail::throw_format(src, std::to_string(n_win) + " window entries but frames_seen is " + std::to_string(frames_seen));
@@ -394,9 +394,9 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
   const auto win = detail::read_part(r, "window", n_win, dim, frames_seen);
   std::size_t lt_tokens = 0;
   for (const auto& e : lt.entries) lt_tokens += e.tokens;  // each <= rows of a tensor present: no wrap
-  if (lt_tokens > m.config().budget)
+  if (lt_tokens > m.params().budget)
     detail::throw_format(src, "long-term memory holds " + std::to_string(lt_tokens) + " tokens, over the budget of " +
-                                  std::to_string(m.config().budget));
+                                  std::to_string(m.params().budget));
   for (const auto& e : lt.entries)
     if (e.seq >= next_seq) detail::throw_format(src, "long_term entry sequence number past next_seq");
   if (!win.entries.empty() && win.entries.back().frame >= frames_seen)

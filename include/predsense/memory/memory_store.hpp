@@ -51,7 +51,7 @@ struct memory_item {
   [[nodiscard]] const float* key() const { return slot ? slot->key() : store->key(id); }
 };
 
-struct memory_config {
+struct memory_params {
   std::size_t window = 32;    // sensory_window_size: newest frames kept at full resolution
   std::size_t budget = 8192;  // consolidation_mem_budget: long-term tokens, prompt included
   // false: the window's ring is a plain buffer compacted when it runs out instead of a ring
@@ -74,7 +74,7 @@ class memory_store {
   using compression_type = Compression;
   using consolidation_type = Consolidation;
 
-  explicit memory_store(memory_config cfg = {}, Compression c = {}, Consolidation p = {})
+  explicit memory_store(memory_params cfg = {}, Compression c = {}, Consolidation p = {})
       : cfg_(cfg), compress_(std::move(c)), policy_(std::move(p)), window_(cfg.window, cfg.mirror_window), store_(cfg.budget) {}
 
   // ---- streaming -----------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class memory_store {
   }
 
   // ---- inspection ----------------------------------------------------------------------------
-  [[nodiscard]] const memory_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const memory_params& params() const noexcept { return cfg_; }
   [[nodiscard]] const Compression& compression() const noexcept { return compress_; }
   [[nodiscard]] const Consolidation& consolidation() const noexcept { return policy_; }
   [[nodiscard]] Consolidation& consolidation() noexcept { return policy_; }
@@ -190,7 +190,7 @@ class memory_store {
   static constexpr std::uint64_t protected_frame = ~std::uint64_t{0};
 
  private:
-  memory_config cfg_;
+  memory_params cfg_;
   Compression compress_;
   Consolidation policy_;
   sensory_window window_;
@@ -290,7 +290,7 @@ class memory_store {
 // The Cambrian-S configuration: one surprise threshold for pooling and merging.
 template <consolidation_policy Consolidation = drop_merge>
 [[nodiscard]] inline memory_store<pool_when_unsurprising, Consolidation> make_cambrian_memory(
-    double threshold, memory_config cfg = {}, Consolidation policy = Consolidation{}) {
+    double threshold, memory_params cfg = {}, Consolidation policy = Consolidation{}) {
   if constexpr (std::is_same_v<Consolidation, drop_merge>) policy.threshold = threshold;
   return memory_store<pool_when_unsurprising, Consolidation>(cfg, pool_when_unsurprising{threshold, 2, pool_edge::floor},
                                                               std::move(policy));

@@ -16,7 +16,7 @@
 
 namespace predsense {
 
-struct retrieval_options {
+struct retrieval_params {
   std::size_t k = 1;            // reference retrieval_topk default
   std::size_t contiguity = 0;   // also return this many neighbours on each side of every hit
   bool include_window = true;   // search the sensory window too, not only long-term memory
@@ -35,7 +35,7 @@ struct retrieved_entry {
 // in time order.
 template <class Memory>
 [[nodiscard]] std::vector<retrieved_entry> retrieve(const Memory& memory, const frame_view& query,
-                                                    const retrieval_options& opt = {}) {
+                                                    const retrieval_params& opt = {}) {
   detail::require_non_empty(query, "retrieval query");
   std::vector<float> q(query.dim);
   detail::token_mean(query, q.data());

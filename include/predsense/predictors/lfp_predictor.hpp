@@ -24,15 +24,15 @@
 
 namespace predsense {
 
-struct lfp_predictor_config {
+struct lfp_predictor_params {
   bool learn = true;
   bool residual = false;
-  lfp_train_config train{};
+  lfp_train_params train{};
 };
 
 class lfp_predictor {
  public:
-  explicit lfp_predictor(lfp_head head, const lfp_predictor_config& c = {})
+  explicit lfp_predictor(lfp_head head, const lfp_predictor_params& c = {})
       : head_(std::move(head)), c_(c), trainer_(c.train) {
     if (head_.empty()) throw invalid_argument_error("predsense: lfp_predictor needs a head with weights");
     if (head_.hidden() != head_.out_dim())
@@ -86,7 +86,7 @@ class lfp_predictor {
 
  private:
   lfp_head head_;
-  lfp_predictor_config c_;
+  lfp_predictor_params c_;
   lfp_trainer trainer_;
   frame_buffer last_;
   std::vector<float> delta_;

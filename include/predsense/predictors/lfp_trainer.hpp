@@ -22,7 +22,7 @@ namespace predsense {
 
 enum class optimizer_kind { sgd, adam };
 
-struct lfp_train_config {
+struct lfp_train_params {
   optimizer_kind optimizer = optimizer_kind::adam;
   double lr = 1e-4;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam
@@ -41,7 +41,7 @@ struct lfp_loss {
 class lfp_trainer {
  public:
   lfp_trainer() = default;
-  explicit lfp_trainer(const lfp_train_config& c) : c_(c) {
+  explicit lfp_trainer(const lfp_train_params& c) : c_(c) {
     if (!(c.lr >= 0.0) || !(c.beta1 >= 0.0 && c.beta1 < 1.0) || !(c.beta2 >= 0.0 && c.beta2 < 1.0) ||
         !(c.eps >= 0.0) || !(c.momentum >= 0.0) || !(c.weight_decay >= 0.0))
       throw invalid_argument_error("predsense: lfp_trainer: lr, eps, momentum, weight_decay must be >= 0 "
@@ -50,7 +50,7 @@ class lfp_trainer {
       throw invalid_argument_error("predsense: lfp_trainer: nesterov needs momentum > 0 and dampening 0");
   }
 
-  [[nodiscard]] const lfp_train_config& config() const noexcept { return c_; }
+  [[nodiscard]] const lfp_train_params& params() const noexcept { return c_; }
   [[nodiscard]] std::size_t steps() const noexcept { return t_; }
 
   // Gradients of the last step (nn.Linear layout), for inspection and the parity tests.
@@ -159,7 +159,7 @@ class lfp_trainer {
   }
 
  private:
-  lfp_train_config c_;
+  lfp_train_params c_;
   std::size_t t_ = 0;
   std::vector<float> z_, a_, y_, dy_, da_, zero_;
   std::vector<float> g_[4], state_[4], state2_[4];

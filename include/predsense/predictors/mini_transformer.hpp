@@ -38,7 +38,7 @@
 
 namespace predsense {
 
-struct mini_transformer_config {
+struct mini_transformer_params {
   std::size_t hidden = 512;
   std::size_t layers = 8;
   std::size_t heads = 8;
@@ -56,7 +56,7 @@ namespace detail {
 
 class mini_transformer {
  public:
-  explicit mini_transformer(const mini_transformer_config& c = {}) : c_(c) {
+  explicit mini_transformer(const mini_transformer_params& c = {}) : c_(c) {
     if (c.hidden == 0 || c.layers == 0 || c.heads == 0 || c.kv_heads == 0 || c.intermediate == 0)
       throw invalid_argument_error("predsense: mini_transformer: sizes must be > 0");
     if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0 || (c.hidden / c.heads) % 2 != 0)
@@ -90,7 +90,7 @@ class mini_transformer {
       inv_freq_[i] = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(hd_));
   }
 
-  [[nodiscard]] const mini_transformer_config& config() const noexcept { return c_; }
+  [[nodiscard]] const mini_transformer_params& params() const noexcept { return c_; }
   [[nodiscard]] std::size_t positions() const noexcept { return pos_; }
   [[nodiscard]] std::size_t input_dim() const noexcept { return c_.input_dim ? c_.input_dim : c_.hidden; }
 
@@ -120,7 +120,7 @@ class mini_transformer {
   // Hugging Face Qwen2 names under `prefix` (default "model."): layers.{i}.input_layernorm.weight,
   // layers.{i}.self_attn.{q,k,v}_proj.{weight,bias}, .o_proj.weight, post_attention_layernorm,
   // mlp.{gate,up,down}_proj.weight, norm.weight; in_proj.{weight,bias} if input_dim > 0.
-  static mini_transformer from_safetensors(const safetensors_reader& r, const mini_transformer_config& c,
+  static mini_transformer from_safetensors(const safetensors_reader& r, const mini_transformer_params& c,
                                            const std::string& prefix = "model.") {
     mini_transformer m(c);
     std::string p = prefix;
@@ -265,7 +265,7 @@ class mini_transformer {
     std::vector<float> ln1, ln2, wq, bq, wk, bk, wv, bv, wo, wg, wu, wd;
     std::vector<float> kc, vc;  // [kv_heads][cap][hd]
   };
-  mini_transformer_config c_;
+  mini_transformer_params c_;
   std::size_t hd_ = 0, pos_ = 0, cap_ = 0;
   std::vector<layer> L_;
   std::vector<float> norm_, win_, bin_;

@@ -36,7 +36,7 @@ namespace predsense {
 
 enum class rls_mode { per_token, pooled };
 
-struct rls_config {
+struct rls_params {
   rls_mode mode = rls_mode::per_token;
   double forgetting = 0.98;     // lambda per frame, in (0, 1]
   double ridge = 1.0;           // P0 = I / ridge
@@ -47,7 +47,7 @@ struct rls_config {
 
 class rls_predictor {
  public:
-  explicit rls_predictor(const rls_config& c = {}) : c_(c) {
+  explicit rls_predictor(const rls_params& c = {}) : c_(c) {
     if (!(c.forgetting > 0.0 && c.forgetting <= 1.0))
       throw invalid_argument_error("predsense: rls_predictor forgetting must be in (0, 1], got " +
                                    std::to_string(c.forgetting));
@@ -119,7 +119,7 @@ class rls_predictor {
 
   [[nodiscard]] bool ready() const noexcept { return !last_.empty(); }
   [[nodiscard]] std::size_t frames_learned() const noexcept { return samples_; }
-  [[nodiscard]] const rls_config& config() const noexcept { return c_; }
+  [[nodiscard]] const rls_params& params() const noexcept { return c_; }
   // W (dim x n, n = dim + bias), row-major.
   [[nodiscard]] const std::vector<double>& weights() const noexcept { return w_; }
   void reset() {
@@ -129,7 +129,7 @@ class rls_predictor {
   }
 
  private:
-  rls_config c_;
+  rls_params c_;
   std::size_t d_ = 0, n_ = 0, samples_ = 0;
   frame_buffer last_;
   std::vector<double> p_, w_, x_, y_, px_, xa_;

@@ -20,18 +20,18 @@
 
 namespace predsense {
 
-struct transformer_predictor_config {
+struct transformer_predictor_params {
   bool learn = false;
-  lfp_train_config train{};
+  lfp_train_params train{};
 };
 
 class transformer_predictor {
  public:
-  transformer_predictor(mini_transformer backbone, lfp_head head, const transformer_predictor_config& c = {})
+  transformer_predictor(mini_transformer backbone, lfp_head head, const transformer_predictor_params& c = {})
       : bb_(std::move(backbone)), head_(std::move(head)), c_(c), trainer_(c.train) {
-    if (head_.empty() || head_.hidden() != bb_.config().hidden)
+    if (head_.empty() || head_.hidden() != bb_.params().hidden)
       throw shape_error("predsense: transformer_predictor: head hidden size " + std::to_string(head_.hidden()) +
-                        " != backbone width " + std::to_string(bb_.config().hidden));
+                        " != backbone width " + std::to_string(bb_.params().hidden));
   }
 
   void observe(const frame_view& f) {
@@ -41,7 +41,7 @@ class transformer_predictor {
                         " but the backbone takes " + std::to_string(bb_.input_dim()) + "-dim tokens");
     if (c_.learn && tokens_ == f.tokens && f.dim == head_.out_dim())
       trainer_.step(head_, hidden_.data(), tokens_, f.data);
-    hidden_.resize(f.tokens * bb_.config().hidden);
+    hidden_.resize(f.tokens * bb_.params().hidden);
     bb_.step(f.data, f.tokens, hidden_.data());
     tokens_ = f.tokens;
   }
@@ -69,7 +69,7 @@ class transformer_predictor {
  private:
   mini_transformer bb_;
   lfp_head head_;
-  transformer_predictor_config c_;
+  transformer_predictor_params c_;
   lfp_trainer trainer_;
   std::vector<float> hidden_;
   std::size_t tokens_ = 0;

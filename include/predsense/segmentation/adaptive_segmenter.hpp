@@ -77,6 +77,8 @@ class adaptive_segmenter {
 
   std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
 
+  // No look-ahead: nothing is pending at the end of a stream.
+  std::vector<boundary> flush() { return {}; }
   void reset() {
     count_ = head_ = since_exact_ = 0;
     mean_ = m2_ = 0.0;

@@ -6,7 +6,7 @@
 // probability that has seen enough of the new segment to be sure (lag 0 would only flag outliers).
 // c is fed to a peak_segmenter, so a boundary at s is reported at step s + lag + lookahead: the
 // decision delay is bounded by lag + peaks.lookahead. Step 0 always starts a segment and is never
-// reported. finish() reads the remaining c(s) from the final posterior (shorter lag) at the end.
+// reported. flush() reads the remaining c(s) from the final posterior (shorter lag) at the end.
 // Missing values: a row with a NaN is a missing step (bocpd::update: no likelihood update, the
 // hazard still runs); lag and look-ahead count observed rows, and boundaries are reported at the
 // original step of the first observed row of the new segment.
@@ -54,13 +54,13 @@ class bocpd_segmenter {
   }
 
   // End of stream: decides the last lag + lookahead steps.
-  std::vector<boundary> finish() {
+  std::vector<boundary> flush() {
     std::vector<boundary> out;
     const std::size_t n = model_.steps();
     const std::size_t from = n > p_.lag ? n - p_.lag : 0;
     for (std::size_t s = from; s < n; ++s)
       if (auto b = feed(s, next_ - 1)) out.push_back(*b);
-    for (auto b : peaks_.finish()) {
+    for (auto b : peaks_.flush()) {
       b.t = original_[b.t];
       b.decided_at = next_ == 0 ? 0 : next_ - 1;
       out.push_back(b);
@@ -68,7 +68,7 @@ class bocpd_segmenter {
     return out;
   }
 
-  // Offline, univariate: push every value, then finish() (boundaries at original indices).
+  // Offline, univariate: push every value, then flush() (boundaries at original indices).
   std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
 
   // Starts a new stream (the model's posterior, the peak picker and the step count).
@@ -105,7 +105,7 @@ class bocpd_segmenter {
   std::vector<std::size_t> original_;  // original step of each observed row
 };
 
-// Offline: the boundaries of a whole row-major n x dims series (same as streaming + finish()).
+// Offline: the boundaries of a whole row-major n x dims series (same as streaming + flush()).
 inline std::vector<boundary> bocpd_segment(std::span<const double> x, std::size_t dims,
                                            const bocpd_segmenter_params& p = {}) {
   if (dims == 0 || x.size() % dims != 0)
@@ -115,7 +115,7 @@ inline std::vector<boundary> bocpd_segment(std::span<const double> x, std::size_
   std::vector<boundary> out;
   for (std::size_t i = 0, t = 0; i < x.size(); i += dims, ++t)
     if (auto b = seg.push(x.subspan(i, dims), t)) out.push_back(*b);
-  for (const auto& b : seg.finish()) out.push_back(b);
+  for (const auto& b : seg.flush()) out.push_back(b);
   return out;
 }
 

@@ -26,12 +26,14 @@
 #include <cstddef>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/segmentation/peak_segmenter.hpp"
+#include "predsense/segmentation/segment_series.hpp"
 
 namespace predsense {
 
@@ -71,12 +73,16 @@ class cut_segmenter {
     return std::nullopt;
   }
   // Decide the last `lookahead` steps with the look-ahead that remains.
-  std::vector<boundary> finish() {
+  std::vector<boundary> flush() {
     std::vector<boundary> out;
-    for (const auto& b : peak_.finish())
+    for (const auto& b : peak_.flush())
       if (auto a = accept(b, b.decided_at)) out.push_back(*a);
     return out;
   }
+  // Whole series (t = 0, 1, ...); same result as pushing every value and flushing.
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
+  // Forget the stream (parameters kept).
+  void reset() { *this = cut_segmenter(p_); }
   const cut_segmenter_params& params() const noexcept { return p_; }
 
  private:

@@ -2,14 +2,14 @@
 // streaming segmenter interface, so PELT, binary segmentation or AMOC can sit where a stream
 // expects an event_segmenter (pipeline/stream.hpp, Python's ps.Stream).
 //
-// push(value, t) keeps the value and reports nothing; flush-at-end (finish()) runs the method on
+// push(value, t) keeps the value and reports nothing; flush-at-end (flush()) runs the method on
 // everything pushed (offline_change_points.hpp) and reports each change as a boundary at the t of
 // the first value of the new segment, decided at the last t. The decision delay is therefore the
 // whole stream: use it on finite recordings, not on an endless feed. reset() forgets the values.
 // With `standardize` the values are z-scored first (standardize.hpp), as the Normal costs assume
 // unit variance. NaN is a missing value (offline_params::missing decides); time must increase.
 //
-// Errors: invalid_argument_error when t does not increase; the method's own errors at finish()
+// Errors: invalid_argument_error when t does not increase; the method's own errors at flush()
 // (empty_error for too few observed values, non_finite_error for infinity).
 #pragma once
 
@@ -46,7 +46,7 @@ class offline_segmenter {
   }
 
   // Runs the method on every value pushed since the last reset(); the buffer is then cleared.
-  std::vector<boundary> finish() {
+  std::vector<boundary> flush() {
     std::vector<boundary> out;
     if (x_.empty()) return out;
     std::vector<double> x = x_;

@@ -5,8 +5,8 @@
 // (decision delay L). It is a peak when it is >= threshold, strictly greater than the next L
 // values and >= the previous L (so a plateau reports its last sample), its prominence -- height
 // above the higher of the minima on the left (over `window` values) and on the right (over L) --
-// is >= `prominence`, and it is at least `min_separation` after the previous peak. finish() decides
-// the last L values with the look-ahead that remains; segment() = push everything + finish().
+// is >= `prominence`, and it is at least `min_separation` after the previous peak. flush() decides
+// the last L values with the look-ahead that remains; segment() = push everything + flush().
 #pragma once
 
 #include <algorithm>
@@ -65,7 +65,7 @@ class peak_segmenter {
   }
 
   // Decides the candidates still waiting for their look-ahead (end of stream).
-  std::vector<boundary> finish() {
+  std::vector<boundary> flush() {
     std::vector<boundary> out;
     if (buf_.empty()) return out;
     const std::size_t last = first_t_ + buf_.size() - 1;

@@ -1,6 +1,6 @@
 // predsense/segmentation/segment_series.hpp - the offline API of every streaming segmenter: a
 // whole series in, all boundaries out, identical to pushing the values one by one (t = 0, 1, ...)
-// and then finishing (segmenters with a look-ahead decide their last candidates in finish()).
+// and then flushing (segmenters with a look-ahead decide their last candidates in flush()).
 #pragma once
 
 #include <cstddef>
@@ -17,8 +17,8 @@ template <class Segmenter>
   std::vector<boundary> out;
   for (std::size_t t = 0; t < s.size(); ++t)
     if (auto b = seg.push(s[t], t)) out.push_back(*b);
-  if constexpr (requires { seg.finish(); }) {
-    for (const auto& b : seg.finish()) out.push_back(b);
+  if constexpr (requires { seg.flush(); }) {
+    for (const auto& b : seg.flush()) out.push_back(b);
     seg.reset();
   }
   return out;

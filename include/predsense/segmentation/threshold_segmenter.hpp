@@ -40,6 +40,8 @@ class threshold_segmenter {
   // Whole series (t = 0, 1, ...); same result as pushing every value.
   std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
 
+  // No look-ahead: nothing is pending at the end of a stream.
+  std::vector<boundary> flush() { return {}; }
   void reset() { has_last_ = false; }
   [[nodiscard]] static constexpr std::size_t decision_delay() noexcept { return 0; }
 

@@ -207,13 +207,33 @@ class transition_detector {
   }
 
   // Close an open span at the end of the stream (B = the last frame, if it is after the span).
-  std::vector<transition> finish() {
+  std::vector<transition> flush() {
     std::vector<transition> out;
     if (open_ && span_start_ + 1 < t_) analyse(span_start_, std::min(last_elev_, t_ - 2), t_ - 1, out);
     open_ = false;
     std::sort(out.begin(), out.end(), [](const transition& x, const transition& y) { return x.frame < y.frame; });
     return out;
   }
+
+  // Whole video offline: `thumbs` holds frames x (height x width x channels) values (frame-major),
+  // `surprise` one value per frame. Same result as pushing every frame and flushing; the detector
+  // is reset before and after. Errors: shape_error when the sizes disagree; as push().
+  std::vector<transition> segment(std::span<const float> thumbs, std::span<const double> surprise) {
+    const std::size_t m = p_.width * p_.height * p_.channels;
+    if (thumbs.size() != surprise.size() * m)
+      throw shape_error("predsense: transition_detector: " + std::to_string(thumbs.size()) +
+                        " thumbnail values for " + std::to_string(surprise.size()) + " frames, expected frames x " +
+                        std::to_string(m));
+    reset();
+    std::vector<transition> out;
+    for (std::size_t t = 0; t < surprise.size(); ++t)
+      for (auto& tr : push(thumbs.subspan(t * m, m), surprise[t])) out.push_back(tr);
+    for (auto& tr : flush()) out.push_back(tr);
+    reset();
+    return out;
+  }
+  // Forget the stream (parameters kept).
+  void reset() { *this = transition_detector(p_); }
 
   std::size_t frames() const noexcept { return t_; }
   const transition_detector_params& params() const noexcept { return p_; }

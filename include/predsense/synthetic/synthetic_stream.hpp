@@ -22,7 +22,7 @@
 
 namespace predsense {
 
-struct synthetic_stream_config {
+struct synthetic_stream_params {
   std::size_t frames = 120;
   std::size_t tokens = 16;
   std::size_t dim = 64;
@@ -34,7 +34,7 @@ struct synthetic_stream_config {
 
 class synthetic_stream {
  public:
-  explicit synthetic_stream(const synthetic_stream_config& c) : c_(c), rng_(c.seed) {
+  explicit synthetic_stream(const synthetic_stream_params& c) : c_(c), rng_(c.seed) {
     if (c.frames == 0 || c.tokens == 0 || c.dim == 0)
       throw invalid_argument_error("synthetic_stream: frames, tokens and dim must be > 0 (got " +
                                    std::to_string(c.frames) + ", " + std::to_string(c.tokens) + ", " +
@@ -50,7 +50,7 @@ class synthetic_stream {
   [[nodiscard]] const frame_buffer& frame(std::size_t t) const { return frames_.at(t); }
   // Frame indices where a new scene starts (frame 0 excluded).
   [[nodiscard]] const std::vector<std::size_t>& boundaries() const noexcept { return boundaries_; }
-  [[nodiscard]] const synthetic_stream_config& config() const noexcept { return c_; }
+  [[nodiscard]] const synthetic_stream_params& params() const noexcept { return c_; }
 
  private:
   double gauss() {
@@ -84,7 +84,7 @@ class synthetic_stream {
     }
   }
 
-  synthetic_stream_config c_;
+  synthetic_stream_params c_;
   std::mt19937_64 rng_;
   frame_buffer layout_;
   std::vector<frame_buffer> frames_;

@@ -72,7 +72,7 @@ inline vsc_count_result vsc_count(const vsc_world& w, const vsc_count_params& p 
   const std::size_t E = w.embed_dim(), n_seg = out.segment_starts.size();
   std::vector<float> buf;
   std::vector<std::size_t> frames;
-  for (std::uint32_t label = 0; label < w.config().classes; ++label) {
+  for (std::uint32_t label = 0; label < w.params().classes; ++label) {
     sum_aggregator sum;
     max_aggregator mx;
     streaming_aggregator st(streaming_params{p.match_threshold});

@@ -41,7 +41,7 @@
 
 namespace predsense {
 
-struct vsc_world_config {
+struct vsc_world_params {
   double minutes = 10.0;      // length of one tour at 1 fps
   std::size_t repeat = 1;     // the tour is played this many times back to back
   std::size_t classes = 4;
@@ -76,14 +76,14 @@ class vsc_world {
  public:
   static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
 
-  explicit vsc_world(const vsc_world_config& c) : c_(c) {
+  explicit vsc_world(const vsc_world_params& c) : c_(c) {
     validate();
     build_world();
     build_tour();
     render();
   }
 
-  [[nodiscard]] const vsc_world_config& config() const noexcept { return c_; }
+  [[nodiscard]] const vsc_world_params& params() const noexcept { return c_; }
   [[nodiscard]] std::size_t size() const noexcept { return frames_total_; }
   [[nodiscard]] std::size_t tour_frames() const noexcept { return plan_room_.size(); }
   [[nodiscard]] std::size_t rooms() const noexcept { return rooms_; }
@@ -296,7 +296,7 @@ class vsc_world {
     det_offset_[frames_total_] = dets_.size();
   }
 
-  vsc_world_config c_;
+  vsc_world_params c_;
   std::size_t rooms_ = 0, frames_total_ = 0;
   std::vector<float> room_layout_, view_layout_, class_dir_, identity_, latents_, emb_;
   std::vector<std::uint32_t> inst_label_;
