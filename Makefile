@@ -4,7 +4,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all configure build test demo bench fuzz clang clean sanitize
+.PHONY: all configure build test demo bench fuzz clang clean sanitize format format-check
 
 all: build
 
@@ -44,6 +44,16 @@ bench: deps-bench configure
 	cmake --build $(BUILD) -j $(JOBS)
 	/usr/bin/python3 benchmarks/run_bench.py --build $(BUILD)
 	/usr/bin/python3 benchmarks/bench_corpus.py --build $(BUILD)
+
+# Formatting: .clang-format over every tracked C++ file; CI runs format-check first (seconds).
+CLANG_FORMAT ?= clang-format-14
+FORMAT_FILES = $(shell git ls-files '*.hpp' '*.cpp' '*.h' '*.cc')
+
+format: deps-format
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+format-check: deps-format
+	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files formatted"
 
 # libFuzzer targets (clang), FUZZ_TIME seconds each (default 60).
 fuzz: deps-fuzz

@@ -115,9 +115,8 @@ void aggregate(benchmark::State& state, Make make) {
   }
   state.counters["descriptors"] = double(a.descriptors);
   state.counters["distinct"] = double(total);
-  state.counters["ns_per_descriptor"] =
-      benchmark::Counter(double(a.descriptors) * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
-                                                           benchmark::Counter::kInvert);
+  state.counters["ns_per_descriptor"] = benchmark::Counter(
+      double(a.descriptors) * 1e-9, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 void agg_args(benchmark::internal::Benchmark* b) {
@@ -126,7 +125,9 @@ void agg_args(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
-void counting_sum(benchmark::State& s) { aggregate(s, [] { return predsense::sum_aggregator{}; }); }
+void counting_sum(benchmark::State& s) {
+  aggregate(s, [] { return predsense::sum_aggregator{}; });
+}
 void counting_streaming(benchmark::State& s) {
   aggregate(s, [] { return predsense::streaming_aggregator(predsense::streaming_params{0.65}); });
 }
@@ -135,8 +136,7 @@ void counting_dedup_mnn(benchmark::State& s) {
 }
 void counting_dedup_assign(benchmark::State& s) {
   aggregate(s, [] {
-    return predsense::dedup_aggregator(
-        predsense::dedup_params{0.65, predsense::instance_matching::greedy_assignment});
+    return predsense::dedup_aggregator(predsense::dedup_params{0.65, predsense::instance_matching::greedy_assignment});
   });
 }
 BENCHMARK(counting_sum)->Name("counting/aggregate/sum")->Apply(agg_args);

@@ -62,8 +62,8 @@ namespace k = predsense::kernels;
 namespace ks = predsense::kernels::scalar;
 
 struct shape {
-  std::size_t t, d;      // T x D
-  std::size_t gh, gw;    // the token grid for avg_pool_2x2 (gh * gw == t)
+  std::size_t t, d;    // T x D
+  std::size_t gh, gw;  // the token grid for avg_pool_2x2 (gh * gw == t)
   [[nodiscard]] std::size_t floats() const { return t * d; }
   [[nodiscard]] std::string name() const { return std::to_string(t) + "x" + std::to_string(d); }
 };
@@ -120,10 +120,10 @@ struct cache_pair {
 
 // Where iteration i reads its operands.
 struct frames {
-  const float* a0;          // first "predicted" frame
-  const float* b0;          // first "actual" frame
-  std::size_t count;        // distinct frames per operand (1 when cache-resident)
-  std::size_t stride;       // floats between consecutive frames
+  const float* a0;     // first "predicted" frame
+  const float* b0;     // first "actual" frame
+  std::size_t count;   // distinct frames per operand (1 when cache-resident)
+  std::size_t stride;  // floats between consecutive frames
   [[nodiscard]] const float* a(std::size_t i) const { return a0 + (i % count) * stride; }
   [[nodiscard]] const float* b(std::size_t i) const { return b0 + (i % count) * stride; }
 };
@@ -295,7 +295,8 @@ void register_peers() {
                              {"peer/token_cosine_196x768_cache", kShapes[2], regime::cache}};
   for (const auto& c : cases) {
     const std::size_t t = c.s.t, d = c.s.d;
-    add(c.name, c.r, operands::two, c.s, 2 * c.s.floats() * sizeof(float),
+    add(
+        c.name, c.r, operands::two, c.s, 2 * c.s.floats() * sizeof(float),
         [=](const frames& f, std::size_t i) { return surprise(f.a(i), f.b(i), t, d); }, kPeerLabel);
   }
 #if PREDSENSE_BENCH_HAS_METRIC
@@ -304,7 +305,8 @@ void register_peers() {
     for (regime r : {regime::cache, regime::dram}) {
       const std::size_t t = s.t, d = s.d;
       add("metric/token_cosine_distance/" + s.name() + "/" + regime_name(r), r, operands::two, s,
-          2 * s.floats() * sizeof(float), [=](const frames& f, std::size_t i) { return surprise(f.a(i), f.b(i), t, d); });
+          2 * s.floats() * sizeof(float),
+          [=](const frames& f, std::size_t i) { return surprise(f.a(i), f.b(i), t, d); });
     }
 #endif
 }

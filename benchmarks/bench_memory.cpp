@@ -18,9 +18,9 @@
 // freed memory is returned with malloc_trim and the high-water mark reset through
 // /proc/self/clear_refs); store_peak_bytes (tensor bytes the memory held at its
 // peak, window ring and spare buffers included); arena_high_water_bytes (how much of the
-// long-term store's huge-page region was ever used: its held blocks, spares and holes); bound_bytes = 1.5 x (budget + window x 64) x
-// 1152 x 4, the target for store_peak_bytes; rss_baseline_bytes (RSS before the run: the
-// binary, the 4.7 MB frame bank and the allocator).
+// long-term store's huge-page region was ever used: its held blocks, spares and holes); bound_bytes = 1.5 x (budget +
+// window x 64) x 1152 x 4, the target for store_peak_bytes; rss_baseline_bytes (RSS before the run: the binary,
+// the 4.7 MB frame bank and the allocator).
 #include <benchmark/benchmark.h>
 #include <malloc.h>  // malloc_trim (glibc)
 
@@ -118,9 +118,8 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
     rss_peak = status_kb("VmHWM:");
     entries = mem.long_term().size();
   }
-  state.counters["seconds_per_frame"] = benchmark::Counter(static_cast<double>(kFrames),
-                                                           benchmark::Counter::kIsIterationInvariantRate |
-                                                               benchmark::Counter::kInvert);
+  state.counters["seconds_per_frame"] = benchmark::Counter(
+      static_cast<double>(kFrames), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["peak_rss_bytes"] = static_cast<double>(rss_peak);
   state.counters["rss_baseline_bytes"] = static_cast<double>(rss_base);
   state.counters["store_peak_bytes"] = static_cast<double>(store_peak);
@@ -129,10 +128,18 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   state.counters["entries"] = static_cast<double>(entries);
   state.SetLabel("make_cambrian_memory<drop_merge>, window 32, budget " + std::to_string(budget) + ", threshold 0.35");
 }
-BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)->Name("peer/memory_4h")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)
+    ->Name("peer/memory_4h")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 // The same stream at budget 32768 (the reference's VSR 30-minute setting): the reference's scans
 // grow with the number of entries held, predsense's O(log n) edits barely notice.
-BENCHMARK_CAPTURE(peer_memory_4h, b32k, 32768)->Name("peer/memory_4h_budget32k")->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK_CAPTURE(peer_memory_4h, b32k, 32768)
+    ->Name("peer/memory_4h_budget32k")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 // Per-policy cost on a 1-hour stream (3,600 frames), same data and compression.
 template <class Policy>
@@ -141,13 +148,12 @@ void policy_1h(benchmark::State& state) {
   data();
   for (auto _ : state) {
     memory_store<pool_when_unsurprising, Policy> mem(memory_params{kWindow, kBudget},
-                                                     pool_when_unsurprising{kThreshold, 2, pool_edge::floor},
-                                                     Policy{});
+                                                     pool_when_unsurprising{kThreshold, 2, pool_edge::floor}, Policy{});
     run_stream(mem, 3600);
     benchmark::DoNotOptimize(mem.long_term().tokens());
   }
-  state.counters["seconds_per_frame"] = benchmark::Counter(
-      3600.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["seconds_per_frame"] =
+      benchmark::Counter(3600.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(policy_1h<predsense::drop_merge>)->Name("memory_1h/drop_merge")->Unit(benchmark::kMillisecond);
 BENCHMARK(policy_1h<predsense::drop_least_surprising>)->Name("memory_1h/drop")->Unit(benchmark::kMillisecond);
@@ -155,7 +161,9 @@ BENCHMARK(policy_1h<predsense::fifo>)->Name("memory_1h/fifo")->Unit(benchmark::k
 BENCHMARK(policy_1h<predsense::uniform_stride>)->Name("memory_1h/uniform_stride")->Unit(benchmark::kMillisecond);
 BENCHMARK(policy_1h<predsense::sinks_recent>)->Name("memory_1h/sinks_recent")->Unit(benchmark::kMillisecond);
 BENCHMARK(policy_1h<predsense::similarity_merge>)->Name("memory_1h/similarity_merge")->Unit(benchmark::kMillisecond);
-BENCHMARK(policy_1h<predsense::surprise_reservoir>)->Name("memory_1h/surprise_reservoir")->Unit(benchmark::kMillisecond);
+BENCHMARK(policy_1h<predsense::surprise_reservoir>)
+    ->Name("memory_1h/surprise_reservoir")
+    ->Unit(benchmark::kMillisecond);
 
 // Scaling: per-frame cost of the budget loop alone (dim 1 tensors) as the budget grows; O(log n)
 // per edit means near-flat time per frame from 1k to 256k tokens.
@@ -167,11 +175,12 @@ void budget_scaling(benchmark::State& state) {
   for (auto _ : state) {
     auto mem = make_cambrian_memory(kThreshold, memory_params{kWindow, budget});
     for (std::size_t t = 0; t < 50000; ++t)
-      mem.push(frame_view(frame.data(), 64, 1), d.surprise[t % kFrames] * (1.0 + 1e-9 * static_cast<double>(t)), {8, 8});
+      mem.push(frame_view(frame.data(), 64, 1), d.surprise[t % kFrames] * (1.0 + 1e-9 * static_cast<double>(t)),
+               {8, 8});
     benchmark::DoNotOptimize(mem.long_term().tokens());
   }
-  state.counters["seconds_per_frame"] = benchmark::Counter(
-      50000.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["seconds_per_frame"] =
+      benchmark::Counter(50000.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(budget_scaling)->RangeMultiplier(4)->Range(1024, 262144)->Unit(benchmark::kMillisecond);
 

@@ -14,9 +14,9 @@
 
 namespace {
 
-using default_stream = predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>,
-                                         predsense::adaptive_segmenter,
-                                         predsense::memory_store<predsense::pool_when_unsurprising, predsense::drop_merge>>;
+using default_stream =
+    predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>, predsense::adaptive_segmenter,
+                      predsense::memory_store<predsense::pool_when_unsurprising, predsense::drop_merge>>;
 
 // 256 distinct frames (75 MB, beyond the caches) with scene changes, cycled.
 const predsense::synthetic_stream& source() {

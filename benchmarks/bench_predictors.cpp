@@ -72,7 +72,8 @@ void lfp_train_step(benchmark::State& state) {
   const auto x = randn(T * h, 2), y = randn(T * d, 3);
   lfp_trainer tr;
   for (auto _ : state) benchmark::DoNotOptimize(tr.step(head, x.data(), T, y.data()).total);
-  state.counters["gflops"] = benchmark::Counter(3.0 * head.flops(T) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["gflops"] =
+      benchmark::Counter(3.0 * head.flops(T) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(lfp_train_step)->Name("lfp/train_step_adam_1152")->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -30,8 +30,9 @@ int main(int argc, char** argv) try {
   // The demo takes no options: anything on the command line is a usage error (exit 2), not ignored.
   if (argc > 1) {
     if (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
-      std::printf("usage: predsense-demo\n  streams a generated latent sequence through copy-last + the Cambrian-S "
-                  "surprise and prints the per-frame table; no options\n");
+      std::printf(
+          "usage: predsense-demo\n  streams a generated latent sequence through copy-last + the Cambrian-S "
+          "surprise and prints the per-frame table; no options\n");
       return std::fflush(stdout) == 0 ? 0 : 2;
     }
     std::fprintf(stderr, "predsense-demo: error: unexpected argument '%s' (the demo takes no options; see --help)\n",
@@ -51,8 +52,8 @@ int main(int argc, char** argv) try {
   predsense::zscore_normalizer z;
   predsense::frame_buffer guess;
 
-  std::printf("predsense demo: %zu frames of %zux%zu latents, SIMD width %zu floats\n", stream.size(),
-              cfg.tokens, cfg.dim, predsense::detail::simd::width);
+  std::printf("predsense demo: %zu frames of %zux%zu latents, SIMD width %zu floats\n", stream.size(), cfg.tokens,
+              cfg.dim, predsense::detail::simd::width);
   std::printf("true scene changes at:");
   for (auto b : stream.boundaries()) std::printf(" %zu", b);
   std::printf("\n\n%5s  %9s  %8s  %s\n", "frame", "surprise", "z-score", "");
@@ -69,16 +70,15 @@ int main(int argc, char** argv) try {
     predictor.observe(frame);
     // The first frame's 1 is a convention, not a measurement: keep it out of the statistics.
     const double zs = t > 0 ? z(s) : 0.0;
-    const bool is_change = std::find(stream.boundaries().begin(), stream.boundaries().end(), t) !=
-                           stream.boundaries().end();
+    const bool is_change =
+        std::find(stream.boundaries().begin(), stream.boundaries().end(), t) != stream.boundaries().end();
     const bool flag = t > 0 && zs > 3.0;
     flagged += flag;
     hits += flag && is_change;
-    std::printf("%5zu  %9.5f  %8.2f  %s%s\n", t, s, zs, flag ? "<- surprise" : "",
-                is_change ? " [scene change]" : "");
+    std::printf("%5zu  %9.5f  %8.2f  %s%s\n", t, s, zs, flag ? "<- surprise" : "", is_change ? " [scene change]" : "");
   }
-  std::printf("\nflagged %zu frames (z > 3), %zu of them true scene changes, out of %zu changes\n", flagged,
-              hits, stream.boundaries().size());
+  std::printf("\nflagged %zu frames (z > 3), %zu of them true scene changes, out of %zu changes\n", flagged, hits,
+              stream.boundaries().size());
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {  // a full disk or closed pipe is a failure
     std::fprintf(stderr, "predsense-demo: error: writing to standard output failed\n");
     return 2;

@@ -29,8 +29,8 @@ void use(store& m) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using predsense::detail::checksum_check;
   try {
-    const auto r = predsense::safetensors_reader::from_bytes(
-        std::span(reinterpret_cast<const std::byte*>(data), size), "fuzz.safetensors");
+    const auto r = predsense::safetensors_reader::from_bytes(std::span(reinterpret_cast<const std::byte*>(data), size),
+                                                             "fuzz.safetensors");
     for (auto cs : {checksum_check::verify, checksum_check::skip}) {
       store m({8, 900}, {0.35, 2, predsense::pool_edge::floor}, predsense::drop_merge{0.35});
       try {

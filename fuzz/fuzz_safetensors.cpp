@@ -8,8 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    auto r = predsense::safetensors_reader::from_bytes(
-        std::span(reinterpret_cast<const std::byte*>(data), size), "fuzz.safetensors");
+    auto r = predsense::safetensors_reader::from_bytes(std::span(reinterpret_cast<const std::byte*>(data), size),
+                                                       "fuzz.safetensors");
     for (const auto& n : r.names()) {
       auto t = r.read(n);
       if (t.bytes.size() != r.info(n).nbytes()) __builtin_trap();

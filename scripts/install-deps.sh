@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing (idempotent).
-# Usage: scripts/install-deps.sh build|demo|test|bench|fuzz
+# Usage: scripts/install-deps.sh build|demo|test|bench|fuzz|format
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
@@ -15,6 +15,7 @@ test=("${build[@]}" "${media[@]}" python3-pytest python3-torch python3-pybind11 
 # peers must run at their best for a fair comparison.
 bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl opencv-doc python3-opencv python3-skimage)
 fuzz=("${build[@]}" clang-14 libclang-rt-14-dev)
+format=(clang-format-14 git)
 
 case "${1:-test}" in
   build) want=("${build[@]}") ;;
@@ -22,7 +23,8 @@ case "${1:-test}" in
   test)  want=("${test[@]}") ;;
   bench) want=("${bench[@]}") ;;
   fuzz)  want=("${fuzz[@]}") ;;
-  *) echo "install-deps: unknown set '$1' (expected build|demo|test|bench|fuzz)" >&2; exit 2 ;;
+  format) want=("${format[@]}") ;;
+  *) echo "install-deps: unknown set '$1' (expected build|demo|test|bench|fuzz|format)" >&2; exit 2 ;;
 esac
 
 missing=()

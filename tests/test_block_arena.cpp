@@ -108,8 +108,11 @@ TEST_CASE("block_arena: an empty arena hands out nothing") {
 #if defined(__linux__)
 
 TEST_CASE("block_arena: capacity rounds up to 2 MiB and the region is 2 MiB aligned") {
-  for (const auto& c : std::vector<std::pair<std::size_t, std::size_t>>{
-           {1, 2 * mib}, {2 * mib - 1, 2 * mib}, {2 * mib, 2 * mib}, {2 * mib + 1, 4 * mib}, {48 * mib + 5, 50 * mib}}) {
+  for (const auto& c : std::vector<std::pair<std::size_t, std::size_t>>{{1, 2 * mib},
+                                                                        {2 * mib - 1, 2 * mib},
+                                                                        {2 * mib, 2 * mib},
+                                                                        {2 * mib + 1, 4 * mib},
+                                                                        {48 * mib + 5, 50 * mib}}) {
     const std::size_t asked = c.first, want = c.second;  // not a structured binding: clang 14 cannot capture those
     CAPTURE(asked);
     block_arena a(asked);

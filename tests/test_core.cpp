@@ -129,7 +129,8 @@ TEST_CASE("xtensor: xtensor, xarray and adapt are viewed in place") {
 TEST_CASE("non-finite values are located and named; allow_non_finite propagates them") {
   std::vector<float> a(2 * 5, 1.0f), b(2 * 5, 1.0f);
   b[1 * 5 + 3] = std::numeric_limits<float>::quiet_NaN();
-  const auto msg = message_of<non_finite_error>([&] { (void)token_cosine_distance{}(frame_view(a, 2, 5), frame_view(b, 2, 5)); });
+  const auto msg =
+      message_of<non_finite_error>([&] { (void)token_cosine_distance{}(frame_view(a, 2, 5), frame_view(b, 2, 5)); });
   CHECK(msg.find("actual") != std::string::npos);
   CHECK(msg.find("token 1, dim 3") != std::string::npos);
   const double r = token_cosine_distance<allow_non_finite>{}(frame_view(a, 2, 5), frame_view(b, 2, 5));
@@ -137,13 +138,15 @@ TEST_CASE("non-finite values are located and named; allow_non_finite propagates 
 
   a[0] = std::numeric_limits<float>::infinity();
   b[1 * 5 + 3] = 1.0f;
-  const auto inf = message_of<non_finite_error>([&] { (void)token_cosine_distance{}(frame_view(a, 2, 5), frame_view(b, 2, 5)); });
+  const auto inf =
+      message_of<non_finite_error>([&] { (void)token_cosine_distance{}(frame_view(a, 2, 5), frame_view(b, 2, 5)); });
   CHECK(inf.find("prediction at token 0, dim 0") != std::string::npos);
 }
 
 TEST_CASE("shape mismatch names both shapes") {
   std::vector<float> a(64 * 4), b(32 * 8);
-  const auto msg = message_of<shape_error>([&] { (void)token_cosine_distance{}(frame_view(a, 64, 4), frame_view(b, 32, 8)); });
+  const auto msg =
+      message_of<shape_error>([&] { (void)token_cosine_distance{}(frame_view(a, 64, 4), frame_view(b, 32, 8)); });
   CHECK(msg.find("64x4") != std::string::npos);
   CHECK(msg.find("32x8") != std::string::npos);
   CHECK_THROWS_AS((void)token_cosine_distance{}(frame_view{}, frame_view(a, 64, 4)), empty_error);

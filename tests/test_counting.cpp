@@ -98,7 +98,7 @@ TEST_CASE("dedup: a revisit adds nothing, a new object adds one") {
   d.add(seg(10, 20, rows({e2, e0_noisy})));
   CHECK(d.count() == 3);
   CHECK(d.descriptors() == 4);
-  CHECK(d.same_instance(0, 3));   // e0 and its noisy view
+  CHECK(d.same_instance(0, 3));  // e0 and its noisy view
   CHECK_FALSE(d.same_instance(0, 2));
   // a segment with nothing in it is fine
   d.add(segment_answer{20, 30, 0, {}, 0});
@@ -188,8 +188,12 @@ TEST_CASE("streaming aggregator: answers at any time; bounded memory counts a fo
 
 TEST_CASE("merge_within_segment: views of one object become one instance; glimpses are dropped") {
   // three noisy views of e0, two of e1 (one of them a double detection), one stray view of e3
-  const std::vector<float> d = rows({{1, 0.1f, 0, 0}, {0.1f, 1, 0, 0}, {1, -0.1f, 0.1f, 0}, {0, 0.95f, 0.1f, 0},
-                                     {0.9f, 0, 0, 0.2f}, {0, 0, 0.1f, 1}});
+  const std::vector<float> d = rows({{1, 0.1f, 0, 0},
+                                     {0.1f, 1, 0, 0},
+                                     {1, -0.1f, 0.1f, 0},
+                                     {0, 0.95f, 0.1f, 0},
+                                     {0.9f, 0, 0, 0.2f},
+                                     {0, 0, 0.1f, 1}});
   const auto r = merge_within_segment(d, 4, within_segment_params{0.8, 2});
   CHECK(r.count() == 2);
   CHECK(r.support == std::vector<std::size_t>{3, 2});
@@ -307,7 +311,7 @@ TEST_CASE("VSC chain: the sum collapses with repeat, de-dup holds") {
       truth1 = truth;
       CHECK(sum >= truth);  // revisits are counted again
     } else {
-      CHECK(truth == truth1);            // the replay changes nothing in the world
+      CHECK(truth == truth1);              // the replay changes nothing in the world
       CHECK(sum >= 3 * sum1 - sum1 / 10);  // ... but the sum triples
       CHECK(mra_sum / double(q) == 0.0);
     }

@@ -79,8 +79,8 @@ TEST_CASE("npy: reads numpy-written float32/float16/float64, Fortran order, big-
   CHECK(s.shape.empty());
   CHECK(s.data == std::vector<float>{2.5f});
 
-  CHECK_THROWS_WITH_AS((void)read_npy(fixtures / "i32_3.npy"),
-                       doctest::Contains("'<i4' is not supported"), format_error);
+  CHECK_THROWS_WITH_AS((void)read_npy(fixtures / "i32_3.npy"), doctest::Contains("'<i4' is not supported"),
+                       format_error);
 }
 
 TEST_CASE("npy: write/read round trip matches numpy's own header layout") {
@@ -107,11 +107,10 @@ TEST_CASE("npy: malformed files raise format_error naming file and field") {
   };
   has(npy_error(bytes_of("\x93NUMP")), "truncated");
   has(npy_error(bytes_of("PK\x03\x04xxxxxxxxxx")), "bad magic");
-  has(npy_error(npy_with(ok, 7)), "needs 8");           // truncated data
-  has(npy_error(npy_with(ok, 9)), "needs 8");           // trailing data
+  has(npy_error(npy_with(ok, 7)), "needs 8");  // truncated data
+  has(npy_error(npy_with(ok, 9)), "needs 8");  // trailing data
   has(npy_error(npy_with("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 16)), "'<i8'");
-  has(npy_error(npy_with("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8)),
-      "structured");
+  has(npy_error(npy_with("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8)), "structured");
   has(npy_error(npy_with("{'descr': '<f4', 'shape': (2,), }", 8)), "'fortran_order'");
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", 8)), "True or False");
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", 8)), "'shape'");
@@ -208,9 +207,8 @@ TEST_CASE("crc32 is the zip CRC-32 (check value of \"123456789\")") {
 
 TEST_CASE("inflate: rejects corrupt deflate streams and zip bombs") {
   // stored block: header bits 001 (final, type 0), LEN=3, NLEN=~3, "abc"
-  const std::vector<std::byte> ok = {std::byte{0x01}, std::byte{0x03}, std::byte{0x00},
-                                     std::byte{0xFC}, std::byte{0xFF}, std::byte{'a'},
-                                     std::byte{'b'},  std::byte{'c'}};
+  const std::vector<std::byte> ok = {std::byte{0x01}, std::byte{0x03}, std::byte{0x00}, std::byte{0xFC},
+                                     std::byte{0xFF}, std::byte{'a'},  std::byte{'b'},  std::byte{'c'}};
   CHECK(detail::inflate(ok, 3, "s").size() == 3);
   CHECK_THROWS_WITH_AS((void)detail::inflate(ok, 2, "s"), doctest::Contains("exceeds the declared size"), format_error);
   CHECK_THROWS_WITH_AS((void)detail::inflate(ok, 4, "s"), doctest::Contains("declared 4"), format_error);

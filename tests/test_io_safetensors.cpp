@@ -55,10 +55,10 @@ TEST_CASE("half/bfloat16 conversions round to nearest even and keep specials") {
   CHECK(std::isnan(f16_to_float(0x7E00)));
   CHECK(float_to_f16(1.0f) == 0x3C00);
   CHECK(float_to_f16(65504.0f) == 0x7BFF);
-  CHECK(float_to_f16(65520.0f) == 0x7C00);                  // rounds up to inf
+  CHECK(float_to_f16(65520.0f) == 0x7C00);  // rounds up to inf
   CHECK(float_to_f16(std::ldexp(1.0f, -24)) == 0x0001);
-  CHECK(float_to_f16(std::ldexp(1.0f, -25)) == 0x0000);     // tie -> even (zero)
-  CHECK(float_to_f16(std::ldexp(3.0f, -25)) == 0x0002);     // 1.5 ulp -> 2
+  CHECK(float_to_f16(std::ldexp(1.0f, -25)) == 0x0000);         // tie -> even (zero)
+  CHECK(float_to_f16(std::ldexp(3.0f, -25)) == 0x0002);         // 1.5 ulp -> 2
   CHECK(float_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);  // tie -> even
   CHECK(float_to_f16(1.0f + std::ldexp(3.0f, -11)) == 0x3C02);
   // every half round-trips exactly
@@ -151,33 +151,27 @@ TEST_CASE("safetensors: malformed files raise format_error naming file and field
   // data truncated: offsets beyond the buffer
   has(error_of(make_file(ok_entry, 4)), "data_offsets end 8", "\"w\"");
   // unknown dtype
-  has(error_of(make_file(R"({"w":{"dtype":"F8_E9","shape":[2],"data_offsets":[0,8]}})", 8)),
-      "unknown dtype", "F8_E9");
+  has(error_of(make_file(R"({"w":{"dtype":"F8_E9","shape":[2],"data_offsets":[0,8]}})", 8)), "unknown dtype", "F8_E9");
   // shape x dtype != byte count
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
-      "needs 12 bytes", "\"w\"");
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)), "needs 12 bytes", "\"w\"");
   // shape whose product overflows size_t
-  has(error_of(make_file(
-          R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", 8)),
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", 8)),
       "overflows", "shape");
   // begin > end
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8)),
-      "begin 8 > end 0", nullptr);
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8)), "begin 8 > end 0", nullptr);
   // overlapping tensors
   has(error_of(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                         R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
+                         R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                         8)),
       "overlaps", nullptr);
   // trailing bytes not covered by any tensor
   has(error_of(make_file(ok_entry, 12)), "cover 8", nullptr);
   // broken JSON, wrong types, nesting bomb, duplicate key, trailing garbage
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})", 8)),
-      "JSON header", nullptr);
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
-      "shape[0]", "non-negative integer");
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8)),
-      "shape[0]", nullptr);
-  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8)),
-      "data_offsets", nullptr);
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})", 8)), "JSON header", nullptr);
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)), "shape[0]",
+      "non-negative integer");
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8)), "shape[0]", nullptr);
+  has(error_of(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8)), "data_offsets", nullptr);
   has(error_of(make_file(R"({"w":{"shape":[2],"data_offsets":[0,8]}})", 8)), "dtype", nullptr);
   has(error_of(make_file(std::string(10000, '[') + std::string(10000, ']'), 0)), "nesting", nullptr);
   has(error_of(make_file(R"({"w":1,"w":2})", 0)), "duplicate key", nullptr);
@@ -188,8 +182,8 @@ TEST_CASE("safetensors: malformed files raise format_error naming file and field
       "data_offsets[1]", nullptr);
 
   // integer tensors are readable raw but not as floats; a missing tensor is named
-  auto r = safetensors_reader::from_bytes(
-      make_file(R"({"i":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})", 8), "ints.safetensors");
+  auto r = safetensors_reader::from_bytes(make_file(R"({"i":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})", 8),
+                                          "ints.safetensors");
   CHECK(r.read("i").bytes.size() == 8);
   CHECK_THROWS_WITH_AS((void)r.read_floats("i"), doctest::Contains("not a floating-point type"), format_error);
   CHECK_THROWS_WITH_AS((void)(void)r.info("nope"), doctest::Contains("no tensor named \"nope\""), format_error);

@@ -41,9 +41,7 @@ struct buffers {
 
 // Relative error measured against the sum of absolute terms: the honest scale for a reduction,
 // which stays meaningful when the result itself cancels to near zero.
-void check_close(double got, double want, double scale) {
-  CHECK(std::abs(got - want) <= tol * std::max(scale, 1e-30));
-}
+void check_close(double got, double want, double scale) { CHECK(std::abs(got - want) <= tol * std::max(scale, 1e-30)); }
 
 double abs_dot(const float* a, const float* b, std::size_t n) {
   double s = 0;
@@ -138,10 +136,10 @@ TEST_CASE("avg_pool_2x2 matches its twin, including odd H and W") {
   // Hand-checked 3x3 grid, D = 1: corners of the odd edge average what exists.
   std::vector<float> g{1, 2, 3, 4, 5, 6, 7, 8, 9}, out(4);
   k::avg_pool_2x2(g.data(), 3, 3, 1, out.data());
-  CHECK(out[0] == doctest::Approx(3.0));   // (1+2+4+5)/4
-  CHECK(out[1] == doctest::Approx(4.5));   // (3+6)/2
-  CHECK(out[2] == doctest::Approx(7.5));   // (7+8)/2
-  CHECK(out[3] == doctest::Approx(9.0));   // 9
+  CHECK(out[0] == doctest::Approx(3.0));  // (1+2+4+5)/4
+  CHECK(out[1] == doctest::Approx(4.5));  // (3+6)/2
+  CHECK(out[2] == doctest::Approx(7.5));  // (7+8)/2
+  CHECK(out[3] == doctest::Approx(9.0));  // 9
 }
 
 TEST_CASE("gemv matches its twin for every row/column count up to 67") {
@@ -179,8 +177,7 @@ TEST_CASE("token_sum / token_mean: bit-identical to the scalar twin, every dim 1
       }
       CHECK(err <= 1e-5 * static_cast<double>(tokens));
       k::token_mean(x, tokens, dim, got.data());
-      for (std::size_t d = 0; d < dim; ++d)
-        CHECK(got[d] == want[d + 1] * (1.0f / static_cast<float>(tokens)));
+      for (std::size_t d = 0; d < dim; ++d) CHECK(got[d] == want[d + 1] * (1.0f / static_cast<float>(tokens)));
     }
 }
 

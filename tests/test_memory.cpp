@@ -485,15 +485,15 @@ struct naive_drop_merge {
   void consolidate(long_term_store& s) {
     if (!s.over_budget()) return;
     for (entry_id cur = s.head(); cur != no_entry && s.next(cur) != no_entry;) {
-      if (both(s, cur, s.next(cur))) s.merge_next(cur);
-      else cur = s.next(cur);
+      if (both(s, cur, s.next(cur)))
+        s.merge_next(cur);
+      else
+        cur = s.next(cur);
     }
     while (s.over_budget()) {
       entry_id best = no_entry;
       for (entry_id id = s.head(); id != no_entry; id = s.next(id))
-        if (!s.entry(id).is_protected &&
-            (best == no_entry || s.entry(id).surprise < s.entry(best).surprise))
-          best = id;
+        if (!s.entry(id).is_protected && (best == no_entry || s.entry(id).surprise < s.entry(best).surprise)) best = id;
       REQUIRE(best != no_entry);
       const entry_id p = s.prev(best), n = s.next(best);
       s.erase(best);

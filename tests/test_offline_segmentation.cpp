@@ -296,7 +296,8 @@ TEST_CASE("missing values: all missing, too few observed rows, infinities are er
     CHECK(std::string(e.what()).find("2 observed rows (of 4)") != std::string::npos);
   }
   // interpolate: linear inside, nearest value at the ends; a multivariate row is missing if any value is.
-  const auto o = apply_missing_policy(std::vector<double>{missing, 1, 2, missing, missing, 5, 7, missing}, 1, missing_policy::interpolate);
+  const auto o = apply_missing_policy(std::vector<double>{missing, 1, 2, missing, missing, 5, 7, missing}, 1,
+                                      missing_policy::interpolate);
   CHECK(o.x == std::vector<double>{1, 1, 2, 3, 4, 5, 7, 7});
   const auto s = apply_missing_policy(std::vector<double>{1, 2, missing, 4, 5, 6}, 2, missing_policy::skip);
   CHECK(s.index == std::vector<std::size_t>{0, 2});

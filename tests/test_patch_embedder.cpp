@@ -64,14 +64,14 @@ TEST_CASE("patch_embedder: statistics of a flat patch and of a vertical edge, by
   CHECK(f[15] == doctest::Approx(-0.5));
   // left half black, right half white: luma 0 | 1, horizontal gradient only (orientation bin 0)
   e.features(image(4, 4, [](std::size_t x, auto, auto) { return x < 2 ? 0 : 255; }), 4, 4, f);
-  CHECK(f[0] == doctest::Approx(0.0));                  // mean 0.5
-  CHECK(f[3] == doctest::Approx(4 * 0.5 - 0.5));         // std 0.5
+  CHECK(f[0] == doctest::Approx(0.0));            // mean 0.5
+  CHECK(f[3] == doctest::Approx(4 * 0.5 - 0.5));  // std 0.5
   // central differences: x = 1 and x = 2 see (1 - 0) / 2 = 0.5; the border columns see 0
   CHECK(f[6] == doctest::Approx(4 * (8 * 0.5 / 16) - 0.5));
   CHECK(f[7] == doctest::Approx(8 * (8 * 0.5 / 16) - 0.25));
-  CHECK(f[9] == doctest::Approx(-0.25));                 // nothing vertical
-  CHECK(f[11] == doctest::Approx(4 * (0 - 0.5)));        // top-left sub-block darker than the mean
-  CHECK(f[12] == doctest::Approx(4 * (1 - 0.5)));        // top-right brighter
+  CHECK(f[9] == doctest::Approx(-0.25));           // nothing vertical
+  CHECK(f[11] == doctest::Approx(4 * (0 - 0.5)));  // top-left sub-block darker than the mean
+  CHECK(f[12] == doctest::Approx(4 * (1 - 0.5)));  // top-right brighter
 }
 
 TEST_CASE("patch_embedder: a small shift is a small surprise, another scene a large one") {
@@ -96,7 +96,7 @@ TEST_CASE("patch_embedder: sizes that do not divide by the grid, and errors") {
   CHECK(out.tokens() == 64);
   for (std::size_t i = 0; i < out.size(); ++i) CHECK(std::isfinite(out.data()[i]));
   const auto img = scene(0, 0, 8, 8);
-  CHECK_THROWS_AS(e.embed(img, 16, 8, out), shape_error);            // byte count disagrees
+  CHECK_THROWS_AS(e.embed(img, 16, 8, out), shape_error);                          // byte count disagrees
   CHECK_THROWS_AS(e.embed(scene(0, 0, 4, 4), 4, 4, out), invalid_argument_error);  // smaller than the grid
   CHECK_THROWS_AS(patch_embedder({0, 16, 1}), invalid_argument_error);
   CHECK_THROWS_AS(patch_embedder({8, 0, 1}), invalid_argument_error);

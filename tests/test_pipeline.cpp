@@ -52,8 +52,8 @@ std::vector<float> pack(const synthetic_stream& s) {
 
 TEST_CASE("stream finds the scene changes of a synthetic stream with user components") {
   const auto src = make_stream(3);
-  stream<last_frame, token_cosine_distance<>, threshold_segmenter, counting_memory> s(
-      {}, {}, threshold_segmenter(0.5), {});
+  stream<last_frame, token_cosine_distance<>, threshold_segmenter, counting_memory> s({}, {}, threshold_segmenter(0.5),
+                                                                                      {});
   std::vector<std::size_t> found;
   for (std::size_t t = 0; t < src.size(); ++t) {
     const auto r = s.step(src.frame(t));
@@ -69,8 +69,8 @@ TEST_CASE("stream finds the scene changes of a synthetic stream with user compon
 TEST_CASE("stream with the Cambrian-S memory keeps the token budget") {
   const auto src = make_stream(5, 400);
   using mem_t = memory_store<>;
-  stream<last_frame, token_cosine_distance<>, threshold_segmenter, mem_t> s(
-      {}, {}, threshold_segmenter(0.5), mem_t(memory_params{8, 256}));
+  stream<last_frame, token_cosine_distance<>, threshold_segmenter, mem_t> s({}, {}, threshold_segmenter(0.5),
+                                                                            mem_t(memory_params{8, 256}));
   std::size_t max_tokens = 0;
   for (std::size_t t = 0; t < src.size(); ++t) max_tokens = std::max(max_tokens, s.step(src.frame(t)).memory.tokens);
   // Long-term within budget (plus at most one frame in flight), window 8 frames of 16 tokens.

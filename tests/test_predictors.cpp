@@ -224,8 +224,10 @@ TEST_CASE("rls_predictor equals the batch ridge solution and learns linear dynam
     for (std::size_t i = 0; i < T * D; ++i) CHECK(out.data()[i] == doctest::Approx(f[i]).epsilon(1e-3));
   }
 
-  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 0.0, 1.0, true, true, 1}), invalid_argument_error);
-  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 1.0, 0.0, true, true, 1}), invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 0.0, 1.0, true, true, 1}),
+                  invalid_argument_error);
+  CHECK_THROWS_AS((void)rls_predictor(rls_params{rls_mode::per_token, 1.0, 0.0, true, true, 1}),
+                  invalid_argument_error);
 }
 
 TEST_CASE("gemm: backend agrees with the plain loops for every transpose combination") {
@@ -263,8 +265,8 @@ TEST_CASE("lfp_head: forward matches a double reference; loads safetensors/npz w
     auto h2 = lfp_head::from_safetensors(r, "model.nfp_head.");
     CHECK(h2.w1() == head.w1());
     CHECK(h2.b2() == head.b2());
-    CHECK_THROWS_WITH_AS((void)lfp_head::from_safetensors(r, "model.other"),
-                         doctest::Contains("model.other.0.weight"), format_error);
+    CHECK_THROWS_WITH_AS((void)lfp_head::from_safetensors(r, "model.other"), doctest::Contains("model.other.0.weight"),
+                         format_error);
   }
   SUBCASE("BF16 weights: outputs within bf16 rounding of the f32 head") {
     head.save_safetensors(dir / "hb.safetensors", "p", tensor_dtype::bf16);
@@ -374,11 +376,11 @@ TEST_CASE("every predictor swaps into the same loop; learned ones beat copy-last
   lfp_predictor lfp(head, lc);
   lfp.zero_output_layer();
   const double s_lfp = mean_surprise(lfp);
-  MESSAGE("surprise copy " << s_copy << " ema " << s_ema << " rls " << s_rls << " pooled " << s_pool
-                           << " lfp " << s_lfp);
+  MESSAGE("surprise copy " << s_copy << " ema " << s_ema << " rls " << s_rls << " pooled " << s_pool << " lfp "
+                           << s_lfp);
   CHECK(s_copy == doctest::Approx(1.0 - std::cos(0.3)).epsilon(1e-3));  // rotation angle per token
-  CHECK(s_ema > s_copy);         // lags behind the motion
-  CHECK(s_rls < 1e-3 * s_copy);  // a rotation is exactly linear
+  CHECK(s_ema > s_copy);                                                // lags behind the motion
+  CHECK(s_rls < 1e-3 * s_copy);                                         // a rotation is exactly linear
   CHECK(s_lfp < 0.6 * s_copy);  // an MLP learns a rotation slowly, one step per frame
 }
 

@@ -274,8 +274,7 @@ TEST_CASE("refine_boundaries: a misplaced boundary moves to the community split"
   p.min_size = 8;
   p.metric = predsense::refinement_metric::modularity;
   CHECK(predsense::refine_boundaries(v, std::vector<std::size_t>{4}, p) == std::vector<std::size_t>{4});
-  CHECK_THROWS_AS(predsense::refine_boundaries(v, std::vector<std::size_t>{0}),
-                  predsense::invalid_argument_error);
+  CHECK_THROWS_AS(predsense::refine_boundaries(v, std::vector<std::size_t>{0}), predsense::invalid_argument_error);
 }
 
 TEST_CASE("bocpd: vectorised loops agree with the scalar twin") {

@@ -21,10 +21,10 @@ const std::string exe = std::string(PREDSENSE_BINARY_DIR) + "/bin/predsense-tcpd
 const fs::path tmp = fs::path(PREDSENSE_BINARY_DIR) / "test_tcpd_cli_tmp";
 
 const std::vector<std::string> univariate{
-    "businv", "centralia", "children_per_woman", "debt_ireland", "gdp_argentina", "gdp_iran",
-    "gdp_japan", "jfk_passengers", "lga_passengers", "nile", "ozone", "quality_control_1",
-    "quality_control_2", "quality_control_5", "rail_lines", "seatbelts", "shanghai_license",
-    "us_population", "usd_isk", "well_log"};
+    "businv",    "centralia",         "children_per_woman", "debt_ireland",      "gdp_argentina",
+    "gdp_iran",  "gdp_japan",         "jfk_passengers",     "lga_passengers",    "nile",
+    "ozone",     "quality_control_1", "quality_control_2",  "quality_control_5", "rail_lines",
+    "seatbelts", "shanghai_license",  "us_population",      "usd_isk",           "well_log"};
 
 struct result {
   int code;
@@ -34,8 +34,8 @@ struct result {
 result run(const std::string& args) {
   fs::create_directories(tmp);
   const fs::path err = tmp / "stderr.txt";
-  const std::string cmd = "'" + exe + "' " + args + " > '" + (tmp / "stdout.txt").string() + "' 2> '" +
-                          err.string() + "'";
+  const std::string cmd =
+      "'" + exe + "' " + args + " > '" + (tmp / "stdout.txt").string() + "' 2> '" + err.string() + "'";
   const int st = std::system(cmd.c_str());
   std::ifstream in(err);
   std::stringstream ss;
@@ -74,8 +74,8 @@ TEST_CASE("predsense-tcpd binary exists") { REQUIRE_MESSAGE(fs::exists(exe), exe
 TEST_CASE("--method default beats the best published default method (pelt) on both means") {
   const fs::path out = tmp / "default.json";
   fs::remove(out);
-  const auto r = run("--annotations '" + data + "annotations.json' --method default --json '" +
-                     out.string() + "'" + series_files(univariate));
+  const auto r = run("--annotations '" + data + "annotations.json' --method default --json '" + out.string() + "'" +
+                     series_files(univariate));
   REQUIRE(r.code == 0);
   const json j = load(out);
   CHECK(j["method"] == "default");
@@ -93,8 +93,8 @@ TEST_CASE("--method default beats the best published default method (pelt) on bo
 
 TEST_CASE("--method bocpd with TCPDBench's defaults reproduces the published bocpd scores") {
   const fs::path out = tmp / "bocpd.json";
-  const auto r = run("--annotations '" + data + "annotations.json' --method bocpd --json '" +
-                     out.string() + "'" + series_files(univariate));
+  const auto r = run("--annotations '" + data + "annotations.json' --method bocpd --json '" + out.string() + "'" +
+                     series_files(univariate));
   REQUIRE(r.code == 0);
   const json j = load(out);
   CHECK(j["params"]["lambda"] == 100.0);
@@ -104,7 +104,8 @@ TEST_CASE("--method bocpd with TCPDBench's defaults reproduces the published boc
   // details of the reference implementation, see docs/segmentation.md).
   const json pf = load(data + "published/default_f1_scores.json");
   int same = 0;
-  for (const auto& n : univariate) same += std::abs(j["series"][n]["f1"].get<double>() - pf[n]["bocpd"].get<double>()) < 1e-12;
+  for (const auto& n : univariate)
+    same += std::abs(j["series"][n]["f1"].get<double>() - pf[n]["bocpd"].get<double>()) < 1e-12;
   CHECK(same >= 17);
   // TCPDBench's own output for nile is [0, 28].
   CHECK(j["series"]["nile"]["cps"] == json::array({28}));
@@ -113,8 +114,8 @@ TEST_CASE("--method bocpd with TCPDBench's defaults reproduces the published boc
 TEST_CASE("run_log (two dimensions) is handled; unannotated series are listed without scores") {
   const fs::path out = tmp / "runlog.json";
   const std::string empty_ann = write("empty_annotations.json", "{}");
-  auto r = run("--annotations '" + data + "annotations.json' --json '" + out.string() + "'" +
-               series_files({"run_log"}));
+  auto r =
+      run("--annotations '" + data + "annotations.json' --json '" + out.string() + "'" + series_files({"run_log"}));
   REQUIRE(r.code == 0);
   CHECK(load(out)["series"]["run_log"]["f1"].get<double>() > 0.5);
   r = run("--annotations '" + empty_ann + "' --json '" + out.string() + "'" + series_files({"nile"}));

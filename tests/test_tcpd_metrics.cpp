@@ -99,10 +99,11 @@ TEST_CASE("predicting no change points reproduces the published zero F1 and cove
   const json f1 = load(data_dir + "published/default_f1_scores.json");
   const json cover = load(data_dir + "published/default_cover_scores.json");
   const std::vector<std::string> names{
-      "businv", "centralia", "children_per_woman", "debt_ireland", "gdp_argentina", "gdp_iran",
-      "gdp_japan", "jfk_passengers", "lga_passengers", "nile", "ozone", "quality_control_1",
-      "quality_control_2", "quality_control_5", "rail_lines", "run_log", "seatbelts",
-      "shanghai_license", "us_population", "usd_isk", "well_log"};
+      "businv",   "centralia",         "children_per_woman", "debt_ireland",      "gdp_argentina",
+      "gdp_iran", "gdp_japan",         "jfk_passengers",     "lga_passengers",    "nile",
+      "ozone",    "quality_control_1", "quality_control_2",  "quality_control_5", "rail_lines",
+      "run_log",  "seatbelts",         "shanghai_license",   "us_population",     "usd_isk",
+      "well_log"};
   for (const auto& name : names) {
     CAPTURE(name);
     const json series = load(data_dir + "series/" + name + ".json");

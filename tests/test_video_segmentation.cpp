@@ -147,8 +147,8 @@ TEST_CASE("cut_segmenter: a one-frame spike among noise, not a plateau; errors")
   lcg g{3};
   for (std::size_t t = 0; t < 120; ++t) {
     double s = 0.01 + 0.004 * g.uniform();
-    if (t == 60) s = 0.6;                // a cut
-    if (t >= 90 && t < 105) s = 0.3;     // sustained motion: a plateau, no peak with prominence
+    if (t == 60) s = 0.6;             // a cut
+    if (t >= 90 && t < 105) s = 0.3;  // sustained motion: a plateau, no peak with prominence
     if (auto b = seg.push(s, t)) found.push_back(b->t);
   }
   for (const auto& b : seg.flush()) found.push_back(b.t);
@@ -197,9 +197,9 @@ TEST_CASE("transition_detector: fade-out, a held black, fade-in = two fades; a s
   stream s;
   s.hold(a, 40);
   for (int i = 1; i <= 10; ++i) s.add(mix(a.view(16, 16), solid(0.0f), i / 11.0));  // 40..49
-  for (int i = 0; i < 12; ++i) s.add(solid(0.0f));                                    // 50..61
+  for (int i = 0; i < 12; ++i) s.add(solid(0.0f));                                  // 50..61
   for (int i = 1; i <= 10; ++i) s.add(mix(solid(0.0f), b.view(16, 16), i / 11.0));  // 62..71
-  s.hold(b, 40);                                                                      // 72..111
+  s.hold(b, 40);                                                                    // 72..111
   for (int i = 1; i <= 4; ++i) s.add(mix(b.view(16, 16), solid(0.0f), i / 5.0));    // 112..115
   for (int i = 1; i <= 4; ++i) s.add(mix(solid(0.0f), c.view(16, 16), i / 5.0));    // 116..119
   s.hold(c, 40);

@@ -22,9 +22,7 @@ vsc_world_params small(std::uint64_t seed = 1, std::size_t repeat = 1) {
   c.seed = seed;
   return c;
 }
-bool same_frame(const frame_view& a, const frame_view& b) {
-  return std::equal(a.data, a.data + a.size(), b.data);
-}
+bool same_frame(const frame_view& a, const frame_view& b) { return std::equal(a.data, a.data + a.size(), b.data); }
 }  // namespace
 
 TEST_CASE("vsc_world is deterministic by seed") {

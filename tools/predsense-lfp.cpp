@@ -1,7 +1,8 @@
 // predsense-lfp - run the LFP head (and its training step) on tensors from safetensors files.
 //
-//   predsense-lfp forward    --weights W.safetensors [--prefix model.nfp_head.] --inputs X.safetensors --out Y.safetensors
-//   predsense-lfp backbone   --weights B.safetensors [--prefix model.] --inputs F.safetensors --out H.safetensors
+//   predsense-lfp forward    --weights W.safetensors [--prefix model.nfp_head.] --inputs X.safetensors --out
+//   Y.safetensors predsense-lfp backbone   --weights B.safetensors [--prefix model.] --inputs F.safetensors --out
+//   H.safetensors
 //                            --hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 96 [--input-dim 0]
 //                            [--rope-theta 10000] [--attn-block 512] [--head-weights W --head-prefix P]
 //   predsense-lfp train-step --weights W --inputs X --out Y [--optimizer adam|sgd] [--lr 1e-3] [--steps 1]
@@ -34,8 +35,7 @@ using namespace predsense;
 
 namespace {
 
-std::vector<float> read_2d(const safetensors_reader& r, const std::string& name, std::size_t cols,
-                           std::size_t& rows) {
+std::vector<float> read_2d(const safetensors_reader& r, const std::string& name, std::size_t cols, std::size_t& rows) {
   const auto& info = r.info(name);
   if (info.shape.size() != 2 || info.shape[1] != cols)
     throw shape_error("predsense-lfp: \"" + name + "\" in " + r.source() + " has shape " +
@@ -43,7 +43,6 @@ std::vector<float> read_2d(const safetensors_reader& r, const std::string& name,
   rows = info.shape[0];
   return r.read_floats(name);
 }
-
 
 struct head_opts {
   std::string weights, prefix, inputs, out;
@@ -70,8 +69,8 @@ void run_backbone(const head_opts& o, const mini_transformer_params& mc, const s
   const auto in = safetensors_reader::open(o.inputs);
   const auto& fi = in.info("frames");
   if (fi.shape.size() != 3 || fi.shape[2] != model.input_dim())
-    throw shape_error("predsense-lfp: " + o.inputs + ": \"frames\" must be [F, T, " + std::to_string(model.input_dim()) +
-                      "], got " + detail::shape_string(fi.shape));
+    throw shape_error("predsense-lfp: " + o.inputs + ": \"frames\" must be [F, T, " +
+                      std::to_string(model.input_dim()) + "], got " + detail::shape_string(fi.shape));
   const std::size_t F = fi.shape[0], T = fi.shape[1];
   const auto frames = in.read_floats("frames");  // F x T x input_dim floats present in the file
   std::vector<float> hidden(checked_product({F, T, mc.hidden}, "frames F x T x hidden")), pred;
@@ -81,13 +80,15 @@ void run_backbone(const head_opts& o, const mini_transformer_params& mc, const s
     frame_buffer guess;
     for (std::size_t f = 0; f < F; ++f) {
       tp.observe(frame_view(frames.data() + f * T * fi.shape[2], T, fi.shape[2]));
-      std::copy(tp.hidden().begin(), tp.hidden().end(), hidden.begin() + static_cast<std::ptrdiff_t>(f * T * mc.hidden));
+      std::copy(tp.hidden().begin(), tp.hidden().end(),
+                hidden.begin() + static_cast<std::ptrdiff_t>(f * T * mc.hidden));
       tp.predict(guess);
       pred.insert(pred.end(), guess.span().begin(), guess.span().end());
     }
     result["pred"] = tensor_data::from_floats(pred, {F, T, tp.head().out_dim()});
   } else {
-    for (std::size_t f = 0; f < F; ++f) model.step(frames.data() + f * T * fi.shape[2], T, hidden.data() + f * T * mc.hidden);
+    for (std::size_t f = 0; f < F; ++f)
+      model.step(frames.data() + f * T * fi.shape[2], T, hidden.data() + f * T * mc.hidden);
   }
   result["hidden"] = tensor_data::from_floats(hidden, {F, T, mc.hidden});
   write_safetensors(o.out, result);
@@ -108,7 +109,8 @@ void run_head(const head_opts& o, const lfp_train_params* train, int steps) {
     std::size_t Tt = 0;
     const auto target = read_2d(in, "target", head.out_dim(), Tt);
     if (Tt != T)
-      throw shape_error("predsense-lfp: " + o.inputs + ": x has " + std::to_string(T) + " rows, target " + std::to_string(Tt));
+      throw shape_error("predsense-lfp: " + o.inputs + ": x has " + std::to_string(T) + " rows, target " +
+                        std::to_string(Tt));
     lfp_trainer trainer(*train);
     std::vector<float> losses;
     for (int s = 0; s < steps; ++s) {

@@ -81,8 +81,14 @@ struct needle_stream {
   float noise;
 
   needle_stream(std::size_t n, std::size_t d, std::uint64_t seed)
-      : frames(n), dim(d), rng{seed * 0x632BE59BD9B4E019ull + 1}, layout(kTokens * d), object(d),
-        cur(kTokens * d), prev(kTokens * d), noise(static_cast<float>(0.15 * std::sqrt(3.0 / static_cast<double>(d)))) {
+      : frames(n),
+        dim(d),
+        rng{seed * 0x632BE59BD9B4E019ull + 1},
+        layout(kTokens * d),
+        object(d),
+        cur(kTokens * d),
+        prev(kTokens * d),
+        noise(static_cast<float>(0.15 * std::sqrt(3.0 / static_cast<double>(d)))) {
     random_unit(rng, object.data(), d);
     for (std::size_t q = 0; q < 4; ++q)
       needles[q] = q * n / 4 + 1 + static_cast<std::size_t>(rng.uniform() * static_cast<double>(n / 4 - 2));
@@ -128,8 +134,8 @@ json evaluate(const Mem& mem, const needle_stream& s, std::vector<float> q, bool
             ++needles_here;
           }
       if (timeline)
-        kept_entries.push_back({it.entry.merged.front(), it.entry.merged.back(), it.entry.merged.size(),
-                                it.entry.tokens, needles_here});
+        kept_entries.push_back(
+            {it.entry.merged.front(), it.entry.merged.back(), it.entry.merged.size(), it.entry.tokens, needles_here});
     }
     ++idx;
   });
@@ -174,60 +180,68 @@ int main(int argc, char** argv) {
       ->check(t::count_in(0, 1440));
   app.add_option("-o,--output", out_path, "JSON output (default stdout)");
   return t::run_tool("predsense-memory-recall", app, argc, argv, [&] {
-  if (timeline_minutes != 0 && std::find(minutes.begin(), minutes.end(), timeline_minutes) == minutes.end())
-    throw t::bad_input("--timeline-minutes " + std::to_string(timeline_minutes) + " is not one of --minutes");
-  t::io_paths paths;
-  paths.output(out_path, "-o");
-  paths.check();
+    if (timeline_minutes != 0 && std::find(minutes.begin(), minutes.end(), timeline_minutes) == minutes.end())
+      throw t::bad_input("--timeline-minutes " + std::to_string(timeline_minutes) + " is not one of --minutes");
+    t::io_paths paths;
+    paths.output(out_path, "-o");
+    paths.check();
 
-  const memory_params cfg{window, budget};
-  const pool_when_unsurprising pool{threshold, 2, pool_edge::floor};
-  const std::array<const char*, 7> names = {"drop_merge", "drop", "similarity_merge", "surprise_reservoir",
-                                            "sinks_recent", "uniform_stride", "fifo"};
-  json results = json::object();
-  json timeline;
-  for (auto m : minutes) {
-    const std::size_t n = m * 60;
-    std::array<int, 7> kept{}, recalled{};
-    for (std::size_t seed = 0; seed < seeds; ++seed) {
-      auto stores = std::make_tuple(
-          memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{threshold}),
-          memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool),
-          memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool),
-          memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{seed}),
-          memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool),
-          memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool),
-          memory_store<pool_when_unsurprising, fifo>(cfg, pool));
-      needle_stream s(n, dim, seed * 1000 + m);
-      std::vector<double> surprise(n);
-      for (std::size_t t = 0; t < n; ++t) {
-        s.next(t);
-        surprise[t] = t == 0 ? 1.0 : kernels::token_cosine_distance(s.prev.data(), s.cur.data(), kTokens, dim);
-        const frame_view f(s.cur.data(), kTokens, dim);
-        std::apply([&](auto&... mem) { (mem.push(f, surprise[t], {kSide, kSide}), ...); }, stores);
+    const memory_params cfg{window, budget};
+    const pool_when_unsurprising pool{threshold, 2, pool_edge::floor};
+    const std::array<const char*, 7> names = {
+        "drop_merge", "drop", "similarity_merge", "surprise_reservoir", "sinks_recent", "uniform_stride", "fifo"};
+    json results = json::object();
+    json timeline;
+    for (auto m : minutes) {
+      const std::size_t n = m * 60;
+      std::array<int, 7> kept{}, recalled{};
+      for (std::size_t seed = 0; seed < seeds; ++seed) {
+        auto stores = std::make_tuple(
+            memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{threshold}),
+            memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool),
+            memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool),
+            memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{seed}),
+            memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool),
+            memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool),
+            memory_store<pool_when_unsurprising, fifo>(cfg, pool));
+        needle_stream s(n, dim, seed * 1000 + m);
+        std::vector<double> surprise(n);
+        for (std::size_t t = 0; t < n; ++t) {
+          s.next(t);
+          surprise[t] = t == 0 ? 1.0 : kernels::token_cosine_distance(s.prev.data(), s.cur.data(), kTokens, dim);
+          const frame_view f(s.cur.data(), kTokens, dim);
+          std::apply([&](auto&... mem) { (mem.push(f, surprise[t], {kSide, kSide}), ...); }, stores);
+        }
+        std::apply([&](auto&... mem) { (mem.flush(), ...); }, stores);
+        const bool want_timeline = seed == 0 && m == timeline_minutes;
+        const auto q = s.query();
+        std::size_t i = 0;
+        json per;
+        std::apply(
+            [&](auto&... mem) {
+              ((per[names[i]] = evaluate(mem, s, q, want_timeline), kept[i] += per[names[i]]["kept"].get<bool>(),
+                recalled[i] += per[names[i]]["recalled"].get<bool>(), ++i),
+               ...);
+            },
+            stores);
+        if (want_timeline) {
+          timeline = {{"minutes", m}, {"needles", s.needles}, {"surprise", surprise}, {"policies", per}};
+        }
       }
-      std::apply([&](auto&... mem) { (mem.flush(), ...); }, stores);
-      const bool want_timeline = seed == 0 && m == timeline_minutes;
-      const auto q = s.query();
-      std::size_t i = 0;
-      json per;
-      std::apply([&](auto&... mem) {
-        ((per[names[i]] = evaluate(mem, s, q, want_timeline),
-          kept[i] += per[names[i]]["kept"].get<bool>(), recalled[i] += per[names[i]]["recalled"].get<bool>(), ++i),
-         ...);
-      }, stores);
-      if (want_timeline) {
-        timeline = {{"minutes", m}, {"needles", s.needles}, {"surprise", surprise}, {"policies", per}};
-      }
+      for (std::size_t i = 0; i < names.size(); ++i)
+        results[names[i]][std::to_string(m)] = {
+            {"kept", static_cast<double>(kept[i]) / static_cast<double>(seeds)},
+            {"recalled", static_cast<double>(recalled[i]) / static_cast<double>(seeds)}};
     }
-    for (std::size_t i = 0; i < names.size(); ++i)
-      results[names[i]][std::to_string(m)] = {{"kept", static_cast<double>(kept[i]) / static_cast<double>(seeds)},
-                                              {"recalled", static_cast<double>(recalled[i]) / static_cast<double>(seeds)}};
-  }
-  json out = {{"config", {{"budget", budget}, {"window", window}, {"threshold", threshold}, {"dim", dim},
-                          {"seeds", seeds}, {"minutes", minutes}}},
-              {"results", results}};
-  if (!timeline.is_null()) out["timeline"] = timeline;
-  t::emit(out_path, out.dump() + "\n", "-o");
+    json out = {{"config",
+                 {{"budget", budget},
+                  {"window", window},
+                  {"threshold", threshold},
+                  {"dim", dim},
+                  {"seeds", seeds},
+                  {"minutes", minutes}}},
+                {"results", results}};
+    if (!timeline.is_null()) out["timeline"] = timeline;
+    t::emit(out_path, out.dump() + "\n", "-o");
   });
 }

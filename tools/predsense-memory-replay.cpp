@@ -41,8 +41,9 @@ json entry_json(const predsense::memory_entry& e) {
   json frames = json::array();
   if (!e.is_protected)
     for (auto f : e.merged) frames.push_back(f);
-  return {{"frames", frames},       {"tokens", e.tokens},        {"surprise", e.surprise},
-          {"grid", {e.grid.rows, e.grid.cols}}, {"compressed", e.compressed}, {"protected", e.is_protected}};
+  return {{"frames", frames},           {"tokens", e.tokens},
+          {"surprise", e.surprise},     {"grid", {e.grid.rows, e.grid.cols}},
+          {"compressed", e.compressed}, {"protected", e.is_protected}};
 }
 
 struct checkpoint_opts {
@@ -90,13 +91,16 @@ json dispatch(const params& p, const std::string& src, const checkpoint_opts& ck
   using namespace predsense;
   const memory_params cfg{p.window, p.budget};
   const pool_when_unsurprising pool{p.threshold, p.ratio, pool_edge::floor};
-  if (p.policy == "drop_merge") return run(memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{p.threshold}), p, ck);
+  if (p.policy == "drop_merge")
+    return run(memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{p.threshold}), p, ck);
   if (p.policy == "drop") return run(memory_store<pool_when_unsurprising, drop_least_surprising>(cfg, pool), p, ck);
   if (p.policy == "fifo") return run(memory_store<pool_when_unsurprising, fifo>(cfg, pool), p, ck);
   if (p.policy == "uniform_stride") return run(memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool), p, ck);
-  if (p.policy == "sinks_recent") return run(memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool, sinks_recent{p.sinks}), p, ck);
+  if (p.policy == "sinks_recent")
+    return run(memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool, sinks_recent{p.sinks}), p, ck);
   if (p.policy == "similarity_merge")
-    return run(memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool, similarity_merge{p.similarity}), p, ck);
+    return run(memory_store<pool_when_unsurprising, similarity_merge>(cfg, pool, similarity_merge{p.similarity}), p,
+               ck);
   if (p.policy == "surprise_reservoir")
     return run(memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{p.seed}), p, ck);
   throw bad_input(src + ": /policy: unknown policy \"" + p.policy +
@@ -117,8 +121,7 @@ int main(int argc, char** argv) {
       ->check(t::count_in(1, UINT32_MAX));
   app.add_option("--resume", ck.resume, "load this checkpoint first and continue after its last frame");
   return t::run_tool("predsense-memory-replay", app, argc, argv, [&] {
-    if (app.count("--checkpoint-every") && ck.save.empty())
-      throw bad_input("--checkpoint-every needs --checkpoint");
+    if (app.count("--checkpoint-every") && ck.save.empty()) throw bad_input("--checkpoint-every needs --checkpoint");
     t::io_paths paths;
     paths.input(input, "input");
     paths.input(ck.resume, "--resume");

@@ -87,8 +87,8 @@ struct method {
 std::size_t as_size(const param_map& p, const char* key) {
   const double v = p.at(key);
   if (!(v >= 0.0) || v != std::floor(v) || v > 1e12)
-    throw invalid_argument_error(std::string("parameter '") + key +
-                                 "' must be a non-negative integer, got " + std::to_string(v));
+    throw invalid_argument_error(std::string("parameter '") + key + "' must be a non-negative integer, got " +
+                                 std::to_string(v));
   return static_cast<std::size_t>(v);
 }
 
@@ -104,9 +104,7 @@ predsense::bocpd_params bocpd_from(const param_map& p) {
   return b;
 }
 
-std::vector<std::int64_t> to_i64(const std::vector<std::size_t>& v) {
-  return {v.begin(), v.end()};
-}
+std::vector<std::int64_t> to_i64(const std::vector<std::size_t>& v) { return {v.begin(), v.end()}; }
 
 std::vector<std::int64_t> boundaries_to_cps(const std::vector<predsense::boundary>& b) {
   std::vector<std::int64_t> out;
@@ -125,8 +123,7 @@ std::vector<double> surprise_of(const series& s, const param_map& p) {
     a.forgetting = p.at("forgetting");
     return predsense::ar_surprise_series(s.x, s.dims, a);
   }
-  throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar), got " +
-                               std::to_string(p.at("source")));
+  throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar), got " + std::to_string(p.at("source")));
 }
 
 param_map with_bocpd(param_map m) {
@@ -142,8 +139,7 @@ param_map with_source(param_map m, double source) {
 
 // The lagged-change-probability readout of BOCPD (the default before the leave-one-out choice).
 param_map bocpd_peaks_params() {
-  return with_bocpd({{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"separation", 5.0},
-                     {"lookahead", 5.0}});
+  return with_bocpd({{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"separation", 5.0}, {"lookahead", 5.0}});
 }
 
 std::vector<std::int64_t> run_bocpd_peaks(const series& s, const param_map& p) {
@@ -191,16 +187,24 @@ predsense::offline_params offline_from(const param_map& p, predsense::offline_me
 
 std::map<std::string, method> methods() {
   std::map<std::string, method> m;
-  m["zero"] = {"no change points (the benchmark's baseline)", {}, [](const param_map&) { return 1; },
+  m["zero"] = {"no change points (the benchmark's baseline)",
+               {},
+               [](const param_map&) { return 1; },
                [](const series&, const param_map&) { return std::vector<std::int64_t>{}; }};
   m["bocpd"] = {"BOCPD MAP segmentation (TCPDBench's default settings unless overridden)",
-                with_bocpd({}), [](const param_map&) { return 1; },
+                with_bocpd({}),
+                [](const param_map&) { return 1; },
                 [](const series& s, const param_map& p) {
                   return to_i64(predsense::bocpd_map_segmentation(s.x, s.dims, bocpd_from(p)));
                 },
-                {}, true};
-  m["bocpd_peaks"] = {"streaming BOCPD: peaks of the lagged change probability", bocpd_peaks_params(),
-                      [](const param_map& p) { return as_size(p, "lag") + 1; }, run_bocpd_peaks, {}, true};
+                {},
+                true};
+  m["bocpd_peaks"] = {"streaming BOCPD: peaks of the lagged change probability",
+                      bocpd_peaks_params(),
+                      [](const param_map& p) { return as_size(p, "lag") + 1; },
+                      run_bocpd_peaks,
+                      {},
+                      true};
   // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
   // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
   const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
@@ -214,18 +218,22 @@ std::map<std::string, method> methods() {
     // minus one: the row before predsense's "first row of the new segment". 1 reproduces that.
     d["tcpdbench_index"] = 1.0;
     d.names = {{"cost", "mean"}, {"penalty", "mbic"}};
-    return method{help, d, [](const param_map& p) { return std::max<std::size_t>(1, as_size(p, "min_size")); },
+    return method{help,
+                  d,
+                  [](const param_map& p) { return std::max<std::size_t>(1, as_size(p, "min_size")); },
                   [which](const series& s, const param_map& p) {
                     auto cps = to_i64(predsense::offline_change_points(s.x, s.dims, offline_from(p, which)));
                     if (as_size(p, "tcpdbench_index") != 0)
                       for (auto& c : cps) c -= 1;
                     return cps;
                   },
-                  offline_choices, true};
+                  offline_choices,
+                  true};
   };
-  m["pelt"] = offline("PELT (Killick et al. 2012); r_compatible=1 (default) prunes as R does, 0 gives the exact "
-                      "penalised optimum; tcpdbench_index=1 reports TCPDBench's index (one row early)",
-                      predsense::offline_method::pelt);
+  m["pelt"] = offline(
+      "PELT (Killick et al. 2012); r_compatible=1 (default) prunes as R does, 0 gives the exact "
+      "penalised optimum; tcpdbench_index=1 reports TCPDBench's index (one row early)",
+      predsense::offline_method::pelt);
   m["binseg"] = offline("binary segmentation with at most Q changes (Q=0: no limit); tcpdbench_index as pelt",
                         predsense::offline_method::binseg);
   m["amoc"] = offline("at most one change (likelihood-ratio test); r_compatible=1 (default) is R's MBIC test",
@@ -234,15 +242,16 @@ std::map<std::string, method> methods() {
   // methods and BOCPD on the 20 shared TCPD series (scripts/segmentation_loo.py; docs/segmentation.md):
   // AMOC with the Normal mean-and-variance cost, the MBIC penalty (exact, not R's form) and a
   // minimum segment length of 2; change points at the first row of the new segment.
-  m["default"] = offline("the recommended rule (leave-one-series-out choice): amoc, cost meanvar, penalty mbic, "
-                         "min_size 2", predsense::offline_method::amoc);
+  m["default"] = offline(
+      "the recommended rule (leave-one-series-out choice): amoc, cost meanvar, penalty mbic, "
+      "min_size 2",
+      predsense::offline_method::amoc);
   m["default"].defaults.names = {{"cost", "meanvar"}, {"penalty", "mbic"}};
   m["default"].defaults["min_size"] = 2.0;
   m["default"].defaults["r_compatible"] = 0.0;
   m["default"].defaults["tcpdbench_index"] = 0.0;
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
-                    with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0),
-                    [](const param_map&) { return 1; },
+                    with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0), [](const param_map&) { return 1; },
                     [](const series& s, const param_map& p) {
                       predsense::threshold_segmenter seg(p.at("threshold"), as_size(p, "min_gap"));
                       return boundaries_to_cps(seg.segment(surprise_of(s, p)));
@@ -283,8 +292,9 @@ std::string join(const std::vector<std::int64_t>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Segment Turing Change Point Dataset series with a predsense method and score it "
-               "(TCPDBench F1, margin 5, and cover)."};
+  CLI::App app{
+      "Segment Turing Change Point Dataset series with a predsense method and score it "
+      "(TCPDBench F1, margin 5, and cover)."};
   std::string annotations_file, method_name = "default", json_out, missing_name = "skip";
   std::vector<std::string> param_args, files;
   bool list = false;
@@ -301,171 +311,172 @@ int main(int argc, char** argv) {
   app.add_option("series", files, "TCPD series JSON files");
   namespace t = predsense::tools;
   return t::run_tool("predsense-tcpd", app, argc, argv, [&] {
-  const auto table = methods();
-  if (list) {
-    for (const auto& [name, m] : table) {
-      std::cout << name << ": " << m.help << "\n";
-      for (const auto& [k, v] : m.defaults) std::cout << "    " << k << " = " << v << "\n";
-      for (const auto& [k, v] : m.defaults.names) {
-        std::cout << "    " << k << " = " << v << "  (one of:";
-        for (const auto& c : m.choices.at(k)) std::cout << " " << c;
-        std::cout << ")\n";
-      }
-    }
-    return;
-  }
-
-  {
-    if (annotations_file.empty()) throw invalid_argument_error("--annotations is required");
-    if (files.empty()) throw invalid_argument_error("no series files given");
-    const auto it = table.find(method_name);
-    if (it == table.end()) {
-      std::string known;
-      for (const auto& kv : table) known += (known.empty() ? "" : ", ") + kv.first;
-      throw invalid_argument_error("unknown method '" + method_name + "' (known: " + known + ")");
-    }
-    const method& m = it->second;
-    param_map params = m.defaults;
-    for (const auto& kv : param_args) {
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw invalid_argument_error("--param '" + kv + "' is not of the form key=value");
-      const std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
-      if (m.defaults.names.count(key)) {
-        const auto& allowed = m.choices.at(key);
-        if (std::find(allowed.begin(), allowed.end(), val) == allowed.end()) {
-          std::string known;
-          for (const auto& c : allowed) known += (known.empty() ? "" : ", ") + c;
-          throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not one of " + known);
+    const auto table = methods();
+    if (list) {
+      for (const auto& [name, m] : table) {
+        std::cout << name << ": " << m.help << "\n";
+        for (const auto& [k, v] : m.defaults) std::cout << "    " << k << " = " << v << "\n";
+        for (const auto& [k, v] : m.defaults.names) {
+          std::cout << "    " << k << " = " << v << "  (one of:";
+          for (const auto& c : m.choices.at(k)) std::cout << " " << c;
+          std::cout << ")\n";
         }
-        params.names[key] = val;
-        continue;
       }
-      if (!params.count(key)) {
+      return;
+    }
+
+    {
+      if (annotations_file.empty()) throw invalid_argument_error("--annotations is required");
+      if (files.empty()) throw invalid_argument_error("no series files given");
+      const auto it = table.find(method_name);
+      if (it == table.end()) {
         std::string known;
-        for (const auto& p : m.defaults) known += (known.empty() ? "" : ", ") + p.first;
-        for (const auto& p : m.defaults.names) known += (known.empty() ? "" : ", ") + p.first;
-        throw invalid_argument_error("unknown parameter '" + key + "' for method '" + method_name +
-                                     "' (known: " + (known.empty() ? "none" : known) + ")");
+        for (const auto& kv : table) known += (known.empty() ? "" : ", ") + kv.first;
+        throw invalid_argument_error("unknown method '" + method_name + "' (known: " + known + ")");
       }
-      char* end = nullptr;
-      const double v = std::strtod(val.c_str(), &end);
-      if (val.empty() || *end != '\0' || !std::isfinite(v))
-        throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not a finite number");
-      params[key] = v;
-    }
-    // Check parameter values before reading any series, so a bad value fails before any output.
-    g_missing = predsense::parse_missing_policy(missing_name);
-    for (const char* key : {"lag", "separation", "lookahead", "window", "min_block", "max_block", "min_gap",
-                            "order", "source", "min_size", "quantiles", "Q", "r_compatible", "tcpdbench_index"})
-      if (params.count(key)) as_size(params, key);
-    if (params.count("lambda")) bocpd_from(params);
-    if (params.names.count("cost")) offline_from(params, predsense::offline_method::pelt);
-    if (params.count("source") && as_size(params, "source") > 1)
-      throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar)");
-    const std::size_t min_len = m.min_length(params);
-    t::io_paths paths;
-    paths.input(annotations_file, "--annotations");
-    for (const auto& f : files) paths.input(f, "series");
-    paths.output(json_out, "--json");
-    paths.check();
-    const auto annotations = load_annotations(annotations_file);
+      const method& m = it->second;
+      param_map params = m.defaults;
+      for (const auto& kv : param_args) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+          throw invalid_argument_error("--param '" + kv + "' is not of the form key=value");
+        const std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
+        if (m.defaults.names.count(key)) {
+          const auto& allowed = m.choices.at(key);
+          if (std::find(allowed.begin(), allowed.end(), val) == allowed.end()) {
+            std::string known;
+            for (const auto& c : allowed) known += (known.empty() ? "" : ", ") + c;
+            throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not one of " + known);
+          }
+          params.names[key] = val;
+          continue;
+        }
+        if (!params.count(key)) {
+          std::string known;
+          for (const auto& p : m.defaults) known += (known.empty() ? "" : ", ") + p.first;
+          for (const auto& p : m.defaults.names) known += (known.empty() ? "" : ", ") + p.first;
+          throw invalid_argument_error("unknown parameter '" + key + "' for method '" + method_name +
+                                       "' (known: " + (known.empty() ? "none" : known) + ")");
+        }
+        char* end = nullptr;
+        const double v = std::strtod(val.c_str(), &end);
+        if (val.empty() || *end != '\0' || !std::isfinite(v))
+          throw invalid_argument_error("parameter '" + key + "': '" + val + "' is not a finite number");
+        params[key] = v;
+      }
+      // Check parameter values before reading any series, so a bad value fails before any output.
+      g_missing = predsense::parse_missing_policy(missing_name);
+      for (const char* key : {"lag", "separation", "lookahead", "window", "min_block", "max_block", "min_gap", "order",
+                              "source", "min_size", "quantiles", "Q", "r_compatible", "tcpdbench_index"})
+        if (params.count(key)) as_size(params, key);
+      if (params.count("lambda")) bocpd_from(params);
+      if (params.names.count("cost")) offline_from(params, predsense::offline_method::pelt);
+      if (params.count("source") && as_size(params, "source") > 1)
+        throw invalid_argument_error("parameter 'source' must be 0 (bocpd) or 1 (ar)");
+      const std::size_t min_len = m.min_length(params);
+      t::io_paths paths;
+      paths.input(annotations_file, "--annotations");
+      for (const auto& f : files) paths.input(f, "series");
+      paths.output(json_out, "--json");
+      paths.check();
+      const auto annotations = load_annotations(annotations_file);
 
-    // Load and check every input before computing or writing anything.
-    std::vector<series> all;
-    for (const auto& f : files) {
-      series s = load_series(f);
-      // The missing-value policy, applied before any output: error refuses, interpolate fills;
-      // skip keeps NaN for methods that take it and otherwise runs on the observed rows.
-      std::size_t observed = 0;
-      for (std::size_t i = 0; i < s.n; ++i) {
-        bool ok = true;
-        for (std::size_t d = 0; d < s.dims; ++d) ok = ok && !std::isnan(s.x[i * s.dims + d]);
-        observed += ok ? 1 : 0;
-      }
-      if (observed < s.n) {
-        if (g_missing == predsense::missing_policy::error) {
-          for (std::size_t i = 0; i < s.n * s.dims; ++i)
-            if (std::isnan(s.x[i]))
-              throw predsense::non_finite_error(f + ": field 'series[" + std::to_string(i % s.dims) + "].raw[" +
-                                                std::to_string(i / s.dims) + "]' is missing (null) and --missing is error");
+      // Load and check every input before computing or writing anything.
+      std::vector<series> all;
+      for (const auto& f : files) {
+        series s = load_series(f);
+        // The missing-value policy, applied before any output: error refuses, interpolate fills;
+        // skip keeps NaN for methods that take it and otherwise runs on the observed rows.
+        std::size_t observed = 0;
+        for (std::size_t i = 0; i < s.n; ++i) {
+          bool ok = true;
+          for (std::size_t d = 0; d < s.dims; ++d) ok = ok && !std::isnan(s.x[i * s.dims + d]);
+          observed += ok ? 1 : 0;
         }
-        if (observed == 0)
-          throw predsense::empty_error(f + ": every value of field 'series' is missing (null)");
-        if (g_missing == predsense::missing_policy::interpolate) {
-          s.x = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::interpolate, f).x;
-          observed = s.n;
+        if (observed < s.n) {
+          if (g_missing == predsense::missing_policy::error) {
+            for (std::size_t i = 0; i < s.n * s.dims; ++i)
+              if (std::isnan(s.x[i]))
+                throw predsense::non_finite_error(f + ": field 'series[" + std::to_string(i % s.dims) + "].raw[" +
+                                                  std::to_string(i / s.dims) +
+                                                  "]' is missing (null) and --missing is error");
+          }
+          if (observed == 0) throw predsense::empty_error(f + ": every value of field 'series' is missing (null)");
+          if (g_missing == predsense::missing_policy::interpolate) {
+            s.x = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::interpolate, f).x;
+            observed = s.n;
+          }
         }
+        if (observed < min_len)
+          throw predsense::empty_error(f + ": series of n_obs = " + std::to_string(s.n) + " (" +
+                                       std::to_string(observed) + " observed) is shorter than the window of method '" +
+                                       method_name + "' (needs at least " + std::to_string(min_len) +
+                                       " observed values)");
+        all.push_back(std::move(s));
       }
-      if (observed < min_len)
-        throw predsense::empty_error(f + ": series of n_obs = " + std::to_string(s.n) + " (" + std::to_string(observed) +
-                                     " observed) is shorter than the window of method '" + method_name +
-                                     "' (needs at least " + std::to_string(min_len) + " observed values)");
-      all.push_back(std::move(s));
-    }
 
-    json out;
-    out["method"] = method_name;
-    out["params"] = json::object();
-    for (const auto& [k, v] : params) out["params"][k] = v;
-    for (const auto& [k, v] : params.names) out["params"][k] = v;
-    out["missing"] = predsense::missing_policy_name(g_missing);
-    out["series"] = json::object();
-    double sum_f1 = 0.0, sum_cover = 0.0;
-    std::size_t scored = 0;
-    std::cout << std::fixed << std::setprecision(4);
-    for (const auto& s : all) {
-      std::vector<std::int64_t> cps;
-      try {
-        if (m.handles_missing) {
-          cps = m.run(s, params);
-        } else {
-          // Run on the observed rows; report change points at the original index.
-          const auto obs = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::skip, s.file);
-          series sub = s;
-          sub.x = obs.x;
-          sub.n = obs.rows();
-          for (auto& c : cps = m.run(sub, params))
-            c = static_cast<std::int64_t>(obs.original(static_cast<std::size_t>(c)));
-        }
-      } catch (const predsense::error& e) {
-        throw invalid_argument_error(s.file + ": " + e.what());
-      }
-      json entry;
-      entry["cps"] = cps;
-      std::cout << s.name << ": cps=" << join(cps);
-      const auto a = annotations.find(s.name);
-      if (a != annotations.end()) {
-        double f1 = 0.0, cover = 0.0;
+      json out;
+      out["method"] = method_name;
+      out["params"] = json::object();
+      for (const auto& [k, v] : params) out["params"][k] = v;
+      for (const auto& [k, v] : params.names) out["params"][k] = v;
+      out["missing"] = predsense::missing_policy_name(g_missing);
+      out["series"] = json::object();
+      double sum_f1 = 0.0, sum_cover = 0.0;
+      std::size_t scored = 0;
+      std::cout << std::fixed << std::setprecision(4);
+      for (const auto& s : all) {
+        std::vector<std::int64_t> cps;
         try {
-          f1 = predsense::tcpd_f1(a->second, cps, s.n).f1;
-          cover = predsense::tcpd_cover(a->second, cps, s.n);
+          if (m.handles_missing) {
+            cps = m.run(s, params);
+          } else {
+            // Run on the observed rows; report change points at the original index.
+            const auto obs = predsense::apply_missing_policy(s.x, s.dims, predsense::missing_policy::skip, s.file);
+            series sub = s;
+            sub.x = obs.x;
+            sub.n = obs.rows();
+            for (auto& c : cps = m.run(sub, params))
+              c = static_cast<std::int64_t>(obs.original(static_cast<std::size_t>(c)));
+          }
         } catch (const predsense::error& e) {
-          throw invalid_argument_error(annotations_file + ": series '" + s.name + "': " + e.what());
+          throw invalid_argument_error(s.file + ": " + e.what());
         }
-        entry["f1"] = f1;
-        entry["cover"] = cover;
-        sum_f1 += f1;
-        sum_cover += cover;
-        ++scored;
-        std::cout << " f1=" << f1 << " cover=" << cover;
-      } else {
-        std::cout << " (no annotations)";
+        json entry;
+        entry["cps"] = cps;
+        std::cout << s.name << ": cps=" << join(cps);
+        const auto a = annotations.find(s.name);
+        if (a != annotations.end()) {
+          double f1 = 0.0, cover = 0.0;
+          try {
+            f1 = predsense::tcpd_f1(a->second, cps, s.n).f1;
+            cover = predsense::tcpd_cover(a->second, cps, s.n);
+          } catch (const predsense::error& e) {
+            throw invalid_argument_error(annotations_file + ": series '" + s.name + "': " + e.what());
+          }
+          entry["f1"] = f1;
+          entry["cover"] = cover;
+          sum_f1 += f1;
+          sum_cover += cover;
+          ++scored;
+          std::cout << " f1=" << f1 << " cover=" << cover;
+        } else {
+          std::cout << " (no annotations)";
+        }
+        std::cout << "\n";
+        out["series"][s.name] = entry;
       }
-      std::cout << "\n";
-      out["series"][s.name] = entry;
+      if (scored > 0) {
+        out["mean_f1"] = sum_f1 / static_cast<double>(scored);
+        out["mean_cover"] = sum_cover / static_cast<double>(scored);
+        std::cout << "mean over " << scored << " scored series: f1=" << sum_f1 / static_cast<double>(scored)
+                  << " cover=" << sum_cover / static_cast<double>(scored) << "\n";
+      } else {
+        out["mean_f1"] = nullptr;
+        out["mean_cover"] = nullptr;
+        std::cout << "no series had annotations: nothing scored\n";
+      }
+      if (!json_out.empty()) t::write_output(json_out, out.dump(2) + "\n", "--json");
     }
-    if (scored > 0) {
-      out["mean_f1"] = sum_f1 / static_cast<double>(scored);
-      out["mean_cover"] = sum_cover / static_cast<double>(scored);
-      std::cout << "mean over " << scored << " scored series: f1=" << sum_f1 / static_cast<double>(scored)
-                << " cover=" << sum_cover / static_cast<double>(scored) << "\n";
-    } else {
-      out["mean_f1"] = nullptr;
-      out["mean_cover"] = nullptr;
-      std::cout << "no series had annotations: nothing scored\n";
-    }
-    if (!json_out.empty()) t::write_output(json_out, out.dump(2) + "\n", "--json");
-  }
   });
 }

@@ -103,7 +103,8 @@ struct scratch_dir {
   fs::path path;
   scratch_dir() {
     std::string tmpl = (fs::temp_directory_path() / "predsense-video.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw tool_error(std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    if (!::mkdtemp(tmpl.data()))
+      throw tool_error(std::string("cannot create a temporary directory: ") + std::strerror(errno));
     path = tmpl;
   }
   ~scratch_dir() {
@@ -142,8 +143,9 @@ child spawn(const std::vector<std::string>& args, bool capture_stdout, const fs:
   if (rc != 0) {
     if (capture_stdout) ::close(fds[0]);
     if (rc == ENOENT)
-      throw tool_error(args[0] + " not found on PATH" +
-                       (args[0].rfind("ff", 0) == 0 ? std::string(" (install ffmpeg: apt-get install ffmpeg)") : std::string()));
+      throw tool_error(
+          args[0] + " not found on PATH" +
+          (args[0].rfind("ff", 0) == 0 ? std::string(" (install ffmpeg: apt-get install ffmpeg)") : std::string()));
     throw tool_error("cannot start " + args[0] + ": " + std::strerror(rc));
   }
   c.out = capture_stdout ? fds[0] : -1;
@@ -302,7 +304,8 @@ video_info probe(const std::string& input, const fs::path& log) {
   for (std::size_t k = 0; k < j["streams"].size(); ++k) {
     const json& st = j["streams"][k];
     const json& d = st.contains("disposition") ? st["disposition"] : json::object();
-    const bool real = !(d.contains("attached_pic") && d["attached_pic"].is_number() && d["attached_pic"].get<int>() == 1);
+    const bool real =
+        !(d.contains("attached_pic") && d["attached_pic"].is_number() && d["attached_pic"].get<int>() == 1);
     const double area = json_number(st, "width") * json_number(st, "height");
     if ((real && !best_real) || (real == best_real && area > best)) {
       pick = k;
@@ -431,8 +434,8 @@ fs::path find_plot_script(const char* argv0) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const fs::path bin = ec ? fs::path(argv0).parent_path() : exe.parent_path();
-  candidates.push_back(bin / ".." / ".." / "scripts" / "plot_surprise.py");          // <src>/<build>/bin
-  candidates.push_back(bin / ".." / "share" / "predsense" / "plot_surprise.py");      // installed
+  candidates.push_back(bin / ".." / ".." / "scripts" / "plot_surprise.py");       // <src>/<build>/bin
+  candidates.push_back(bin / ".." / "share" / "predsense" / "plot_surprise.py");  // installed
   candidates.push_back(fs::path(__FILE__).parent_path().parent_path() / "scripts" / "plot_surprise.py");
   for (const auto& c : candidates)
     if (fs::exists(c, ec)) return c;
@@ -453,9 +456,11 @@ struct segment {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
-               "surprise, event boundaries (shot cuts), segments and memory statistics."};
-  std::string input, features, features_out, json_out, plot_out, sheet_out, segmenter_name, predictor_name = "copy-last";
+  CLI::App app{
+      "Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
+      "surprise, event boundaries (shot cuts), segments and memory statistics."};
+  std::string input, features, features_out, json_out, plot_out, sheet_out, segmenter_name,
+      predictor_name = "copy-last";
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
@@ -474,8 +479,9 @@ int main(int argc, char** argv) {
     return {};
   };
   app.add_option("input", input, "video file (anything ffmpeg reads); optional with --features");
-  app.add_option("--fps", fps, "decode at this many frames per second (default: every frame; with --features: the "
-                               "rate the features were sampled at, default 1)")
+  app.add_option("--fps", fps,
+                 "decode at this many frames per second (default: every frame; with --features: the "
+                 "rate the features were sampled at, default 1)")
       ->check(CLI::Validator(finite_positive, "FPS"));
   app.add_option("--features", features, "precomputed latents, frames x T x D (or frames x D) float .npy");
   app.add_option("--features-out", features_out,
@@ -491,8 +497,10 @@ int main(int argc, char** argv) {
                  "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token) or "
                  "ema (exponential moving average, alpha 0.5)")
       ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema"}));
-  app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")->check(CLI::Range(2, 100000));
-  app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")->check(CLI::Range(0.0, 100.0));
+  app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")
+      ->check(CLI::Range(2, 100000));
+  app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")->check(CLI::Range(0.0, 2.0));
   app.add_option("--floor", cut.floor, "minimum surprise of a boundary")->check(CLI::Range(0.0, 2.0));
   app.add_option("--min-gap", cut.min_gap, "minimum frames between boundaries")->check(CLI::Range(1, 100000));
@@ -537,7 +545,8 @@ int main(int argc, char** argv) {
     // ---- pipeline ----
     if (segmenter_name.empty()) segmenter_name = features.empty() ? "transition" : "cut";
     if (segmenter_name == "transition" && !features.empty())
-      throw tool_error("--segmenter transition needs decoded frames; with --features use cut, adaptive, peak or threshold");
+      throw tool_error(
+          "--segmenter transition needs decoded frames; with --features use cut, adaptive, peak or threshold");
     std::optional<predsense::transition_detector> trans;
     std::vector<predsense::transition> found;
     std::optional<video_segmenter> seg;
@@ -556,9 +565,11 @@ int main(int argc, char** argv) {
     if (predictor_name == "copy-last")
       pred.emplace(predsense::copy_last{});
     else if (predictor_name == "rls")
-      pred.emplace(predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::per_token, 0.98, 1.0, true, true, 1}));
+      pred.emplace(
+          predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::per_token, 0.98, 1.0, true, true, 1}));
     else if (predictor_name == "rls-pooled")
-      pred.emplace(predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
+      pred.emplace(
+          predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
     else
       pred.emplace(predsense::ema_predictor(0.5));
     pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
@@ -567,7 +578,7 @@ int main(int argc, char** argv) {
     std::vector<double> surprise;
     std::vector<predsense::boundary> bounds;
     double rate = 0.0;
-    std::vector<double> pts;  // per-frame presentation time when ffmpeg reported it
+    std::vector<double> pts;        // per-frame presentation time when ffmpeg reported it
     std::size_t decode_errors = 0;  // decoder messages about corrupt data (warned about, in the JSON)
     std::size_t stream_index = 0;
     std::size_t tokens = 0, token_dim = 0;
@@ -620,8 +631,9 @@ int main(int argc, char** argv) {
       std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
       if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
       vf += ",showinfo";  // per-frame presentation times (variable-rate and AVI-with-null-frames inputs)
-      child c = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map", "0:" + std::to_string(info.index), "-vf", vf, "-pix_fmt",
-                       "rgb24", "-fps_mode", "passthrough", "-f", "rawvideo", "-"},
+      child c = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map",
+                       "0:" + std::to_string(info.index), "-vf", vf, "-pix_fmt", "rgb24", "-fps_mode", "passthrough",
+                       "-f", "rawvideo", "-"},
                       true, log);
       const std::size_t frame_bytes = work_w * work_h * 3;
       std::vector<std::uint8_t> rgb(frame_bytes);
@@ -664,7 +676,8 @@ int main(int argc, char** argv) {
       std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.frame < y.frame; });
       for (const auto& tr : found) bounds.push_back({tr.frame, tr.score, tr.decided_at});
     } else {
-      for (const auto& b : bounds) found.push_back({b.t, b.t, b.t, predsense::transition_kind::cut, b.score, b.decided_at});
+      for (const auto& b : bounds)
+        found.push_back({b.t, b.t, b.t, predsense::transition_kind::cut, b.score, b.decided_at});
     }
     const std::size_t n = surprise.size();
 
@@ -767,8 +780,8 @@ int main(int argc, char** argv) {
     o << "\nmemory (Cambrian-S: window " << window << " frames, budget " << budget << " tokens, pool below surprise "
       << fmt(memory_threshold, 3) << ", drop_merge): " << mem_tokens << " tokens in " << (in_window + long_term)
       << " entries (" << in_window << " in the window, " << long_term << " long-term; " << pooled << " pooled, "
-      << merged_entries << " merged) for " << mem.frames_seen() << " frames = "
-      << static_cast<std::size_t>(mem.frames_seen()) * tokens << " tokens at full resolution; "
+      << merged_entries << " merged) for " << mem.frames_seen()
+      << " frames = " << static_cast<std::size_t>(mem.frames_seen()) * tokens << " tokens at full resolution; "
       << frames_kept << " frames represented, " << (static_cast<std::size_t>(mem.frames_seen()) - frames_kept)
       << " dropped\n";
 
@@ -806,7 +819,8 @@ int main(int argc, char** argv) {
     if (!sheet_out.empty()) {
       // One frame per segment: its middle frame, in the same frame numbering as the analysis.
       std::string sel;
-      for (const auto& s : segs) sel += (sel.empty() ? "" : "+") + std::string("eq(n,") + std::to_string((s.start + s.end - 1) / 2) + ")";
+      for (const auto& s : segs)
+        sel += (sel.empty() ? "" : "+") + std::string("eq(n,") + std::to_string((s.start + s.end - 1) / 2) + ")";
       const std::size_t k = segs.size();
       const auto cols = static_cast<std::size_t>(std::ceil(std::sqrt(static_cast<double>(k))));
       const std::size_t rows = (k + cols - 1) / cols;
@@ -816,8 +830,13 @@ int main(int argc, char** argv) {
             ":padding=4:margin=4:color=white";
       const fs::path tmp = temp_beside(sheet_out, ".png");
       temps.push_back(tmp);
-      child c = spawn({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", input, "-map", "0:" + std::to_string(stream_index), "-vf", vf,
-                       "-fps_mode", "vfr", "-frames:v", "1", "-f", "image2", "-c:v", "png", tmp.string()},
+      child c = spawn({"ffmpeg", "-nostdin",  "-v",
+                       "error",  "-y",        "-i",
+                       input,    "-map",      "0:" + std::to_string(stream_index),
+                       "-vf",    vf,          "-fps_mode",
+                       "vfr",    "-frames:v", "1",
+                       "-f",     "image2",    "-c:v",
+                       "png",    tmp.string()},
                       false, log);
       if (wait_child(c.pid) != 0 || !fs::exists(tmp))
         throw tool_error("--sheet " + sheet_out + ": ffmpeg failed: " + tail_of(log));

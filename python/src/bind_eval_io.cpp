@@ -92,27 +92,31 @@ void init_eval_io(py::module_& m) {
           py::arg("begin"), py::arg("end"), py::arg("count"), py::arg("descriptors") = py::none(),
           "Adds segment [begin, end) (frame indices, end exclusive) with its count (descriptors ignored).")
       .def_property_readonly("count", &sum_aggregator::count, "Sum of the counts added.");
-  py::class_<dedup_aggregator>(m, "DedupAggregator",
-                               "Distinct instances across segments: cosine matching of instance descriptors (threshold, "
-                               "default 0.6) + union-find. matching: 'mutual_nearest' (default) or 'greedy_assignment'. "
-                               "within_threshold (default 0.9): merge duplicates inside one segment; bridge_threshold "
-                               "(default 0.8). Thread rule: GIL-protected.")
-      .def(py::init([](double threshold, const std::string& matching, double within_threshold, double bridge_threshold) {
-             if (matching != "mutual_nearest" && matching != "greedy_assignment")
-               throw invalid_argument_error("DedupAggregator: matching must be 'mutual_nearest' or "
-                                            "'greedy_assignment', got '" + matching + "'");
-             for (double v : {threshold, within_threshold, bridge_threshold})
-               if (!std::isfinite(v)) throw non_finite_error("DedupAggregator: thresholds must be finite");
-             dedup_params p;
-             p.threshold = threshold;
-             p.matching = matching == "mutual_nearest" ? instance_matching::mutual_nearest
-                                                       : instance_matching::greedy_assignment;
-             p.within_threshold = within_threshold;
-             p.bridge_threshold = bridge_threshold;
-             return dedup_aggregator(p);
-           }),
-           py::arg("threshold") = 0.6, py::arg("matching") = "mutual_nearest", py::arg("within_threshold") = 0.9,
-           py::arg("bridge_threshold") = 0.8)
+  py::class_<dedup_aggregator>(
+      m, "DedupAggregator",
+      "Distinct instances across segments: cosine matching of instance descriptors (threshold, "
+      "default 0.6) + union-find. matching: 'mutual_nearest' (default) or 'greedy_assignment'. "
+      "within_threshold (default 0.9): merge duplicates inside one segment; bridge_threshold "
+      "(default 0.8). Thread rule: GIL-protected.")
+      .def(
+          py::init([](double threshold, const std::string& matching, double within_threshold, double bridge_threshold) {
+            if (matching != "mutual_nearest" && matching != "greedy_assignment")
+              throw invalid_argument_error(
+                  "DedupAggregator: matching must be 'mutual_nearest' or "
+                  "'greedy_assignment', got '" +
+                  matching + "'");
+            for (double v : {threshold, within_threshold, bridge_threshold})
+              if (!std::isfinite(v)) throw non_finite_error("DedupAggregator: thresholds must be finite");
+            dedup_params p;
+            p.threshold = threshold;
+            p.matching =
+                matching == "mutual_nearest" ? instance_matching::mutual_nearest : instance_matching::greedy_assignment;
+            p.within_threshold = within_threshold;
+            p.bridge_threshold = bridge_threshold;
+            return dedup_aggregator(p);
+          }),
+          py::arg("threshold") = 0.6, py::arg("matching") = "mutual_nearest", py::arg("within_threshold") = 0.9,
+          py::arg("bridge_threshold") = 0.8)
       .def(
           "add",
           [](dedup_aggregator& a, std::size_t begin, std::size_t end, py::handle descriptors) {

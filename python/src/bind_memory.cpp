@@ -40,8 +40,9 @@ namespace {
 
 template <class P>
 using store_t = memory_store<pool_when_unsurprising, P>;
-using any_store = std::variant<store_t<drop_merge>, store_t<drop_least_surprising>, store_t<fifo>, store_t<uniform_stride>,
-                               store_t<sinks_recent>, store_t<similarity_merge>, store_t<surprise_reservoir>>;
+using any_store =
+    std::variant<store_t<drop_merge>, store_t<drop_least_surprising>, store_t<fifo>, store_t<uniform_stride>,
+                 store_t<sinks_recent>, store_t<similarity_merge>, store_t<surprise_reservoir>>;
 
 // Policy parameters as Python sees them (unused ones stay empty).
 struct policy_args {
@@ -58,7 +59,8 @@ any_store make_store(double threshold, std::size_t window, std::size_t budget, c
   const memory_params cfg{window, budget};
   auto refuse = [&](bool given, const char* name) {
     if (given)
-      throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy + "'");
+      throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy +
+                                   "'");
   };
   const std::string& p = a.policy;
   if (p != "sinks_recent") refuse(a.sinks.has_value(), "sinks");
@@ -119,14 +121,19 @@ struct memory_box final : memory_base {
     std::lock_guard<std::mutex> lk(mu);
     return visit([](auto& s) { return s.long_term().size() + s.window().size(); });
   }
-  std::size_t window() const { return std::visit([](const auto& s) { return s.params().window; }, store); }
-  std::size_t budget() const { return std::visit([](const auto& s) { return s.params().budget; }, store); }
+  std::size_t window() const {
+    return std::visit([](const auto& s) { return s.params().window; }, store);
+  }
+  std::size_t budget() const {
+    return std::visit([](const auto& s) { return s.params().budget; }, store);
+  }
 };
 
 py::dict entry_dict(const entry_copy& c) {
   const memory_entry& e = c.e;
   py::dict d;
-  d["frame"] = e.frame == store_t<drop_merge>::protected_frame ? py::object(py::int_(-1)) : py::object(py::int_(e.frame));
+  d["frame"] =
+      e.frame == store_t<drop_merge>::protected_frame ? py::object(py::int_(-1)) : py::object(py::int_(e.frame));
   d["timestamp"] = e.timestamp;
   d["surprise"] = e.surprise;
   d["tokens"] = e.tokens;
@@ -173,13 +180,15 @@ policy_desc policy_of(const nlohmann::json& meta, const char* key, const std::st
       throw format_error(src + ": checkpoint metadata /" + key + " needs a string name and a params object");
     d.name = n->get<std::string>();
     for (const auto& [k, v] : ps->items()) {
-      if (!v.is_number()) throw format_error(src + ": checkpoint metadata /" + key + "/params/" + k + " is not a number");
+      if (!v.is_number())
+        throw format_error(src + ": checkpoint metadata /" + key + "/params/" + k + " is not a number");
       d.params[k] = v.get<double>();
       if (v.is_number_unsigned()) d.uints[k] = v.get<std::uint64_t>();
     }
     return d;
   }
-  if (!it->is_string()) throw format_error(src + ": checkpoint metadata /" + key + " is neither an object nor a string");
+  if (!it->is_string())
+    throw format_error(src + ": checkpoint metadata /" + key + " is neither an object nor a string");
   const std::string sig = it->get<std::string>();
   std::size_t pos = sig.find(';');
   d.name = sig.substr(0, pos);
@@ -203,7 +212,8 @@ policy_desc policy_of(const nlohmann::json& meta, const char* key, const std::st
 
 double param(const policy_desc& d, const char* key, const std::string& src) {
   const auto it = d.params.find(key);
-  if (it == d.params.end()) throw format_error(src + ": checkpoint policy " + d.name + " has no parameter '" + key + "'");
+  if (it == d.params.end())
+    throw format_error(src + ": checkpoint policy " + d.name + " has no parameter '" + key + "'");
   return it->second;
 }
 
@@ -287,7 +297,9 @@ void init_memory(py::module_& m) {
   py::class_<memory_base, std::shared_ptr<memory_base>>(
       m, "Memory",
       "Base class of the C++ memories (MemoryStore). A Stream also takes any Python object with "
-      "push(frame, surprise) (and optionally a `tokens` attribute); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.");
+      "push(frame, surprise) (and optionally a `tokens` attribute); that path takes the GIL per frame. Thread rule: "
+      "each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a "
+      "Stream is called with the GIL held.");
 
   py::class_<memory_box, memory_base, std::shared_ptr<memory_box>>(
       m, "MemoryStore",
@@ -351,7 +363,8 @@ void init_memory(py::module_& m) {
           "clear", [](memory_box& self) { locked(self, [&] { self.visit([](auto& s) { s.clear(); }); }); },
           "Forgets everything (configuration kept).")
       .def_property_readonly(
-          "tokens", [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.tokens(); }); }); },
+          "tokens",
+          [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.tokens(); }); }); },
           "Tokens held (long-term + window).")
       .def_property_readonly(
           "frames_seen",
@@ -360,12 +373,16 @@ void init_memory(py::module_& m) {
           },
           "Frames pushed since construction (or clear()).")
       .def_property_readonly(
-          "dim", [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.dim(); }); }); },
+          "dim",
+          [](memory_box& self) { return locked(self, [&] { return self.visit([](auto& s) { return s.dim(); }); }); },
           "Latent dim (0 before the first frame).")
-      .def_property_readonly("threshold", [](const memory_box& self) { return self.threshold; }, "Surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it).")
+      .def_property_readonly(
+          "threshold", [](const memory_box& self) { return self.threshold; },
+          "Surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it).")
       .def_property_readonly("window", &memory_box::window, "Sensory window size in frames.")
       .def_property_readonly("budget", &memory_box::budget, "Long-term budget in tokens.")
-      .def_property_readonly("policy", [](const memory_box& self) { return self.args.policy; }, "The consolidation policy's name.")
+      .def_property_readonly(
+          "policy", [](const memory_box& self) { return self.args.policy; }, "The consolidation policy's name.")
       .def_property_readonly(
           "policy_params",
           [](const memory_box& self) {
@@ -374,7 +391,8 @@ void init_memory(py::module_& m) {
             if (a.policy == "drop_merge") d["threshold"] = self.threshold;
             if (a.policy == "sinks_recent") d["sinks"] = a.sinks.value_or(4);
             if (a.policy == "similarity_merge") d["merge_threshold"] = a.merge_threshold.value_or(0.83);
-            if (a.policy == "surprise_reservoir") d["seed"] = a.seed.value_or(0), d["weight_floor"] = a.weight_floor.value_or(1e-3);
+            if (a.policy == "surprise_reservoir")
+              d["seed"] = a.seed.value_or(0), d["weight_floor"] = a.weight_floor.value_or(1e-3);
             return d;
           },
           "The consolidation policy's parameters (with their defaults filled in) as a dict.")
@@ -390,14 +408,17 @@ void init_memory(py::module_& m) {
           [](memory_box& self) {
             std::vector<entry_copy> v;
             locked(self, [&] {
-              self.visit([&](auto& s) { s.for_each([&](const memory_item& it) { v.push_back({it.entry, it.in_window}); }); });
+              self.visit([&](auto& s) {
+                s.for_each([&](const memory_item& it) { v.push_back({it.entry, it.in_window}); });
+              });
             });
             py::list out;
             for (const auto& c : v) out.append(entry_dict(c));
             return out;
           },
           "Every entry in time order (long-term first, then the window) as dicts: frame (int, -1 for protected), "
-          "timestamp (s), surprise, tokens, grid (rows, cols), compressed, protected, merged (frame indices), in_window.")
+          "timestamp (s), surprise, tokens, grid (rows, cols), compressed, protected, merged (frame indices), "
+          "in_window.")
       .def(
           "tensors",
           [](memory_box& self) {
@@ -434,7 +455,8 @@ void init_memory(py::module_& m) {
             locked(self, [&] {
               require_finite(q.view, "query");
               self.visit([&](auto& s) {
-                for (const auto& h : retrieve(s, q.view, {.k = k, .contiguity = contiguity, .include_window = include_window}))
+                for (const auto& h :
+                     retrieve(s, q.view, {.k = k, .contiguity = contiguity, .include_window = include_window}))
                   hits.push_back({*h.entry, h.in_window, h.similarity, h.hit});
               });
             });
@@ -469,14 +491,15 @@ void init_memory(py::module_& m) {
           "A MemoryStore configured as the checkpoint says (policy, threshold, window, budget) with its state. "
           "Raises FormatError (with the file name and the C++ loader's reason) for a corrupted, truncated or "
           "foreign file.")
-      .def(py::pickle([](memory_box& self) { return to_bytes(self); },
-                      [](const py::bytes& b) { return from_bytes(b); }))
+      .def(
+          py::pickle([](memory_box& self) { return to_bytes(self); }, [](const py::bytes& b) { return from_bytes(b); }))
       .def("__repr__", [](memory_box& self) {
         const auto [tokens, frames] = locked(self, [&] {
           return self.visit([](auto& s) { return std::pair<std::size_t, std::uint64_t>(s.tokens(), s.frames_seen()); });
         });
-        return "MemoryStore(threshold=" + std::string(py::str(py::float_(self.threshold))) + ", window=" + std::to_string(self.window()) +
-               ", budget=" + std::to_string(self.budget()) + ", policy='" + self.args.policy +
-               "', tokens=" + std::to_string(tokens) + ", frames_seen=" + std::to_string(frames) + ")";
+        return "MemoryStore(threshold=" + std::string(py::str(py::float_(self.threshold))) +
+               ", window=" + std::to_string(self.window()) + ", budget=" + std::to_string(self.budget()) +
+               ", policy='" + self.args.policy + "', tokens=" + std::to_string(tokens) +
+               ", frames_seen=" + std::to_string(frames) + ")";
       });
 }

@@ -47,7 +47,8 @@ py::array_t<std::int64_t> run(py::handle series, offline_method method, const st
   p.penalty = parse_penalty(penalty_name, manual ? pen_value.cast<double>() : 0.0);
   if (manual) (void)p.penalty.per_change(2, 1);  // validates the value
   p.min_size = checked_count(min_size, "min_size");
-  p.max_changes = max_changes == 0 ? std::numeric_limits<std::size_t>::max() : checked_count(max_changes, "max_changes");
+  p.max_changes =
+      max_changes == 0 ? std::numeric_limits<std::size_t>::max() : checked_count(max_changes, "max_changes");
   p.quantiles = checked_count(quantiles, "quantiles");
   p.missing = parse_missing_policy(missing);
   p.r_compatible = r_compatible;
@@ -87,24 +88,27 @@ void bind_offline_segmentation(py::module_& m) {
                    r_compatible);
       },
       py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
-      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
-      py::arg("missing") = "skip", py::arg("r_compatible") = false,
+      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      py::arg("r_compatible") = false,
       (std::string("PELT (Killick, Fearnhead & Eckley 2012): the exact minimiser of total segment cost plus "
                    "penalty, with pruning. r_compatible=True prunes as R changepoint does (inexact under MBIC; "
                    "with cost='mean' that is TCPDBench's pelt, whose reported indices are these minus one).") +
-       common_doc).c_str());
+       common_doc)
+          .c_str());
   m.def(
       "binseg",
       [](py::handle series, long long max_changes, const std::string& cost, const std::string& penalty,
          const py::object& pen_value, long long min_size, long long quantiles, const std::string& missing) {
-        return run(series, offline_method::binseg, cost, penalty, pen_value, min_size, max_changes, quantiles,
-                   missing, false);
+        return run(series, offline_method::binseg, cost, penalty, pen_value, min_size, max_changes, quantiles, missing,
+                   false);
       },
       py::arg("series"), py::kw_only(), py::arg("max_changes") = 5, py::arg("cost") = "mean",
-      py::arg("penalty") = "mbic", py::arg("pen_value") = py::none(), py::arg("min_size") = 1,
-      py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      py::arg("penalty") = "mbic", py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
+      py::arg("missing") = "skip",
       (std::string("Binary segmentation with at most max_changes (Q) change points (0: no limit): greedy best "
-                   "splits while the gain exceeds the penalty.") + common_doc).c_str());
+                   "splits while the gain exceeds the penalty.") +
+       common_doc)
+          .c_str());
   m.def(
       "amoc",
       [](py::handle series, const std::string& cost, const std::string& penalty, const py::object& pen_value,
@@ -113,12 +117,14 @@ void bind_offline_segmentation(py::module_& m) {
                    r_compatible);
       },
       py::arg("series"), py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
-      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
-      py::arg("missing") = "skip", py::arg("r_compatible") = false,
+      py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
+      py::arg("r_compatible") = false,
       (std::string("AMOC: at most one change, by the penalised likelihood-ratio test (r_compatible=True: R "
                    "changepoint's form of the MBIC test). cost='ed', penalty='mbic' is "
                    "predsense-tcpd's default (chosen by leave-one-series-out cross-validation, "
-                   "docs/segmentation.md).") + common_doc).c_str());
+                   "docs/segmentation.md).") +
+       common_doc)
+          .c_str());
   m.def(
       "standardize",
       [](py::handle series) {

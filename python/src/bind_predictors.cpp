@@ -30,7 +30,8 @@ lfp_head load_head(const std::string& weights, const std::string& prefix) {
   return lfp_head::from_safetensors(p, prefix);
 }
 
-constexpr const char* thread_rule = "\n\nThread rule: per-object mutex (safe to share between threads; calls are serialized).";
+constexpr const char* thread_rule =
+    "\n\nThread rule: per-object mutex (safe to share between threads; calls are serialized).";
 
 }  // namespace
 
@@ -39,7 +40,8 @@ void init_predictors(py::module_& m) {
       m, "Predictor",
       "Base class of the C++ latent predictors: observe(frame) takes frame t, predict() guesses frame t+1.\n"
       "A Stream also takes any Python object with observe(frame) and predict() -> (tokens, dim) array "
-      "(and optionally reset()); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
+      "(and optionally reset()); that path takes the GIL per frame. Thread rule: each C++ object holds a per-object "
+      "mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
       .def(
           "observe",
           [](predictor_base& self, py::handle frame) {
@@ -73,72 +75,81 @@ void init_predictors(py::module_& m) {
 
   box_class<copy_last>(m, "CopyLast",
                        (std::string("Predicts that the next frame equals the last observed one (the Cambrian-S "
-                                    "adjacent-frame ablation).") + thread_rule).c_str())
+                                    "adjacent-frame ablation).") +
+                        thread_rule)
+                           .c_str())
       .def(py::init([] { return std::make_shared<predictor_box<copy_last>>(copy_last{}); }));
 
   box_class<ema_predictor>(
       m, "EMAPredictor",
       (std::string("Per-token exponential moving average of the observed frames: s_1 = x_1, "
                    "s_t = alpha*x_t + (1-alpha)*s_(t-1); predicts s_t.\nalpha: in (0, 1], default 0.5 "
-                   "(1 = copy-last). Raises InvalidArgumentError otherwise.") + thread_rule).c_str())
+                   "(1 = copy-last). Raises InvalidArgumentError otherwise.") +
+       thread_rule)
+          .c_str())
       .def(py::init([](double alpha) { return std::make_shared<predictor_box<ema_predictor>>(ema_predictor(alpha)); }),
            py::arg("alpha") = 0.5);
 
   box_class<rls_predictor>(
       m, "RLSPredictor",
-      (std::string("Online ridge regression (recursive least squares with forgetting) of frame t+1 on frame t; "
-                   "starts as copy-last (W = 0 on the residual).\n"
-                   "mode: 'per_token' (default; one sample per token) or 'pooled' (token means, one sample per frame).\n"
-                   "forgetting: in (0, 1], default 0.98. ridge: prior precision, default 1.0. residual: predict the "
-                   "change (default True). bias: fit an intercept (default True). token_stride: learn from every "
-                   "k-th token (default 1).\nRaises InvalidArgumentError for a bad mode or range.") + thread_rule)
+      (std::string(
+           "Online ridge regression (recursive least squares with forgetting) of frame t+1 on frame t; "
+           "starts as copy-last (W = 0 on the residual).\n"
+           "mode: 'per_token' (default; one sample per token) or 'pooled' (token means, one sample per frame).\n"
+           "forgetting: in (0, 1], default 0.98. ridge: prior precision, default 1.0. residual: predict the "
+           "change (default True). bias: fit an intercept (default True). token_stride: learn from every "
+           "k-th token (default 1).\nRaises InvalidArgumentError for a bad mode or range.") +
+       thread_rule)
           .c_str())
       .def(py::init([](const std::string& mode, double forgetting, double ridge, bool residual, bool bias,
                        std::size_t token_stride) {
              if (mode != "per_token" && mode != "pooled")
                throw invalid_argument_error("RLSPredictor: mode must be 'per_token' or 'pooled', got '" + mode + "'");
-             return std::make_shared<predictor_box<rls_predictor>>(rls_predictor(rls_params{
-                 mode == "pooled" ? rls_mode::pooled : rls_mode::per_token, forgetting, ridge, residual, bias,
-                 token_stride}));
+             return std::make_shared<predictor_box<rls_predictor>>(
+                 rls_predictor(rls_params{mode == "pooled" ? rls_mode::pooled : rls_mode::per_token, forgetting, ridge,
+                                          residual, bias, token_stride}));
            }),
            py::arg("mode") = "per_token", py::arg("forgetting") = 0.98, py::arg("ridge") = 1.0,
            py::arg("residual") = true, py::arg("bias") = true, py::arg("token_stride") = 1);
 
   box_class<lfp_predictor>(
       m, "LFPPredictor",
-      (std::string("The Cambrian-S latent frame prediction head (Linear(h, h) -> GELU -> Linear(h, d)) applied to "
-                   "the observed frame's latent (h = d), optionally trained at test time on (frame t-1 -> frame t) "
-                   "with Adam (loss = MSE + cosine, as Cambrian-S).\n"
-                   "dim: latent dim for a randomly initialised head (nn.Linear's U(+-1/sqrt(dim)), seed `seed`).\n"
-                   "weights: a .safetensors or .npz file, or a Hugging Face checkpoint folder (sharded, with "
-                   "model.safetensors.index.json) or its index file, holding <prefix>0.weight/bias and "
-                   "<prefix>2.weight/bias (F32/F16/BF16), instead of dim; see from_pretrained.\nlearn: train online (default True). residual: predict "
-                   "frame + head(frame) (default False). lr: Adam learning rate (default 1e-4).\n"
-                   "zero_output: zero the output layer so a residual head starts as copy-last.\n"
-                   "Raises InvalidArgumentError (neither or both of dim/weights), FormatError (bad file), ShapeError.") +
+      (std::string(
+           "The Cambrian-S latent frame prediction head (Linear(h, h) -> GELU -> Linear(h, d)) applied to "
+           "the observed frame's latent (h = d), optionally trained at test time on (frame t-1 -> frame t) "
+           "with Adam (loss = MSE + cosine, as Cambrian-S).\n"
+           "dim: latent dim for a randomly initialised head (nn.Linear's U(+-1/sqrt(dim)), seed `seed`).\n"
+           "weights: a .safetensors or .npz file, or a Hugging Face checkpoint folder (sharded, with "
+           "model.safetensors.index.json) or its index file, holding <prefix>0.weight/bias and "
+           "<prefix>2.weight/bias (F32/F16/BF16), instead of dim; see from_pretrained.\nlearn: train online (default "
+           "True). residual: predict "
+           "frame + head(frame) (default False). lr: Adam learning rate (default 1e-4).\n"
+           "zero_output: zero the output layer so a residual head starts as copy-last.\n"
+           "Raises InvalidArgumentError (neither or both of dim/weights), FormatError (bad file), ShapeError.") +
        thread_rule)
           .c_str())
-      .def(py::init([](std::optional<std::size_t> dim, std::optional<std::string> weights, const std::string& prefix,
-                       std::uint64_t seed, bool learn, bool residual, double lr, bool zero_output) {
-             if (dim.has_value() == weights.has_value())
-               throw invalid_argument_error("LFPPredictor: pass exactly one of dim= (random head) or weights= (a file)");
-             lfp_head head;
-             if (dim) {
-               if (*dim == 0) throw invalid_argument_error("LFPPredictor: dim must be >= 1");
-               head = lfp_head(*dim, *dim);
-               head.init_uniform(seed);
-             } else {
-               head = load_head(*weights, prefix);
-             }
-             lfp_predictor_params c;
-             c.learn = learn, c.residual = residual, c.train.lr = lr;
-             lfp_predictor p(std::move(head), c);
-             if (zero_output) p.zero_output_layer();
-             return std::make_shared<predictor_box<lfp_predictor>>(std::move(p));
-           }),
-           py::arg("dim") = py::none(), py::kw_only(), py::arg("weights") = py::none(), py::arg("prefix") = "",
-           py::arg("seed") = 0, py::arg("learn") = true, py::arg("residual") = false, py::arg("lr") = 1e-4,
-           py::arg("zero_output") = false)
+      .def(
+          py::init([](std::optional<std::size_t> dim, std::optional<std::string> weights, const std::string& prefix,
+                      std::uint64_t seed, bool learn, bool residual, double lr, bool zero_output) {
+            if (dim.has_value() == weights.has_value())
+              throw invalid_argument_error("LFPPredictor: pass exactly one of dim= (random head) or weights= (a file)");
+            lfp_head head;
+            if (dim) {
+              if (*dim == 0) throw invalid_argument_error("LFPPredictor: dim must be >= 1");
+              head = lfp_head(*dim, *dim);
+              head.init_uniform(seed);
+            } else {
+              head = load_head(*weights, prefix);
+            }
+            lfp_predictor_params c;
+            c.learn = learn, c.residual = residual, c.train.lr = lr;
+            lfp_predictor p(std::move(head), c);
+            if (zero_output) p.zero_output_layer();
+            return std::make_shared<predictor_box<lfp_predictor>>(std::move(p));
+          }),
+          py::arg("dim") = py::none(), py::kw_only(), py::arg("weights") = py::none(), py::arg("prefix") = "",
+          py::arg("seed") = 0, py::arg("learn") = true, py::arg("residual") = false, py::arg("lr") = 1e-4,
+          py::arg("zero_output") = false)
       .def_static(
           "from_pretrained",
           [](const std::string& path, const std::string& prefix, bool learn, bool residual, double lr) {

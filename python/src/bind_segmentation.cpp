@@ -62,9 +62,8 @@ void init_segmentation(py::module_& m) {
       .def_readonly("t", &boundary::t, "First frame of the new segment (0-based frame index).")
       .def_readonly("score", &boundary::score, "The value (surprise, probability) that fired the boundary.")
       .def_readonly("decided_at", &boundary::decided_at, "Step at which the boundary was decided (>= t).")
-      .def("__eq__", [](const boundary& a, const boundary& b) {
-        return a.t == b.t && a.score == b.score && a.decided_at == b.decided_at;
-      })
+      .def("__eq__", [](const boundary& a,
+                        const boundary& b) { return a.t == b.t && a.score == b.score && a.decided_at == b.decided_at; })
       .def("__repr__", [](const boundary& b) {
         return "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
                ", decided_at=" + std::to_string(b.decided_at) + ")";
@@ -104,7 +103,8 @@ void init_segmentation(py::module_& m) {
   box_class<threshold_segmenter> thr(
       m, "ThresholdSegmenter",
       (std::string("Boundary where value > threshold (strict), at least min_gap steps after the previous one "
-                   "(Cambrian-S VSC segmentation).\nthreshold: required, not NaN. min_gap: >= 1, default 1.") + rule)
+                   "(Cambrian-S VSC segmentation).\nthreshold: required, not NaN. min_gap: >= 1, default 1.") +
+       rule)
           .c_str());
   thr.def(py::init([](double threshold, std::size_t min_gap) {
             return std::make_shared<segmenter_box<threshold_segmenter>>(threshold_segmenter(threshold, min_gap));

@@ -22,8 +22,10 @@ py::module_ core() { return py::module_::import("predsense._core"); }
 std::shared_ptr<predictor_base> as_predictor(const py::object& o) {
   if (py::isinstance<predictor_base>(o)) return o.cast<std::shared_ptr<predictor_base>>();
   if (py::hasattr(o, "observe") && py::hasattr(o, "predict")) return std::make_shared<python_predictor>(o);
-  throw py::type_error("predictor: expected a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, "
-                       "LFPPredictor) or an object with observe(frame) and predict(), got " + type_name(o));
+  throw py::type_error(
+      "predictor: expected a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, "
+      "LFPPredictor) or an object with observe(frame) and predict(), got " +
+      type_name(o));
 }
 
 std::shared_ptr<metric_base> metric_named(const std::string& name) {
@@ -31,8 +33,9 @@ std::shared_ptr<metric_base> metric_named(const std::string& name) {
   if (name == "pooled_cosine") return std::make_shared<metric_box<pooled_cosine_distance<>>>();
   if (name == "mse") return std::make_shared<metric_box<mse<>>>();
   if (name == "l2") return std::make_shared<metric_box<l2_distance<>>>();
-  throw invalid_argument_error("metric: unknown metric '" + name +
-                               "' (expected 'token_cosine', 'pooled_cosine', 'mse', 'l2', a GaussianNLL, or a callable)");
+  throw invalid_argument_error(
+      "metric: unknown metric '" + name +
+      "' (expected 'token_cosine', 'pooled_cosine', 'mse', 'l2', a GaussianNLL, or a callable)");
 }
 
 std::shared_ptr<metric_base> as_metric(const py::object& o) {
@@ -46,8 +49,10 @@ std::shared_ptr<metric_base> as_metric(const py::object& o) {
   for (const auto& [fn, name] : builtin)
     if (o.is(m.attr(fn))) return metric_named(name);  // the C++ metric itself, no Python per frame
   if (PyCallable_Check(o.ptr())) return std::make_shared<python_metric>(o);
-  throw py::type_error("metric: expected a metric name, a predsense metric function or GaussianNLL, or a callable "
-                       "(pred, actual) -> float, got " + type_name(o));
+  throw py::type_error(
+      "metric: expected a metric name, a predsense metric function or GaussianNLL, or a callable "
+      "(pred, actual) -> float, got " +
+      type_name(o));
 }
 
 std::shared_ptr<normalizer_base> as_normalizer(const py::object& o) {
@@ -61,8 +66,10 @@ std::shared_ptr<normalizer_base> as_normalizer(const py::object& o) {
 std::shared_ptr<segmenter_base> as_segmenter(const py::object& o) {
   if (py::isinstance<segmenter_base>(o)) return o.cast<std::shared_ptr<segmenter_base>>();
   if (py::hasattr(o, "push")) return std::make_shared<python_segmenter>(o);
-  throw py::type_error("segmenter: expected a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
-                       "PeakSegmenter, BOCPDSegmenter) or an object with push(value, t), got " + type_name(o));
+  throw py::type_error(
+      "segmenter: expected a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
+      "PeakSegmenter, BOCPDSegmenter) or an object with push(value, t), got " +
+      type_name(o));
 }
 
 std::shared_ptr<memory_base> as_memory(const py::object& o) {
@@ -118,9 +125,11 @@ void init_stream(py::module_& m) {
       .def_readonly("surprise", &step_result::surprise, "The frame's surprise (first_surprise for frame 0).")
       .def_readonly("boundary", &step_result::boundary, "The Boundary decided at this step, or None.")
       .def_property_readonly(
-          "memory_tokens", [](const step_result& r) { return r.memory.tokens; }, "Tokens the memory holds after the step.")
+          "memory_tokens", [](const step_result& r) { return r.memory.tokens; },
+          "Tokens the memory holds after the step.")
       .def_property_readonly(
-          "memory_entries", [](const step_result& r) { return r.memory.entries; }, "Entries the memory holds (0 without a memory or for a Python memory).")
+          "memory_entries", [](const step_result& r) { return r.memory.entries; },
+          "Entries the memory holds (0 without a memory or for a Python memory).")
       .def("__repr__", [](const step_result& r) {
         return "StepResult(t=" + std::to_string(r.t) + ", surprise=" + std::to_string(r.surprise) +
                ", boundary=" + (r.boundary ? std::to_string(r.boundary->t) : std::string("None")) +
@@ -154,7 +163,8 @@ void init_stream(py::module_& m) {
              auto s = std::make_shared<dyn_stream>();
              const auto mod = core();
              if (predictor.is_none()) predictor = mod.attr("CopyLast")();
-             if (segmenter.is_none()) segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
+             if (segmenter.is_none())
+               segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
              if (memory.is(py::ellipsis())) memory = mod.attr("MemoryStore")(memory_threshold, window, budget);
              require_finite(first_surprise, "first_surprise");
              s->predictor = as_predictor(predictor);
@@ -189,7 +199,8 @@ void init_stream(py::module_& m) {
             std::vector<std::size_t> cuts;
             double* o = surprise.mutable_data();
             py::object bar;
-            if (progress) bar = py::module_::import("tqdm").attr("tqdm")(py::arg("total") = f.n, py::arg("unit") = "frame");
+            if (progress)
+              bar = py::module_::import("tqdm").attr("tqdm")(py::arg("total") = f.n, py::arg("unit") = "frame");
             const std::size_t chunk = progress ? 64 : f.n;
             for (std::size_t start = 0; start < f.n; start += chunk) {
               const std::size_t stop = std::min(f.n, start + chunk);
@@ -231,10 +242,21 @@ void init_stream(py::module_& m) {
           "the memory is kept (call memory.clear() to forget it too).")
       .def_property_readonly(
           "frames_seen", [](dyn_stream& s) { return locked(s, [&] { return s.t; }); }, "Frames stepped so far.")
-      .def_property_readonly("predictor", [](const dyn_stream& s) { return s.predictor_obj; }, "The predictor object (the one passed in, or the default CopyLast).")
-      .def_property_readonly("metric", [](const dyn_stream& s) { return s.metric_obj; }, "The metric as passed in (a name, a function, a GaussianNLL or a callable).")
-      .def_property_readonly("normalizer", [](const dyn_stream& s) { return s.normalizer_obj; }, "The normalizer object, or None.")
-      .def_property_readonly("segmenter", [](const dyn_stream& s) { return s.segmenter_obj; }, "The segmenter object (the one passed in, or the default AdaptiveSegmenter).")
-      .def_property_readonly("memory", [](const dyn_stream& s) { return s.memory_obj; }, "The memory object (the one passed in, the default MemoryStore, or None).")
-      .def_property_readonly("first_surprise", [](const dyn_stream& s) { return s.first_surprise; }, "Surprise given to frame 0 (no prediction exists; 1.0 in Cambrian-S).");
+      .def_property_readonly(
+          "predictor", [](const dyn_stream& s) { return s.predictor_obj; },
+          "The predictor object (the one passed in, or the default CopyLast).")
+      .def_property_readonly(
+          "metric", [](const dyn_stream& s) { return s.metric_obj; },
+          "The metric as passed in (a name, a function, a GaussianNLL or a callable).")
+      .def_property_readonly(
+          "normalizer", [](const dyn_stream& s) { return s.normalizer_obj; }, "The normalizer object, or None.")
+      .def_property_readonly(
+          "segmenter", [](const dyn_stream& s) { return s.segmenter_obj; },
+          "The segmenter object (the one passed in, or the default AdaptiveSegmenter).")
+      .def_property_readonly(
+          "memory", [](const dyn_stream& s) { return s.memory_obj; },
+          "The memory object (the one passed in, the default MemoryStore, or None).")
+      .def_property_readonly(
+          "first_surprise", [](const dyn_stream& s) { return s.first_surprise; },
+          "Surprise given to frame 0 (no prediction exists; 1.0 in Cambrian-S).");
 }

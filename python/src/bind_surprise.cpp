@@ -42,8 +42,8 @@ void init_surprise(py::module_& m) {
       m, "token_cosine_distance",
       "Cambrian-S surprise: 1 - mean over tokens t of cos(pred[t], actual[t]); in [0, 2]. A token whose "
       "norm is 0 in either frame scores cosine 0 (distance 1).");
-  def_metric<pooled_cosine_distance<>>(m, "pooled_cosine_distance",
-                                       "1 - cos(mean_t pred[t], mean_t actual[t]): cosine of the token means; in [0, 2].");
+  def_metric<pooled_cosine_distance<>>(
+      m, "pooled_cosine_distance", "1 - cos(mean_t pred[t], mean_t actual[t]): cosine of the token means; in [0, 2].");
   def_metric<mse<>>(m, "mse", "Mean squared error over all tokens x dim elements.");
   def_metric<l2_distance<>>(m, "l2_distance", "Frobenius norm ||pred - actual|| over all tokens x dim elements.");
 
@@ -79,7 +79,9 @@ void init_surprise(py::module_& m) {
       m, "Metric",
       "Base class of the stateful C++ surprise metrics (GaussianNLL). A Stream also takes a metric name "
       "('token_cosine', 'pooled_cosine', 'mse', 'l2'), one of the metric functions, or any Python callable "
-      "(pred, actual) -> float (slower path: the GIL is taken per frame). Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
+      "(pred, actual) -> float (slower path: the GIL is taken per frame). Thread rule: each C++ object holds a "
+      "per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the "
+      "GIL held.")
       .def(
           "reset",
           [](metric_base& self) {
@@ -96,7 +98,9 @@ void init_surprise(py::module_& m) {
       "call once per frame in stream order; reset() starts a new stream.\n\n"
       "prior_var: variance before 2 samples (default 1.0). min_var: floor (default 1e-6).\n"
       "Thread rule: per-object mutex (safe to share; calls are serialized).")
-      .def(py::init([](double prior_var, double min_var) { return std::make_shared<nll_box>(gaussian_nll<>(prior_var, min_var)); }),
+      .def(py::init([](double prior_var, double min_var) {
+             return std::make_shared<nll_box>(gaussian_nll<>(prior_var, min_var));
+           }),
            py::arg("prior_var") = 1.0, py::arg("min_var") = 1e-6)
       .def(
           "__call__",
@@ -109,15 +113,14 @@ void init_surprise(py::module_& m) {
           "NLL (nats, mean over tokens x dim) of one frame; pred/actual (tokens, dim) or (dim,). "
           "Raises ShapeError (shape differs from earlier frames), NonFiniteError.")
       .def_property_readonly(
-          "samples",
-          [](nll_box& self) {
-            return locked(self, [&] { return self.impl.samples(); });
-          },
+          "samples", [](nll_box& self) { return locked(self, [&] { return self.impl.samples(); }); },
           "Frames seen since construction or reset().");
 
   py::class_<normalizer_base, std::shared_ptr<normalizer_base>>(
       m, "Normalizer",
-      "Base class of the surprise normalizers. A Stream also takes any Python callable float -> float (slower path). Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object plugged into a Stream is called with the GIL held.")
+      "Base class of the surprise normalizers. A Stream also takes any Python callable float -> float (slower path). "
+      "Thread rule: each C++ object holds a per-object mutex (safe to share, calls serialized); a Python object "
+      "plugged into a Stream is called with the GIL held.")
       .def(
           "__call__",
           [](normalizer_base& self, double x) {

@@ -48,13 +48,14 @@ image_arg image_of(const py::handle& obj, const char* name) {
   py::array a = as_ndarray(obj, name);
   require_real(a, name, obj);
   if (a.ndim() != 3 && a.ndim() != 2)
-    throw shape_error(std::string(name) + ": expected an image of shape (height, width, channels) or (height, width), got " +
-                      shape_of(a));
+    throw shape_error(std::string(name) +
+                      ": expected an image of shape (height, width, channels) or (height, width), got " + shape_of(a));
   if (a.dtype().kind() != 'u' || a.dtype().itemsize() != 1) {
     // accept other dtypes only when they hold 0..255 integers (no silent rescaling of floats in [0, 1])
     auto np = py::module_::import("numpy");
-    const bool ok = np.attr("all")(np.attr("equal")(np.attr("round")(a), a)).cast<bool>() &&
-                    (a.size() == 0 || (np.attr("min")(a).cast<double>() >= 0.0 && np.attr("max")(a).cast<double>() <= 255.0));
+    const bool ok =
+        np.attr("all")(np.attr("equal")(np.attr("round")(a), a)).cast<bool>() &&
+        (a.size() == 0 || (np.attr("min")(a).cast<double>() >= 0.0 && np.attr("max")(a).cast<double>() <= 255.0));
     if (!ok)
       throw py::type_error(std::string(name) + ": expected 8-bit pixel values (uint8, or integers 0..255), got dtype " +
                            std::string(py::str(a.dtype())));
@@ -63,7 +64,8 @@ image_arg image_of(const py::handle& obj, const char* name) {
   img.h = std::size_t(img.arr.shape(0));
   img.w = std::size_t(img.arr.shape(1));
   img.c = img.arr.ndim() == 3 ? std::size_t(img.arr.shape(2)) : 1;
-  if (img.h == 0 || img.w == 0 || img.c == 0) throw empty_error(std::string(name) + ": empty image (shape " + shape_of(img.arr) + ")");
+  if (img.h == 0 || img.w == 0 || img.c == 0)
+    throw empty_error(std::string(name) + ": empty image (shape " + shape_of(img.arr) + ")");
   return img;
 }
 
@@ -161,18 +163,30 @@ void bind_video(py::module_& m) {
              p.window = window;
              for (const auto& [k, v] : kw) {
                const std::string key = py::str(k);
-               if (key == "gamma") p.gamma = v.cast<double>();
-               else if (key == "floor") p.floor = v.cast<double>();
-               else if (key == "surprise_gamma") p.surprise_gamma = v.cast<double>();
-               else if (key == "surprise_floor") p.surprise_floor = v.cast<double>();
-               else if (key == "min_change") p.min_change = v.cast<double>();
-               else if (key == "max_residual") p.max_residual = v.cast<double>();
-               else if (key == "cut_contrast") p.cut_contrast = v.cast<double>();
-               else if (key == "dissolve_contrast") p.dissolve_contrast = v.cast<double>();
-               else if (key == "solid_std") p.solid_std = v.cast<double>();
-               else if (key == "min_hold") p.min_hold = v.cast<std::size_t>();
-               else if (key == "max_span") p.max_span = v.cast<std::size_t>();
-               else if (key == "warmup") p.warmup = v.cast<std::size_t>();
+               if (key == "gamma")
+                 p.gamma = v.cast<double>();
+               else if (key == "floor")
+                 p.floor = v.cast<double>();
+               else if (key == "surprise_gamma")
+                 p.surprise_gamma = v.cast<double>();
+               else if (key == "surprise_floor")
+                 p.surprise_floor = v.cast<double>();
+               else if (key == "min_change")
+                 p.min_change = v.cast<double>();
+               else if (key == "max_residual")
+                 p.max_residual = v.cast<double>();
+               else if (key == "cut_contrast")
+                 p.cut_contrast = v.cast<double>();
+               else if (key == "dissolve_contrast")
+                 p.dissolve_contrast = v.cast<double>();
+               else if (key == "solid_std")
+                 p.solid_std = v.cast<double>();
+               else if (key == "min_hold")
+                 p.min_hold = v.cast<std::size_t>();
+               else if (key == "max_span")
+                 p.max_span = v.cast<std::size_t>();
+               else if (key == "warmup")
+                 p.warmup = v.cast<std::size_t>();
                else
                  throw invalid_argument_error("TransitionDetector: unknown parameter '" + key +
                                               "' (see predsense/segmentation/transition_detector.hpp)");
@@ -190,7 +204,8 @@ void bind_video(py::module_& m) {
           py::arg("thumbnail"), py::arg("surprise") = 0.0,
           "Push the next frame's thumbnail ((h, w, c) or flat float32 in [0, 1]) and surprise; returns the "
           "transitions decided now (dicts).")
-      .def("flush", [](transition_detector& d) { return to_list(d.flush()); },
-           "Close an open span at the end of the stream; returns its transitions.")
+      .def(
+          "flush", [](transition_detector& d) { return to_list(d.flush()); },
+          "Close an open span at the end of the stream; returns its transitions.")
       .def_property_readonly("frames", &transition_detector::frames);
 }

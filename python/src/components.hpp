@@ -167,8 +167,8 @@ struct segmenter_box final : segmenter_base {
   std::optional<boundary> push(double value, std::size_t t) override {
     std::lock_guard<std::mutex> lk(mu);
     if (!(nan_is_missing && std::isnan(value)) && !std::isfinite(value))
-      throw non_finite_error("push: value " + std::to_string(value) + " at t=" + std::to_string(t) +
-                             " is not finite" + (nan_is_missing ? " (NaN marks a missing step; Inf is refused)" : ""));
+      throw non_finite_error("push: value " + std::to_string(value) + " at t=" + std::to_string(t) + " is not finite" +
+                             (nan_is_missing ? " (NaN marks a missing step; Inf is refused)" : ""));
     if (has_t && t <= last_t)
       throw invalid_argument_error("push: t=" + std::to_string(t) + " after t=" + std::to_string(last_t) +
                                    ": time must increase (call reset() to start a new series)");
@@ -224,8 +224,8 @@ struct python_segmenter final : segmenter_base, python_component {
       const auto i = r.cast<std::size_t>();
       return boundary{i, value, t};
     } catch (py::cast_error&) {
-      throw py::type_error("segmenter.push() must return None, a bool, an int frame index or a predsense.Boundary, got " +
-                           type_name(r));
+      throw py::type_error(
+          "segmenter.push() must return None, a bool, an int frame index or a predsense.Boundary, got " + type_name(r));
     }
   }
 };

@@ -34,9 +34,7 @@ using namespace predsense;
 using f32_array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using f64_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-inline std::string type_name(const py::handle& obj) {
-  return std::string(py::str(py::type::of(obj).attr("__name__")));
-}
+inline std::string type_name(const py::handle& obj) { return std::string(py::str(py::type::of(obj).attr("__name__"))); }
 
 inline std::string shape_of(const py::array& a) {
   std::string s = "(";
@@ -154,7 +152,8 @@ inline frames_arg frames_of(const py::handle& obj, const char* name) {
   else if (a.ndim() == 2)
     f.n = std::size_t(a.shape(0)), f.t = 1, f.d = std::size_t(a.shape(1));
   else
-    throw shape_error(std::string(name) + ": expected a sequence of shape (frames, tokens, dim) or (frames, dim), got shape " +
+    throw shape_error(std::string(name) +
+                      ": expected a sequence of shape (frames, tokens, dim) or (frames, dim), got shape " +
                       shape_of(a));
   if (f.n == 0) throw empty_error(std::string(name) + ": no frames (shape " + shape_of(a) + ")");
   if (f.t == 0 || f.d == 0) throw empty_error(std::string(name) + ": empty frames (shape " + shape_of(a) + ")");
@@ -180,7 +179,8 @@ inline std::vector<std::vector<std::int64_t>> annotations_of(const py::handle& o
 // A 1-D array of numbers; a scalar counts as one value.
 inline std::vector<double> doubles_of(const py::handle& obj, const char* name) {
   const auto a = as_f64(obj, name);
-  if (a.ndim() > 1) throw shape_error(std::string(name) + ": expected a 1-D array of numbers, got shape " + shape_of(a));
+  if (a.ndim() > 1)
+    throw shape_error(std::string(name) + ": expected a 1-D array of numbers, got shape " + shape_of(a));
   return std::vector<double>(a.data(), a.data() + a.size());
 }
 

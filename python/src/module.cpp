@@ -38,8 +38,9 @@ py::dict build_info() {
   d["simd_width"] = detail::simd::width;
 #ifdef PREDSENSE_PY_VARIANT
   d["variant"] = std::string(PREDSENSE_PY_VARIANT);
-  d["dispatch"] = "import-time: predsense/__init__.py loads the build for the widest instruction set this CPU "
-                  "runs (x86-64-v4 AVX-512, x86-64-v3 AVX2, x86-64 SSE2; PREDSENSE_SIMD=sse2|avx2|avx512 forces one)";
+  d["dispatch"] =
+      "import-time: predsense/__init__.py loads the build for the widest instruction set this CPU "
+      "runs (x86-64-v4 AVX-512, x86-64-v3 AVX2, x86-64 SSE2; PREDSENSE_SIMD=sse2|avx2|avx512 forces one)";
 #else
   d["variant"] = "single";
   d["dispatch"] = "none: one build; its kernels use the widest instruction set its compiler flags enable";

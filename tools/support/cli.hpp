@@ -204,7 +204,8 @@ class io_paths {
   }
 
   static bool same_file(const std::string& a, const std::string& b) {
-    struct ::stat sa {}, sb {};
+    struct ::stat sa {
+    }, sb{};
     const bool ea = ::stat(a.c_str(), &sa) == 0, eb = ::stat(b.c_str(), &sb) == 0;
     if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     if (ea != eb) return false;
@@ -293,11 +294,12 @@ inline void only_fields(const json& obj, std::initializer_list<std::string_view>
 inline std::uint64_t as_count(const json& v, std::uint64_t lo, std::uint64_t hi, const std::string& src,
                               const std::string& pointer) {
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
-    bad_field(src, pointer, "must be a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                                v.dump());
+    bad_field(src, pointer,
+              "must be a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
   const auto x = v.get<std::uint64_t>();
   if (x < lo || x > hi)
-    bad_field(src, pointer, std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    bad_field(src, pointer,
+              std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return x;
 }
 

@@ -37,8 +37,9 @@ inline constexpr std::size_t replay_max_frame_floats = std::size_t{1} << 26;
 
 inline replay_params parse_replay(const json& j, const std::string& src) {
   if (!j.is_object()) bad_field(src, "", "top level must be a JSON object");
-  only_fields(j, {"surprise", "threshold", "budget", "window", "policy", "grid", "ratio", "prompt_tokens", "flush",
-                  "dim", "seed", "similarity", "sinks"},
+  only_fields(j,
+              {"surprise", "threshold", "budget", "window", "policy", "grid", "ratio", "prompt_tokens", "flush", "dim",
+               "seed", "similarity", "sinks"},
               src);
   constexpr double big = std::numeric_limits<double>::max();
   replay_params p;
@@ -66,17 +67,20 @@ inline replay_params parse_replay(const json& j, const std::string& src) {
   // products of checked factors (each <= 2^20 or 2^16): cannot wrap, compared with the limits
   const std::size_t tokens = p.rows * p.cols;
   if (tokens > replay_max_tokens)
-    bad_field(src, "/grid", std::to_string(p.rows) + " x " + std::to_string(p.cols) + " = " + std::to_string(tokens) +
-                                " tokens, over the limit of " + std::to_string(replay_max_tokens));
+    bad_field(src, "/grid",
+              std::to_string(p.rows) + " x " + std::to_string(p.cols) + " = " + std::to_string(tokens) +
+                  " tokens, over the limit of " + std::to_string(replay_max_tokens));
   if (checked_mul(tokens, p.dim, "grid tokens x dim") > replay_max_frame_floats)
-    bad_field(src, "/dim", "a frame of " + std::to_string(tokens) + " tokens x " + std::to_string(p.dim) +
-                               " dims is over the limit of " + std::to_string(replay_max_frame_floats) + " floats");
+    bad_field(src, "/dim",
+              "a frame of " + std::to_string(tokens) + " tokens x " + std::to_string(p.dim) +
+                  " dims is over the limit of " + std::to_string(replay_max_frame_floats) + " floats");
   if (checked_mul(p.prompt_tokens, p.dim, "prompt_tokens x dim") > replay_max_frame_floats)
-    bad_field(src, "/prompt_tokens", "a prompt of " + std::to_string(p.prompt_tokens) + " tokens x " +
-                                         std::to_string(p.dim) + " dims is over the limit of " +
-                                         std::to_string(replay_max_frame_floats) + " floats");
+    bad_field(src, "/prompt_tokens",
+              "a prompt of " + std::to_string(p.prompt_tokens) + " tokens x " + std::to_string(p.dim) +
+                  " dims is over the limit of " + std::to_string(replay_max_frame_floats) + " floats");
   if (p.prompt_tokens > p.budget)
-    bad_field(src, "/budget", std::to_string(p.budget) + " is below prompt_tokens (" + std::to_string(p.prompt_tokens) + ")");
+    bad_field(src, "/budget",
+              std::to_string(p.budget) + " is below prompt_tokens (" + std::to_string(p.prompt_tokens) + ")");
   return p;
 }
 

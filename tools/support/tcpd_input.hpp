@@ -52,22 +52,20 @@ inline series series_from_json(const json& j, const std::string& file) {
   if (!j.is_object()) throw format_error(file + ": top level must be a JSON object");
   for (const char* f : {"series", "n_obs"})
     if (!j.contains(f)) throw format_error(file + ": missing field '" + f + "'");
-  if (!j["n_obs"].is_number_unsigned())
-    throw format_error(file + ": field 'n_obs' must be a non-negative integer");
+  if (!j["n_obs"].is_number_unsigned()) throw format_error(file + ": field 'n_obs' must be a non-negative integer");
   const auto& s = j["series"];
   if (!s.is_array()) throw format_error(file + ": field 'series' must be an array");
   series out;
   out.file = file;
   out.name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
-                                                          : std::filesystem::path(file).stem().string();
+                                                         : std::filesystem::path(file).stem().string();
   out.n = j["n_obs"].get<std::size_t>();
   if (out.n == 0) throw predsense::empty_error(file + ": empty series (field 'n_obs' is 0)");
   if (s.empty()) throw predsense::empty_error(file + ": empty series (field 'series' has no dimension)");
   out.dims = s.size();
   for (std::size_t d = 0; d < out.dims; ++d) {
     const std::string where = "series[" + std::to_string(d) + "].raw";
-    if (!s[d].is_object() || !s[d].contains("raw"))
-      throw format_error(file + ": missing field '" + where + "'");
+    if (!s[d].is_object() || !s[d].contains("raw")) throw format_error(file + ": missing field '" + where + "'");
     const auto& raw = s[d]["raw"];
     if (!raw.is_array()) throw format_error(file + ": field '" + where + "' must be an array");
     if (raw.size() != out.n)
@@ -98,7 +96,8 @@ inline series series_from_json(const json& j, const std::string& file) {
         throw format_error(file + ": field '" + at + "' is not a number");
       }
       if (std::isinf(value))
-        throw predsense::non_finite_error(file + ": field '" + at + "' is infinite (only null/NaN, a missing "
+        throw predsense::non_finite_error(file + ": field '" + at +
+                                          "' is infinite (only null/NaN, a missing "
                                           "value, is accepted besides finite numbers)");
       out.x[i * out.dims + d] = value;
     }
@@ -113,8 +112,7 @@ inline std::map<std::string, annotation_set> annotations_from_json(const json& j
   if (!j.is_object()) throw format_error(file + ": top level must be an object {series: {annotator: [cps]}}");
   std::map<std::string, annotation_set> out;
   for (const auto& [name, per] : j.items()) {
-    if (!per.is_object())
-      throw format_error(file + ": field '" + name + "' must be an object {annotator: [cps]}");
+    if (!per.is_object()) throw format_error(file + ": field '" + name + "' must be an object {annotator: [cps]}");
     // Annotators in increasing user-id order: the published TCPDBench scores were summed in that
     // order, and only that order reproduces them to the last bit (JSON key order is string order).
     std::vector<std::pair<std::string, json>> ordered;
@@ -129,12 +127,10 @@ inline std::map<std::string, annotation_set> annotations_from_json(const json& j
     });
     annotation_set a;
     for (const auto& [who, cps] : ordered) {
-      if (!cps.is_array())
-        throw format_error(file + ": field '" + name + "." + who + "' must be an array of integers");
+      if (!cps.is_array()) throw format_error(file + ": field '" + name + "." + who + "' must be an array of integers");
       std::vector<std::int64_t> v;
       for (const auto& c : cps) {
-        if (!c.is_number_integer())
-          throw format_error(file + ": field '" + name + "." + who + "' holds a non-integer");
+        if (!c.is_number_integer()) throw format_error(file + ": field '" + name + "." + who + "' holds a non-integer");
         v.push_back(c.get<std::int64_t>());
       }
       a.push_back(std::move(v));

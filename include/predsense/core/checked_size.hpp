@@ -27,16 +27,16 @@ namespace predsense {
 [[nodiscard]] inline std::size_t checked_mul(std::size_t a, std::size_t b, std::string_view field) {
   std::size_t r = 0;
   if (__builtin_mul_overflow(a, b, &r))
-    throw invalid_argument_error("predsense: " + std::string(field) + " overflows (" + std::to_string(a) +
-                                 " x " + std::to_string(b) + " does not fit in 64 bits)");
+    throw invalid_argument_error("predsense: " + std::string(field) + " overflows (" + std::to_string(a) + " x " +
+                                 std::to_string(b) + " does not fit in 64 bits)");
   return r;
 }
 
 [[nodiscard]] inline std::size_t checked_add(std::size_t a, std::size_t b, std::string_view field) {
   std::size_t r = 0;
   if (__builtin_add_overflow(a, b, &r))
-    throw invalid_argument_error("predsense: " + std::string(field) + " overflows (" + std::to_string(a) +
-                                 " + " + std::to_string(b) + " does not fit in 64 bits)");
+    throw invalid_argument_error("predsense: " + std::string(field) + " overflows (" + std::to_string(a) + " + " +
+                                 std::to_string(b) + " does not fit in 64 bits)");
   return r;
 }
 
@@ -50,8 +50,8 @@ namespace predsense {
 template <std::integral To, std::integral From>
 [[nodiscard]] To checked_cast(From v, std::string_view field) {
   if (!std::in_range<To>(v))
-    throw invalid_argument_error("predsense: " + std::string(field) + " = " + std::to_string(v) +
-                                 " is out of range [" + std::to_string(std::numeric_limits<To>::min()) + ", " +
+    throw invalid_argument_error("predsense: " + std::string(field) + " = " + std::to_string(v) + " is out of range [" +
+                                 std::to_string(std::numeric_limits<To>::min()) + ", " +
                                  std::to_string(std::numeric_limits<To>::max()) + "]");
   return static_cast<To>(v);
 }

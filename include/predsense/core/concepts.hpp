@@ -47,7 +47,9 @@ concept frame_memory = requires(M m, const M& cm, frame_view f, double surprise)
 // The full predictor contract of the built-in predictors: a latent_predictor that can forget its
 // stream (reset(): learned state and history cleared, parameters and loaded weights kept).
 template <class P>
-concept resettable_predictor = latent_predictor<P> && requires(P p) { p.reset(); };
+concept resettable_predictor = latent_predictor<P> && requires(P p) {
+  p.reset();
+};
 
 // The full segmenter contract every built-in surprise segmenter meets (tests/test_segmentation.cpp
 // checks each): push one value at a time; flush() decides what is still pending at the end of the

@@ -23,11 +23,11 @@ using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 namespace detail {
 template <class T>
 concept eigen_direct = std::derived_from<T, Eigen::DenseBase<T>> &&
-                       ((int(Eigen::internal::traits<T>::Flags) & int(Eigen::DirectAccessBit)) != 0);
+    ((int(Eigen::internal::traits<T>::Flags) & int(Eigen::DirectAccessBit)) != 0);
 }  // namespace detail
 
 template <class T>
-  requires detail::eigen_direct<T>
+requires detail::eigen_direct<T>
 struct frame_adapter<T> {
   static_assert(std::is_same_v<typename T::Scalar, float>,
                 "predsense: frames are float32. Convert first: "

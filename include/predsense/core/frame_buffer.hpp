@@ -46,9 +46,7 @@ class frame_buffer {
   [[nodiscard]] float* row(std::size_t t) noexcept { return data_.data() + t * dim_; }
   [[nodiscard]] const float* row(std::size_t t) const noexcept { return data_.data() + t * dim_; }
   [[nodiscard]] float& operator()(std::size_t t, std::size_t d) noexcept { return data_[t * dim_ + d]; }
-  [[nodiscard]] float operator()(std::size_t t, std::size_t d) const noexcept {
-    return data_[t * dim_ + d];
-  }
+  [[nodiscard]] float operator()(std::size_t t, std::size_t d) const noexcept { return data_[t * dim_ + d]; }
   [[nodiscard]] std::span<float> span() noexcept { return data_; }
   [[nodiscard]] std::span<const float> span() const noexcept { return data_; }
 

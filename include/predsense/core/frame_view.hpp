@@ -30,13 +30,11 @@ struct frame_view {
     if (t == 0 || d == 0)
       throw empty_error("predsense: empty frame (shape " + detail::shape_str(t, d) +
                         "); a frame needs at least one token of at least one dimension");
-    if (p == nullptr)
-      throw empty_error("predsense: null data pointer for a " + detail::shape_str(t, d) + " frame");
+    if (p == nullptr) throw empty_error("predsense: null data pointer for a " + detail::shape_str(t, d) + " frame");
   }
 
   // A contiguous range (std::vector, std::array, std::span) + shape; the sizes must agree.
-  frame_view(std::span<const float> s, std::size_t t, std::size_t d)
-      : frame_view(checked_data(s, t, d), t, d) {}
+  frame_view(std::span<const float> s, std::size_t t, std::size_t d) : frame_view(checked_data(s, t, d), t, d) {}
 
   [[nodiscard]] constexpr std::size_t size() const noexcept { return tokens * dim; }
   [[nodiscard]] constexpr const float* row(std::size_t t) const noexcept { return data + t * dim; }
@@ -46,9 +44,8 @@ struct frame_view {
  private:
   static const float* checked_data(std::span<const float> s, std::size_t t, std::size_t d) {
     if (s.size() != t * d)
-      throw shape_error("predsense: buffer of " + std::to_string(s.size()) +
-                        " floats cannot be viewed as a " + detail::shape_str(t, d) + " frame (needs " +
-                        std::to_string(t * d) + ")");
+      throw shape_error("predsense: buffer of " + std::to_string(s.size()) + " floats cannot be viewed as a " +
+                        detail::shape_str(t, d) + " frame (needs " + std::to_string(t * d) + ")");
     return s.data();
   }
 };
@@ -74,17 +71,15 @@ template <frame_like T>
 
 namespace detail {
 // Both operands of a binary metric/kernel must have the same T x D.
-inline void require_same_shape(const frame_view& a, const char* name_a, const frame_view& b,
-                               const char* name_b) {
+inline void require_same_shape(const frame_view& a, const char* name_a, const frame_view& b, const char* name_b) {
   if (a.tokens != b.tokens || a.dim != b.dim)
-    throw shape_error(std::string("predsense: shape mismatch: ") + name_a + " is " +
-                      shape_str(a.tokens, a.dim) + " but " + name_b + " is " +
-                      shape_str(b.tokens, b.dim));
+    throw shape_error(std::string("predsense: shape mismatch: ") + name_a + " is " + shape_str(a.tokens, a.dim) +
+                      " but " + name_b + " is " + shape_str(b.tokens, b.dim));
 }
 inline void require_non_empty(const frame_view& f, const char* name) {
   if (f.empty())
-    throw empty_error(std::string("predsense: ") + name + " is an empty frame (shape " +
-                      shape_str(f.tokens, f.dim) + ")");
+    throw empty_error(std::string("predsense: ") + name + " is an empty frame (shape " + shape_str(f.tokens, f.dim) +
+                      ")");
 }
 
 // A metric's two operands as views, checked once for every metric: non-empty, one shape.

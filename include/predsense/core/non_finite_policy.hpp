@@ -38,18 +38,16 @@ inline void locate_non_finite(const frame_view& f, const char* operand) {
     for (std::size_t d = 0; d < f.dim; ++d) {
       const float v = f.data[t * f.dim + d];
       if (!std::isfinite(v))
-        throw non_finite_error(std::string("predsense: non-finite value ") + std::to_string(v) +
-                               " in " + operand + " at token " + std::to_string(t) + ", dim " +
-                               std::to_string(d) + " (frame " + shape_str(f.tokens, f.dim) +
-                               "); NaN/Inf are rejected by default, see allow_non_finite");
+        throw non_finite_error(std::string("predsense: non-finite value ") + std::to_string(v) + " in " + operand +
+                               " at token " + std::to_string(t) + ", dim " + std::to_string(d) + " (frame " +
+                               shape_str(f.tokens, f.dim) + "); NaN/Inf are rejected by default, see allow_non_finite");
     }
 }
 
 // Called when a metric's result is not finite. Under reject_non_finite it locates the bad
 // input value and throws; if every input is finite the result overflowed, which is reported too.
 template <non_finite_policy P>
-inline double check_result(double r, const frame_view& a, const char* name_a, const frame_view& b,
-                           const char* name_b) {
+inline double check_result(double r, const frame_view& a, const char* name_a, const frame_view& b, const char* name_b) {
   if constexpr (P::rejects) {
     if (!std::isfinite(r)) {
       locate_non_finite(a, name_a);

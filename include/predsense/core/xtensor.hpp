@@ -29,7 +29,7 @@ concept xtensor_container = xt::is_xexpression<T>::value && requires(const T& t)
 }  // namespace detail
 
 template <class T>
-  requires detail::xtensor_container<T>
+requires detail::xtensor_container<T>
 struct frame_adapter<T> {
   static_assert(std::is_same_v<std::remove_cv_t<typename T::value_type>, float>,
                 "predsense: frames are float32; build the tensor with value type float");

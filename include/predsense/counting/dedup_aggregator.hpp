@@ -44,7 +44,7 @@ struct dedup_params {
   instance_matching matching = instance_matching::mutual_nearest;
   bool merge_within = true;  // step 1
   double within_threshold = 0.9;
-  bool bridge = true;        // step 3
+  bool bridge = true;             // step 3
   double bridge_threshold = 0.8;  // stricter than `threshold`: a wrong bridge joins two objects for good
 };
 
@@ -86,9 +86,9 @@ class dedup_aggregator {
   static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
 
   struct cluster {
-    std::size_t root = 0;                 // a union-find node of the cluster
-    std::vector<float> sum;               // sum of unit descriptors
-    std::vector<std::uint32_t> segs;      // segments it appeared in (ascending)
+    std::size_t root = 0;             // a union-find node of the cluster
+    std::vector<float> sum;           // sum of unit descriptors
+    std::vector<std::uint32_t> segs;  // segments it appeared in (ascending)
     bool alive = true;
   };
 
@@ -117,9 +117,10 @@ class dedup_aggregator {
     if (p_.merge_within)
       for (std::size_t a = 0; a < n; ++a)
         for (std::size_t b = a + 1; b < n; ++b)
-          if (detail::dot_rows(&x[a * D], &x[b * D], D) >= p_.within_threshold) uf_.unite(first_node + a, first_node + b);
-    std::vector<std::size_t> rep;       // group -> a node
-    std::vector<float> gx;              // group sums, then unit means
+          if (detail::dot_rows(&x[a * D], &x[b * D], D) >= p_.within_threshold)
+            uf_.unite(first_node + a, first_node + b);
+    std::vector<std::size_t> rep;  // group -> a node
+    std::vector<float> gx;         // group sums, then unit means
     std::vector<std::size_t> group_of_root(n, none);
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = uf_.find(first_node + i) - first_node;

@@ -40,8 +40,8 @@ namespace detail {
 // need_descriptors; descriptors that are present are always checked, so an inconsistent answer
 // is never silently accepted. Returns nothing; throws the typed error naming the field.
 inline void validate_segment(const segment_answer& s, const char* who, bool need_descriptors) {
-  const std::string where = std::string("predsense: ") + who + ": segment [" + std::to_string(s.begin) +
-                            ", " + std::to_string(s.end) + ")";
+  const std::string where =
+      std::string("predsense: ") + who + ": segment [" + std::to_string(s.begin) + ", " + std::to_string(s.end) + ")";
   if (s.end <= s.begin) throw empty_error(where + " covers no frames (end must be > begin)");
   const bool has = !s.descriptors.empty() || s.dim != 0;
   if (!has) {
@@ -53,8 +53,7 @@ inline void validate_segment(const segment_answer& s, const char* who, bool need
   if (s.dim == 0) throw empty_error(where + ": descriptors have dim 0 (zero-length descriptors)");
   if (s.descriptors.size() != s.count * s.dim)
     throw shape_error(where + ": descriptors hold " + std::to_string(s.descriptors.size()) +
-                      " floats, expected count x dim = " + std::to_string(s.count) + " x " +
-                      std::to_string(s.dim));
+                      " floats, expected count x dim = " + std::to_string(s.count) + " x " + std::to_string(s.dim));
   for (std::size_t i = 0; i < s.count; ++i) {
     double n2 = 0.0;
     for (std::size_t d = 0; d < s.dim; ++d) {
@@ -74,8 +73,8 @@ inline void validate_segment(const segment_answer& s, const char* who, bool need
 // same frames twice without any error.
 inline void validate_order(const segment_answer& s, std::size_t prev_end, bool has_prev, const char* who) {
   if (has_prev && s.begin < prev_end)
-    throw invalid_argument_error(std::string("predsense: ") + who + ": segment [" + std::to_string(s.begin) +
-                                 ", " + std::to_string(s.end) + ") starts before the previous one ended (" +
+    throw invalid_argument_error(std::string("predsense: ") + who + ": segment [" + std::to_string(s.begin) + ", " +
+                                 std::to_string(s.end) + ") starts before the previous one ended (" +
                                  std::to_string(prev_end) + "); add segments in stream order");
 }
 

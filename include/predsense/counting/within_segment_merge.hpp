@@ -31,9 +31,9 @@
 namespace predsense {
 
 struct within_segment_params {
-  double threshold = 0.6;         // cosine at or above which two views are the same object
-  std::size_t min_support = 1;    // detections an instance needs to be counted
-  double double_threshold = 0.95; // same-frame detections at least this similar are one object
+  double threshold = 0.6;          // cosine at or above which two views are the same object
+  std::size_t min_support = 1;     // detections an instance needs to be counted
+  double double_threshold = 0.95;  // same-frame detections at least this similar are one object
 };
 
 struct segment_instances {
@@ -57,8 +57,7 @@ inline segment_instances merge_within_segment(std::span<const float> detections,
                                               std::span<const std::size_t> frames = {}) {
   detail::require_threshold(p.threshold, "merge_within_segment");
   detail::require_threshold(p.double_threshold, "merge_within_segment (double_threshold)");
-  if (p.min_support == 0)
-    throw invalid_argument_error("predsense: merge_within_segment: min_support must be >= 1");
+  if (p.min_support == 0) throw invalid_argument_error("predsense: merge_within_segment: min_support must be >= 1");
   segment_instances out;
   out.dim = dim;
   if (detections.empty()) return out;
@@ -80,8 +79,7 @@ inline segment_instances merge_within_segment(std::span<const float> detections,
   auto compatible = [&](std::size_t i, const std::vector<std::size_t>& members) {
     if (frames.empty()) return true;
     for (std::size_t j : members)
-      if (frames[j] == frames[i] && detail::dot_rows(&x[i * dim], &x[j * dim], dim) < p.double_threshold)
-        return false;
+      if (frames[j] == frames[i] && detail::dot_rows(&x[i * dim], &x[j * dim], dim) < p.double_threshold) return false;
     return true;
   };
 

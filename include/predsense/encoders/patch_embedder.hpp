@@ -45,9 +45,9 @@
 namespace predsense {
 
 struct patch_embedder_params {
-  std::size_t grid = 8;       // grid x grid patch tokens (8 x 8 = 64, SigLIP's token count in Cambrian-S)
-  std::size_t dim = 256;      // dimensions of each token after the projection
-  std::uint64_t seed = 1;     // seed of the fixed random projection
+  std::size_t grid = 8;    // grid x grid patch tokens (8 x 8 = 64, SigLIP's token count in Cambrian-S)
+  std::size_t dim = 256;   // dimensions of each token after the projection
+  std::uint64_t seed = 1;  // seed of the fixed random projection
 };
 
 class patch_embedder {
@@ -63,8 +63,7 @@ class patch_embedder {
     const float scale = 1.0f / std::sqrt(static_cast<float>(feature_count));
     for (std::size_t i = 0; i < proj_.size(); i += 64) {
       const std::uint64_t bits = next();
-      for (std::size_t b = 0; b < 64 && i + b < proj_.size(); ++b)
-        proj_[i + b] = ((bits >> b) & 1u) ? scale : -scale;
+      for (std::size_t b = 0; b < 64 && i + b < proj_.size(); ++b) proj_[i + b] = ((bits >> b) & 1u) ? scale : -scale;
     }
   }
 
@@ -109,8 +108,8 @@ class patch_embedder {
   void check(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height) const {
     if (width < cfg_.grid || height < cfg_.grid || width < 2 || height < 2)
       throw invalid_argument_error("predsense: patch_embedder: a " + std::to_string(width) + "x" +
-                                   std::to_string(height) + " image is too small for a " +
-                                   std::to_string(cfg_.grid) + "x" + std::to_string(cfg_.grid) + " grid");
+                                   std::to_string(height) + " image is too small for a " + std::to_string(cfg_.grid) +
+                                   "x" + std::to_string(cfg_.grid) + " grid");
     if (rgb.size() != width * height * 3)
       throw shape_error("predsense: patch_embedder: " + std::to_string(rgb.size()) + " bytes are not a " +
                         std::to_string(width) + "x" + std::to_string(height) + " rgb24 image (needs " +

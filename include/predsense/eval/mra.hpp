@@ -22,7 +22,8 @@ inline double mean_relative_accuracy(double pred, double gt) {
     throw invalid_argument_error("predsense: mean_relative_accuracy: ground truth must be finite and > 0, got " +
                                  std::to_string(gt));
   if (!std::isfinite(pred))
-    throw non_finite_error("predsense: mean_relative_accuracy: prediction is not finite (" + std::to_string(pred) + ")");
+    throw non_finite_error("predsense: mean_relative_accuracy: prediction is not finite (" + std::to_string(pred) +
+                           ")");
   const double rel = std::abs(pred - gt) / gt;
   int hits = 0;
   for (int i = 0; i < 10; ++i)

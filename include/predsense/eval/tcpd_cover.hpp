@@ -23,8 +23,8 @@ namespace predsense {
 namespace detail {
 
 // [begin, end) intervals of the partition of [0, n) induced by the change points.
-inline std::vector<std::pair<std::int64_t, std::int64_t>> tcpd_partition(
-    std::span<const std::int64_t> cps, std::size_t n_obs) {
+inline std::vector<std::pair<std::int64_t, std::int64_t>> tcpd_partition(std::span<const std::int64_t> cps,
+                                                                         std::size_t n_obs) {
   const auto n = static_cast<std::int64_t>(n_obs);
   std::vector<std::int64_t> c;
   for (std::int64_t x : cps)
@@ -42,8 +42,7 @@ inline std::vector<std::pair<std::int64_t, std::int64_t>> tcpd_partition(
 }
 
 inline double tcpd_cover_single(const std::vector<std::pair<std::int64_t, std::int64_t>>& truth,
-                                const std::vector<std::pair<std::int64_t, std::int64_t>>& pred,
-                                std::size_t n_obs) {
+                                const std::vector<std::pair<std::int64_t, std::int64_t>>& pred, std::size_t n_obs) {
   double C = 0.0;
   for (const auto& [a0, a1] : truth) {
     double best = 0.0;
@@ -71,8 +70,7 @@ inline double tcpd_cover(std::span<const std::vector<std::int64_t>> annotations,
   const auto cleaned = detail::tcpd_clean_predictions(predictions, n_obs);
   const auto pred = detail::tcpd_partition(cleaned, n_obs);
   double sum = 0.0;
-  for (const auto& a : annotations)
-    sum += detail::tcpd_cover_single(detail::tcpd_partition(a, n_obs), pred, n_obs);
+  for (const auto& a : annotations) sum += detail::tcpd_cover_single(detail::tcpd_partition(a, n_obs), pred, n_obs);
   return sum / static_cast<double>(annotations.size());
 }
 

@@ -42,8 +42,8 @@ inline std::vector<std::int64_t> tcpd_with_zero(std::span<const std::int64_t> v)
 }
 
 // Number of true points of `truth` matched one-to-one to `pred` within `margin`.
-inline std::size_t tcpd_true_positives(const std::vector<std::int64_t>& truth,
-                                       const std::vector<std::int64_t>& pred, std::int64_t margin) {
+inline std::size_t tcpd_true_positives(const std::vector<std::int64_t>& truth, const std::vector<std::int64_t>& pred,
+                                       std::int64_t margin) {
   std::vector<bool> used(pred.size(), false);
   std::size_t tp = 0;
   for (std::int64_t tau : truth) {
@@ -67,8 +67,7 @@ inline std::size_t tcpd_true_positives(const std::vector<std::int64_t>& truth,
 }
 
 // Keeps predictions a method may legitimately report: 1 <= x <= n - 2.
-inline std::vector<std::int64_t> tcpd_clean_predictions(std::span<const std::int64_t> pred,
-                                                        std::size_t n_obs) {
+inline std::vector<std::int64_t> tcpd_clean_predictions(std::span<const std::int64_t> pred, std::size_t n_obs) {
   std::vector<std::int64_t> out;
   const auto n = static_cast<std::int64_t>(n_obs);
   for (std::int64_t x : pred)
@@ -76,8 +75,8 @@ inline std::vector<std::int64_t> tcpd_clean_predictions(std::span<const std::int
   return out;
 }
 
-inline void tcpd_check_inputs(std::span<const std::vector<std::int64_t>> annotations,
-                              std::size_t n_obs, const char* what) {
+inline void tcpd_check_inputs(std::span<const std::vector<std::int64_t>> annotations, std::size_t n_obs,
+                              const char* what) {
   if (annotations.empty())
     throw empty_error(std::string("predsense: ") + what + ": no annotators (annotations is empty)");
   if (n_obs == 0) throw empty_error(std::string("predsense: ") + what + ": n_obs is 0");
@@ -94,8 +93,7 @@ inline void tcpd_check_inputs(std::span<const std::vector<std::int64_t>> annotat
 
 // F1, precision and recall of `predictions` against several annotators' change points.
 inline tcpd_f1_result tcpd_f1(std::span<const std::vector<std::int64_t>> annotations,
-                              std::span<const std::int64_t> predictions, std::size_t n_obs,
-                              std::int64_t margin = 5) {
+                              std::span<const std::int64_t> predictions, std::size_t n_obs, std::int64_t margin = 5) {
   detail::tcpd_check_inputs(annotations, n_obs, "tcpd_f1");
   if (margin < 0) throw invalid_argument_error("predsense: tcpd_f1: margin must be >= 0");
   const auto cleaned = detail::tcpd_clean_predictions(predictions, n_obs);
@@ -110,12 +108,10 @@ inline tcpd_f1_result tcpd_f1(std::span<const std::vector<std::int64_t>> annotat
   const auto Tstar = detail::tcpd_with_zero(all);
 
   const double K = static_cast<double>(Tk.size());
-  const double P = static_cast<double>(detail::tcpd_true_positives(Tstar, X, margin)) /
-                   static_cast<double>(X.size());
+  const double P = static_cast<double>(detail::tcpd_true_positives(Tstar, X, margin)) / static_cast<double>(X.size());
   double sum = 0.0;
   for (const auto& T : Tk)
-    sum += static_cast<double>(detail::tcpd_true_positives(T, X, margin)) /
-           static_cast<double>(T.size());
+    sum += static_cast<double>(detail::tcpd_true_positives(T, X, margin)) / static_cast<double>(T.size());
   const double R = 1.0 / K * sum;
   tcpd_f1_result r;
   r.precision = P;

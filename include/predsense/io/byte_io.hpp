@@ -34,11 +34,9 @@ namespace predsense::detail {
 }
 
 // a * b, throwing format_error (naming `field`) instead of wrapping around.
-inline std::size_t checked_mul(std::size_t a, std::size_t b, const std::string& source,
-                               const char* field) {
+inline std::size_t checked_mul(std::size_t a, std::size_t b, const std::string& source, const char* field) {
   if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a)
-    throw_format(source, std::string(field) + " overflows (" + std::to_string(a) + " x " +
-                             std::to_string(b) + ")");
+    throw_format(source, std::string(field) + " overflows (" + std::to_string(a) + " x " + std::to_string(b) + ")");
   return a * b;
 }
 
@@ -54,15 +52,13 @@ inline U load_le(const std::byte* p) noexcept {
 template <class U>
 inline void store_le(std::vector<std::byte>& out, U v) {
   static_assert(std::is_unsigned_v<U>);
-  for (std::size_t i = 0; i < sizeof(U); ++i)
-    out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFFu));
+  for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFFu));
 }
 
 // A read position in a byte span; every read is checked against the end.
 class byte_cursor {
  public:
-  byte_cursor(std::span<const std::byte> bytes, std::string source)
-      : bytes_(bytes), source_(std::move(source)) {}
+  byte_cursor(std::span<const std::byte> bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
 
   [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
   [[nodiscard]] std::size_t remaining() const noexcept { return bytes_.size() - pos_; }
@@ -71,15 +67,13 @@ class byte_cursor {
   void seek(std::size_t p, const char* field) {
     if (p > bytes_.size())
       throw_format(source_, std::string(field) + " points to byte " + std::to_string(p) +
-                                " past the end of the data (" + std::to_string(bytes_.size()) +
-                                " bytes)");
+                                " past the end of the data (" + std::to_string(bytes_.size()) + " bytes)");
     pos_ = p;
   }
   void require(std::size_t n, const char* field) const {
     if (n > remaining())
-      throw_format(source_, std::string("truncated: ") + field + " needs " + std::to_string(n) +
-                                " bytes at offset " + std::to_string(pos_) + " but only " +
-                                std::to_string(remaining()) + " remain");
+      throw_format(source_, std::string("truncated: ") + field + " needs " + std::to_string(n) + " bytes at offset " +
+                                std::to_string(pos_) + " but only " + std::to_string(remaining()) + " remain");
   }
   std::span<const std::byte> take(std::size_t n, const char* field) {
     require(n, field);
@@ -120,11 +114,9 @@ inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path)
 // Writes `chunks` to `path` atomically: a temp file in the same directory is written, flushed,
 // synced and renamed over `path`, so a reader (or a crash) sees either the old file or the whole
 // new one, never a torn write. The temp file is removed on failure.
-inline void atomic_write_file(const std::filesystem::path& path,
-                              std::span<const std::span<const std::byte>> chunks) {
+inline void atomic_write_file(const std::filesystem::path& path, std::span<const std::span<const std::byte>> chunks) {
   static std::atomic<unsigned long long> counter{0};
-  const auto stamp = static_cast<unsigned long long>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto stamp = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(stamp) + "." + std::to_string(counter.fetch_add(1));
   std::FILE* f = std::fopen(tmp.string().c_str(), "wb");

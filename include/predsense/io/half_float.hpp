@@ -42,7 +42,7 @@ namespace predsense {
     return static_cast<std::uint16_t>(sign | 0x7C00u | (absx > 0x7F800000u ? 0x200u : 0u));
   if (absx >= 0x477FF000u)  // rounds to >= 65520: overflow to inf
     return static_cast<std::uint16_t>(sign | 0x7C00u);
-  if (absx < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+  if (absx < 0x38800000u) {               // below the smallest normal half: subnormal or zero
     if (absx < 0x33000000u) return sign;  // < 2^-25 rounds to zero
     const std::uint32_t e = absx >> 23;
     const std::uint32_t m = (absx & 0x7FFFFFu) | 0x800000u;

@@ -25,8 +25,7 @@
 
 namespace predsense::detail {
 
-inline std::vector<std::byte> inflate(std::span<const std::byte> in, std::size_t expected,
-                                      const std::string& source) {
+inline std::vector<std::byte> inflate(std::span<const std::byte> in, std::size_t expected, const std::string& source) {
   auto fail = [&](const std::string& what) { throw_format(source, "deflate data: " + what); };
   // DEFLATE expands at most ~1032:1; a larger declared size is a lie, refuse before allocating.
   if (expected / 1032 > in.size() + 1) fail("declared size is impossible for the compressed size");

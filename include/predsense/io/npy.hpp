@@ -64,7 +64,10 @@ class npy_header_parser {
     expect('{');
     for (;;) {
       ws();
-      if (peek() == '}') { ++i_; break; }
+      if (peek() == '}') {
+        ++i_;
+        break;
+      }
       const std::string key = str("header key");
       ws();
       expect(':');
@@ -75,9 +78,14 @@ class npy_header_parser {
         r.descr = str("'descr'");
         have_descr = true;
       } else if (key == "fortran_order") {
-        if (s_.substr(i_, 4) == "True") { r.fortran = true; i_ += 4; }
-        else if (s_.substr(i_, 5) == "False") { r.fortran = false; i_ += 5; }
-        else fail("'fortran_order' must be True or False");
+        if (s_.substr(i_, 4) == "True") {
+          r.fortran = true;
+          i_ += 4;
+        } else if (s_.substr(i_, 5) == "False") {
+          r.fortran = false;
+          i_ += 5;
+        } else
+          fail("'fortran_order' must be True or False");
         have_fortran = true;
       } else if (key == "shape") {
         r.shape = tuple();
@@ -86,7 +94,10 @@ class npy_header_parser {
         fail("unexpected header key '" + key + "'");
       }
       ws();
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       ws();
       expect('}');
       break;
@@ -105,8 +116,8 @@ class npy_header_parser {
   std::size_t i_ = 0;
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw format_error("predsense: " + source_ + ": .npy header: " + what + " (at header byte " +
-                       std::to_string(i_) + ")");
+    throw format_error("predsense: " + source_ + ": .npy header: " + what + " (at header byte " + std::to_string(i_) +
+                       ")");
   }
   char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
   void ws() {
@@ -133,7 +144,10 @@ class npy_header_parser {
     expect('(');
     for (;;) {
       ws();
-      if (peek() == ')') { ++i_; return out; }
+      if (peek() == ')') {
+        ++i_;
+        return out;
+      }
       if (peek() < '0' || peek() > '9') fail("'shape' must be a tuple of non-negative integers");
       std::size_t v = 0;
       while (peek() >= '0' && peek() <= '9') {
@@ -146,7 +160,10 @@ class npy_header_parser {
       out.push_back(v);
       if (out.size() > 64) fail("'shape' has more than 64 dimensions");
       ws();
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       ws();
       expect(')');
       return out;
@@ -183,9 +200,12 @@ inline void fortran_to_c(std::vector<float>& data, const std::vector<std::size_t
   const auto major = cur.read<std::uint8_t>("version");
   (void)cur.read<std::uint8_t>("minor version");
   std::size_t hlen = 0;
-  if (major == 1) hlen = cur.read<std::uint16_t>("header length");
-  else if (major == 2 || major == 3) hlen = cur.read<std::uint32_t>("header length");
-  else detail::throw_format(source, "unsupported .npy version " + std::to_string(major));
+  if (major == 1)
+    hlen = cur.read<std::uint16_t>("header length");
+  else if (major == 2 || major == 3)
+    hlen = cur.read<std::uint32_t>("header length");
+  else
+    detail::throw_format(source, "unsupported .npy version " + std::to_string(major));
   const auto htext = detail::as_chars(cur.take(hlen, "header"));
   const auto h = detail::npy_header_parser(htext, source).parse();
 
@@ -197,12 +217,18 @@ inline void fortran_to_c(std::vector<float>& data, const std::vector<std::size_t
   }
   npy_array a;
   std::size_t item = 0;
-  if (d == "f4") { a.stored = npy_dtype::f32; item = 4; }
-  else if (d == "f2") { a.stored = npy_dtype::f16; item = 2; }
-  else if (d == "f8") { a.stored = npy_dtype::f64; item = 8; }
-  else
-    detail::throw_format(source, "'descr' '" + h.descr +
-                                     "' is not supported (expected float32 '<f4', float16 '<f2' or float64 '<f8')");
+  if (d == "f4") {
+    a.stored = npy_dtype::f32;
+    item = 4;
+  } else if (d == "f2") {
+    a.stored = npy_dtype::f16;
+    item = 2;
+  } else if (d == "f8") {
+    a.stored = npy_dtype::f64;
+    item = 8;
+  } else
+    detail::throw_format(
+        source, "'descr' '" + h.descr + "' is not supported (expected float32 '<f4', float16 '<f2' or float64 '<f8')");
   a.shape = h.shape;
   std::size_t n = 1;
   for (auto s : a.shape) n = detail::checked_mul(n, s, source, "'shape'");
@@ -222,9 +248,15 @@ inline void fortran_to_c(std::vector<float>& data, const std::vector<std::size_t
   };
   for (std::size_t i = 0; i < n; ++i) {
     switch (a.stored) {
-      case npy_dtype::f32: a.data[i] = std::bit_cast<float>(load(i, std::uint32_t{})); break;
-      case npy_dtype::f16: a.data[i] = f16_to_float(load(i, std::uint16_t{})); break;
-      case npy_dtype::f64: a.data[i] = static_cast<float>(std::bit_cast<double>(load(i, std::uint64_t{}))); break;
+      case npy_dtype::f32:
+        a.data[i] = std::bit_cast<float>(load(i, std::uint32_t{}));
+        break;
+      case npy_dtype::f16:
+        a.data[i] = f16_to_float(load(i, std::uint16_t{}));
+        break;
+      case npy_dtype::f64:
+        a.data[i] = static_cast<float>(std::bit_cast<double>(load(i, std::uint64_t{})));
+        break;
     }
   }
   if (h.fortran) detail::fortran_to_c(a.data, a.shape);
@@ -265,9 +297,15 @@ inline void fortran_to_c(std::vector<float>& data, const std::vector<std::size_t
   for (char c : header) out.push_back(static_cast<std::byte>(c));
   for (float v : data) {
     switch (dtype) {
-      case npy_dtype::f32: detail::store_le(out, std::bit_cast<std::uint32_t>(v)); break;
-      case npy_dtype::f16: detail::store_le(out, float_to_f16(v)); break;
-      case npy_dtype::f64: detail::store_le(out, std::bit_cast<std::uint64_t>(static_cast<double>(v))); break;
+      case npy_dtype::f32:
+        detail::store_le(out, std::bit_cast<std::uint32_t>(v));
+        break;
+      case npy_dtype::f16:
+        detail::store_le(out, float_to_f16(v));
+        break;
+      case npy_dtype::f64:
+        detail::store_le(out, std::bit_cast<std::uint64_t>(static_cast<double>(v)));
+        break;
     }
   }
   return out;

@@ -41,8 +41,8 @@ struct zip_entry {
 
 // Reads the zip64 extended-information extra field: only the fields whose 32-bit slot was
 // 0xFFFFFFFF are present, in the order usize, csize, offset.
-inline void apply_zip64_extra(std::span<const std::byte> extra, zip_entry& e, bool u64, bool c64,
-                              bool o64, const std::string& source) {
+inline void apply_zip64_extra(std::span<const std::byte> extra, zip_entry& e, bool u64, bool c64, bool o64,
+                              const std::string& source) {
   byte_cursor x(extra, source);
   while (x.remaining() >= 4) {
     const auto id = x.read<std::uint16_t>("extra field id");
@@ -55,19 +55,20 @@ inline void apply_zip64_extra(std::span<const std::byte> extra, zip_entry& e, bo
     if (o64) e.local_offset = z.read<std::uint64_t>("local header offset");
     return;
   }
-  if (u64 || c64 || o64)
-    throw_format(source, "member \"" + e.name + "\" needs a zip64 extra field but has none");
+  if (u64 || c64 || o64) throw_format(source, "member \"" + e.name + "\" needs a zip64 extra field but has none");
 }
 
-inline std::vector<zip_entry> read_central_directory(std::span<const std::byte> bytes,
-                                                     const std::string& source) {
-  if (bytes.size() < 22) throw_format(source, "truncated: too short for a zip archive (" +
-                                                  std::to_string(bytes.size()) + " bytes)");
+inline std::vector<zip_entry> read_central_directory(std::span<const std::byte> bytes, const std::string& source) {
+  if (bytes.size() < 22)
+    throw_format(source, "truncated: too short for a zip archive (" + std::to_string(bytes.size()) + " bytes)");
   // End of central directory: the last "PK\5\6" within the final 22 + 65535 bytes.
   std::size_t eocd = SIZE_MAX;
   const std::size_t lowest = bytes.size() > 22 + 65535 ? bytes.size() - 22 - 65535 : 0;
   for (std::size_t p = bytes.size() - 22 + 1; p-- > lowest;)
-    if (load_le<std::uint32_t>(bytes.data() + p) == 0x06054b50u) { eocd = p; break; }
+    if (load_le<std::uint32_t>(bytes.data() + p) == 0x06054b50u) {
+      eocd = p;
+      break;
+    }
   if (eocd == SIZE_MAX) throw_format(source, "not a zip archive (no end-of-central-directory record)");
   byte_cursor c(bytes, source);
   c.seek(eocd + 4, "end of central directory");
@@ -96,8 +97,8 @@ inline std::vector<zip_entry> read_central_directory(std::span<const std::byte> 
     cd_off = c.read<std::uint64_t>("zip64 central directory offset");
   }
   if (cd_off > bytes.size() || cd_size > bytes.size() - cd_off)
-    throw_format(source, "central directory (offset " + std::to_string(cd_off) + ", size " +
-                             std::to_string(cd_size) + ") lies outside the file");
+    throw_format(source, "central directory (offset " + std::to_string(cd_off) + ", size " + std::to_string(cd_size) +
+                             ") lies outside the file");
   byte_cursor cd(bytes.subspan(static_cast<std::size_t>(cd_off), static_cast<std::size_t>(cd_size)),
                  source + ": central directory");
   std::vector<zip_entry> out;
@@ -118,8 +119,8 @@ inline std::vector<zip_entry> read_central_directory(std::span<const std::byte> 
     cd.take(8, "entry attributes");
     e.local_offset = cd.read<std::uint32_t>("entry local header offset");
     e.name = std::string(as_chars(cd.take(nlen, "entry name")));
-    apply_zip64_extra(cd.take(xlen, "entry extra"), e, e.usize == 0xFFFFFFFFu,
-                      e.csize == 0xFFFFFFFFu, e.local_offset == 0xFFFFFFFFu, source);
+    apply_zip64_extra(cd.take(xlen, "entry extra"), e, e.usize == 0xFFFFFFFFu, e.csize == 0xFFFFFFFFu,
+                      e.local_offset == 0xFFFFFFFFu, source);
     cd.take(clen, "entry comment");
     out.push_back(std::move(e));
   }
@@ -130,8 +131,7 @@ inline std::vector<zip_entry> read_central_directory(std::span<const std::byte> 
 inline std::span<const std::byte> member_data(std::span<const std::byte> bytes, const zip_entry& e,
                                               const std::string& source) {
   const std::string field = "member \"" + e.name + "\"";
-  if (e.local_offset > bytes.size())
-    throw_format(source, field + ": local header offset beyond the end of the file");
+  if (e.local_offset > bytes.size()) throw_format(source, field + ": local header offset beyond the end of the file");
   byte_cursor c(bytes, source + ": " + field);
   c.seek(static_cast<std::size_t>(e.local_offset), "local header offset");
   if (c.read<std::uint32_t>("local header signature") != 0x04034b50u)
@@ -165,13 +165,12 @@ inline std::span<const std::byte> member_data(std::span<const std::byte> bytes, 
     std::span<const std::byte> raw;
     if (e.method == 0) {
       if (e.csize != e.usize)
-        detail::throw_format(source, field + ": stored member with compressed size " +
-                                         std::to_string(e.csize) + " != size " + std::to_string(e.usize));
+        detail::throw_format(source, field + ": stored member with compressed size " + std::to_string(e.csize) +
+                                         " != size " + std::to_string(e.usize));
       raw = data;
     } else if (e.method == 8) {
       if (e.usize > max_member_bytes)
-        detail::throw_format(source, field + ": declared size " + std::to_string(e.usize) +
-                                         " exceeds the limit");
+        detail::throw_format(source, field + ": declared size " + std::to_string(e.usize) + " exceeds the limit");
       inflated = detail::inflate(data, static_cast<std::size_t>(e.usize), source + ": " + field);
       raw = inflated;
     } else {
@@ -203,22 +202,22 @@ inline std::span<const std::byte> member_data(std::span<const std::byte> bytes, 
     const auto offset = static_cast<std::uint32_t>(out.size());
     auto header = [&](std::vector<std::byte>& v, bool central) {
       detail::store_le<std::uint32_t>(v, central ? 0x02014b50u : 0x04034b50u);
-      if (central) detail::store_le<std::uint16_t>(v, 20);   // version made by
-      detail::store_le<std::uint16_t>(v, 20);                // version needed
-      detail::store_le<std::uint16_t>(v, 0);                 // flags
-      detail::store_le<std::uint16_t>(v, 0);                 // stored
-      detail::store_le<std::uint16_t>(v, 0);                 // time
-      detail::store_le<std::uint16_t>(v, 0x21);              // date 1980-01-01
+      if (central) detail::store_le<std::uint16_t>(v, 20);  // version made by
+      detail::store_le<std::uint16_t>(v, 20);               // version needed
+      detail::store_le<std::uint16_t>(v, 0);                // flags
+      detail::store_le<std::uint16_t>(v, 0);                // stored
+      detail::store_le<std::uint16_t>(v, 0);                // time
+      detail::store_le<std::uint16_t>(v, 0x21);             // date 1980-01-01
       detail::store_le<std::uint32_t>(v, crc);
       detail::store_le<std::uint32_t>(v, static_cast<std::uint32_t>(member.size()));
       detail::store_le<std::uint32_t>(v, static_cast<std::uint32_t>(member.size()));
       detail::store_le<std::uint16_t>(v, static_cast<std::uint16_t>(name.size()));
-      detail::store_le<std::uint16_t>(v, 0);                 // extra length
+      detail::store_le<std::uint16_t>(v, 0);  // extra length
       if (central) {
-        detail::store_le<std::uint16_t>(v, 0);               // comment length
-        detail::store_le<std::uint16_t>(v, 0);               // disk
-        detail::store_le<std::uint16_t>(v, 0);               // internal attributes
-        detail::store_le<std::uint32_t>(v, 0);               // external attributes
+        detail::store_le<std::uint16_t>(v, 0);  // comment length
+        detail::store_le<std::uint16_t>(v, 0);  // disk
+        detail::store_le<std::uint16_t>(v, 0);  // internal attributes
+        detail::store_le<std::uint32_t>(v, 0);  // external attributes
         detail::store_le<std::uint32_t>(v, offset);
       }
       for (char ch : name) v.push_back(static_cast<std::byte>(ch));

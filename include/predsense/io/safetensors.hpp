@@ -81,40 +81,56 @@ enum class tensor_dtype { f64, f32, f16, bf16, i64, i32, i16, i8, u8, boolean };
 
 [[nodiscard]] constexpr std::size_t dtype_size(tensor_dtype t) noexcept {
   switch (t) {
-    case tensor_dtype::f64: case tensor_dtype::i64: return 8;
-    case tensor_dtype::f32: case tensor_dtype::i32: return 4;
-    case tensor_dtype::f16: case tensor_dtype::bf16: case tensor_dtype::i16: return 2;
-    default: return 1;
+    case tensor_dtype::f64:
+    case tensor_dtype::i64:
+      return 8;
+    case tensor_dtype::f32:
+    case tensor_dtype::i32:
+      return 4;
+    case tensor_dtype::f16:
+    case tensor_dtype::bf16:
+    case tensor_dtype::i16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
 [[nodiscard]] constexpr std::string_view dtype_name(tensor_dtype t) noexcept {
   switch (t) {
-    case tensor_dtype::f64: return "F64";
-    case tensor_dtype::f32: return "F32";
-    case tensor_dtype::f16: return "F16";
-    case tensor_dtype::bf16: return "BF16";
-    case tensor_dtype::i64: return "I64";
-    case tensor_dtype::i32: return "I32";
-    case tensor_dtype::i16: return "I16";
-    case tensor_dtype::i8: return "I8";
-    case tensor_dtype::u8: return "U8";
-    case tensor_dtype::boolean: return "BOOL";
+    case tensor_dtype::f64:
+      return "F64";
+    case tensor_dtype::f32:
+      return "F32";
+    case tensor_dtype::f16:
+      return "F16";
+    case tensor_dtype::bf16:
+      return "BF16";
+    case tensor_dtype::i64:
+      return "I64";
+    case tensor_dtype::i32:
+      return "I32";
+    case tensor_dtype::i16:
+      return "I16";
+    case tensor_dtype::i8:
+      return "I8";
+    case tensor_dtype::u8:
+      return "U8";
+    case tensor_dtype::boolean:
+      return "BOOL";
   }
   return "?";
 }
 
 [[nodiscard]] inline std::optional<tensor_dtype> parse_dtype(std::string_view s) noexcept {
-  for (auto t : {tensor_dtype::f64, tensor_dtype::f32, tensor_dtype::f16, tensor_dtype::bf16,
-                 tensor_dtype::i64, tensor_dtype::i32, tensor_dtype::i16, tensor_dtype::i8,
-                 tensor_dtype::u8, tensor_dtype::boolean})
+  for (auto t : {tensor_dtype::f64, tensor_dtype::f32, tensor_dtype::f16, tensor_dtype::bf16, tensor_dtype::i64,
+                 tensor_dtype::i32, tensor_dtype::i16, tensor_dtype::i8, tensor_dtype::u8, tensor_dtype::boolean})
     if (dtype_name(t) == s) return t;
   return std::nullopt;
 }
 
 namespace detail {
-inline std::size_t shape_numel(const std::vector<std::size_t>& shape, const std::string& source,
-                               const char* field) {
+inline std::size_t shape_numel(const std::vector<std::size_t>& shape, const std::string& source, const char* field) {
   std::size_t n = 1;
   for (auto s : shape) n = checked_mul(n, s, source, field);
   return n;
@@ -158,9 +174,7 @@ struct tensor_data {
   std::vector<std::size_t> shape;
   std::vector<std::byte> bytes;
 
-  [[nodiscard]] std::size_t numel() const {
-    return detail::shape_numel(shape, "tensor_data", "shape");
-  }
+  [[nodiscard]] std::size_t numel() const { return detail::shape_numel(shape, "tensor_data", "shape"); }
 
   // Floats -> F32 / F16 / BF16 bytes (round to nearest even for the narrow types).
   static tensor_data from_floats(std::span<const float> values, std::vector<std::size_t> shape,
@@ -169,14 +183,20 @@ struct tensor_data {
     t.dtype = dtype;
     t.shape = std::move(shape);
     if (t.numel() != values.size())
-      throw shape_error("predsense: tensor_data::from_floats: " + std::to_string(values.size()) +
-                        " values for shape " + detail::shape_string(t.shape));
+      throw shape_error("predsense: tensor_data::from_floats: " + std::to_string(values.size()) + " values for shape " +
+                        detail::shape_string(t.shape));
     t.bytes.reserve(values.size() * dtype_size(dtype));
     for (float v : values) {
       switch (dtype) {
-        case tensor_dtype::f32: detail::store_le(t.bytes, std::bit_cast<std::uint32_t>(v)); break;
-        case tensor_dtype::f16: detail::store_le(t.bytes, float_to_f16(v)); break;
-        case tensor_dtype::bf16: detail::store_le(t.bytes, float_to_bf16(v)); break;
+        case tensor_dtype::f32:
+          detail::store_le(t.bytes, std::bit_cast<std::uint32_t>(v));
+          break;
+        case tensor_dtype::f16:
+          detail::store_le(t.bytes, float_to_f16(v));
+          break;
+        case tensor_dtype::bf16:
+          detail::store_le(t.bytes, float_to_bf16(v));
+          break;
         default:
           throw invalid_argument_error("predsense: tensor_data::from_floats: target dtype " +
                                        std::string(dtype_name(dtype)) + " must be F32, F16 or BF16");
@@ -189,9 +209,8 @@ struct tensor_data {
   [[nodiscard]] std::vector<float> to_floats() const {
     const std::size_t n = numel();
     if (bytes.size() != detail::checked_mul(n, dtype_size(dtype), "tensor_data", "byte count"))
-      throw shape_error("predsense: tensor_data: " + std::to_string(bytes.size()) +
-                        " bytes do not hold shape " + detail::shape_string(shape) + " of " +
-                        std::string(dtype_name(dtype)));
+      throw shape_error("predsense: tensor_data: " + std::to_string(bytes.size()) + " bytes do not hold shape " +
+                        detail::shape_string(shape) + " of " + std::string(dtype_name(dtype)));
     std::vector<float> out(n);
     detail::convert_to_floats(dtype, bytes.data(), n, out.data(), "tensor_data", "to_floats");
     return out;
@@ -212,8 +231,7 @@ struct tensor_info {
 
 // Serialises to the safetensors byte layout (header padded with spaces to 8 bytes, tensors in
 // name order, contiguous). Throws shape_error if a tensor's bytes do not match its shape.
-inline std::vector<std::byte> encode_safetensors(const tensor_map& tensors,
-                                                 const metadata_map& metadata = {}) {
+inline std::vector<std::byte> encode_safetensors(const tensor_map& tensors, const metadata_map& metadata = {}) {
   std::string header = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -235,10 +253,9 @@ inline std::vector<std::byte> encode_safetensors(const tensor_map& tensors,
       throw invalid_argument_error("predsense: safetensors: \"__metadata__\" is reserved, not a tensor name");
     const std::size_t want = detail::checked_mul(t.numel(), dtype_size(t.dtype), name, "byte count");
     if (t.bytes.size() != want)
-      throw shape_error("predsense: safetensors: tensor \"" + name + "\" has " +
-                        std::to_string(t.bytes.size()) + " bytes but shape " +
-                        detail::shape_string(t.shape) + " of " + std::string(dtype_name(t.dtype)) +
-                        " needs " + std::to_string(want));
+      throw shape_error("predsense: safetensors: tensor \"" + name + "\" has " + std::to_string(t.bytes.size()) +
+                        " bytes but shape " + detail::shape_string(t.shape) + " of " +
+                        std::string(dtype_name(t.dtype)) + " needs " + std::to_string(want));
     // appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on `"lit" + std::string`
     if (!first) header += ',';
     header += detail::json_quote(name);
@@ -290,8 +307,7 @@ class safetensors_reader {
     const auto file_size = static_cast<std::uint64_t>(size);
     std::byte len8[8];
     if (file_size < 8 || !in.read(reinterpret_cast<char*>(len8), 8))
-      detail::throw_format(r.source_, "truncated: header length needs 8 bytes, file has " +
-                                          std::to_string(file_size));
+      detail::throw_format(r.source_, "truncated: header length needs 8 bytes, file has " + std::to_string(file_size));
     const std::uint64_t n = detail::load_le<std::uint64_t>(len8);
     check_header_len(r.source_, n, file_size);
     std::string header(static_cast<std::size_t>(n), '\0');
@@ -303,19 +319,17 @@ class safetensors_reader {
   }
 
   // Parses an in-memory file (copied); `source` names it in errors. Used by tests and the fuzzer.
-  static safetensors_reader from_bytes(std::span<const std::byte> bytes,
-                                       std::string source = "<memory>") {
+  static safetensors_reader from_bytes(std::span<const std::byte> bytes, std::string source = "<memory>") {
     safetensors_reader r;
     r.source_ = std::move(source);
     if (bytes.size() < 8)
-      detail::throw_format(r.source_, "truncated: header length needs 8 bytes, data has " +
-                                          std::to_string(bytes.size()));
+      detail::throw_format(r.source_,
+                           "truncated: header length needs 8 bytes, data has " + std::to_string(bytes.size()));
     const std::uint64_t n = detail::load_le<std::uint64_t>(bytes.data());
     check_header_len(r.source_, n, bytes.size());
     r.data_start_ = 8 + n;
     r.mem_ = std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end());
-    r.parse_header(detail::as_chars(bytes.subspan(8, static_cast<std::size_t>(n))),
-                   bytes.size() - 8 - n);
+    r.parse_header(detail::as_chars(bytes.subspan(8, static_cast<std::size_t>(n))), bytes.size() - 8 - n);
     return r;
   }
 
@@ -329,8 +343,8 @@ class safetensors_reader {
   [[nodiscard]] const tensor_info& info(const std::string& name) const {
     auto it = infos_.find(name);
     if (it == infos_.end())
-      detail::throw_format(source_, "no tensor named \"" + name + "\" (file has " +
-                                        std::to_string(infos_.size()) + " tensors)");
+      detail::throw_format(source_,
+                           "no tensor named \"" + name + "\" (file has " + std::to_string(infos_.size()) + " tensors)");
     return it->second;
   }
 
@@ -350,8 +364,7 @@ class safetensors_reader {
     std::vector<std::byte> raw(ti.nbytes());
     fetch(ti, raw.data(), name);
     std::vector<float> out(ti.numel());
-    detail::convert_to_floats(ti.dtype, raw.data(), out.size(), out.data(), source_,
-                              "tensor \"" + name + "\"");
+    detail::convert_to_floats(ti.dtype, raw.data(), out.size(), out.data(), source_, "tensor \"" + name + "\"");
     return out;
   }
 
@@ -375,9 +388,8 @@ class safetensors_reader {
       detail::throw_format(source, "header length " + std::to_string(n) + " exceeds the " +
                                        std::to_string(max_header_bytes) + "-byte limit");
     if (n > total - 8)
-      detail::throw_format(source, "truncated: header length " + std::to_string(n) +
-                                       " but only " + std::to_string(total - 8) +
-                                       " bytes follow the length field");
+      detail::throw_format(source, "truncated: header length " + std::to_string(n) + " but only " +
+                                       std::to_string(total - 8) + " bytes follow the length field");
   }
 
   void fetch(const tensor_info& ti, std::byte* out, const std::string& name) const {
@@ -418,36 +430,32 @@ class safetensors_reader {
       const auto dt = v.find("dtype");
       const auto sh = v.find("shape");
       const auto off = v.find("data_offsets");
-      if (dt == v.end() || !dt->is_string())
-        detail::throw_format(source_, field + ": missing or non-string \"dtype\"");
-      if (sh == v.end() || !sh->is_array())
-        detail::throw_format(source_, field + ": missing or non-array \"shape\"");
+      if (dt == v.end() || !dt->is_string()) detail::throw_format(source_, field + ": missing or non-string \"dtype\"");
+      if (sh == v.end() || !sh->is_array()) detail::throw_format(source_, field + ": missing or non-array \"shape\"");
       if (off == v.end() || !off->is_array() || off->size() != 2)
         detail::throw_format(source_, field + ": \"data_offsets\" must be [begin, end]");
       const std::string dtype_text = dt->get<std::string>();
       tensor_info ti;
       const auto parsed = parse_dtype(dtype_text);
-      if (!parsed)
-        detail::throw_format(source_, field + ": unknown dtype \"" + dtype_text + "\"");
+      if (!parsed) detail::throw_format(source_, field + ": unknown dtype \"" + dtype_text + "\"");
       ti.dtype = *parsed;
       for (std::size_t i = 0; i < sh->size(); ++i)
         ti.shape.push_back(as_size((*sh)[i], source_, field + ": shape[" + std::to_string(i) + "]"));
       ti.begin = as_size((*off)[0], source_, field + ": data_offsets[0]");
       ti.end = as_size((*off)[1], source_, field + ": data_offsets[1]");
       if (ti.begin > ti.end)
-        detail::throw_format(source_, field + ": data_offsets begin " + std::to_string(ti.begin) +
-                                          " > end " + std::to_string(ti.end));
+        detail::throw_format(
+            source_, field + ": data_offsets begin " + std::to_string(ti.begin) + " > end " + std::to_string(ti.end));
       if (ti.end > buffer_size)
-        detail::throw_format(source_, field + ": data_offsets end " + std::to_string(ti.end) +
-                                          " beyond the " + std::to_string(buffer_size) +
-                                          "-byte data buffer");
+        detail::throw_format(source_, field + ": data_offsets end " + std::to_string(ti.end) + " beyond the " +
+                                          std::to_string(buffer_size) + "-byte data buffer");
       const std::size_t numel = detail::shape_numel(ti.shape, source_, (field + ": shape").c_str());
-      const std::size_t want = detail::checked_mul(numel, dtype_size(ti.dtype), source_,
-                                                   (field + ": byte count").c_str());
+      const std::size_t want =
+          detail::checked_mul(numel, dtype_size(ti.dtype), source_, (field + ": byte count").c_str());
       if (want != ti.nbytes())
-        detail::throw_format(source_, field + ": shape " + detail::shape_string(ti.shape) + " of " +
-                                          dtype_text + " needs " + std::to_string(want) +
-                                          " bytes but data_offsets span " + std::to_string(ti.nbytes()));
+        detail::throw_format(source_, field + ": shape " + detail::shape_string(ti.shape) + " of " + dtype_text +
+                                          " needs " + std::to_string(want) + " bytes but data_offsets span " +
+                                          std::to_string(ti.nbytes()));
       by_offset.emplace_back(ti.begin, name);
       infos_.emplace(name, std::move(ti));
     }
@@ -458,15 +466,15 @@ class safetensors_reader {
     std::size_t expect = 0;
     for (const auto& [begin, name] : by_offset) {
       if (begin != expect)
-        detail::throw_format(source_, "tensor \"" + name + "\": data_offsets begin " +
-                                          std::to_string(begin) + (begin < expect ? " overlaps" : " leaves a gap after") +
+        detail::throw_format(source_, "tensor \"" + name + "\": data_offsets begin " + std::to_string(begin) +
+                                          (begin < expect ? " overlaps" : " leaves a gap after") +
                                           " the previous tensor (ending at " + std::to_string(expect) + ")");
       expect = infos_[name].end;
       order_.push_back(name);
     }
     if (expect != buffer_size)
-      detail::throw_format(source_, "data buffer has " + std::to_string(buffer_size) +
-                                        " bytes but the tensors cover " + std::to_string(expect));
+      detail::throw_format(source_, "data buffer has " + std::to_string(buffer_size) + " bytes but the tensors cover " +
+                                        std::to_string(expect));
   }
 };
 

@@ -73,16 +73,16 @@ class safetensors_index {
   [[nodiscard]] std::filesystem::path shard_of(const std::string& name) const {
     const auto it = map_.find(name);
     if (it == map_.end())
-      detail::throw_format(source_, "no tensor named \"" + name + "\" in the weight_map (" +
-                                        std::to_string(map_.size()) + " tensors)");
+      detail::throw_format(
+          source_, "no tensor named \"" + name + "\" in the weight_map (" + std::to_string(map_.size()) + " tensors)");
     return dir_ / it->second;
   }
 
   [[nodiscard]] tensor_data read(const std::string& name) const {
     const safetensors_reader& r = shard(map_.at(checked(name)));
     if (!r.contains(name))
-      detail::throw_format(source_, "tensor \"" + name + "\" is mapped to shard " + map_.at(name) +
-                                        ", which has no such tensor");
+      detail::throw_format(
+          source_, "tensor \"" + name + "\" is mapped to shard " + map_.at(name) + ", which has no such tensor");
     return r.read(name);
   }
 
@@ -155,16 +155,15 @@ class safetensors_index {
     const nlohmann::json j = detail::parse_json_checked(text, x.source_, 8);
     if (!j.is_object()) detail::throw_format(x.source_, "the index is not a JSON object");
     const auto wm = j.find("weight_map");
-    if (wm == j.end() || !wm->is_object())
-      detail::throw_format(x.source_, "/weight_map is missing or not an object");
+    if (wm == j.end() || !wm->is_object()) detail::throw_format(x.source_, "/weight_map is missing or not an object");
     for (const auto& [name, file] : wm->items()) {
       if (!file.is_string())
-        detail::throw_format(x.source_, "/weight_map/" + name + " must be a shard file name (a string), got " +
-                                            file.dump());
+        detail::throw_format(x.source_,
+                             "/weight_map/" + name + " must be a shard file name (a string), got " + file.dump());
       const auto f = file.get<std::string>();
       if (!plain_file_name(f))
-        detail::throw_format(x.source_, "/weight_map/" + name + ": shard \"" + f +
-                                            "\" must be a file name in the checkpoint folder");
+        detail::throw_format(
+            x.source_, "/weight_map/" + name + ": shard \"" + f + "\" must be a file name in the checkpoint folder");
       x.map_[name] = f;
     }
     if (x.map_.empty()) detail::throw_format(x.source_, "/weight_map is empty");

@@ -23,8 +23,8 @@ inline std::size_t remove_stale_temps(const std::filesystem::path& target) noexc
     const std::string prefix = target.filename().string() + ".tmp.";
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
-          it->is_regular_file(ec) && std::filesystem::remove(it->path(), ec))
+      if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 && it->is_regular_file(ec) &&
+          std::filesystem::remove(it->path(), ec))
         ++removed;
     }
   } catch (...) {  // allocation failure while listing: leave the files for the next save

@@ -47,8 +47,7 @@ inline void area_downsample(std::span<const std::uint8_t> src, std::size_t w, st
     for (std::size_t ox = 0; ox < out_w; ++ox) {
       const std::size_t x0 = ox * w / out_w, x1 = (ox + 1) * w / out_w;
       const float norm = 1.0f / (255.0f * static_cast<float>((x1 - x0) * (y1 - y0)));
-      for (std::size_t k = 0; k < c; ++k)
-        dst[(oy * out_w + ox) * c + k] = static_cast<float>(acc[ox * c + k]) * norm;
+      for (std::size_t k = 0; k < c; ++k) dst[(oy * out_w + ox) * c + k] = static_cast<float>(acc[ox * c + k]) * norm;
     }
   }
 }

@@ -15,8 +15,7 @@ namespace predsense::kernels {
 [[nodiscard]] constexpr std::size_t pooled_extent(std::size_t n) noexcept { return (n + 1) / 2; }
 
 namespace scalar {
-inline void avg_pool_2x2(const float* in, std::size_t h, std::size_t w, std::size_t d,
-                         float* out) noexcept {
+inline void avg_pool_2x2(const float* in, std::size_t h, std::size_t w, std::size_t d, float* out) noexcept {
   const std::size_t oh = pooled_extent(h), ow = pooled_extent(w);
   for (std::size_t oy = 0; oy < oh; ++oy)
     for (std::size_t ox = 0; ox < ow; ++ox) {
@@ -34,8 +33,7 @@ inline void avg_pool_2x2(const float* in, std::size_t h, std::size_t w, std::siz
 }
 }  // namespace scalar
 
-inline void avg_pool_2x2(const float* in, std::size_t h, std::size_t w, std::size_t d,
-                         float* out) noexcept {
+inline void avg_pool_2x2(const float* in, std::size_t h, std::size_t w, std::size_t d, float* out) noexcept {
 #if PREDSENSE_SIMD
   namespace s = detail::simd;
   constexpr std::size_t W = s::width;

@@ -25,8 +25,8 @@ struct batch_reduction {
 
 PREDSENSE_SIMD_DIAGNOSTICS_BEGIN
 inline batch_reduction bocpd_grow_batches(std::size_t m, double x, double log_1mh, const double* c, const double* q,
-                                          const double* a, const double* ik, double* mu, double* beta,
-                                          double* logbeta, double* logp, double* vit, double mx) noexcept {
+                                          const double* a, const double* ik, double* mu, double* beta, double* logbeta,
+                                          double* logp, double* vit, double mx) noexcept {
 #if PREDSENSE_SIMD
   namespace s = detail::simd;
   using B = s::dbatch;
@@ -54,8 +54,8 @@ inline batch_reduction bocpd_grow_batches(std::size_t m, double x, double log_1m
   for (std::size_t w = 0; w < W; ++w) mx = std::max(mx, tmp[w]);
   return {mx, i};
 #else
-  (void)m, (void)x, (void)log_1mh, (void)c, (void)q, (void)a, (void)ik, (void)mu, (void)beta, (void)logbeta,
-      (void)logp, (void)vit;
+  (void)m, (void)x, (void)log_1mh, (void)c, (void)q, (void)a, (void)ik, (void)mu, (void)beta, (void)logbeta, (void)logp,
+      (void)vit;
   return {mx, 0};
 #endif
 }

@@ -26,8 +26,6 @@ inline double cosine(const float* a, const float* b, std::size_t n) noexcept {
 }
 }  // namespace scalar
 
-inline double cosine(const float* a, const float* b, std::size_t n) noexcept {
-  return cosine_from(dot_norms(a, b, n));
-}
+inline double cosine(const float* a, const float* b, std::size_t n) noexcept { return cosine_from(dot_norms(a, b, n)); }
 
 }  // namespace predsense::kernels

@@ -22,7 +22,9 @@ struct dot_norms_op {
   struct acc {
     detail::simd::batch d, a, b;
   };
-  static acc zero() noexcept { return {detail::simd::batch(0.0f), detail::simd::batch(0.0f), detail::simd::batch(0.0f)}; }
+  static acc zero() noexcept {
+    return {detail::simd::batch(0.0f), detail::simd::batch(0.0f), detail::simd::batch(0.0f)};
+  }
   static void step(acc& c, const detail::simd::batch& x, const detail::simd::batch& y) noexcept {
     c.d = detail::simd::fma(x, y, c.d);
     c.a = detail::simd::fma(x, x, c.a);

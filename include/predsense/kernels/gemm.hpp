@@ -34,15 +34,14 @@ inline constexpr const char* gemm_backend_name() noexcept {
 }
 
 // The plain backend: the scalar twin the tests compare BLAS against, and the fallback.
-inline void gemm_plain(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, float alpha,
-                       const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
-                       float* C, std::size_t ldc) noexcept {
+inline void gemm_plain(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+                       std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+                       std::size_t ldc) noexcept {
   for (std::size_t i = 0; i < M; ++i)
     for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
   if (ta == gemm_op::none && tb == gemm_op::transpose) {  // rows of A . rows of B
     for (std::size_t i = 0; i < M; ++i)
-      for (std::size_t j = 0; j < N; ++j)
-        C[i * ldc + j] += alpha * kernels::dot(A + i * lda, B + j * ldb, K);
+      for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] += alpha * kernels::dot(A + i * lda, B + j * ldb, K);
   } else if (ta == gemm_op::none && tb == gemm_op::none) {  // axpy rows of B into rows of C
     for (std::size_t i = 0; i < M; ++i)
       for (std::size_t k = 0; k < K; ++k) {
@@ -69,9 +68,8 @@ inline void gemm_plain(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std
   }
 }
 
-inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, float alpha,
-                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
-                 std::size_t ldc) noexcept {
+inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+                 std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) noexcept {
   if (M == 0 || N == 0) return;
 #if defined(PREDSENSE_GEMM_BACKEND_CBLAS)
   cblas_sgemm(CblasRowMajor, ta == gemm_op::none ? CblasNoTrans : CblasTrans,
@@ -84,9 +82,8 @@ inline void gemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size
 }
 
 // Double-precision C = alpha op(A) op(B) + beta C (row-major), for the RLS predictor's block updates.
-inline void dgemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, double alpha,
-                  const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta, double* C,
-                  std::size_t ldc) noexcept {
+inline void dgemm(gemm_op ta, gemm_op tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
+                  std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) noexcept {
   if (M == 0 || N == 0) return;
 #if defined(PREDSENSE_GEMM_BACKEND_CBLAS)
   cblas_dgemm(CblasRowMajor, ta == gemm_op::none ? CblasNoTrans : CblasTrans,

@@ -42,9 +42,12 @@ namespace predsense::detail {
 template <class Op, std::size_t U>
 typename Op::acc tree_sum(const std::array<typename Op::acc, U>& c) noexcept {
   static_assert(U == 1 || U == 2 || U == 4, "unroll by 1, 2 or 4");
-  if constexpr (U == 1) return c[0];
-  else if constexpr (U == 2) return Op::add(c[0], c[1]);
-  else return Op::add(Op::add(c[0], c[1]), Op::add(c[2], c[3]));
+  if constexpr (U == 1)
+    return c[0];
+  else if constexpr (U == 2)
+    return Op::add(c[0], c[1]);
+  else
+    return Op::add(Op::add(c[0], c[1]), Op::add(c[2], c[3]));
 }
 }  // namespace predsense::detail
 #endif

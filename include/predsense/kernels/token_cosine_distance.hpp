@@ -12,16 +12,14 @@
 namespace predsense::kernels {
 
 namespace scalar {
-inline double token_cosine_distance(const float* a, const float* b, std::size_t tokens,
-                                    std::size_t dim) noexcept {
+inline double token_cosine_distance(const float* a, const float* b, std::size_t tokens, std::size_t dim) noexcept {
   double s = 0.0;
   for (std::size_t t = 0; t < tokens; ++t) s += scalar::cosine(a + t * dim, b + t * dim, dim);
   return 1.0 - s / static_cast<double>(tokens);
 }
 }  // namespace scalar
 
-inline double token_cosine_distance(const float* a, const float* b, std::size_t tokens,
-                                    std::size_t dim) noexcept {
+inline double token_cosine_distance(const float* a, const float* b, std::size_t tokens, std::size_t dim) noexcept {
   double s = 0.0;
   for (std::size_t t = 0; t < tokens; ++t) s += cosine_from(dot_norms(a + t * dim, b + t * dim, dim));
   return 1.0 - s / static_cast<double>(tokens);

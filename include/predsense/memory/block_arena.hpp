@@ -3,9 +3,9 @@
 //
 // Why: on a paravirtualised VM every 4 KiB first-touch page fault costs ~11-15 us, so filling the
 // memory store's ~48 MB of tensors one small page at a time costs ~130 ms of faults - about as
-// much as all of its computation on a 4-hour stream. A 2 MiB-aligned region advised MADV_HUGEPAGE faults 64 MB in ~7 ms instead of
-// ~250 ms (THP in `madvise` mode). The store carves its blocks out of this region and falls back
-// to operator new when allocate() returns nullptr.
+// much as all of its computation on a 4-hour stream. A 2 MiB-aligned region advised MADV_HUGEPAGE faults 64 MB in ~7 ms
+// instead of ~250 ms (THP in `madvise` mode). The store carves its blocks out of this region and falls back to operator
+// new when allocate() returns nullptr.
 #pragma once
 
 #include <cassert>
@@ -24,7 +24,7 @@ namespace predsense::detail {
 
 class block_arena {
  public:
-  static constexpr std::size_t block_alignment = 64;               // one cache line, the SIMD alignment
+  static constexpr std::size_t block_alignment = 64;                     // one cache line, the SIMD alignment
   static constexpr std::size_t region_alignment = std::size_t{2} << 20;  // one x86-64 huge page
 
   block_arena() = default;
@@ -37,8 +37,7 @@ class block_arena {
     // Over-reserve by one huge page and trim both ends: mmap only promises page alignment, and
     // THP backs only 2 MiB-aligned 2 MiB extents.
     const std::size_t raw_bytes = cap + region_alignment;
-    void* raw = ::mmap(nullptr, raw_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
+    void* raw = ::mmap(nullptr, raw_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) return;
     const auto raw_addr = reinterpret_cast<std::uintptr_t>(raw);
     const std::uintptr_t addr = round_up(raw_addr, std::uintptr_t{region_alignment});
@@ -115,8 +114,7 @@ class block_arena {
   void deallocate(float* p, std::size_t bytes) noexcept {
     if (p == nullptr) return;
     assert(owns(p) && bytes != 0);
-    const std::size_t offset =
-        static_cast<std::size_t>(reinterpret_cast<const unsigned char*>(p) - base_);
+    const std::size_t offset = static_cast<std::size_t>(reinterpret_cast<const unsigned char*>(p) - base_);
     const std::size_t n = round_up(bytes, block_alignment);
     assert(offset % block_alignment == 0 && n <= capacity_ - offset);
     in_use_ -= n;
@@ -181,7 +179,7 @@ class block_arena {
   // Free ranges twice: by offset (find neighbours to coalesce) and by (size, offset) (best fit,
   // lowest offset first). Offsets, not pointers, and no headers inside the region, so untouched
   // pages stay untouched.
-  std::map<std::size_t, std::size_t> by_offset_;         // offset -> size
+  std::map<std::size_t, std::size_t> by_offset_;           // offset -> size
   std::set<std::pair<std::size_t, std::size_t>> by_size_;  // (size, offset)
 
   template <class T>

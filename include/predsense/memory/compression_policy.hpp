@@ -64,8 +64,7 @@ struct pool_when_unsurprising {
   void compress(frame_view in, grid_shape g, float* out) const {
     if (g.tokens() != in.tokens)
       throw shape_error("predsense: pool_when_unsurprising: grid " + std::to_string(g.rows) + "x" +
-                        std::to_string(g.cols) + " does not match a frame of " +
-                        std::to_string(in.tokens) + " tokens");
+                        std::to_string(g.cols) + " does not match a frame of " + std::to_string(in.tokens) + " tokens");
     const std::size_t d = in.dim;
     if (ratio == 2) {
       if (edge == pool_edge::keep || (g.rows % 2 == 0 && g.cols % 2 == 0)) {

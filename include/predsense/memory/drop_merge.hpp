@@ -42,8 +42,10 @@ class drop_merge {
       entry_id cur = s.prev(pending_) != no_entry ? s.prev(pending_) : pending_;
       pending_ = no_entry;
       while (cur != no_entry && s.next(cur) != no_entry) {
-        if (both_surprising(s, cur, s.next(cur))) merge(s, cur);  // stay: try the next one too
-        else cur = s.next(cur);
+        if (both_surprising(s, cur, s.next(cur)))
+          merge(s, cur);  // stay: try the next one too
+        else
+          cur = s.next(cur);
       }
     }
     while (s.over_budget()) {

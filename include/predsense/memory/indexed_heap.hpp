@@ -23,9 +23,7 @@ class indexed_heap {
 
   [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
-  [[nodiscard]] bool contains(std::uint32_t id) const noexcept {
-    return id < pos_.size() && pos_[id] != npos;
-  }
+  [[nodiscard]] bool contains(std::uint32_t id) const noexcept { return id < pos_.size() && pos_[id] != npos; }
   [[nodiscard]] std::uint32_t top() const noexcept { return heap_.front().second; }
   [[nodiscard]] const Key& top_key() const noexcept { return heap_.front().first; }
   [[nodiscard]] const Key& key(std::uint32_t id) const noexcept { return heap_[pos_[id]].first; }
@@ -47,8 +45,10 @@ class indexed_heap {
     const std::size_t i = pos_[id];
     const bool smaller = k < heap_[i].first;
     heap_[i].first = k;
-    if (smaller) up(i);
-    else down(i);
+    if (smaller)
+      up(i);
+    else
+      down(i);
   }
 
   void erase(std::uint32_t id) noexcept {
@@ -60,8 +60,10 @@ class indexed_heap {
       heap_[i] = heap_[last];
       pos_[heap_[i].second] = i;
       heap_.pop_back();
-      if (i > 0 && heap_[i].first < heap_[(i - 1) / 2].first) up(i);
-      else down(i);
+      if (i > 0 && heap_[i].first < heap_[(i - 1) / 2].first)
+        up(i);
+      else
+        down(i);
     } else {
       heap_.pop_back();
     }

@@ -124,9 +124,8 @@ class long_term_store {
   // its token mean (1 x dim), already computed by the caller.
   entry_id append(memory_entry meta, detail::tensor_block&& data, detail::tensor_block&& key = {}) {
     if (data.empty() || data.tokens() != meta.tokens)
-      throw shape_error("predsense: long_term_store::append: entry claims " +
-                        std::to_string(meta.tokens) + " tokens but its tensor has " +
-                        std::to_string(data.tokens()));
+      throw shape_error("predsense: long_term_store::append: entry claims " + std::to_string(meta.tokens) +
+                        " tokens but its tensor has " + std::to_string(data.tokens()));
     check_dim(data.dim(), key, "append");
     const entry_id id = link(std::move(meta), std::move(key));
     nodes_[id].data = std::move(data);
@@ -137,9 +136,8 @@ class long_term_store {
   // by settle(). The caller keeps source.src alive and unchanged until then.
   entry_id append_pending(memory_entry meta, const tensor_source& source, detail::tensor_block&& key = {}) {
     if (source.src.empty() || (!source.make && source.src.tokens != meta.tokens))
-      throw shape_error("predsense: long_term_store::append_pending: entry claims " +
-                        std::to_string(meta.tokens) + " tokens but its source frame is " +
-                        detail::shape_str(source.src.tokens, source.src.dim));
+      throw shape_error("predsense: long_term_store::append_pending: entry claims " + std::to_string(meta.tokens) +
+                        " tokens but its source frame is " + detail::shape_str(source.src.tokens, source.src.dim));
     check_dim(source.src.dim, key, "append_pending");
     const entry_id id = link(std::move(meta), std::move(key));
     nodes_[id].source = source;
@@ -161,8 +159,7 @@ class long_term_store {
     require_alive(id, "erase");
     node& n = nodes_[id];
     if (n.meta.is_protected)
-      throw invalid_argument_error("predsense: long_term_store::erase: entry of frame " +
-                                   std::to_string(n.meta.frame) +
+      throw invalid_argument_error("predsense: long_term_store::erase: entry of frame " + std::to_string(n.meta.frame) +
                                    " is protected (prompt/text entries are never evicted)");
     unlink(id);
   }
@@ -178,7 +175,7 @@ class long_term_store {
                                    std::to_string(nodes_[id].meta.frame) +
                                    " cannot merge with its successor (protected, missing, or "
                                    "another token grid)");
-    materialize(id);  // `id` is written: it needs a tensor of its own
+    materialize(id);                    // `id` is written: it needs a tensor of its own
     const frame_view other = data(nx);  // a pending copy is read where it is
     node& a = nodes_[id];
     const node& b = nodes_[nx];
@@ -218,9 +215,9 @@ class long_term_store {
   struct node {
     memory_entry meta;
     mutable detail::tensor_block data;  // tokens x dim; empty while pending (made in data())
-    mutable detail::tensor_block key;  // token mean of data, valid when key_valid
+    mutable detail::tensor_block key;   // token mean of data, valid when key_valid
     mutable bool key_valid = false;
-    mutable bool pending = false;      // tensor not made yet: it comes from `source`
+    mutable bool pending = false;  // tensor not made yet: it comes from `source`
     mutable tensor_source source;
     entry_id prev = no_entry;
     entry_id next = no_entry;
@@ -246,8 +243,8 @@ class long_term_store {
 
   void require_alive(entry_id id, const char* op) const {
     if (!alive(id))
-      throw invalid_argument_error(std::string("predsense: long_term_store::") + op +
-                                   ": no live entry in slot " + std::to_string(id));
+      throw invalid_argument_error(std::string("predsense: long_term_store::") + op + ": no live entry in slot " +
+                                   std::to_string(id));
   }
 
   // The store's huge-page region, reserved (address space only) at the first tensor: room for
@@ -286,9 +283,8 @@ class long_term_store {
   void check_dim(std::size_t dim, const detail::tensor_block& key, const char* op) {
     if (dim_ == 0) dim_ = dim;
     if (dim != dim_ || (!key.empty() && key.size() != dim_))
-      throw shape_error(std::string("predsense: long_term_store::") + op + ": dim " + std::to_string(dim) +
-                        " (key " + std::to_string(key.size()) + ") but the store holds dim " +
-                        std::to_string(dim_));
+      throw shape_error(std::string("predsense: long_term_store::") + op + ": dim " + std::to_string(dim) + " (key " +
+                        std::to_string(key.size()) + ") but the store holds dim " + std::to_string(dim_));
   }
 
   // Links a new entry at the tail (its tensor is set by the caller).
@@ -310,8 +306,10 @@ class long_term_store {
     n.live = true;
     n.prev = tail_;
     n.next = no_entry;
-    if (tail_ != no_entry) nodes_[tail_].next = id;
-    else head_ = id;
+    if (tail_ != no_entry)
+      nodes_[tail_].next = id;
+    else
+      head_ = id;
     tail_ = id;
     ++size_;
     tokens_ += n.meta.tokens;
@@ -325,18 +323,24 @@ class long_term_store {
     const node& n = nodes_[id];
     if (!n.pending) return;
     n.data = take_buffer(n.meta.tokens, dim_);
-    if (n.source.make) n.source.make(n.source.ctx, n.source.src, n.source.grid, n.data.data());
-    else std::memcpy(n.data.data(), n.source.src.data, n.source.src.size() * sizeof(float));
+    if (n.source.make)
+      n.source.make(n.source.ctx, n.source.src, n.source.grid, n.data.data());
+    else
+      std::memcpy(n.data.data(), n.source.src.data, n.source.src.size() * sizeof(float));
     n.pending = false;
     n.source = {};
   }
 
   void unlink(entry_id id) {
     node& n = nodes_[id];
-    if (n.prev != no_entry) nodes_[n.prev].next = n.next;
-    else head_ = n.next;
-    if (n.next != no_entry) nodes_[n.next].prev = n.prev;
-    else tail_ = n.prev;
+    if (n.prev != no_entry)
+      nodes_[n.prev].next = n.next;
+    else
+      head_ = n.next;
+    if (n.next != no_entry)
+      nodes_[n.next].prev = n.prev;
+    else
+      tail_ = n.prev;
     tokens_ -= n.meta.tokens;
     if (n.meta.is_protected) protected_tokens_ -= n.meta.tokens;
     floats_ -= n.meta.tokens * dim_;

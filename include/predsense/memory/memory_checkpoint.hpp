@@ -94,13 +94,12 @@ tensor_data pod_tensor(tensor_dtype dt, const std::vector<T>& v, std::vector<std
 }
 
 template <class T>
-std::vector<T> pod_read(const safetensors_reader& r, const std::string& name, tensor_dtype dt,
-                        std::size_t n) {
+std::vector<T> pod_read(const safetensors_reader& r, const std::string& name, tensor_dtype dt, std::size_t n) {
   const tensor_info& ti = r.info(name);
   if (ti.dtype != dt || ti.numel() != n)
     throw_format(r.source(), "tensor \"" + name + "\": expected " + std::string(dtype_name(dt)) + " x " +
-                                 std::to_string(n) + ", found " + std::string(dtype_name(ti.dtype)) +
-                                 " x " + std::to_string(ti.numel()));
+                                 std::to_string(n) + ", found " + std::string(dtype_name(ti.dtype)) + " x " +
+                                 std::to_string(ti.numel()));
   const tensor_data t = r.read(name);
   std::vector<T> v(n);
   if (n) std::memcpy(v.data(), t.bytes.data(), n * sizeof(T));
@@ -143,14 +142,15 @@ inline void add_part(tensor_map& m, const std::string& p, const checkpoint_part&
 
 // Every per-entry field is checked against the others and against the tensors present before
 // anything is allocated from it or indexed with it.
-inline checkpoint_part read_part(const safetensors_reader& r, const std::string& p, std::size_t n,
-                                 std::size_t dim, std::uint64_t frames_seen) {
+inline checkpoint_part read_part(const safetensors_reader& r, const std::string& p, std::size_t n, std::size_t dim,
+                                 std::uint64_t frames_seen) {
   const auto& src = r.source();
   checkpoint_part part;
   const auto frame = pod_read<std::int64_t>(r, p + ".frame", tensor_dtype::i64, n);
   const auto seq = pod_read<std::int64_t>(r, p + ".seq", tensor_dtype::i64, n);
   const auto tokens = pod_read<std::int64_t>(r, p + ".tokens", tensor_dtype::i64, n);
-  const auto grid = pod_read<std::int64_t>(r, p + ".grid", tensor_dtype::i64, predsense::checked_mul(2, n, p + ".grid"));
+  const auto grid =
+      pod_read<std::int64_t>(r, p + ".grid", tensor_dtype::i64, predsense::checked_mul(2, n, p + ".grid"));
   const auto mcount = pod_read<std::int64_t>(r, p + ".merged_count", tensor_dtype::i64, n);
   const auto surprise = pod_read<double>(r, p + ".surprise", tensor_dtype::f64, n);
   const auto ts = pod_read<double>(r, p + ".timestamp", tensor_dtype::f64, n);
@@ -163,12 +163,12 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
       // protected (prompt) entries carry frame index ~0 (memory_store::protected_frame), i.e. -1 here
       const bool prompt = flags[i] == 1 && frame[i] == -1;
       if ((frame[i] < 0 && !prompt) || seq[i] < 0)
-        throw_format(src, at + ": negative frame (" + std::to_string(frame[i]) + ") or seq (" +
-                              std::to_string(seq[i]) + ")");
+        throw_format(
+            src, at + ": negative frame (" + std::to_string(frame[i]) + ") or seq (" + std::to_string(seq[i]) + ")");
       if (tokens[i] <= 0 || grid[2 * i] <= 0 || grid[2 * i + 1] <= 0 || mcount[i] < 0)
-        throw_format(src, at + ": tokens, grid and merged_count must be positive (tokens " +
-                              std::to_string(tokens[i]) + ", grid " + std::to_string(grid[2 * i]) + "x" +
-                              std::to_string(grid[2 * i + 1]) + ", merged_count " + std::to_string(mcount[i]) + ")");
+        throw_format(src, at + ": tokens, grid and merged_count must be positive (tokens " + std::to_string(tokens[i]) +
+                              ", grid " + std::to_string(grid[2 * i]) + "x" + std::to_string(grid[2 * i + 1]) +
+                              ", merged_count " + std::to_string(mcount[i]) + ")");
       const grid_shape g{static_cast<std::size_t>(grid[2 * i]), static_cast<std::size_t>(grid[2 * i + 1])};
       if (g.checked_tokens(at + " grid") != static_cast<std::size_t>(tokens[i]))
         throw_format(src, at + ": grid " + std::to_string(g.rows) + "x" + std::to_string(g.cols) + " does not hold " +
@@ -183,7 +183,8 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
       if (!prot && static_cast<std::uint64_t>(frame[i]) >= frames_seen)
         throw_format(src, at + ": frame " + std::to_string(frame[i]) + " is not below frames_seen (" +
                               std::to_string(frames_seen) + ")");
-      total_merged = predsense::checked_add(total_merged, static_cast<std::size_t>(mcount[i]), p + ".merged_count total");
+      total_merged =
+          predsense::checked_add(total_merged, static_cast<std::size_t>(mcount[i]), p + ".merged_count total");
       rows = predsense::checked_add(rows, static_cast<std::size_t>(tokens[i]), p + ".tokens total");
     }
   } catch (const invalid_argument_error& e) {  // an overflowing count is a malformed file
@@ -193,8 +194,8 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
   const auto merged = pod_read<std::int64_t>(r, p + ".merged", tensor_dtype::i64, total_merged);
   const tensor_info& di = r.info(p + ".data");
   if (di.dtype != tensor_dtype::f32 || di.shape.size() != 2 || di.shape[0] != rows || di.shape[1] != dim)
-    throw_format(src, "tensor \"" + p + ".data\": expected F32 [" + std::to_string(rows) + ", " +
-                          std::to_string(dim) + "], found shape " + shape_string(di.shape));
+    throw_format(src, "tensor \"" + p + ".data\": expected F32 [" + std::to_string(rows) + ", " + std::to_string(dim) +
+                          "], found shape " + shape_string(di.shape));
   std::size_t cells = 0;
   try {
     cells = predsense::checked_mul(rows, dim, p + ".data rows x dim");
@@ -221,8 +222,8 @@ inline checkpoint_part read_part(const safetensors_reader& r, const std::string&
       // merged frames: increasing, already seen (a protected prompt entry's are not frames)
       if (!e.is_protected && (f < 0 || static_cast<std::uint64_t>(f) >= frames_seen ||
                               (!e.merged.empty() && static_cast<std::uint64_t>(f) <= e.merged.back())))
-        throw_format(src, at + ": merged frame " + std::to_string(f) +
-                              " is out of order or not below frames_seen (" + std::to_string(frames_seen) + ")");
+        throw_format(src, at + ": merged frame " + std::to_string(f) + " is out of order or not below frames_seen (" +
+                              std::to_string(frames_seen) + ")");
       e.merged.push_back(static_cast<std::uint64_t>(f));
     }
     if (!e.is_protected && (e.merged.empty() || e.merged.front() != e.frame))
@@ -337,8 +338,8 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
   const std::string& src = r.source();
   auto it = r.metadata().find(detail::checkpoint_key);
   if (it == r.metadata().end())
-    detail::throw_format(src, std::string("not a predsense memory checkpoint (no \"") + detail::checkpoint_key +
-                                  "\" in __metadata__)");
+    detail::throw_format(
+        src, std::string("not a predsense memory checkpoint (no \"") + detail::checkpoint_key + "\" in __metadata__)");
   nlohmann::json meta;
   try {
     // depth cap: the metadata is one flat object with two small ones inside
@@ -360,8 +361,7 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
       detail::throw_format(src, std::string("mismatched checkpoint: ") + field + " is \"" + file +
                                     "\" in the file but \"" + mine + "\" in this memory");
   };
-  require_same("compression", detail::policy_from_json(meta, "compression", src),
-               detail::policy_text(m.compression()));
+  require_same("compression", detail::policy_from_json(meta, "compression", src), detail::policy_text(m.compression()));
   require_same("consolidation", detail::policy_from_json(meta, "consolidation", src),
                detail::policy_text(m.consolidation()));
   require_same("window", std::to_string(detail::json_uint(meta, "window", src)), std::to_string(m.params().window));
@@ -382,14 +382,15 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
   const std::size_t n_lt = detail::json_uint(meta, "long_term_entries", src);
   const std::size_t n_win = detail::json_uint(meta, "window_entries", src);
   if (n_win > m.params().window)
-    detail::throw_format(src, std::to_string(n_win) + " window entries for a window of " +
-                                  std::to_string(m.params().window));
+    detail::throw_format(
+        src, std::to_string(n_win) + " window entries for a window of " + std::to_string(m.params().window));
   if (n_lt > m.params().budget)  // every entry holds at least one token
     detail::throw_format(src, std::to_string(n_lt) + " long-term entries for a budget of " +
                                   std::to_string(m.params().budget) + " tokens");
   if ((n_lt + n_win) != 0 && dim == 0) detail::throw_format(src, "entries present but dim is 0");
   if (n_win > frames_seen)
-    detail::throw_format(src, std::to_string(n_win) + " window entries but frames_seen is " + std::to_string(frames_seen));
+    detail::throw_format(src,
+                         std::to_string(n_win) + " window entries but frames_seen is " + std::to_string(frames_seen));
   const auto lt = detail::read_part(r, "long_term", n_lt, dim, frames_seen);
   const auto win = detail::read_part(r, "window", n_win, dim, frames_seen);
   std::size_t lt_tokens = 0;

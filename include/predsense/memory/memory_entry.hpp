@@ -32,14 +32,14 @@ struct grid_shape {
 };
 
 struct memory_entry {
-  std::uint64_t frame = 0;       // index of the (first) frame stored here
-  double timestamp = 0.0;        // of that first frame
-  double surprise = 0.0;         // merged entries: the reference's running pairwise average
-  std::size_t tokens = 0;        // tokens held now (after pooling)
-  grid_shape grid{};             // token grid held now
-  bool is_protected = false;     // prompt/text entries: never evicted, never merged
-  bool compressed = false;       // pooled on its way into long-term memory
-  std::uint64_t seq = 0;         // admission order; list order == seq order, ties break on it
+  std::uint64_t frame = 0;            // index of the (first) frame stored here
+  double timestamp = 0.0;             // of that first frame
+  double surprise = 0.0;              // merged entries: the reference's running pairwise average
+  std::size_t tokens = 0;             // tokens held now (after pooling)
+  grid_shape grid{};                  // token grid held now
+  bool is_protected = false;          // prompt/text entries: never evicted, never merged
+  bool compressed = false;            // pooled on its way into long-term memory
+  std::uint64_t seq = 0;              // admission order; list order == seq order, ties break on it
   std::vector<std::uint64_t> merged;  // every frame merged into this entry, in time order
 
   [[nodiscard]] std::uint64_t first_frame() const noexcept { return merged.empty() ? frame : merged.front(); }

@@ -67,25 +67,27 @@ struct memory_params {
   return r * r == tokens ? grid_shape{r, r} : grid_shape{1, tokens};
 }
 
-template <compression_policy Compression = pool_when_unsurprising,
-          consolidation_policy Consolidation = drop_merge>
+template <compression_policy Compression = pool_when_unsurprising, consolidation_policy Consolidation = drop_merge>
 class memory_store {
  public:
   using compression_type = Compression;
   using consolidation_type = Consolidation;
 
   explicit memory_store(memory_params cfg = {}, Compression c = {}, Consolidation p = {})
-      : cfg_(cfg), compress_(std::move(c)), policy_(std::move(p)), window_(cfg.window, cfg.mirror_window), store_(cfg.budget) {}
+      : cfg_(cfg),
+        compress_(std::move(c)),
+        policy_(std::move(p)),
+        window_(cfg.window, cfg.mirror_window),
+        store_(cfg.budget) {}
 
   // ---- streaming -----------------------------------------------------------------------------
   // Takes in one frame (copied) with its surprise; returns its frame index. `grid` defaults to
   // default_grid(tokens); `timestamp` to the frame index (1 fps).
-  std::uint64_t push(const frame_view& f, double surprise, grid_shape grid = {},
-                     std::optional<double> timestamp = {}) {
+  std::uint64_t push(const frame_view& f, double surprise, grid_shape grid = {}, std::optional<double> timestamp = {}) {
     check_frame(f, grid, "push");
     if (!std::isfinite(surprise))
-      throw non_finite_error("predsense: memory_store::push: surprise of frame " +
-                             std::to_string(frames_seen_) + " is " + std::to_string(surprise));
+      throw non_finite_error("predsense: memory_store::push: surprise of frame " + std::to_string(frames_seen_) +
+                             " is " + std::to_string(surprise));
     memory_entry e;
     e.frame = frames_seen_++;
     e.timestamp = timestamp.value_or(static_cast<double>(e.frame));
@@ -108,9 +110,9 @@ class memory_store {
   entry_id add_protected(const frame_view& f, grid_shape grid = {}) {
     check_frame(f, grid, "add_protected");
     if (store_.protected_tokens() + f.tokens > cfg_.budget)
-      throw invalid_argument_error("predsense: memory_store::add_protected: " +
-                                   std::to_string(store_.protected_tokens() + f.tokens) +
-                                   " protected tokens exceed the budget of " + std::to_string(cfg_.budget));
+      throw invalid_argument_error(
+          "predsense: memory_store::add_protected: " + std::to_string(store_.protected_tokens() + f.tokens) +
+          " protected tokens exceed the budget of " + std::to_string(cfg_.budget));
     memory_entry e;
     e.frame = protected_frame;
     e.timestamp = -1.0;
@@ -177,9 +179,7 @@ class memory_store {
       const entry_id id = m.store_.restore(std::move(e), detail::tensor_block(data));
       m.policy_.on_admit(m.store_, id);
     }
-    static void window(memory_store& m, memory_entry e, const frame_view& data) {
-      m.window_.push(std::move(e), data);
-    }
+    static void window(memory_store& m, memory_entry e, const frame_view& data) { m.window_.push(std::move(e), data); }
     static void finish(memory_store& m, std::uint64_t next_seq) {
       m.store_.set_next_seq(next_seq);
       m.note_peak();
@@ -206,14 +206,13 @@ class memory_store {
     (void)checked_mul(f.tokens, f.dim, std::string("memory_store::") + op + ": frame tokens x dim");
     if (grid.rows == 0 && grid.cols == 0) grid = default_grid(f.tokens);
     if (grid.checked_tokens(std::string("memory_store::") + op + ": grid rows x cols") != f.tokens)
-      throw shape_error(std::string("predsense: memory_store::") + op + ": grid " +
-                        std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
-                        " does not match a frame of " + std::to_string(f.tokens) + " tokens");
+      throw shape_error(std::string("predsense: memory_store::") + op + ": grid " + std::to_string(grid.rows) + "x" +
+                        std::to_string(grid.cols) + " does not match a frame of " + std::to_string(f.tokens) +
+                        " tokens");
     if (dim_ == 0) dim_ = f.dim;
     if (f.dim != dim_)
       throw shape_error(std::string("predsense: memory_store::") + op + ": frame is " +
-                        detail::shape_str(f.tokens, f.dim) + " but the memory holds dim " +
-                        std::to_string(dim_));
+                        detail::shape_str(f.tokens, f.dim) + " but the memory holds dim " + std::to_string(dim_));
   }
 
   void note_peak() noexcept { peak_bytes_ = std::max(peak_bytes_, bytes_reserved()); }
@@ -266,8 +265,8 @@ class memory_store {
   void check_invariants() {
 #ifdef PREDSENSE_MEMORY_CHECKS
     if (store_.tokens() > cfg_.budget)
-      throw error("predsense: memory invariant violated: " + std::string(Consolidation::name) +
-                  " left " + std::to_string(store_.tokens()) + " long-term tokens over a budget of " +
+      throw error("predsense: memory invariant violated: " + std::string(Consolidation::name) + " left " +
+                  std::to_string(store_.tokens()) + " long-term tokens over a budget of " +
                   std::to_string(cfg_.budget));
     if ((++admissions_ & 255u) == 0) {  // full recount now and then (O(n)): the counters are right
       std::size_t tokens = 0, n = 0;
@@ -292,8 +291,8 @@ template <consolidation_policy Consolidation = drop_merge>
 [[nodiscard]] inline memory_store<pool_when_unsurprising, Consolidation> make_cambrian_memory(
     double threshold, memory_params cfg = {}, Consolidation policy = Consolidation{}) {
   if constexpr (std::is_same_v<Consolidation, drop_merge>) policy.threshold = threshold;
-  return memory_store<pool_when_unsurprising, Consolidation>(cfg, pool_when_unsurprising{threshold, 2, pool_edge::floor},
-                                                              std::move(policy));
+  return memory_store<pool_when_unsurprising, Consolidation>(
+      cfg, pool_when_unsurprising{threshold, 2, pool_edge::floor}, std::move(policy));
 }
 
 }  // namespace predsense

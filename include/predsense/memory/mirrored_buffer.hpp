@@ -54,8 +54,9 @@ inline unsigned char* map_twice(std::size_t bytes, unsigned char* at = nullptr) 
   if (ok) {
     // MAP_POPULATE: the ring is written at once anyway, and populating in one call is cheaper
     // than a fault per page.
-    ok = ::mmap(base, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED &&
-         ::mmap(base + bytes, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED;
+    ok =
+        ::mmap(base, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED &&
+        ::mmap(base + bytes, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED;
     if (!ok && !at) ::munmap(base, 2 * bytes);
   }
   ::close(fd);  // the mappings keep the memory alive
@@ -148,7 +149,7 @@ class mirrored_buffer {
     if (try_mirror && map_mirrored(floats)) return;
 #endif
     (void)try_mirror;
-    base_ = static_cast<float*>(::operator new(2 * floats * sizeof(float), std::align_val_t{simd_alignment}));
+    base_ = static_cast<float*>(::operator new (2 * floats * sizeof(float), std::align_val_t{simd_alignment}));
     capacity_ = floats;
   }
   mirrored_buffer(const mirrored_buffer&) = delete;
@@ -202,7 +203,7 @@ class mirrored_buffer {
       return;
     }
 #endif
-    ::operator delete(base_, std::align_val_t{simd_alignment});
+    ::operator delete (base_, std::align_val_t{simd_alignment});
     base_ = nullptr;
   }
 

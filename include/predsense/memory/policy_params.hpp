@@ -59,8 +59,7 @@ inline std::string locale_free(std::uint64_t x) {
 // "name;key=value;..." for messages: what a mismatched checkpoint reports.
 inline std::string policy_signature(std::string_view name, const policy_params& ps) {
   std::string s(name);
-  for (const auto& p : ps)
-    s += ";" + p.name + "=" + std::visit([](auto v) { return locale_free(v); }, p.value);
+  for (const auto& p : ps) s += ";" + p.name + "=" + std::visit([](auto v) { return locale_free(v); }, p.value);
   return s;
 }
 

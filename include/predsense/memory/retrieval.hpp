@@ -17,9 +17,9 @@
 namespace predsense {
 
 struct retrieval_params {
-  std::size_t k = 1;            // reference retrieval_topk default
-  std::size_t contiguity = 0;   // also return this many neighbours on each side of every hit
-  bool include_window = true;   // search the sensory window too, not only long-term memory
+  std::size_t k = 1;           // reference retrieval_topk default
+  std::size_t contiguity = 0;  // also return this many neighbours on each side of every hit
+  bool include_window = true;  // search the sensory window too, not only long-term memory
   bool include_protected = false;
 };
 
@@ -44,10 +44,9 @@ template <class Memory>
     if (item.in_window && !opt.include_window) return;
     if (item.entry.is_protected && !opt.include_protected) return;
     if (item.data.dim != query.dim)
-      throw shape_error("predsense: retrieve: query dim " + std::to_string(query.dim) +
-                        " but memory dim " + std::to_string(item.data.dim));
-    all.push_back({&item.entry, item.data, kernels::cosine(q.data(), item.key(), query.dim), false,
-                   item.in_window});
+      throw shape_error("predsense: retrieve: query dim " + std::to_string(query.dim) + " but memory dim " +
+                        std::to_string(item.data.dim));
+    all.push_back({&item.entry, item.data, kernels::cosine(q.data(), item.key(), query.dim), false, item.in_window});
   });
   if (all.empty() || opt.k == 0) return {};
   // Rank by similarity, ties to the older entry; `all` is in time order, so index breaks ties.
@@ -56,8 +55,7 @@ template <class Memory>
   const std::size_t k = std::min(opt.k, all.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
                     [&](std::size_t a, std::size_t b) {
-                      return all[a].similarity > all[b].similarity ||
-                             (all[a].similarity == all[b].similarity && a < b);
+                      return all[a].similarity > all[b].similarity || (all[a].similarity == all[b].similarity && a < b);
                     });
   std::vector<char> keep(all.size(), 0);
   for (std::size_t r = 0; r < k; ++r) {

@@ -28,8 +28,8 @@ namespace predsense {
 
 struct window_slot {
   memory_entry meta;
-  frame_view data;       // tokens x dim, inside the window's ring (valid until the frame leaves)
-  std::size_t pos = 0;   // first token's index in the ring
+  frame_view data;      // tokens x dim, inside the window's ring (valid until the frame leaves)
+  std::size_t pos = 0;  // first token's index in the ring
   // Token mean of data (1 x dim), computed on first use (see long_term_store).
   [[nodiscard]] const float* key() const {
     if (!key_valid) {
@@ -128,7 +128,7 @@ class sensory_window {
   bool mirror_ = true;
   detail::mirrored_buffer ring_;
   std::size_t dim_ = 0;
-  std::size_t head_ = 0;   // slot of the oldest frame
+  std::size_t head_ = 0;  // slot of the oldest frame
   std::size_t size_ = 0;
   std::size_t tokens_ = 0;
   std::size_t start_ = 0;  // ring index of the oldest frame's first token

@@ -26,8 +26,10 @@ class sinks_recent {
   }
   void on_admit(long_term_store& s, entry_id id) {
     if (s.entry(id).is_protected) return;
-    if (pinned_ < sinks) ++pinned_;  // the first `sinks` unprotected entries are never evicted
-    else recent_.push_back(id);
+    if (pinned_ < sinks)
+      ++pinned_;  // the first `sinks` unprotected entries are never evicted
+    else
+      recent_.push_back(id);
   }
   void consolidate(long_term_store& s) {
     while (s.over_budget()) {

@@ -24,8 +24,10 @@ struct tensor_block_release {
   block_arena* arena = nullptr;
   std::size_t bytes = 0;
   void operator()(float* p) const noexcept {
-    if (arena) arena->deallocate(p, bytes);
-    else ::operator delete(p, std::align_val_t{simd_alignment});
+    if (arena)
+      arena->deallocate(p, bytes);
+    else
+      ::operator delete (p, std::align_val_t{simd_alignment});
   }
 };
 
@@ -66,7 +68,7 @@ class tensor_block {
     if (floats == 0) return nullptr;
     if (arena)
       if (float* p = arena->allocate(floats * sizeof(float))) return p;
-    return static_cast<float*>(::operator new(floats * sizeof(float), std::align_val_t{simd_alignment}));
+    return static_cast<float*>(::operator new (floats * sizeof(float), std::align_val_t{simd_alignment}));
   }
 };
 

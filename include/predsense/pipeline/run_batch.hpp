@@ -28,8 +28,7 @@ struct frame_sequence {
 };
 
 template <class Stream>
-std::vector<std::vector<step_result>> run_batch(std::span<Stream> streams,
-                                                std::span<const frame_sequence> sequences) {
+std::vector<std::vector<step_result>> run_batch(std::span<Stream> streams, std::span<const frame_sequence> sequences) {
   if (streams.size() != sequences.size())
     throw shape_error("run_batch: " + std::to_string(streams.size()) + " streams but " +
                       std::to_string(sequences.size()) + " frame sequences");

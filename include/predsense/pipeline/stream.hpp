@@ -46,7 +46,10 @@ namespace detail {
 template <class M>
 memory_summary summarize(const M& m) {
   memory_summary s{static_cast<std::size_t>(m.tokens()), 0};
-  if constexpr (requires { m.long_term().size(); m.window().size(); })
+  if constexpr (requires {
+                  m.long_term().size();
+                  m.window().size();
+                })
     s.entries = m.long_term().size() + m.window().size();
   else if constexpr (requires { m.size(); })
     s.entries = static_cast<std::size_t>(m.size());
@@ -63,10 +66,12 @@ class stream {
   using segmenter_type = Segmenter;
   using memory_type = Memory;
 
-  explicit stream(Predictor p = {}, Metric m = {}, Segmenter s = {}, Memory mem = {},
-                  double first_surprise = 1.0)
-      : predictor_(std::move(p)), metric_(std::move(m)), segmenter_(std::move(s)),
-        memory_(std::move(mem)), first_surprise_(first_surprise) {}
+  explicit stream(Predictor p = {}, Metric m = {}, Segmenter s = {}, Memory mem = {}, double first_surprise = 1.0)
+      : predictor_(std::move(p)),
+        metric_(std::move(m)),
+        segmenter_(std::move(s)),
+        memory_(std::move(mem)),
+        first_surprise_(first_surprise) {}
 
   template <frame_like F>
   step_result step(const F& frame) {

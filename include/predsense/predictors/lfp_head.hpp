@@ -91,11 +91,9 @@ class lfp_head {
   // gelu(W1 x + b1), which the training step reuses for its backward pass.
   void forward(const float* in, std::size_t tokens, float* out, float* act) const {
     using kernels::gemm_op;
-    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, h_, h_, 1.0f, in, h_, w1_.data(), h_, 0.0f,
-                 act, h_);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, h_, h_, 1.0f, in, h_, w1_.data(), h_, 0.0f, act, h_);
     kernels::bias_gelu_rows(act, b1_.data(), tokens, h_);
-    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, d_, h_, 1.0f, act, h_, w2_.data(), h_, 0.0f,
-                 out, d_);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, tokens, d_, h_, 1.0f, act, h_, w2_.data(), h_, 0.0f, out, d_);
     kernels::add_bias_rows(out, b2_.data(), tokens, d_);
   }
 
@@ -118,11 +116,13 @@ class lfp_head {
   static lfp_head from_safetensors(const safetensors_reader& r, const std::string& prefix = "") {
     const std::string p = detail::join_prefix(prefix);
     lfp_head head;
-    head.load([&](const std::string& name, std::vector<std::size_t>& shape) {
-      const auto& ti = r.info(p + name);
-      shape = ti.shape;
-      return r.read_floats(p + name);
-    }, r.source(), p);
+    head.load(
+        [&](const std::string& name, std::vector<std::size_t>& shape) {
+          const auto& ti = r.info(p + name);
+          shape = ti.shape;
+          return r.read_floats(p + name);
+        },
+        r.source(), p);
     return head;
   }
   static lfp_head from_safetensors(const std::filesystem::path& path, const std::string& prefix = "") {
@@ -133,12 +133,14 @@ class lfp_head {
   static lfp_head from_npz(const npz_map& m, const std::string& prefix = "", const std::string& source = "npz") {
     const std::string p = detail::join_prefix(prefix);
     lfp_head head;
-    head.load([&](const std::string& name, std::vector<std::size_t>& shape) {
-      auto it = m.find(p + name);
-      if (it == m.end()) detail::throw_format(source, "no array named \"" + p + name + "\"");
-      shape = it->second.shape;
-      return it->second.data;
-    }, source, p);
+    head.load(
+        [&](const std::string& name, std::vector<std::size_t>& shape) {
+          auto it = m.find(p + name);
+          if (it == m.end()) detail::throw_format(source, "no array named \"" + p + name + "\"");
+          shape = it->second.shape;
+          return it->second.data;
+        },
+        source, p);
     return head;
   }
   static lfp_head from_npz(const std::filesystem::path& path, const std::string& prefix = "") {
@@ -169,8 +171,8 @@ class lfp_head {
 
   void resize(std::size_t h, std::size_t d) {
     if (h == 0 || d == 0)
-      throw invalid_argument_error("predsense: lfp_head needs hidden > 0 and out_dim > 0, got " +
-                                   std::to_string(h) + " and " + std::to_string(d));
+      throw invalid_argument_error("predsense: lfp_head needs hidden > 0 and out_dim > 0, got " + std::to_string(h) +
+                                   " and " + std::to_string(d));
     h_ = h;
     d_ = d;
     w1_.assign(h * h, 0.0f);
@@ -187,8 +189,8 @@ class lfp_head {
     auto w2 = get("2.weight", s2w);
     auto b2 = get("2.bias", s2b);
     auto bad = [&](const char* name, const std::vector<std::size_t>& got, const std::string& want) {
-      detail::throw_format(source, "tensor \"" + p + name + "\" has shape " + detail::shape_string(got) +
-                                       ", expected " + want);
+      detail::throw_format(source,
+                           "tensor \"" + p + name + "\" has shape " + detail::shape_string(got) + ", expected " + want);
     };
     if (s0w.size() != 2 || s0w[0] != s0w[1] || s0w[0] == 0) bad("0.weight", s0w, "[h, h]");
     const std::size_t h = s0w[0];

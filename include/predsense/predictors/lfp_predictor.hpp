@@ -37,8 +37,8 @@ class lfp_predictor {
     if (head_.empty()) throw invalid_argument_error("predsense: lfp_predictor needs a head with weights");
     if (head_.hidden() != head_.out_dim())
       throw shape_error("predsense: lfp_predictor feeds frames back into the head, so hidden (" +
-                        std::to_string(head_.hidden()) + ") must equal out_dim (" +
-                        std::to_string(head_.out_dim()) + "); use transformer_predictor for h != d");
+                        std::to_string(head_.hidden()) + ") must equal out_dim (" + std::to_string(head_.out_dim()) +
+                        "); use transformer_predictor for h != d");
   }
 
   void observe(const frame_view& f) {

@@ -26,9 +26,9 @@ struct lfp_train_params {
   optimizer_kind optimizer = optimizer_kind::adam;
   double lr = 1e-4;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam
-  double momentum = 0.0, dampening = 0.0;          // SGD
-  bool nesterov = false;                           // SGD
-  double weight_decay = 0.0;                       // L2 added to the gradient (both, as torch)
+  double momentum = 0.0, dampening = 0.0;         // SGD
+  bool nesterov = false;                          // SGD
+  double weight_decay = 0.0;                      // L2 added to the gradient (both, as torch)
   double mse_weight = 1.0;
   double cos_weight = 1.0;
   double cos_eps = 1e-8;
@@ -42,10 +42,11 @@ class lfp_trainer {
  public:
   lfp_trainer() = default;
   explicit lfp_trainer(const lfp_train_params& c) : c_(c) {
-    if (!(c.lr >= 0.0) || !(c.beta1 >= 0.0 && c.beta1 < 1.0) || !(c.beta2 >= 0.0 && c.beta2 < 1.0) ||
-        !(c.eps >= 0.0) || !(c.momentum >= 0.0) || !(c.weight_decay >= 0.0))
-      throw invalid_argument_error("predsense: lfp_trainer: lr, eps, momentum, weight_decay must be >= 0 "
-                                   "and betas in [0, 1)");
+    if (!(c.lr >= 0.0) || !(c.beta1 >= 0.0 && c.beta1 < 1.0) || !(c.beta2 >= 0.0 && c.beta2 < 1.0) || !(c.eps >= 0.0) ||
+        !(c.momentum >= 0.0) || !(c.weight_decay >= 0.0))
+      throw invalid_argument_error(
+          "predsense: lfp_trainer: lr, eps, momentum, weight_decay must be >= 0 "
+          "and betas in [0, 1)");
     if (c.nesterov && (c.momentum <= 0.0 || c.dampening != 0.0))
       throw invalid_argument_error("predsense: lfp_trainer: nesterov needs momentum > 0 and dampening 0");
   }
@@ -79,8 +80,8 @@ class lfp_trainer {
     kernels::add_bias_rows(z_.data(), head.b1().data(), T, h);
     a_ = z_;
     kernels::bias_gelu_rows(a_.data(), zeros(h), T, h);
-    kernels::gemm(gemm_op::none, gemm_op::transpose, T, d, h, 1.0f, a_.data(), h, head.w2().data(), h, 0.0f,
-                 y_.data(), d);
+    kernels::gemm(gemm_op::none, gemm_op::transpose, T, d, h, 1.0f, a_.data(), h, head.w2().data(), h, 0.0f, y_.data(),
+                  d);
     kernels::add_bias_rows(y_.data(), head.b2().data(), T, d);
 
     // loss and dL/dy
@@ -116,21 +117,22 @@ class lfp_trainer {
     L.total = c_.mse_weight * L.mse + c_.cos_weight * L.cos;
 
     // backward
-    kernels::gemm(gemm_op::transpose, gemm_op::none, d, h, T, 1.0f, dy_.data(), d, a_.data(), h, 0.0f,
-                 g_[2].data(), h);                                       // dW2 = dy^T a
-    col_sum(dy_.data(), T, d, g_[3].data());                             // db2
+    kernels::gemm(gemm_op::transpose, gemm_op::none, d, h, T, 1.0f, dy_.data(), d, a_.data(), h, 0.0f, g_[2].data(),
+                  h);                         // dW2 = dy^T a
+    col_sum(dy_.data(), T, d, g_[3].data());  // db2
     da_.resize(T * h);
-    kernels::gemm(gemm_op::none, gemm_op::none, T, h, d, 1.0f, dy_.data(), d, head.w2().data(), h, 0.0f,
-                 da_.data(), h);                                         // da = dy W2
+    kernels::gemm(gemm_op::none, gemm_op::none, T, h, d, 1.0f, dy_.data(), d, head.w2().data(), h, 0.0f, da_.data(),
+                  h);  // da = dy W2
     constexpr double inv_sqrt_2pi = 0.39894228040143267794;
-    for (std::size_t i = 0; i < T * h; ++i) {                            // dz = da * gelu'(z)
+    for (std::size_t i = 0; i < T * h; ++i) {  // dz = da * gelu'(z)
       const double zz = z_[i];
-      const double dg = 0.5 * (1.0 + std::erf(zz * 0.70710678118654752440)) + zz * inv_sqrt_2pi * std::exp(-0.5 * zz * zz);
+      const double dg =
+          0.5 * (1.0 + std::erf(zz * 0.70710678118654752440)) + zz * inv_sqrt_2pi * std::exp(-0.5 * zz * zz);
       da_[i] = static_cast<float>(da_[i] * dg);
     }
     kernels::gemm(gemm_op::transpose, gemm_op::none, h, h, T, 1.0f, da_.data(), h, x, h, 0.0f, g_[0].data(),
-                 h);                                                     // dW1 = dz^T x
-    col_sum(da_.data(), T, h, g_[1].data());                             // db1
+                  h);                         // dW1 = dz^T x
+    col_sum(da_.data(), T, h, g_[1].data());  // db1
     return L;
   }
 
@@ -175,10 +177,14 @@ class lfp_trainer {
   }
   static std::vector<float>& param(lfp_head& h, int i) {
     switch (i) {
-      case 0: return h.w1();
-      case 1: return h.b1();
-      case 2: return h.w2();
-      default: return h.b2();
+      case 0:
+        return h.w1();
+      case 1:
+        return h.b1();
+      case 2:
+        return h.w2();
+      default:
+        return h.b2();
     }
   }
 

@@ -50,9 +50,7 @@ struct mini_transformer_params {
   std::size_t attn_block = 512;  // cache positions per attention block
 };
 
-namespace detail {
-
-}  // namespace detail
+namespace detail {}  // namespace detail
 
 class mini_transformer {
  public:
@@ -60,9 +58,11 @@ class mini_transformer {
     if (c.hidden == 0 || c.layers == 0 || c.heads == 0 || c.kv_heads == 0 || c.intermediate == 0)
       throw invalid_argument_error("predsense: mini_transformer: sizes must be > 0");
     if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0 || (c.hidden / c.heads) % 2 != 0)
-      throw invalid_argument_error("predsense: mini_transformer: hidden must split into heads of even size and "
-                                   "heads into kv_heads (hidden " + std::to_string(c.hidden) + ", heads " +
-                                   std::to_string(c.heads) + ", kv_heads " + std::to_string(c.kv_heads) + ")");
+      throw invalid_argument_error(
+          "predsense: mini_transformer: hidden must split into heads of even size and "
+          "heads into kv_heads (hidden " +
+          std::to_string(c.hidden) + ", heads " + std::to_string(c.heads) + ", kv_heads " + std::to_string(c.kv_heads) +
+          ")");
     if (c.attn_block == 0) throw invalid_argument_error("predsense: mini_transformer: attn_block must be > 0");
     hd_ = c.hidden / c.heads;
     L_.resize(c.layers);
@@ -86,8 +86,7 @@ class mini_transformer {
       bin_.assign(c.hidden, 0.0f);
     }
     inv_freq_.resize(hd_ / 2);
-    for (std::size_t i = 0; i < hd_ / 2; ++i)
-      inv_freq_[i] = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(hd_));
+    for (std::size_t i = 0; i < hd_ / 2; ++i) inv_freq_[i] = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(hd_));
   }
 
   [[nodiscard]] const mini_transformer_params& params() const noexcept { return c_; }
@@ -103,11 +102,15 @@ class mini_transformer {
       for (auto& x : v) x = u(g);
     };
     for (auto& l : L_) {
-      fill(l.wq, c_.hidden); fill(l.bq, c_.hidden);
-      fill(l.wk, c_.hidden); fill(l.bk, c_.hidden);
-      fill(l.wv, c_.hidden); fill(l.bv, c_.hidden);
+      fill(l.wq, c_.hidden);
+      fill(l.bq, c_.hidden);
+      fill(l.wk, c_.hidden);
+      fill(l.bk, c_.hidden);
+      fill(l.wv, c_.hidden);
+      fill(l.bv, c_.hidden);
       fill(l.wo, c_.hidden);
-      fill(l.wg, c_.hidden); fill(l.wu, c_.hidden);
+      fill(l.wg, c_.hidden);
+      fill(l.wu, c_.hidden);
       fill(l.wd, c_.intermediate);
     }
     if (c_.input_dim) {
@@ -193,7 +196,7 @@ class mini_transformer {
     u_.resize(T * I);
     if (c_.input_dim) {
       kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, c_.input_dim, 1.0f, x, c_.input_dim, win_.data(),
-                   c_.input_dim, 0.0f, h_.data(), H);
+                    c_.input_dim, 0.0f, h_.data(), H);
       kernels::add_bias_rows(h_.data(), bin_.data(), T, H);
     } else {
       std::copy_n(x, T * H, h_.data());
@@ -202,11 +205,11 @@ class mini_transformer {
     for (auto& l : L_) {
       kernels::rms_norm_rows(h_.data(), l.ln1.data(), T, H, c_.rms_eps, a_.data());
       kernels::gemm(gemm_op::none, gemm_op::transpose, T, nh * hd, H, 1.0f, a_.data(), H, l.wq.data(), H, 0.0f,
-                   q_.data(), nh * hd);
+                    q_.data(), nh * hd);
       kernels::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wk.data(), H, 0.0f,
-                   k_.data(), nkv * hd);
+                    k_.data(), nkv * hd);
       kernels::gemm(gemm_op::none, gemm_op::transpose, T, nkv * hd, H, 1.0f, a_.data(), H, l.wv.data(), H, 0.0f,
-                   v_.data(), nkv * hd);
+                    v_.data(), nkv * hd);
       kernels::add_bias_rows(q_.data(), l.bq.data(), T, nh * hd);
       kernels::add_bias_rows(k_.data(), l.bk.data(), T, nkv * hd);
       kernels::add_bias_rows(v_.data(), l.bv.data(), T, nkv * hd);
@@ -218,16 +221,14 @@ class mini_transformer {
           std::copy_n(v_.data() + (t * nkv + g) * hd, hd, l.vc.data() + (g * cap_ + pos_ + t) * hd);
         }
       attention(l, T);
-      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, nh * hd, 1.0f, o_.data(), nh * hd, l.wo.data(),
-                   nh * hd, 1.0f, h_.data(), H);  // h += o Wo^T
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, nh * hd, 1.0f, o_.data(), nh * hd, l.wo.data(), nh * hd,
+                    1.0f, h_.data(), H);  // h += o Wo^T
       kernels::rms_norm_rows(h_.data(), l.ln2.data(), T, H, c_.rms_eps, a_.data());
-      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wg.data(), H, 0.0f,
-                   g_.data(), I);
-      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wu.data(), H, 0.0f,
-                   u_.data(), I);
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wg.data(), H, 0.0f, g_.data(), I);
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, I, H, 1.0f, a_.data(), H, l.wu.data(), H, 0.0f, u_.data(), I);
       kernels::silu_mul(g_.data(), u_.data(), T * I);
-      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, I, 1.0f, g_.data(), I, l.wd.data(), I, 1.0f,
-                   h_.data(), H);  // h += mlp
+      kernels::gemm(gemm_op::none, gemm_op::transpose, T, H, I, 1.0f, g_.data(), I, l.wd.data(), I, 1.0f, h_.data(),
+                    H);  // h += mlp
     }
     kernels::rms_norm_rows(h_.data(), norm_.data(), T, H, c_.rms_eps, out);
     pos_ += T;
@@ -324,7 +325,7 @@ class mini_transformer {
       for (std::size_t b0 = 0; b0 < ctx; b0 += B) {
         const std::size_t nb = std::min(B, ctx - b0);
         kernels::gemm(gemm_op::none, gemm_op::transpose, R, nb, hd, scale, qs_.data(), hd, K + b0 * hd, hd, 0.0f,
-                     s_.data(), nb);
+                      s_.data(), nb);
         for (std::size_t row = 0; row < R; ++row) {
           const std::size_t t = row % T;
           const std::size_t visible_end = pos_ + t + 1;  // keys < visible_end are visible
@@ -342,8 +343,8 @@ class mini_transformer {
           }
           m_[row] = bm;
         }
-        kernels::gemm(gemm_op::none, gemm_op::none, R, hd, nb, 1.0f, s_.data(), nb, V + b0 * hd, hd, 1.0f,
-                     os_.data(), hd);
+        kernels::gemm(gemm_op::none, gemm_op::none, R, hd, nb, 1.0f, s_.data(), nb, V + b0 * hd, hd, 1.0f, os_.data(),
+                      hd);
       }
       for (std::size_t r = 0; r < rep; ++r)
         for (std::size_t t = 0; t < T; ++t) {

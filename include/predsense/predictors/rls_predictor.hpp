@@ -38,11 +38,11 @@ enum class rls_mode { per_token, pooled };
 
 struct rls_params {
   rls_mode mode = rls_mode::per_token;
-  double forgetting = 0.98;     // lambda per frame, in (0, 1]
-  double ridge = 1.0;           // P0 = I / ridge
-  bool residual = true;         // learn the change (prior: copy-last)
-  bool bias = true;             // affine (x, 1) features
-  std::size_t token_stride = 1; // per_token: learn from tokens 0, k, 2k, ...
+  double forgetting = 0.98;      // lambda per frame, in (0, 1]
+  double ridge = 1.0;            // P0 = I / ridge
+  bool residual = true;          // learn the change (prior: copy-last)
+  bool bias = true;              // affine (x, 1) features
+  std::size_t token_stride = 1;  // per_token: learn from tokens 0, k, 2k, ...
 };
 
 class rls_predictor {
@@ -108,7 +108,7 @@ class rls_predictor {
       for (std::size_t i = 0; i < d_; ++i) bx_[t * n_ + i] = last_(t, i);
     be_.resize(T * d_);
     kernels::dgemm(kernels::gemm_op::none, kernels::gemm_op::transpose, T, d_, n_, 1.0, bx_.data(), n_, w_.data(), n_,
-                  0.0, be_.data(), d_);
+                   0.0, be_.data(), d_);
     for (std::size_t t = 0; t < T; ++t) {
       const float* xt = last_.row(t);
       float* o = out.row(t);
@@ -199,9 +199,9 @@ class rls_predictor {
     bz_.resize(k * n_);
     be_.resize(k * d_);
     kernels::dgemm(gemm_op::none, gemm_op::transpose, n_, k, n_, 1.0, p_.data(), n_, bx_.data(), n_, 0.0, bpx_.data(),
-                  k);  // PX = P X^T (n x k)
+                   k);  // PX = P X^T (n x k)
     kernels::dgemm(gemm_op::none, gemm_op::none, k, k, n_, 1.0, bx_.data(), n_, bpx_.data(), k, 0.0, bs_.data(),
-                  k);  // S = X PX
+                   k);  // S = X PX
     for (std::size_t i = 0; i < k; ++i) bs_[i * k + i] += lambda;
     // Cholesky S = L L^T (S is SPD: its eigenvalues are >= lambda > 0), in place (lower)
     for (std::size_t j = 0; j < k; ++j) {
@@ -240,11 +240,13 @@ class rls_predictor {
     }
     // E = Y - X W^T (k x d);  W += E^T Z
     be_ = by_;
-    kernels::dgemm(gemm_op::none, gemm_op::transpose, k, d_, n_, -1.0, bx_.data(), n_, w_.data(), n_, 1.0, be_.data(), d_);
-    kernels::dgemm(gemm_op::transpose, gemm_op::none, d_, n_, k, 1.0, be_.data(), d_, bz_.data(), n_, 1.0, w_.data(), n_);
+    kernels::dgemm(gemm_op::none, gemm_op::transpose, k, d_, n_, -1.0, bx_.data(), n_, w_.data(), n_, 1.0, be_.data(),
+                   d_);
+    kernels::dgemm(gemm_op::transpose, gemm_op::none, d_, n_, k, 1.0, be_.data(), d_, bz_.data(), n_, 1.0, w_.data(),
+                   n_);
     // P = (P - PX Z) / lambda, then symmetrised against rounding drift
     kernels::dgemm(gemm_op::none, gemm_op::none, n_, n_, k, -1.0 / lambda, bpx_.data(), k, bz_.data(), n_, 1.0 / lambda,
-                  p_.data(), n_);
+                   p_.data(), n_);
     for (std::size_t r = 0; r < n_; ++r)
       for (std::size_t c = r + 1; c < n_; ++c) {
         const double v = 0.5 * (p_[r * n_ + c] + p_[c * n_ + r]);

@@ -24,21 +24,18 @@
 namespace predsense {
 
 struct adaptive_segmenter_params {
-  std::size_t window = 128;   // trailing surprises the threshold is computed from
-  double gamma = 1.0;         // threshold = mean + gamma * std
-  std::size_t min_block = 8;  // shortest event (candidates earlier than this are merged forward)
+  std::size_t window = 128;     // trailing surprises the threshold is computed from
+  double gamma = 1.0;           // threshold = mean + gamma * std
+  std::size_t min_block = 8;    // shortest event (candidates earlier than this are merged forward)
   std::size_t max_block = 128;  // longest event before a forced split (0: never split)
 
   void validate() const {
     if (window < 2)
-      throw invalid_argument_error("predsense: adaptive_segmenter: window must be >= 2, got " +
-                                   std::to_string(window));
-    if (!std::isfinite(gamma))
-      throw invalid_argument_error("predsense: adaptive_segmenter: gamma must be finite");
+      throw invalid_argument_error("predsense: adaptive_segmenter: window must be >= 2, got " + std::to_string(window));
+    if (!std::isfinite(gamma)) throw invalid_argument_error("predsense: adaptive_segmenter: gamma must be finite");
     if (max_block != 0 && max_block < min_block)
-      throw invalid_argument_error("predsense: adaptive_segmenter: max_block (" +
-                                   std::to_string(max_block) + ") < min_block (" +
-                                   std::to_string(min_block) + ")");
+      throw invalid_argument_error("predsense: adaptive_segmenter: max_block (" + std::to_string(max_block) +
+                                   ") < min_block (" + std::to_string(min_block) + ")");
   }
 };
 
@@ -51,8 +48,8 @@ class adaptive_segmenter {
 
   std::optional<boundary> push(double surprise, std::size_t t) {
     if (!std::isfinite(surprise))
-      throw non_finite_error("predsense: adaptive_segmenter: non-finite surprise " +
-                             std::to_string(surprise) + " at step " + std::to_string(t));
+      throw non_finite_error("predsense: adaptive_segmenter: non-finite surprise " + std::to_string(surprise) +
+                             " at step " + std::to_string(t));
     if (!started_) {
       started_ = true;
       event_start_ = t;

@@ -28,9 +28,9 @@
 namespace predsense {
 
 struct amoc_params {
-  predsense::penalty penalty{};      // default: MBIC
-  std::size_t min_size = 1;          // minimum segment length (rows)
-  bool r_compatible_mbic = false;    // R changepoint's AMOC form of the MBIC test (see above)
+  predsense::penalty penalty{};    // default: MBIC
+  std::size_t min_size = 1;        // minimum segment length (rows)
+  bool r_compatible_mbic = false;  // R changepoint's AMOC form of the MBIC test (see above)
 };
 
 template <change_point_cost Cost>

@@ -27,8 +27,7 @@ struct ar_surprise_params {
 
   void validate() const {
     if (order == 0 || order > 64)
-      throw invalid_argument_error("predsense: ar_surprise: order must be in [1, 64], got " +
-                                   std::to_string(order));
+      throw invalid_argument_error("predsense: ar_surprise: order must be in [1, 64], got " + std::to_string(order));
     if (!(forgetting > 0.0 && forgetting <= 1.0))
       throw invalid_argument_error("predsense: ar_surprise: forgetting must be in (0, 1], got " +
                                    std::to_string(forgetting));
@@ -56,15 +55,15 @@ class ar_surprise {
   // Consumes x_t (dims() values) and returns its surprise.
   double update(std::span<const double> x) {
     if (x.size() != dims_)
-      throw shape_error("predsense: ar_surprise: observation has " + std::to_string(x.size()) +
-                        " values, expected " + std::to_string(dims_));
+      throw shape_error("predsense: ar_surprise: observation has " + std::to_string(x.size()) + " values, expected " +
+                        std::to_string(dims_));
     const std::size_t m = p_.order + 1;
     double acc = 0.0;
     const bool ready = seen_ >= p_.order;
     for (std::size_t d = 0; d < dims_; ++d) {
       if (!std::isfinite(x[d]))
-        throw non_finite_error("predsense: ar_surprise: non-finite value at step " +
-                               std::to_string(seen_) + ", dim " + std::to_string(d));
+        throw non_finite_error("predsense: ar_surprise: non-finite value at step " + std::to_string(seen_) + ", dim " +
+                               std::to_string(d));
       if (ready) {
         double* w = &w_[d * m];
         double* P = &P_[d * m * m];

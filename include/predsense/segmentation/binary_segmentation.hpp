@@ -28,9 +28,9 @@
 namespace predsense {
 
 struct binary_segmentation_params {
-  predsense::penalty penalty{};       // default: MBIC
-  std::size_t max_changes = 5;        // Q
-  std::size_t min_size = 1;           // minimum segment length (rows)
+  predsense::penalty penalty{};  // default: MBIC
+  std::size_t max_changes = 5;   // Q
+  std::size_t min_size = 1;      // minimum segment length (rows)
 };
 
 template <change_point_cost Cost>
@@ -38,8 +38,8 @@ std::vector<std::size_t> binary_segmentation(const Cost& cost, const binary_segm
   const std::size_t n = cost.size(), m = p.min_size;
   if (m == 0) throw invalid_argument_error("predsense: binary_segmentation: min_size must be >= 1");
   if (n < m)
-    throw empty_error("predsense: binary_segmentation: " + std::to_string(n) + " rows are fewer than min_size = " +
-                      std::to_string(m));
+    throw empty_error("predsense: binary_segmentation: " + std::to_string(n) +
+                      " rows are fewer than min_size = " + std::to_string(m));
   if (n < 2 * m) return {};  // no room for a change
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   constexpr double ninf = -std::numeric_limits<double>::infinity();

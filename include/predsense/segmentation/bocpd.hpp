@@ -37,12 +37,12 @@
 namespace predsense {
 
 struct bocpd_params {
-  double lambda = 100.0;  // expected segment length: hazard 1/lambda
-  double mu0 = 0.0;       // prior mean
-  double kappa0 = 1.0;    // prior pseudo-count of the mean
-  double alpha0 = 1.0;    // Inverse-Gamma shape of the variance
-  double beta0 = 1.0;     // Inverse-Gamma rate of the variance
-  double prune_mass = 1e-4;      // oldest run lengths with cumulative posterior mass below this go
+  double lambda = 100.0;           // expected segment length: hazard 1/lambda
+  double mu0 = 0.0;                // prior mean
+  double kappa0 = 1.0;             // prior pseudo-count of the mean
+  double alpha0 = 1.0;             // Inverse-Gamma shape of the variance
+  double beta0 = 1.0;              // Inverse-Gamma rate of the variance
+  double prune_mass = 1e-4;        // oldest run lengths with cumulative posterior mass below this go
   std::size_t max_run_length = 0;  // hard cap on the number of run lengths kept (0: none)
   bool track_map = true;           // keep the Viterbi state (one index per step) for map_changepoints
   bool simd = true;                // vectorised loops when xsimd is available (false: scalar twin)
@@ -50,20 +50,18 @@ struct bocpd_params {
   void validate() const {
     auto positive = [](double v, const char* name) {
       if (!(v > 0.0) || !std::isfinite(v))
-        throw invalid_argument_error(std::string("predsense: bocpd: ") + name +
-                                     " must be finite and > 0, got " + std::to_string(v));
+        throw invalid_argument_error(std::string("predsense: bocpd: ") + name + " must be finite and > 0, got " +
+                                     std::to_string(v));
     };
     if (!(lambda > 1.0) || !std::isfinite(lambda))
-      throw invalid_argument_error("predsense: bocpd: lambda must be finite and > 1, got " +
-                                   std::to_string(lambda));
+      throw invalid_argument_error("predsense: bocpd: lambda must be finite and > 1, got " + std::to_string(lambda));
     if (!std::isfinite(mu0))
       throw invalid_argument_error("predsense: bocpd: mu0 must be finite, got " + std::to_string(mu0));
     positive(kappa0, "kappa0 (k)");
     positive(alpha0, "alpha0 (a)");
     positive(beta0, "beta0 (b)");
     if (!(prune_mass >= 0.0 && prune_mass < 1.0))
-      throw invalid_argument_error("predsense: bocpd: prune_mass must be in [0, 1), got " +
-                                   std::to_string(prune_mass));
+      throw invalid_argument_error("predsense: bocpd: prune_mass must be in [0, 1), got " + std::to_string(prune_mass));
   }
 };
 
@@ -93,8 +91,8 @@ class bocpd {
     bool missing = false;
     for (std::size_t d = 0; d < dims_; ++d) {
       if (std::isinf(x[d]))
-        throw non_finite_error("predsense: bocpd: infinite value " + std::to_string(x[d]) +
-                               " at observed step " + std::to_string(t_) + ", dim " + std::to_string(d));
+        throw non_finite_error("predsense: bocpd: infinite value " + std::to_string(x[d]) + " at observed step " +
+                               std::to_string(t_) + ", dim " + std::to_string(d));
       missing = missing || std::isnan(x[d]);
     }
     if (missing) {
@@ -147,8 +145,7 @@ class bocpd {
 
   // MAP segmentation of everything seen so far: the starts (> 0) of its segments, ascending.
   [[nodiscard]] std::vector<std::size_t> map_changepoints() const {
-    if (!p_.track_map)
-      throw invalid_argument_error("predsense: bocpd: map_changepoints needs track_map = true");
+    if (!p_.track_map) throw invalid_argument_error("predsense: bocpd: map_changepoints needs track_map = true");
     std::vector<std::size_t> cps;
     if (t_ == 0) return cps;
     std::size_t t = t_ - 1;
@@ -195,8 +192,8 @@ class bocpd {
 
   // Scalar reference for runs [from, to) (relative to head_) of the tables pointed at by *_n
   // (already offset so that index i is run head_ + i). Returns the max of the new log weights.
-  double grow_scalar(std::size_t from, std::size_t to, const double* c, const double* q,
-                     const double* a, const double* ik, double mx) {
+  double grow_scalar(std::size_t from, std::size_t to, const double* c, const double* q, const double* a,
+                     const double* ik, double mx) {
     for (std::size_t i = from; i < to; ++i) {
       const std::size_t k = head_ + i;
       double lp = 0.0;
@@ -386,8 +383,7 @@ inline std::vector<std::size_t> bocpd_map_segmentation(std::span<const double> x
 }
 
 // Surprise -log p(x_t | x_<t) of every row of a row-major n x dims series (NaN for a missing row).
-inline std::vector<double> bocpd_surprise(std::span<const double> x, std::size_t dims,
-                                          const bocpd_params& p = {}) {
+inline std::vector<double> bocpd_surprise(std::span<const double> x, std::size_t dims, const bocpd_params& p = {}) {
   if (dims == 0 || x.size() % dims != 0)
     throw shape_error("predsense: bocpd_surprise: " + std::to_string(x.size()) +
                       " values do not form rows of dims = " + std::to_string(dims));

@@ -41,8 +41,8 @@ class bocpd_segmenter {
   std::optional<boundary> push(double x, std::size_t t) { return push(std::span<const double>(&x, 1), t); }
   std::optional<boundary> push(std::span<const double> x, std::size_t t) {
     if (t != next_)
-      throw invalid_argument_error("predsense: bocpd_segmenter: step " + std::to_string(t) +
-                                   " pushed, expected " + std::to_string(next_));
+      throw invalid_argument_error("predsense: bocpd_segmenter: step " + std::to_string(t) + " pushed, expected " +
+                                   std::to_string(next_));
     const std::size_t before = model_.steps();
     model_.update(x);
     ++next_;
@@ -101,7 +101,7 @@ class bocpd_segmenter {
   bocpd_segmenter_params p_;
   bocpd model_;
   peak_segmenter peaks_;
-  std::size_t next_ = 0;                // next original step expected
+  std::size_t next_ = 0;               // next original step expected
   std::vector<std::size_t> original_;  // original step of each observed row
 };
 

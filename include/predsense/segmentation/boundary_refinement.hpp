@@ -67,8 +67,7 @@ inline std::vector<double> similarity_prefix(const frame_view& f, std::size_t p,
 
 // Score of splitting the local span [0, L) at b (higher is better for both metrics: conductance
 // is returned negated). P are the prefix sums from detail::similarity_prefix.
-inline double split_score(const std::vector<double>& P, std::size_t L, std::size_t b,
-                          refinement_metric metric) {
+inline double split_score(const std::vector<double>& P, std::size_t L, std::size_t b, refinement_metric metric) {
   auto S = [&](std::size_t i, std::size_t j) { return P[i * (L + 1) + j]; };
   const double total = S(L, L);  // = 2m
   if (!(total > 0.0)) return 0.0;
@@ -84,19 +83,17 @@ inline double split_score(const std::vector<double>& P, std::size_t L, std::size
 }
 
 // Refined boundaries (ascending) for frames given as the rows of `features` (n frames x D dims).
-inline std::vector<std::size_t> refine_boundaries(const frame_view& features,
-                                                  std::span<const std::size_t> boundaries,
+inline std::vector<std::size_t> refine_boundaries(const frame_view& features, std::span<const std::size_t> boundaries,
                                                   const refinement_params& params = {}) {
   const std::size_t n = features.tokens;
-  if (params.min_size == 0)
-    throw invalid_argument_error("predsense: refine_boundaries: min_size must be >= 1");
+  if (params.min_size == 0) throw invalid_argument_error("predsense: refine_boundaries: min_size must be >= 1");
   std::vector<std::size_t> b(boundaries.begin(), boundaries.end());
   if (!std::is_sorted(b.begin(), b.end()) || std::adjacent_find(b.begin(), b.end()) != b.end())
     throw invalid_argument_error("predsense: refine_boundaries: boundaries must be strictly increasing");
   for (std::size_t x : b)
     if (x == 0 || x >= n)
-      throw invalid_argument_error("predsense: refine_boundaries: boundary " + std::to_string(x) +
-                                   " outside (0, " + std::to_string(n) + ")");
+      throw invalid_argument_error("predsense: refine_boundaries: boundary " + std::to_string(x) + " outside (0, " +
+                                   std::to_string(n) + ")");
   std::size_t prev = 0;
   for (std::size_t k = 0; k < b.size(); ++k) {
     const std::size_t e = k + 1 < b.size() ? b[k + 1] : n;

@@ -20,17 +20,17 @@ namespace predsense {
 
 template <class C>
 concept change_point_cost = requires(const C& c, std::size_t s, std::size_t t) {
-  { c(s, t) } -> std::convertible_to<double>;                       // cost of rows [s, t)
-  { c.size() } -> std::convertible_to<std::size_t>;                  // number of rows n
+  { c(s, t) } -> std::convertible_to<double>;                          // cost of rows [s, t)
+  { c.size() } -> std::convertible_to<std::size_t>;                    // number of rows n
   { c.parameters_per_segment() } -> std::convertible_to<std::size_t>;  // p, for the penalties
 };
 
 // Optional: a cost that evaluates C(s0 + i, t) for i < r, many segments ending at one t, in one call
 // (SIMD over the starts). PELT uses it for each run of consecutive candidates when present.
 template <class C>
-concept batched_change_point_cost =
-    change_point_cost<C> && requires(const C& c, std::size_t s0, std::size_t r, std::size_t t, double* out) {
-      c.costs_to_range(s0, r, t, out);
-    };
+concept batched_change_point_cost = change_point_cost<C> &&
+    requires(const C& c, std::size_t s0, std::size_t r, std::size_t t, double* out) {
+  c.costs_to_range(s0, r, t, out);
+};
 
 }  // namespace predsense

@@ -32,22 +32,25 @@ inline missing_policy parse_missing_policy(std::string_view s) {
   if (s == "skip") return missing_policy::skip;
   if (s == "interpolate") return missing_policy::interpolate;
   if (s == "error") return missing_policy::error;
-  throw invalid_argument_error("predsense: missing policy must be skip, interpolate or error, got '" +
-                               std::string(s) + "'");
+  throw invalid_argument_error("predsense: missing policy must be skip, interpolate or error, got '" + std::string(s) +
+                               "'");
 }
 
 inline const char* missing_policy_name(missing_policy p) {
   switch (p) {
-    case missing_policy::skip: return "skip";
-    case missing_policy::interpolate: return "interpolate";
-    case missing_policy::error: return "error";
+    case missing_policy::skip:
+      return "skip";
+    case missing_policy::interpolate:
+      return "interpolate";
+    case missing_policy::error:
+      return "error";
   }
   return "?";
 }
 
 // The rows a method sees, and where each came from.
 struct observed_series {
-  std::vector<double> x;           // rows x dims, row-major, all finite
+  std::vector<double> x;  // rows x dims, row-major, all finite
   std::size_t dims = 1;
   std::vector<std::size_t> index;  // original row of each kept row (increasing)
   std::size_t original_rows = 0;   // n of the input
@@ -68,8 +71,8 @@ struct observed_series {
 inline observed_series apply_missing_policy(std::span<const double> x, std::size_t dims, missing_policy policy,
                                             const std::string& who = "predsense") {
   if (dims == 0 || x.size() % dims != 0)
-    throw shape_error(who + ": " + std::to_string(x.size()) + " values do not form rows of dims = " +
-                      std::to_string(dims));
+    throw shape_error(who + ": " + std::to_string(x.size()) +
+                      " values do not form rows of dims = " + std::to_string(dims));
   const std::size_t n = x.size() / dims;
   if (n == 0) throw empty_error(who + ": empty series");
   observed_series out;
@@ -129,8 +132,10 @@ inline observed_series apply_missing_policy(std::span<const double> x, std::size
         throw empty_error(who + ": column " + std::to_string(d) + " has no observed value to interpolate from");
       for (std::size_t j = first; j < i; ++j) {
         double v;
-        if (prev == n) v = out.x[i * dims + d];
-        else if (i == n) v = out.x[prev * dims + d];
+        if (prev == n)
+          v = out.x[i * dims + d];
+        else if (i == n)
+          v = out.x[prev * dims + d];
         else {
           const double w = static_cast<double>(j - prev) / static_cast<double>(i - prev);
           v = out.x[prev * dims + d] + w * (out.x[i * dims + d] - out.x[prev * dims + d]);

@@ -32,8 +32,7 @@ inline std::size_t checked_rows(std::span<const double> x, std::size_t dims, con
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i]))
       throw non_finite_error(std::string("predsense: ") + who + ": value at row " + std::to_string(i / dims) +
-                             ", column " + std::to_string(i % dims) +
-                             " is not finite (apply a missing_policy first)");
+                             ", column " + std::to_string(i % dims) + " is not finite (apply a missing_policy first)");
   return x.size() / dims;
 }
 

@@ -38,7 +38,8 @@ inline offline_method parse_offline_method(std::string_view s) {
   if (s == "pelt") return offline_method::pelt;
   if (s == "binseg") return offline_method::binseg;
   if (s == "amoc") return offline_method::amoc;
-  throw invalid_argument_error("predsense: unknown offline method '" + std::string(s) + "' (known: pelt, binseg, amoc)");
+  throw invalid_argument_error("predsense: unknown offline method '" + std::string(s) +
+                               "' (known: pelt, binseg, amoc)");
 }
 
 inline cost_kind parse_cost_kind(std::string_view s) {
@@ -51,10 +52,10 @@ inline cost_kind parse_cost_kind(std::string_view s) {
 struct offline_params {
   offline_method method = offline_method::pelt;
   cost_kind cost = cost_kind::normal_mean;
-  predsense::penalty penalty{};            // default MBIC
-  std::size_t min_size = 1;                // minimum segment length, in observed rows
-  std::size_t max_changes = 5;             // Q, binary segmentation only
-  std::size_t quantiles = 0;               // K of the empirical_distribution cost (0: ceil(4 log n))
+  predsense::penalty penalty{};  // default MBIC
+  std::size_t min_size = 1;      // minimum segment length, in observed rows
+  std::size_t max_changes = 5;   // Q, binary segmentation only
+  std::size_t quantiles = 0;     // K of the empirical_distribution cost (0: ceil(4 log n))
   missing_policy missing = missing_policy::skip;
   // R changepoint's variants where it departs from the stated objective under MBIC: AMOC's test
   // (amoc.hpp) and PELT's pruning (pelt.hpp). Binary segmentation has none.
@@ -65,10 +66,12 @@ namespace detail {
 template <class Cost>
 std::vector<std::size_t> run_offline(const Cost& c, const offline_params& p) {
   switch (p.method) {
-    case offline_method::pelt: return pelt(c, pelt_params{p.penalty, p.min_size, p.r_compatible});
+    case offline_method::pelt:
+      return pelt(c, pelt_params{p.penalty, p.min_size, p.r_compatible});
     case offline_method::binseg:
       return binary_segmentation(c, binary_segmentation_params{p.penalty, p.max_changes, p.min_size});
-    case offline_method::amoc: return amoc(c, amoc_params{p.penalty, p.min_size, p.r_compatible});
+    case offline_method::amoc:
+      return amoc(c, amoc_params{p.penalty, p.min_size, p.r_compatible});
   }
   return {};
 }
@@ -83,8 +86,12 @@ inline std::vector<std::size_t> offline_change_points(std::span<const double> x,
                       std::to_string(obs.original_rows) + ") are fewer than min_size = " + std::to_string(p.min_size));
   std::vector<std::size_t> cps;
   switch (p.cost) {
-    case cost_kind::normal_mean: cps = detail::run_offline(normal_mean_cost(obs.x, dims), p); break;
-    case cost_kind::normal_meanvar: cps = detail::run_offline(normal_meanvar_cost(obs.x, dims), p); break;
+    case cost_kind::normal_mean:
+      cps = detail::run_offline(normal_mean_cost(obs.x, dims), p);
+      break;
+    case cost_kind::normal_meanvar:
+      cps = detail::run_offline(normal_meanvar_cost(obs.x, dims), p);
+      break;
     case cost_kind::empirical_distribution:
       cps = detail::run_offline(empirical_distribution_cost(obs.x, dims, p.quantiles), p);
       break;

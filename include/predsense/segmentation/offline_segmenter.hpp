@@ -38,8 +38,8 @@ class offline_segmenter {
 
   std::optional<boundary> push(double value, std::size_t t) {
     if (!t_.empty() && t <= t_.back())
-      throw invalid_argument_error("predsense: offline_segmenter: t=" + std::to_string(t) + " after t=" +
-                                   std::to_string(t_.back()) + ": time must increase");
+      throw invalid_argument_error("predsense: offline_segmenter: t=" + std::to_string(t) +
+                                   " after t=" + std::to_string(t_.back()) + ": time must increase");
     x_.push_back(value);
     t_.push_back(t);
     return std::nullopt;

@@ -27,17 +27,16 @@ namespace predsense {
 
 struct peak_segmenter_params {
   double threshold = -std::numeric_limits<double>::infinity();  // minimum height
-  double prominence = 0.0;        // minimum prominence
-  std::size_t min_separation = 1;  // minimum steps between reported peaks
-  std::size_t lookahead = 3;       // L: right context and decision delay
-  std::size_t window = 10;         // left context for the prominence
+  double prominence = 0.0;                                      // minimum prominence
+  std::size_t min_separation = 1;                               // minimum steps between reported peaks
+  std::size_t lookahead = 3;                                    // L: right context and decision delay
+  std::size_t window = 10;                                      // left context for the prominence
 
   void validate() const {
     if (std::isnan(threshold)) throw invalid_argument_error("predsense: peak_segmenter: threshold is NaN");
     if (!(prominence >= 0.0) || !std::isfinite(prominence))
       throw invalid_argument_error("predsense: peak_segmenter: prominence must be finite and >= 0");
-    if (min_separation == 0)
-      throw invalid_argument_error("predsense: peak_segmenter: min_separation must be >= 1");
+    if (min_separation == 0) throw invalid_argument_error("predsense: peak_segmenter: min_separation must be >= 1");
   }
 };
 
@@ -47,11 +46,10 @@ class peak_segmenter {
 
   // Steps must be consecutive (t, t+1, ...). Reports the peak decided at this step, if any.
   std::optional<boundary> push(double v, std::size_t t) {
-    if (std::isnan(v))
-      throw non_finite_error("predsense: peak_segmenter: NaN at step " + std::to_string(t));
+    if (std::isnan(v)) throw non_finite_error("predsense: peak_segmenter: NaN at step " + std::to_string(t));
     if (!buf_.empty() && t != first_t_ + buf_.size())
-      throw invalid_argument_error("predsense: peak_segmenter: step " + std::to_string(t) +
-                                   " does not follow step " + std::to_string(first_t_ + buf_.size() - 1));
+      throw invalid_argument_error("predsense: peak_segmenter: step " + std::to_string(t) + " does not follow step " +
+                                   std::to_string(first_t_ + buf_.size() - 1));
     if (buf_.empty()) first_t_ = t;
     buf_.push_back(v);
     std::optional<boundary> out;

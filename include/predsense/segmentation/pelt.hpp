@@ -39,8 +39,8 @@
 namespace predsense {
 
 struct pelt_params {
-  predsense::penalty penalty{};  // default: MBIC
-  std::size_t min_size = 1;      // minimum segment length (rows)
+  predsense::penalty penalty{};       // default: MBIC
+  std::size_t min_size = 1;           // minimum segment length (rows)
   bool r_compatible_pruning = false;  // prune as R changepoint (inexact under MBIC), see above
 };
 
@@ -49,8 +49,7 @@ std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
   const std::size_t n = cost.size(), m = p.min_size;
   if (m == 0) throw invalid_argument_error("predsense: pelt: min_size must be >= 1");
   if (n < m)
-    throw empty_error("predsense: pelt: " + std::to_string(n) + " rows are fewer than min_size = " +
-                      std::to_string(m));
+    throw empty_error("predsense: pelt: " + std::to_string(n) + " rows are fewer than min_size = " + std::to_string(m));
   if (n < 2 * m) return {};  // no room for a change: every method answers "none" here
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   const double slack = p.r_compatible_pruning ? 0.0 : p.penalty.pruning_slack(n);

@@ -43,11 +43,19 @@ struct penalty {
     const double np1 = static_cast<double>(p) + 1.0;
     const double ln = std::log(static_cast<double>(n));
     switch (kind) {
-      case penalty_kind::none: return 0.0;
-      case penalty_kind::bic: require(n, 2); return np1 * ln;
-      case penalty_kind::mbic: require(n, 2); return (np1 + 1.0) * ln;
-      case penalty_kind::aic: return 2.0 * np1;
-      case penalty_kind::hannan_quinn: require(n, 3); return 2.0 * np1 * std::log(ln);
+      case penalty_kind::none:
+        return 0.0;
+      case penalty_kind::bic:
+        require(n, 2);
+        return np1 * ln;
+      case penalty_kind::mbic:
+        require(n, 2);
+        return (np1 + 1.0) * ln;
+      case penalty_kind::aic:
+        return 2.0 * np1;
+      case penalty_kind::hannan_quinn:
+        require(n, 3);
+        return 2.0 * np1 * std::log(ln);
       case penalty_kind::manual:
         if (!(manual_value >= 0.0) || !std::isfinite(manual_value))
           throw invalid_argument_error("predsense: manual penalty must be finite and >= 0, got " +
@@ -87,12 +95,18 @@ inline penalty parse_penalty(std::string_view name, double manual_value = 0.0) {
 
 inline const char* penalty_name(penalty_kind k) {
   switch (k) {
-    case penalty_kind::none: return "none";
-    case penalty_kind::bic: return "bic";
-    case penalty_kind::mbic: return "mbic";
-    case penalty_kind::aic: return "aic";
-    case penalty_kind::hannan_quinn: return "hannan_quinn";
-    case penalty_kind::manual: return "manual";
+    case penalty_kind::none:
+      return "none";
+    case penalty_kind::bic:
+      return "bic";
+    case penalty_kind::mbic:
+      return "mbic";
+    case penalty_kind::aic:
+      return "aic";
+    case penalty_kind::hannan_quinn:
+      return "hannan_quinn";
+    case penalty_kind::manual:
+      return "manual";
   }
   return "?";
 }

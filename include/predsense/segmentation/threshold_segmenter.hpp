@@ -20,12 +20,9 @@ namespace predsense {
 
 class threshold_segmenter {
  public:
-  explicit threshold_segmenter(double threshold, std::size_t min_gap = 1)
-      : threshold_(threshold), min_gap_(min_gap) {
-    if (std::isnan(threshold))
-      throw invalid_argument_error("predsense: threshold_segmenter: threshold is NaN");
-    if (min_gap == 0)
-      throw invalid_argument_error("predsense: threshold_segmenter: min_gap must be >= 1");
+  explicit threshold_segmenter(double threshold, std::size_t min_gap = 1) : threshold_(threshold), min_gap_(min_gap) {
+    if (std::isnan(threshold)) throw invalid_argument_error("predsense: threshold_segmenter: threshold is NaN");
+    if (min_gap == 0) throw invalid_argument_error("predsense: threshold_segmenter: min_gap must be >= 1");
   }
 
   // Strict >: a surprise equal to the threshold is not a boundary. NaN never fires.

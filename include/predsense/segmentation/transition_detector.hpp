@@ -71,18 +71,22 @@ enum class transition_kind { cut, dissolve, fade, dip };
 
 inline const char* to_string(transition_kind k) noexcept {
   switch (k) {
-    case transition_kind::cut: return "cut";
-    case transition_kind::dissolve: return "dissolve";
-    case transition_kind::fade: return "fade";
-    case transition_kind::dip: return "dip";
+    case transition_kind::cut:
+      return "cut";
+    case transition_kind::dissolve:
+      return "dissolve";
+    case transition_kind::fade:
+      return "fade";
+    case transition_kind::dip:
+      return "dip";
   }
   return "?";
 }
 
 struct transition {
-  std::size_t frame = 0;       // where the new shot dominates (a cut: the first frame of the new shot)
-  std::size_t start = 0;       // first frame of the change (inclusive)
-  std::size_t end = 0;         // last frame of the change (inclusive); a cut: start == end == frame
+  std::size_t frame = 0;  // where the new shot dominates (a cut: the first frame of the new shot)
+  std::size_t start = 0;  // first frame of the change (inclusive)
+  std::size_t end = 0;    // last frame of the change (inclusive); a cut: start == end == frame
   transition_kind kind = transition_kind::cut;
   double score = 0.0;          // mean |A - B| of the thumbnails before and after, in [0, 1]
   std::size_t decided_at = 0;  // the frame whose push reported it
@@ -92,28 +96,30 @@ struct transition {
 
 struct transition_detector_params {
   std::size_t width = 32, height = 32, channels = 3;  // thumbnail layout
-  std::size_t scale = 6;          // long-scale difference: x_t against x_{t-scale}
-  std::size_t window = 50;        // baseline: quiet frames considered
-  std::size_t warmup = 5;         // quiet frames of each signal before a span may open (frame warmup + scale)
-  double gamma = 4.0;             // elevated: > median + max(gamma * 1.4826 * MAD, floor)
-  double floor = 0.015;           // ... for q (thumbnail units, [0, 1])
-  double surprise_gamma = 6.0;    // ... for the surprise
-  double surprise_floor = 0.03;   // ... for the surprise (its own units)
-  std::size_t gap = 2;            // non-elevated frames allowed inside a span
-  std::size_t max_span = 90;      // a span is closed at this length
-  double min_change = 0.05;       // D = mean |A - B| below this: the shot did not change
-  double return_ratio = 0.3;      // D below this fraction of the largest excursion: it came back
-  double max_residual = 0.4;      // cross-fade residual / D at most this: a dissolve
-  double solid_std = 0.025;       // luma std at most this: a solid frame
-  std::size_t min_hold = 6;       // solid frames between two shots: >= this -> two fades, else a dip
-  std::size_t max_shift = 4;      // camera-motion test: shifts up to this many thumbnail pixels
+  std::size_t scale = 6;                              // long-scale difference: x_t against x_{t-scale}
+  std::size_t window = 50;                            // baseline: quiet frames considered
+  std::size_t warmup = 5;        // quiet frames of each signal before a span may open (frame warmup + scale)
+  double gamma = 4.0;            // elevated: > median + max(gamma * 1.4826 * MAD, floor)
+  double floor = 0.015;          // ... for q (thumbnail units, [0, 1])
+  double surprise_gamma = 6.0;   // ... for the surprise
+  double surprise_floor = 0.03;  // ... for the surprise (its own units)
+  std::size_t gap = 2;           // non-elevated frames allowed inside a span
+  std::size_t max_span = 90;     // a span is closed at this length
+  double min_change = 0.05;      // D = mean |A - B| below this: the shot did not change
+  double return_ratio = 0.3;     // D below this fraction of the largest excursion: it came back
+  double max_residual = 0.4;     // cross-fade residual / D at most this: a dissolve
+  double solid_std = 0.025;      // luma std at most this: a solid frame
+  std::size_t min_hold = 6;      // solid frames between two shots: >= this -> two fades, else a dip
+  std::size_t max_shift = 4;     // camera-motion test: shifts up to this many thumbnail pixels
   double min_motion_gain = 0.7;
   double min_dissolve_change = 0.1;
-  double dissolve_motion = 0.75;  // a dissolve: at most 25% of its change explained by camera motion
-  double dissolve_contrast = 0.83; // a dissolve: some frame keeps at most this of the ends' contrast
-  std::size_t max_dissolve = 75;  // a dissolve lasts at most this many frames  // a dissolve changes the thumbnail by at least this (mean |A - B|)
-  double dip_level = 0.4;         // a frame this dark (luma and contrast vs both ends) makes a dip
-  double cut_contrast = 2.0;      // a cut's step at least this times every other step in its interval   // a dissolve's change must not be explained by a shift (ratio >= this)
+  double dissolve_motion = 0.75;    // a dissolve: at most 25% of its change explained by camera motion
+  double dissolve_contrast = 0.83;  // a dissolve: some frame keeps at most this of the ends' contrast
+  std::size_t max_dissolve = 75;    // a dissolve lasts at most this many frames  // a dissolve changes the thumbnail by
+                                    // at least this (mean |A - B|)
+  double dip_level = 0.4;           // a frame this dark (luma and contrast vs both ends) makes a dip
+  double cut_contrast = 2.0;  // a cut's step at least this times every other step in its interval   // a dissolve's
+                              // change must not be explained by a shift (ratio >= this)
 
   void validate() const {
     const auto bad = [](const std::string& what) {
@@ -123,8 +129,8 @@ struct transition_detector_params {
     if (scale < 1) bad("scale must be >= 1");
     if (window < 3) bad("window must be >= 3");
     if (max_span < 2) bad("max_span must be >= 2");
-    for (double v : {gamma, floor, surprise_gamma, surprise_floor, min_change, return_ratio, cut_contrast, max_residual, dissolve_contrast,
-                     solid_std})
+    for (double v : {gamma, floor, surprise_gamma, surprise_floor, min_change, return_ratio, cut_contrast, max_residual,
+                     dissolve_contrast, solid_std})
       if (!(v >= 0.0) || !std::isfinite(v)) bad("thresholds must be finite and >= 0");
   }
 };
@@ -164,7 +170,8 @@ class transition_detector {
                         std::to_string(thumb.size()) + " values, expected height x width x channels = " +
                         std::to_string(p_.height) + "x" + std::to_string(p_.width) + "x" + std::to_string(p_.channels));
     if (!std::isfinite(surprise))
-      throw non_finite_error("predsense: transition_detector: surprise of frame " + std::to_string(t_) + " is not finite");
+      throw non_finite_error("predsense: transition_detector: surprise of frame " + std::to_string(t_) +
+                             " is not finite");
     rec r;
     r.x.assign(thumb.begin(), thumb.end());
     for (float v : r.x)
@@ -179,11 +186,12 @@ class transition_detector {
     rec& cur = hist_.back();
     cur.q = t >= p_.scale ? detail::mean_abs_diff(cur.x, at(t - p_.scale).x) : 0.0;
     const bool solid_change = t >= 1 && cur.solid != at(t - 1).solid;  // entering or leaving a solid frame
-    const bool elevated = t >= p_.warmup + p_.scale && (solid_change ||
-                          above(cur.s, base_s_, p_.surprise_gamma, p_.surprise_floor) ||
-                           (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor)));
+    const bool elevated =
+        t >= p_.warmup + p_.scale && (solid_change || above(cur.s, base_s_, p_.surprise_gamma, p_.surprise_floor) ||
+                                      (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor)));
     std::vector<transition> out;
-    PREDSENSE_TRANSITION_TRACE("t=%zu s=%.4f q=%.4f c=%.3f solid=%d elev=%d open=%d\n", t, cur.s, cur.q, cur.contrast, (int)cur.solid, (int)elevated, (int)open_);
+    PREDSENSE_TRANSITION_TRACE("t=%zu s=%.4f q=%.4f c=%.3f solid=%d elev=%d open=%d\n", t, cur.s, cur.q, cur.contrast,
+                               (int)cur.solid, (int)elevated, (int)open_);
     if (open_) {
       if (elevated) last_elev_ = t;
       if (t - last_elev_ > p_.gap) {  // the run ended: B = this frame, gap + 1 after the last elevated one
@@ -221,9 +229,8 @@ class transition_detector {
   std::vector<transition> segment(std::span<const float> thumbs, std::span<const double> surprise) {
     const std::size_t m = p_.width * p_.height * p_.channels;
     if (thumbs.size() != surprise.size() * m)
-      throw shape_error("predsense: transition_detector: " + std::to_string(thumbs.size()) +
-                        " thumbnail values for " + std::to_string(surprise.size()) + " frames, expected frames x " +
-                        std::to_string(m));
+      throw shape_error("predsense: transition_detector: " + std::to_string(thumbs.size()) + " thumbnail values for " +
+                        std::to_string(surprise.size()) + " frames, expected frames x " + std::to_string(m));
     reset();
     std::vector<transition> out;
     for (std::size_t t = 0; t < surprise.size(); ++t)
@@ -291,13 +298,15 @@ class transition_detector {
     const rec& Q = at(x1);
     const std::size_t m = P.x.size();
     double nn = 0.0;
-    for (std::size_t i = 0; i < m; ++i) nn += (static_cast<double>(Q.x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
+    for (std::size_t i = 0; i < m; ++i)
+      nn += (static_cast<double>(Q.x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
     if (!(nn > 0.0) || x1 < x0 + 2) return 0.0;
     double total = 0.0;
     for (std::size_t u = x0 + 1; u < x1; ++u) {
       const auto& x = at(u).x;
       double dot = 0.0;
-      for (std::size_t i = 0; i < m; ++i) dot += (static_cast<double>(x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
+      for (std::size_t i = 0; i < m; ++i)
+        dot += (static_cast<double>(x[i]) - P.x[i]) * (static_cast<double>(Q.x[i]) - P.x[i]);
       const double al = std::clamp(dot / nn, 0.0, 1.0);
       double r = 0.0;
       for (std::size_t i = 0; i < m; ++i) r += std::fabs(x[i] - (P.x[i] + al * (Q.x[i] - P.x[i])));
@@ -347,7 +356,8 @@ class transition_detector {
     std::size_t fe = f1;
     while (fe + 1 < b && contrast(fe + 1) > 1.02 * contrast(fe)) ++fe;
     fe = std::max(fe, f1 + 1);
-    PREDSENSE_TRANSITION_TRACE("  solid %zu..%zu Asolid=%d Bsolid=%d D=%.3f fs=%zu fe=%zu\n", f0, f1, (int)A.solid, (int)B.solid, D, fs, fe);
+    PREDSENSE_TRANSITION_TRACE("  solid %zu..%zu Asolid=%d Bsolid=%d D=%.3f fs=%zu fe=%zu\n", f0, f1, (int)A.solid,
+                               (int)B.solid, D, fs, fe);
     if (A.solid && B.solid) return;
     // a fade is a cross-fade with a solid frame: the end must differ from it, the frames between
     // must be mixes of the two (a box sliding off a plain background is not a fade)
@@ -436,7 +446,8 @@ class transition_detector {
         bool persists = true;
         for (std::size_t j = 1; j <= p_.scale && u + j <= b; ++j)
           if (!flash_[u + j - a] && detail::mean_abs_diff(at(u - 1).x, at(u + j).x) < 0.5 * pl) persists = false;
-        PREDSENSE_TRANSITION_TRACE("  cut? %zu plain=%.3f comp=%.3f local=%.3f persists=%d\n", u, pl, cp, local, (int)persists);
+        PREDSENSE_TRANSITION_TRACE("  cut? %zu plain=%.3f comp=%.3f local=%.3f persists=%d\n", u, pl, cp, local,
+                                   (int)persists);
         if (!persists) continue;
         ++candidates;
         if (best == 0 || cp > comp_[best - a]) best = u;
@@ -527,7 +538,7 @@ class transition_detector {
     if (en < st) en = b - 1;
     fr = std::clamp(fr, st, en);
     if (has_emitted_ && st <= last_end_ + p_.scale) return;  // the tail of a transition already reported
-    if (en - st + 1 > p_.max_dissolve) return;                // slower change: the content, not an edit
+    if (en - st + 1 > p_.max_dissolve) return;               // slower change: the content, not an edit
     emit(out, {fr, st, en, transition_kind::dissolve, D, now});
   }
 
@@ -566,7 +577,8 @@ class transition_detector {
           for (long yy = std::max(0L, dy); yy < static_cast<long>(H) + std::min(0L, dy); ++yy)
             for (long xx = std::max(0L, dx); xx < static_cast<long>(W) + std::min(0L, dx); ++xx) {
               const float* p = x.data() + (static_cast<std::size_t>(yy) * W + static_cast<std::size_t>(xx)) * C;
-              const float* q = y.data() + (static_cast<std::size_t>(yy - dy) * W + static_cast<std::size_t>(xx - dx)) * C;
+              const float* q =
+                  y.data() + (static_cast<std::size_t>(yy - dy) * W + static_cast<std::size_t>(xx - dx)) * C;
               for (std::size_t k = 0; k < C; ++k) acc += std::fabs(p[k] - q[k]);
               cnt += C;
             }
@@ -581,7 +593,8 @@ class transition_detector {
           for (std::size_t xx = 0; xx < W; ++xx) {
             const double sx = cx + (static_cast<double>(xx) - cx) / z, sy = cy + (static_cast<double>(yy) - cy) / z;
             if (sx < 0 || sy < 0 || sx > static_cast<double>(W) - 1 || sy > static_cast<double>(H) - 1) continue;
-            const std::size_t x0 = std::min(static_cast<std::size_t>(sx), W - 2), y0 = std::min(static_cast<std::size_t>(sy), H - 2);
+            const std::size_t x0 = std::min(static_cast<std::size_t>(sx), W - 2),
+                              y0 = std::min(static_cast<std::size_t>(sy), H - 2);
             const double fx = sx - static_cast<double>(x0), fy = sy - static_cast<double>(y0);
             const float* p = x.data() + (yy * W + xx) * C;
             for (std::size_t k = 0; k < C; ++k) {

@@ -27,14 +27,11 @@ namespace predsense {
 template <non_finite_policy NonFinite = reject_non_finite>
 class gaussian_nll {
  public:
-  explicit gaussian_nll(double prior_var = 1.0, double min_var = 1e-6)
-      : prior_var_(prior_var), min_var_(min_var) {
+  explicit gaussian_nll(double prior_var = 1.0, double min_var = 1e-6) : prior_var_(prior_var), min_var_(min_var) {
     if (!(prior_var > 0.0) || !std::isfinite(prior_var))
-      throw invalid_argument_error("gaussian_nll: prior_var must be finite and > 0, got " +
-                                   std::to_string(prior_var));
+      throw invalid_argument_error("gaussian_nll: prior_var must be finite and > 0, got " + std::to_string(prior_var));
     if (!(min_var > 0.0) || !std::isfinite(min_var))
-      throw invalid_argument_error("gaussian_nll: min_var must be finite and > 0, got " +
-                                   std::to_string(min_var));
+      throw invalid_argument_error("gaussian_nll: min_var must be finite and > 0, got " + std::to_string(min_var));
   }
 
   template <frame_like A, frame_like B>
@@ -44,9 +41,8 @@ class gaussian_nll {
       mean_.assign(p.dim, 0.0);
       m2_.assign(p.dim, 0.0);
     } else if (mean_.size() != p.dim) {
-      throw shape_error("gaussian_nll: frame dim " + std::to_string(p.dim) +
-                        " differs from the dim " + std::to_string(mean_.size()) +
-                        " of earlier frames (call reset() to start a new stream)");
+      throw shape_error("gaussian_nll: frame dim " + std::to_string(p.dim) + " differs from the dim " +
+                        std::to_string(mean_.size()) + " of earlier frames (call reset() to start a new stream)");
     }
     const std::size_t D = p.dim, T = p.tokens;
     double nll = 0.0;

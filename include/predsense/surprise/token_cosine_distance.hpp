@@ -17,8 +17,8 @@ struct token_cosine_distance {
   template <frame_like A, frame_like B>
   double operator()(const A& pred, const B& actual) const {
     const auto [p, a] = detail::metric_operands(pred, actual);
-    return detail::check_result<NonFinite>(kernels::token_cosine_distance(p.data, a.data, p.tokens, p.dim),
-                                           p, "prediction", a, "actual");
+    return detail::check_result<NonFinite>(kernels::token_cosine_distance(p.data, a.data, p.tokens, p.dim), p,
+                                           "prediction", a, "actual");
   }
 };
 

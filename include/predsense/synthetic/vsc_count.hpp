@@ -5,8 +5,8 @@
 // Cambrian-S ablation baseline), 1 for the first frame; a boundary wherever surprise > threshold
 // (threshold_segmenter, the Cambrian-S VSC rule; the last segment ends at the last frame). Each
 // segment's detections of the asked class become instances through merge_within_segment, with the
-// same-frame cannot-link (a stand-in for asking the model "how many X in this clip?"), and the same segment answers go to
-// the sum, max, streaming and de-duplicating aggregators, so they differ only in aggregation.
+// same-frame cannot-link (a stand-in for asking the model "how many X in this clip?"), and the same segment answers go
+// to the sum, max, streaming and de-duplicating aggregators, so they differ only in aggregation.
 #pragma once
 
 #include <cstddef>
@@ -29,15 +29,15 @@ namespace predsense {
 struct vsc_count_params {
   double surprise_threshold = 0.5;  // boundary when surprise > this
   within_segment_params within{0.55, 2, 0.95};
-  double match_threshold = 0.65;    // dedup / streaming cosine threshold
-  double bridge_threshold = 0.8;    // dedup bridging
+  double match_threshold = 0.65;  // dedup / streaming cosine threshold
+  double bridge_threshold = 0.8;  // dedup bridging
 };
 
 inline constexpr const char* vsc_aggregator_names[] = {"sum", "max", "streaming", "dedup_mnn", "dedup_assign"};
 inline constexpr std::size_t vsc_aggregators = 5;
 
 struct vsc_count_point {
-  std::size_t t = 0;                     // frames [0, t) seen
+  std::size_t t = 0;  // frames [0, t) seen
   std::size_t truth = 0;
   std::size_t pred[vsc_aggregators] = {};
 };
@@ -76,8 +76,10 @@ inline vsc_count_result vsc_count(const vsc_world& w, const vsc_count_params& p 
     sum_aggregator sum;
     max_aggregator mx;
     streaming_aggregator st(streaming_params{p.match_threshold});
-    dedup_aggregator dm(dedup_params{p.match_threshold, instance_matching::mutual_nearest, true, 0.9, true, p.bridge_threshold});
-    dedup_aggregator da(dedup_params{p.match_threshold, instance_matching::greedy_assignment, true, 0.9, true, p.bridge_threshold});
+    dedup_aggregator dm(
+        dedup_params{p.match_threshold, instance_matching::mutual_nearest, true, 0.9, true, p.bridge_threshold});
+    dedup_aggregator da(
+        dedup_params{p.match_threshold, instance_matching::greedy_assignment, true, 0.9, true, p.bridge_threshold});
     vsc_class_result r;
     r.label = label;
     for (std::size_t s = 0; s < n_seg; ++s) {
@@ -99,7 +101,8 @@ inline vsc_count_result vsc_count(const vsc_world& w, const vsc_count_params& p 
       dm.add(a);
       da.add(a);
       if (trace) {
-        vsc_count_point pt{e, w.true_count_until(label, e), {sum.count(), mx.count(), st.count(), dm.count(), da.count()}};
+        vsc_count_point pt{
+            e, w.true_count_until(label, e), {sum.count(), mx.count(), st.count(), dm.count(), da.count()}};
         r.trace.push_back(pt);
       }
     }

@@ -42,10 +42,10 @@
 namespace predsense {
 
 struct vsc_world_params {
-  double minutes = 10.0;      // length of one tour at 1 fps
-  std::size_t repeat = 1;     // the tour is played this many times back to back
+  double minutes = 10.0;   // length of one tour at 1 fps
+  std::size_t repeat = 1;  // the tour is played this many times back to back
   std::size_t classes = 4;
-  std::size_t rooms = 0;      // 0: one per 40 s of tour, at least 3
+  std::size_t rooms = 0;  // 0: one per 40 s of tour, at least 3
   std::size_t max_per_class = 3;
   std::size_t viewpoints = 3;  // per room
   std::size_t dwell_min = 6, dwell_max = 18;
@@ -88,7 +88,8 @@ class vsc_world {
   [[nodiscard]] std::size_t tour_frames() const noexcept { return plan_room_.size(); }
   [[nodiscard]] std::size_t rooms() const noexcept { return rooms_; }
   [[nodiscard]] frame_view frame(std::size_t t) const {
-    if (t >= frames_total_) throw invalid_argument_error("predsense: vsc_world: frame " + std::to_string(t) + " out of range");
+    if (t >= frames_total_)
+      throw invalid_argument_error("predsense: vsc_world: frame " + std::to_string(t) + " out of range");
     return frame_view(latents_.data() + t * c_.tokens * c_.dim, c_.tokens, c_.dim);
   }
   [[nodiscard]] std::size_t room_at(std::size_t t) const { return plan_room_.at(t % tour_frames()); }
@@ -158,7 +159,8 @@ class vsc_world {
     if (c_.classes == 0 || c_.classes > 1000) bad("classes", "must be in [1, 1000]");
     if (c_.viewpoints == 0) bad("viewpoints", "must be >= 1");
     if (c_.dwell_min == 0 || c_.dwell_max < c_.dwell_min) bad("dwell_min/dwell_max", "must satisfy 1 <= min <= max");
-    if (c_.dwells_min == 0 || c_.dwells_max < c_.dwells_min) bad("dwells_min/dwells_max", "must satisfy 1 <= min <= max");
+    if (c_.dwells_min == 0 || c_.dwells_max < c_.dwells_min)
+      bad("dwells_min/dwells_max", "must satisfy 1 <= min <= max");
     if (c_.tokens == 0 || c_.dim == 0 || c_.embed_dim == 0) bad("tokens/dim/embed_dim", "must be > 0");
     auto prob = [&](double p, const char* f) {
       if (!(p >= 0.0 && p <= 1.0)) bad(f, "must be a probability in [0, 1]");
@@ -176,7 +178,8 @@ class vsc_world {
     nonneg(c_.view_noise, "view_noise");
     nonneg(c_.false_positive_rate, "false_positive_rate");
     nonneg(c_.view_amp_min, "view_amp_min");
-    if (!(c_.view_amp_max >= c_.view_amp_min) || !std::isfinite(c_.view_amp_max)) bad("view_amp_max", "must be finite and >= view_amp_min");
+    if (!(c_.view_amp_max >= c_.view_amp_min) || !std::isfinite(c_.view_amp_max))
+      bad("view_amp_max", "must be finite and >= view_amp_min");
   }
 
   void build_world() {
@@ -213,7 +216,8 @@ class vsc_world {
             inst_room_.push_back(room);
             inst_views_.push_back(mask);
             const double a = c_.twin_similarity, b = std::sqrt(1.0 - a * a);
-            for (std::size_t d = 0; d < E; ++d) identity_.push_back(float(a * identity_[id + d] + b * r.gauss() * inv_e));
+            for (std::size_t d = 0; d < E; ++d)
+              identity_.push_back(float(a * identity_[id + d] + b * r.gauss() * inv_e));
           }
         }
       }
@@ -288,8 +292,8 @@ class vsc_world {
           const auto cl = std::uint32_t(r.below(c_.classes));
           dets_.push_back({t, cl, -1});
           for (std::size_t d = 0; d < E; ++d)
-            emb_.push_back(float(ws * class_dir_[cl * E + d] + wu * r.gauss() * inv_e +
-                                 c_.view_noise * r.gauss() * inv_e));
+            emb_.push_back(
+                float(ws * class_dir_[cl * E + d] + wu * r.gauss() * inv_e + c_.view_noise * r.gauss() * inv_e));
         }
       }
     }
