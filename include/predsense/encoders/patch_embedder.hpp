@@ -18,6 +18,10 @@
 //   15     luma std                          4 * std - 0.5
 // Luma is Rec. 601 (0.299 R + 0.587 G + 0.114 B) on [0, 1]; gradients are central differences
 // (one-sided at the image border) over the whole frame.
+// Cost: one pass over the frame (~0.1 ms for 128x128 on one core): each row's gradients are computed
+// once (kernels/gradient_orientation.hpp: SIMD, orientation bins by comparison instead of atan2),
+// and each patch sums its pixels in raster order in double, so the statistics are bit-identical to
+// the patch-by-patch atan2 definition kept in tests/test_patch_embedder.cpp.
 // The 16 statistics go through a fixed random projection to `dim` dimensions: entries +-1/4
 // (Achlioptas' Rademacher projection, scaled by 1/sqrt(16)), drawn from splitmix64(seed), so the
 // projection - and every embedding - is bit-identical across compilers and standard libraries
@@ -40,6 +44,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
+#include "predsense/kernels/gradient_orientation.hpp"
 #include "predsense/kernels/random.hpp"
 
 namespace predsense {
@@ -77,18 +82,69 @@ class patch_embedder {
   void features(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height,
                 std::vector<float>& out) const {
     check(rgb, width, height);
-    const std::size_t g = cfg_.grid;
-    luma_.resize(width * height);
-    for (std::size_t i = 0; i < width * height; ++i)
+    const std::size_t g = cfg_.grid, w = width, h = height;
+    luma_.resize(w * h);
+    for (std::size_t i = 0; i < w * h; ++i)
       luma_[i] = (0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2]) * (1.0f / 255.0f);
     out.assign(g * g * feature_count, 0.0f);
-    for (std::size_t py = 0; py < g; ++py)
-      for (std::size_t px = 0; px < g; ++px)
-        patch(rgb, width, height, py * height / g, (py + 1) * height / g, px * width / g, (px + 1) * width / g,
-              out.data() + (py * g + px) * feature_count);
+    // One band of patches (grid row py) at a time, raster order inside it: each image row's
+    // gradients are computed once for the whole row, and every patch still accumulates its pixels
+    // in raster order with the same double arithmetic as patch-by-patch code would, so the
+    // statistics are bit-identical to that definition (tests/test_patch_embedder.cpp keeps it).
+    acc_.assign(g, {});
+    mag_.resize(5 * w);  // |grad| of the row, then its 4 orientation bins (kernels/gradient_orientation.hpp)
+    for (std::size_t py = 0; py < g; ++py) {
+      const std::size_t y0 = py * h / g, y1 = (py + 1) * h / g, ym = (y0 + y1) / 2;
+      std::fill(acc_.begin(), acc_.end(), patch_sums{});
+      for (std::size_t y = y0; y < y1; ++y) {
+        const float* l = luma_.data() + y * w;
+        kernels::gradient_orientation_row(luma_.data() + (y > 0 ? y - 1 : y) * w, l,
+                                          luma_.data() + (y + 1 < h ? y + 1 : y) * w, w, y > 0 && y + 1 < h ? 2.0 : 1.0,
+                                          mag_.data(), mag_.data() + w);
+        const double* mag = mag_.data();
+        const double* h0 = mag + w;
+        const double* h1 = h0 + w;
+        const double* h2 = h1 + w;
+        const double* h3 = h2 + w;
+        const std::uint8_t* p = rgb.data() + 3 * (y * w);
+        const std::size_t qy = y >= ym ? 2u : 0u;
+        for (std::size_t px = 0; px < g; ++px) {
+          const std::size_t x0 = px * w / g, x1 = (px + 1) * w / g, xm = (x0 + x1) / 2;
+          patch_sums a = acc_[px];                        // a local copy: the sums stay in registers
+          for (std::size_t half = 0; half < 2; ++half) {  // left and right 2x2 sub-block of the layout
+            double sub = a.sub[qy + half];
+            for (std::size_t x = half ? xm : x0, xe = half ? x1 : xm; x < xe; ++x) {
+              for (std::size_t c = 0; c < 3; ++c) {
+                const double v = p[3 * x + c] * (1.0 / 255.0);
+                a.sum[c] += v;
+                a.sq[c] += v * v;
+              }
+              const double yl = l[x];
+              a.ysum += yl;
+              a.ysq += yl * yl;
+              sub += yl;
+              a.gsum += mag[x];
+              // three of the four bins get +0.0, which leaves a sum unchanged
+              a.hist[0] += h0[x];
+              a.hist[1] += h1[x];
+              a.hist[2] += h2[x];
+              a.hist[3] += h3[x];
+            }
+            a.sub[qy + half] = sub;
+          }
+          acc_[px] = a;
+        }
+      }
+      for (std::size_t px = 0; px < g; ++px) {
+        const std::size_t x0 = px * w / g, x1 = (px + 1) * w / g, xm = (x0 + x1) / 2;
+        const std::array<std::size_t, 4> sub_n{(ym - y0) * (xm - x0), (ym - y0) * (x1 - xm), (y1 - ym) * (xm - x0),
+                                               (y1 - ym) * (x1 - xm)};
+        finish(acc_[px], (y1 - y0) * (x1 - x0), sub_n, out.data() + (py * g + px) * feature_count);
+      }
+    }
   }
 
-  // tokens() x dim() tokens into `out` (resized).
+  // tokens() x dim() tokens into `out` (resized): out = features (tokens x 16) x projection (16 x dim).
   void embed(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height, frame_buffer& out) const {
     features(rgb, width, height, feats_);
     out.resize(tokens(), cfg_.dim);
@@ -116,59 +172,35 @@ class patch_embedder {
                         std::to_string(width * height * 3) + ")");
   }
 
-  void patch(std::span<const std::uint8_t> rgb, std::size_t w, std::size_t h, std::size_t y0, std::size_t y1,
-             std::size_t x0, std::size_t x1, float* f) const {
-    const double n = static_cast<double>((y1 - y0) * (x1 - x0));
+  // Running sums of one patch (double, as the definition accumulates them).
+  struct patch_sums {
     std::array<double, 3> sum{}, sq{};
     std::array<double, 4> hist{}, sub{};
-    std::array<double, 4> sub_n{};
     double gsum = 0.0, ysum = 0.0, ysq = 0.0;
-    const std::size_t ym = (y0 + y1) / 2, xm = (x0 + x1) / 2;
-    for (std::size_t y = y0; y < y1; ++y) {
-      for (std::size_t x = x0; x < x1; ++x) {
-        const std::size_t i = y * w + x;
-        for (int c = 0; c < 3; ++c) {
-          const double v = rgb[3 * i + static_cast<std::size_t>(c)] * (1.0 / 255.0);
-          sum[static_cast<std::size_t>(c)] += v;
-          sq[static_cast<std::size_t>(c)] += v * v;
-        }
-        const double yl = luma_[i];
-        ysum += yl;
-        ysq += yl * yl;
-        const std::size_t q = (y >= ym ? 2u : 0u) + (x >= xm ? 1u : 0u);
-        sub[q] += yl;
-        sub_n[q] += 1.0;
-        const std::size_t xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
-        const std::size_t yu = y > 0 ? y - 1 : y, yd = y + 1 < h ? y + 1 : y;
-        const double gx = (luma_[y * w + xr] - luma_[y * w + xl]) / static_cast<double>(xr - xl);
-        const double gy = (luma_[yd * w + x] - luma_[yu * w + x]) / static_cast<double>(yd - yu);
-        const double mag = std::sqrt(gx * gx + gy * gy);
-        gsum += mag;
-        if (mag > 0.0) {
-          // unsigned orientation in [0, pi), bins centred on 0, 45, 90, 135 degrees
-          double a = std::atan2(gy, gx);
-          if (a < 0.0) a += 3.14159265358979323846;
-          auto bin = static_cast<std::size_t>(std::floor(a / (3.14159265358979323846 / 4.0) + 0.5)) % 4;
-          hist[bin] += mag;
-        }
-      }
-    }
-    const double ymean = ysum / n;
+  };
+
+  // The 16 statistics of a patch of n pixels from its sums (sub_n: pixels per 2x2 sub-block).
+  static void finish(const patch_sums& a, std::size_t pixels, const std::array<std::size_t, 4>& sub_n, float* f) {
+    const double n = static_cast<double>(pixels);
+    const double ymean = a.ysum / n;
     for (std::size_t c = 0; c < 3; ++c) {
-      const double m = sum[c] / n;
+      const double m = a.sum[c] / n;
       f[c] = static_cast<float>(2.0 * m - 1.0);
-      f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, sq[c] / n - m * m)) - 0.5);
+      f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, a.sq[c] / n - m * m)) - 0.5);
     }
-    f[6] = static_cast<float>(4.0 * gsum / n - 0.5);
-    for (std::size_t b = 0; b < 4; ++b) f[7 + b] = static_cast<float>(8.0 * hist[b] / n - 0.25);
+    f[6] = static_cast<float>(4.0 * a.gsum / n - 0.5);
+    for (std::size_t b = 0; b < 4; ++b) f[7 + b] = static_cast<float>(8.0 * a.hist[b] / n - 0.25);
     for (std::size_t q = 0; q < 4; ++q)
-      f[11 + q] = static_cast<float>(sub_n[q] > 0.0 ? 4.0 * (sub[q] / sub_n[q] - ymean) : 0.0);
-    f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, ysq / n - ymean * ymean)) - 0.5);
+      f[11 + q] = static_cast<float>(sub_n[q] > 0 ? 4.0 * (a.sub[q] / static_cast<double>(sub_n[q]) - ymean) : 0.0);
+    f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, a.ysq / n - ymean * ymean)) - 0.5);
   }
 
   patch_embedder_params cfg_;
   std::vector<float> proj_;
-  mutable std::vector<float> luma_, feats_;  // scratch (one embedder per thread)
+  // scratch (one embedder per thread)
+  mutable std::vector<float> luma_, feats_;
+  mutable std::vector<double> mag_;
+  mutable std::vector<patch_sums> acc_;
 };
 
 }  // namespace predsense
