@@ -14,8 +14,15 @@
 //   surprise of frame t  = u^2, u = (splitmix64(0x5EED + t) >> 11) * 2^-53   (~59% pooled)
 //   frame t              = bank[t % 16], bank[k][i] = (splitmix64(k * 73728 + i) >> 40) / 2^24 - 0.5
 //   prompt               = 32 x 1152 of bank[0]'s first rows.
-// Counters: seconds_per_frame; peak_rss_bytes (the process's VmHWM over a run: before each run
-// freed memory is returned with malloc_trim and the high-water mark reset through
+// floor/memory_4h_memcpy: the floor under peer/memory_4h. The store counts the frame bytes the
+// semantics must read and write (memory/memory_traffic.hpp: window copies, tensors made for kept
+// entries, merges); this benchmark copies the same traffic with plain memcpy, per frame and to the
+// same places: (read + written) / 2 of the window's bytes from the frame bank into a ring the size
+// of the window's, and (read + written) / 2 of the long-term store's into a region the size of the
+// rest of the store's peak (both fresh each run, so they fault in as the store's memory does). So
+// docs/benchmarks.md states memory_4h as a multiple of a copy of the bytes it must move.
+// Counters: seconds_per_frame; traffic_bytes (read + written per stream); peak_rss_bytes (the process's VmHWM over a
+// run: before each run freed memory is returned with malloc_trim and the high-water mark reset through
 // /proc/self/clear_refs); store_peak_bytes (tensor bytes the memory held at its
 // peak, window ring and spare buffers included); arena_high_water_bytes (how much of the
 // long-term store's huge-page region was ever used: its held blocks, spares and holes); bound_bytes = 1.5 x (budget +
@@ -28,6 +35,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -101,6 +110,7 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   using namespace predsense;
   data();
   std::size_t store_peak = 0, rss_peak = 0, rss_base = 0, entries = 0, arena = 0;
+  predsense::memory_traffic traffic;
   for (auto _ : state) {
     // Hand the previous run's freed pages back to the system (glibc keeps them), so each run's
     // peak RSS is its own and it starts as cold as a new process: baseline = binary + frame bank
@@ -117,6 +127,7 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
     arena = std::max(arena, mem.long_term().arena_high_water());
     rss_peak = status_kb("VmHWM:");
     entries = mem.long_term().size();
+    traffic = mem.traffic();
   }
   state.counters["seconds_per_frame"] = benchmark::Counter(
       static_cast<double>(kFrames), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
@@ -126,7 +137,89 @@ void peer_memory_4h(benchmark::State& state, std::size_t budget) {
   state.counters["arena_high_water_bytes"] = static_cast<double>(arena);
   state.counters["bound_bytes"] = 1.5 * static_cast<double>((budget + kWindow * kTokens) * kDim * sizeof(float));
   state.counters["entries"] = static_cast<double>(entries);
+  state.counters["traffic_bytes"] = static_cast<double>(traffic.bytes_read + traffic.bytes_written);
+  state.counters["traffic_read_bytes"] = static_cast<double>(traffic.bytes_read);
   state.SetLabel("make_cambrian_memory<drop_merge>, window 32, budget " + std::to_string(budget) + ", threshold 0.35");
+}
+
+// What memory_4h must move (traffic of the window and of the long-term store) and where: the
+// window ring's and the whole store's peak bytes, from one untimed run.
+struct floor_plan {
+  predsense::memory_traffic window, store;
+  std::size_t ring_bytes = 0, store_peak = 0;
+};
+const floor_plan& memory_4h_plan() {
+  static const floor_plan plan = [] {
+    auto mem = predsense::make_cambrian_memory(kThreshold, predsense::memory_params{kWindow, kBudget});
+    run_stream(mem, kFrames);
+    return floor_plan{mem.window().traffic(), mem.long_term().traffic(), mem.window().bytes_reserved(),
+                      mem.peak_bytes_reserved()};
+  }();
+  return plan;
+}
+
+// Copies `per_frame` bytes per call from a cycling source into a cycling destination region.
+struct copy_stream {
+  const char* src;
+  std::size_t src_bytes;
+  char* dst;
+  std::size_t dst_bytes, per_frame, src_off = 0, dst_off = 0;
+  void step() {
+    for (std::size_t left = per_frame; left > 0;) {  // wraps around either end in a few pieces
+      const std::size_t n = std::min({left, src_bytes - src_off, dst_bytes - dst_off});
+      std::memcpy(dst + dst_off, src + src_off, n);
+      left -= n;
+      src_off = (src_off + n) % src_bytes;
+      dst_off = (dst_off + n) % dst_bytes;
+    }
+  }
+};
+
+// hot = false: the copies go where the store's go (a window-sized ring, a store-sized region);
+// hot = true: source and destination stay in L2 (two frames each): the fastest copy of those bytes
+// this machine makes, a strict floor.
+void floor_memory_4h_memcpy(benchmark::State& state, bool hot) {
+  const auto& d = data();
+  const floor_plan& plan = memory_4h_plan();
+  // a contiguous copy of the bank: the copies read the same 4.7 MB of frames (hot: the first two)
+  std::vector<float> bank;
+  for (const auto& f : d.bank) bank.insert(bank.end(), f.begin(), f.end());
+  const auto* src = reinterpret_cast<const char*>(bank.data());
+  const std::size_t frame_bytes = kTokens * kDim * sizeof(float);
+  const std::size_t src_bytes = hot ? 2 * frame_bytes : bank.size() * sizeof(float);
+  // memcpy reads and writes n bytes: (read + written) / 2 per frame, rounded down to 64 bytes
+  auto per_frame = [](const predsense::memory_traffic& t) {
+    return static_cast<std::size_t>((t.bytes_read + t.bytes_written) / 2 / kFrames) & ~std::size_t{63};
+  };
+  const std::size_t ring = hot ? 2 * frame_bytes : std::max<std::size_t>(plan.ring_bytes, 64);
+  const std::size_t rest =
+      hot ? 2 * frame_bytes : std::max<std::size_t>(plan.store_peak - std::min(plan.store_peak, plan.ring_bytes), 64);
+  std::unique_ptr<char[]> ring_mem, store_mem;
+  if (hot) {  // warm, reused
+    ring_mem.reset(new char[ring]());
+    store_mem.reset(new char[rest]());
+  }
+  for (auto _ : state) {
+    if (!hot) {  // fresh, uninitialised: they fault in during the run, as the store's memory does
+      ring_mem.reset(new char[ring]);
+      store_mem.reset(new char[rest]);
+    }
+    copy_stream w{src, src_bytes, ring_mem.get(), ring, per_frame(plan.window)};
+    copy_stream s{src, src_bytes, store_mem.get(), rest, per_frame(plan.store)};
+    for (std::size_t t = 0; t < kFrames; ++t) {
+      w.step();
+      s.step();
+      benchmark::DoNotOptimize(ring_mem.get());
+      benchmark::DoNotOptimize(store_mem.get());
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["seconds_per_frame"] = benchmark::Counter(
+      static_cast<double>(kFrames), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["traffic_bytes"] = static_cast<double>(2 * (per_frame(plan.window) + per_frame(plan.store)) * kFrames);
+  state.SetLabel("memcpy of memory_4h's traffic per frame: " + std::to_string(per_frame(plan.window)) + " + " +
+                 std::to_string(per_frame(plan.store)) +
+                 (hot ? " bytes within L2" : " bytes into a window-sized ring + a store-sized region"));
 }
 BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)
     ->Name("peer/memory_4h")
@@ -137,6 +230,16 @@ BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)
 // grow with the number of entries held, predsense's O(log n) edits barely notice.
 BENCHMARK_CAPTURE(peer_memory_4h, b32k, 32768)
     ->Name("peer/memory_4h_budget32k")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
+BENCHMARK_CAPTURE(floor_memory_4h_memcpy, placed, false)
+    ->Name("floor/memory_4h_memcpy")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
+BENCHMARK_CAPTURE(floor_memory_4h_memcpy, hot, true)
+    ->Name("floor/memory_4h_memcpy_hot")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);

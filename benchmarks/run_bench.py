@@ -42,6 +42,9 @@ import compare_peers  # noqa: E402  (pure-JSON helpers; numpy/torch load only in
 # The speed targets the kernels are held to (docs/benchmarks.md).
 TARGET_CACHE_CASE, TARGET_CACHE_RATIO = "token_cosine_64x1152_cache", 5.0
 TARGET_DRAM_CASE, TARGET_DRAM_PCT = "token_cosine_64x1152_dram", 70.0
+# memory_4h against the floor of the bytes its semantics move (bench_memory.cpp, floor/*) and
+# against the reference loop as written (with its per-frame concatenation).
+TARGET_MEMORY_CASE, TARGET_MEMORY_FLOOR_X, TARGET_MEMORY_REF_X = "memory_4h", 1.5, 30.0
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -188,6 +191,7 @@ def merge(medians: dict, peers: dict) -> tuple[dict, float | None, float | None]
         e["predsense_repetitions"] = m["repetitions"]
         for k_src, k_dst in (("real_s_min", "predsense_s_min"), ("real_s_max", "predsense_s_max"),
                              ("bytes", "bytes"), ("surprise", "predsense_surprise"), ("changes", "predsense_changes"),
+                             ("traffic_bytes", "traffic_bytes"),
                              ("label", "predsense_impl")):
             if k_src in m:
                 e[k_dst] = m[k_src]
@@ -219,7 +223,8 @@ def merge(medians: dict, peers: dict) -> tuple[dict, float | None, float | None]
     return cases, stream_bps, two_bps
 
 
-def targets(cases: dict) -> dict:
+def targets(cases: dict, medians: dict | None = None) -> dict:
+    medians = medians or {}
     out = {}
     c = cases.get(TARGET_CACHE_CASE, {})
     r = c.get("ratio_torch")
@@ -230,6 +235,34 @@ def targets(cases: dict) -> dict:
     p = d.get("pct_stream")
     out["dram_64x1152_pct_stream"] = {"case": TARGET_DRAM_CASE, "pct_stream": p, "required": TARGET_DRAM_PCT,
                                       "holds": None if p is None else p >= TARGET_DRAM_PCT}
+    m = cases.get(TARGET_MEMORY_CASE, {})
+    out["memory_4h_vs_floor"] = memory_floor_target(m, medians)
+    # the reference is PyTorch code; the NumPy transcription is shown beside it
+    rt = m.get("ratio_torch")
+    out["memory_4h_vs_reference"] = {"case": TARGET_MEMORY_CASE, "ratio_torch": rt, "ratio_numpy": m.get("ratio_numpy"),
+                                     "ratio_torch_cpu": m.get("ratio_torch_cpu"), "required": TARGET_MEMORY_REF_X,
+                                     "holds": None if rt is None else rt >= TARGET_MEMORY_REF_X}
+    return out
+
+
+def memory_floor_target(m: dict, medians: dict) -> dict:
+    """memory_4h's time as a multiple of a memcpy of the bytes it moves (two floors: the copies
+    placed where the store's go, and the same bytes within L2)."""
+    def floor(prefix: str):
+        hits = [v for n, v in medians.items() if n.split("/min_time")[0] == prefix]
+        return hits[0] if hits else None
+    placed, hot = floor("floor/memory_4h_memcpy"), floor("floor/memory_4h_memcpy_hot")
+    ps = m.get("predsense_s")
+    out = {"case": TARGET_MEMORY_CASE, "required": TARGET_MEMORY_FLOOR_X, "predsense_s": ps,
+           "traffic_bytes": m.get("traffic_bytes")}
+    for key, f in (("placed", placed), ("hot", hot)):
+        if f and isinstance(ps, (int, float)):
+            out[f"floor_{key}_s"] = f["real_s"]
+            out[f"x_floor_{key}"] = ps / f["real_s"]
+            if m.get("predsense_cpu_s") and f.get("cpu_s"):
+                out[f"x_floor_{key}_cpu"] = m["predsense_cpu_s"] / f["cpu_s"]
+    x = out.get("x_floor_placed")
+    out["holds"] = None if x is None else x <= TARGET_MEMORY_FLOOR_X
     return out
 
 
@@ -280,7 +313,7 @@ def main(argv=None) -> int:
     doc["machine"] = machine_info(build, contexts, load_before, load_after)
     doc["peers"] = peers.get("peers", {})
     doc["peers"]["predsense_threads"] = args.threads
-    doc["targets"] = targets(cases)
+    doc["targets"] = targets(cases, medians)
     doc["command"] = "make bench" if os.environ.get("MAKELEVEL") else \
         "/usr/bin/python3 benchmarks/run_bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     doc["settings"] = {"repetitions": args.repetitions, "min_time_s": args.min_time, "quick": args.quick,

@@ -172,6 +172,23 @@ def targets_section(doc: dict) -> list[str]:
     d = t.get("dram_64x1152_pct_stream", {})
     lines.append(f"- DRAM-resident 64x1152 surprise >= {d.get('required', 70):g}% of streaming-read bandwidth: "
                  f"{fmt_pct(d.get('pct_stream'))} - {verdict[d.get('holds')]}")
+    f = t.get("memory_4h_vs_floor", {})
+    def fmt_x2(r) -> str:
+        return f"{r:.2f}x" if isinstance(r, (int, float)) else "-"
+    if f:
+        mb = f"{f['traffic_bytes'] / 14400 / 2**20:.2f} MiB" if f.get("traffic_bytes") else "-"
+        lines.append(f"- memory_4h within {f.get('required', 1.5):g}x of a plain copy of the bytes its semantics move "
+                     f"({mb} read + written per frame; memory/memory_traffic.hpp): "
+                     f"{fmt_x2(f.get('x_floor_placed'))} of `floor/memory_4h_memcpy` (the copies placed where the "
+                     f"store's go; {fmt_x2(f.get('x_floor_placed_cpu'))} in CPU time), "
+                     f"{fmt_x2(f.get('x_floor_hot'))} of `floor/memory_4h_memcpy_hot` (the same bytes within L2, "
+                     f"the fastest copy this machine makes) - {verdict[f.get('holds')]}")
+    r = t.get("memory_4h_vs_reference", {})
+    if r:
+        lines.append(f"- memory_4h >= {r.get('required', 30):g}x the reference loop as written (with its per-frame "
+                     f"concatenation, PyTorch): {fmt_x(r.get('ratio_torch'))} ({fmt_x(r.get('ratio_torch_cpu'))} in CPU time; "
+                     f"its NumPy transcription {fmt_x(r.get('ratio_numpy'))}) - "
+                     f"{verdict[r.get('holds')]}")
     lines.append("")
     return lines
 

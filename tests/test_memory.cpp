@@ -200,6 +200,32 @@ TEST_CASE("memory_store: window holds the newest frames at full resolution, then
   CHECK(mem.long_term().tokens() == 3 * 64 + 3 * 16);
 }
 
+TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothing for an entry evicted unmade") {
+  constexpr std::uint64_t full = 64 * 2 * sizeof(float), pooled = 16 * 2 * sizeof(float);
+  {  // window 1: frame t leaves when t + 1 arrives
+    memory_store<> mem({1, 1000}, {0.5}, drop_merge{0.5});
+    for (std::size_t t = 0; t < 3; ++t) {
+      auto f = constant_frame(64, 2, static_cast<float>(t));
+      (void)mem.push(frame_view(f.data(), 64, 2), t == 1 ? 0.9 : 0.1);
+    }
+    // 3 window copies; frame 0 pooled (read full, write a quarter), frame 1 copied whole
+    CHECK(mem.traffic().bytes_read == 3 * full + full + full);
+    CHECK(mem.traffic().bytes_written == 3 * full + pooled + full);
+  }
+  {  // budget = one full frame: frame 1 arrives over budget and merges into frame 0 unmade
+    memory_store<> mem({1, 64}, {0.5}, drop_merge{0.5});
+    for (std::size_t t = 0; t < 3; ++t) {
+      auto f = constant_frame(64, 2, static_cast<float>(t));
+      (void)mem.push(frame_view(f.data(), 64, 2), 0.9);
+    }
+    REQUIRE(mem.long_term().size() == 1);
+    CHECK(mem.long_term().data(mem.long_term().head()).data[0] == 0.5f);  // (0 + 1) / 2
+    // 3 window copies; frame 0 made (copy); the merge reads both and writes one; frame 1 never made
+    CHECK(mem.traffic().bytes_read == 3 * full + full + 2 * full);
+    CHECK(mem.traffic().bytes_written == 3 * full + full + full);
+  }
+}
+
 TEST_CASE("drop_merge merges surprising neighbours like the reference: averages, left's tokens") {
   // budget forces consolidation; window 0 sends frames straight to long-term memory
   memory_store<> mem({0, 3 * 64}, {0.5}, drop_merge{0.5});

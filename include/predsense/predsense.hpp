@@ -76,6 +76,7 @@
 #endif
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/memory_traffic.hpp"
 #include "predsense/memory/mirrored_buffer.hpp"
 #include "predsense/memory/policy_params.hpp"
 #include "predsense/memory/retrieval.hpp"

@@ -28,6 +28,7 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
+#include "predsense/memory/memory_traffic.hpp"
 #include "predsense/kernels/token_sum.hpp"
 #include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/memory_entry.hpp"
@@ -97,6 +98,8 @@ class long_term_store {
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
   // Bytes of tensor data held by live entries (keys, a few KB each, not counted), and spare.
   [[nodiscard]] std::size_t bytes_held() const noexcept { return floats_ * sizeof(float); }
+  // Bytes made (copied or pooled) and merged so far (memory_traffic.hpp); not reset by clear().
+  [[nodiscard]] const memory_traffic& traffic() const noexcept { return traffic_; }
   // Bytes of the huge-page region ever handed out (its touched extent, fragmentation included);
   // blocks beyond it come from the heap.
   [[nodiscard]] std::size_t arena_high_water() const noexcept { return arena_ ? arena_->high_water() : 0; }
@@ -180,6 +183,8 @@ class long_term_store {
     node& a = nodes_[id];
     const node& b = nodes_[nx];
     detail::average_into(a.data.data(), other.data, a.data.size());
+    traffic_.bytes_read += 2 * a.data.size() * sizeof(float);
+    traffic_.bytes_written += a.data.size() * sizeof(float);
     a.key_valid = false;  // recomputed from the averaged tensor when next asked for
     a.meta.surprise = (a.meta.surprise + b.meta.surprise) / 2.0;
     a.meta.merged.insert(a.meta.merged.end(), b.meta.merged.begin(), b.meta.merged.end());
@@ -234,6 +239,7 @@ class long_term_store {
   entry_id head_ = no_entry;
   entry_id tail_ = no_entry;
   std::size_t size_ = 0;
+  mutable memory_traffic traffic_;  // materialize() is const: made on first read
   std::size_t tokens_ = 0;
   std::size_t protected_tokens_ = 0;
   std::size_t floats_ = 0;
@@ -327,6 +333,8 @@ class long_term_store {
       n.source.make(n.source.ctx, n.source.src, n.source.grid, n.data.data());
     else
       std::memcpy(n.data.data(), n.source.src.data, n.source.src.size() * sizeof(float));
+    traffic_.bytes_read += n.source.src.size() * sizeof(float);
+    traffic_.bytes_written += n.data.size() * sizeof(float);
     n.pending = false;
     n.source = {};
   }

@@ -154,6 +154,9 @@ class memory_store {
     return store_.bytes_held() + store_.bytes_spare() + window_.bytes_reserved();
   }
   [[nodiscard]] std::size_t peak_bytes_reserved() const noexcept { return peak_bytes_; }
+  // Frame bytes read and written so far by what the semantics require: window copies, tensors
+  // made for kept entries, merges (memory_traffic.hpp). The floor of any implementation.
+  [[nodiscard]] memory_traffic traffic() const noexcept { return window_.traffic() + store_.traffic(); }
 
   // Visits every entry in time order: long-term first, then the window (oldest to newest).
   // f(const memory_item&).

@@ -21,6 +21,7 @@
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
+#include "predsense/memory/memory_traffic.hpp"
 #include "predsense/memory/mirrored_buffer.hpp"
 #include "predsense/memory/tensor_block.hpp"
 
@@ -61,6 +62,8 @@ class sensory_window {
   // Bytes of the ring (allocated at the first push, kept for reuse); a mirrored ring counts once.
   [[nodiscard]] std::size_t bytes_reserved() const noexcept { return ring_.bytes(); }
   [[nodiscard]] bool mirrored() const noexcept { return ring_.mirrored(); }
+  // Bytes copied in by push() so far (memory_traffic.hpp); not reset by clear().
+  [[nodiscard]] const memory_traffic& traffic() const noexcept { return traffic_; }
 
   // i-th oldest frame held (0 = oldest).
   [[nodiscard]] const window_slot& at(std::size_t i) const noexcept { return slots_[(head_ + i) % slots_.size()]; }
@@ -100,6 +103,8 @@ class sensory_window {
     }
     float* dst = ring_.data() + pos * dim_;
     std::memcpy(dst, f.data, f.size() * sizeof(float));
+    traffic_.bytes_read += f.size() * sizeof(float);
+    traffic_.bytes_written += f.size() * sizeof(float);
     window_slot& s = slots_[(head_ + size_) % slots_.size()];
     s.data = frame_view(dst, f.tokens, dim_);
     s.pos = pos;
@@ -129,6 +134,7 @@ class sensory_window {
   detail::mirrored_buffer ring_;
   std::size_t dim_ = 0;
   std::size_t head_ = 0;  // slot of the oldest frame
+  memory_traffic traffic_;
   std::size_t size_ = 0;
   std::size_t tokens_ = 0;
   std::size_t start_ = 0;  // ring index of the oldest frame's first token
