@@ -281,6 +281,33 @@ std::string policy_text(const P& p) {
   return policy_from_json(nlohmann::json{{"p", j}}, "p", "");
 }
 
+// The checkpoint's metadata object, checked for what every reader needs before it reads any field:
+// present, JSON nested at most 8 deep, an object, /format "predsense.memory", /version supported.
+// Also used by the Python binding to rebuild a store from a file. Throws format_error naming the file.
+inline nlohmann::json checkpoint_metadata(const safetensors_reader& r) {
+  const std::string& src = r.source();
+  auto it = r.metadata().find(checkpoint_key);
+  if (it == r.metadata().end())
+    throw_format(src, std::string("not a predsense memory checkpoint (no \"") + checkpoint_key + "\" in __metadata__)");
+  nlohmann::json meta;
+  try {
+    // depth cap: the metadata is one flat object with two small ones inside
+    meta = nlohmann::json::parse(it->second, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > 8) throw format_error("nesting deeper than 8");
+      return true;
+    });
+  } catch (const std::exception& e) {
+    throw_format(src, std::string("metadata is not valid JSON: ") + e.what());
+  }
+  if (!meta.is_object() || json_str(meta, "format", src) != "predsense.memory")
+    throw_format(src, "metadata /format is not \"predsense.memory\"");
+  const std::uint64_t version = json_uint(meta, "version", src);
+  if (version != checkpoint_version)
+    throw_format(src, "checkpoint version " + std::to_string(version) + " is not supported (expected " +
+                          std::to_string(checkpoint_version) + "; re-create the checkpoint)");
+  return meta;
+}
+
 }  // namespace detail
 
 template <class C, class P>
@@ -336,26 +363,7 @@ void load_checkpoint(memory_store<C, P>& m, const safetensors_reader& r) {
 template <class C, class P>
 void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reader& r, checksum_check cs) {
   const std::string& src = r.source();
-  auto it = r.metadata().find(detail::checkpoint_key);
-  if (it == r.metadata().end())
-    detail::throw_format(
-        src, std::string("not a predsense memory checkpoint (no \"") + detail::checkpoint_key + "\" in __metadata__)");
-  nlohmann::json meta;
-  try {
-    // depth cap: the metadata is one flat object with two small ones inside
-    meta = nlohmann::json::parse(it->second, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-      if (depth > 8) throw format_error("nesting deeper than 8");
-      return true;
-    });
-  } catch (const std::exception& e) {
-    detail::throw_format(src, std::string("metadata is not valid JSON: ") + e.what());
-  }
-  if (!meta.is_object() || detail::json_str(meta, "format", src) != "predsense.memory")
-    detail::throw_format(src, "metadata /format is not \"predsense.memory\"");
-  const std::uint64_t version = detail::json_uint(meta, "version", src);
-  if (version != detail::checkpoint_version)
-    detail::throw_format(src, "checkpoint version " + std::to_string(version) + " is not supported (expected " +
-                                  std::to_string(detail::checkpoint_version) + "; re-create the checkpoint)");
+  const nlohmann::json meta = detail::checkpoint_metadata(r);
   auto require_same = [&](const char* field, const std::string& file, const std::string& mine) {
     if (file != mine)
       detail::throw_format(src, std::string("mismatched checkpoint: ") + field + " is \"" + file +
