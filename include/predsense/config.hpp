@@ -10,11 +10,12 @@
 // One number for comparisons: major * 10000 + minor * 100 + patch.
 #define PREDSENSE_VERSION (PREDSENSE_VERSION_MAJOR * 10000 + PREDSENSE_VERSION_MINOR * 100 + PREDSENSE_VERSION_PATCH)
 
-// Optional dependencies, detected where the headers are (CMake links them when it finds them).
-#if __has_include(<zlib.h>)
+// Optional dependencies, detected where the headers are (CMake links them when it finds them);
+// PREDSENSE_NO_ZLIB / PREDSENSE_NO_NLOHMANN_JSON build as if they were absent.
+#if __has_include(<zlib.h>) && !defined(PREDSENSE_NO_ZLIB)
 #define PREDSENSE_HAS_ZLIB 1
 #endif
-#if __has_include(<nlohmann/json.hpp>)
+#if __has_include(<nlohmann/json.hpp>) && !defined(PREDSENSE_NO_NLOHMANN_JSON)
 #define PREDSENSE_HAS_NLOHMANN_JSON 1
 #endif
 
@@ -22,6 +23,10 @@
 //   PREDSENSE_NO_XSIMD     compile every kernel through its scalar twin (CMake: PREDSENSE_USE_XSIMD=OFF)
 //   PREDSENSE_USE_XSIMD    use xsimd even where <xsimd/xsimd.hpp> is not found by __has_include
 //   PREDSENSE_HAS_CBLAS    run kernels/gemm.hpp through cblas_sgemm/cblas_dgemm (link -lblas)
+//   PREDSENSE_NO_ZLIB, PREDSENSE_NO_NLOHMANN_JSON
+//                          treat zlib / nlohmann-json as absent even where installed: the headers
+//                          that need them stop with an error naming the Debian package
+//                          (tests/compile_fail/*_without_*.cpp check the message)
 //
 // Macros predsense defines for its own use and documents here:
 //   PREDSENSE_SIMD                        1 when the xsimd kernels are compiled (kernels/simd.hpp)

@@ -8,7 +8,8 @@
 // header (and io/npz.hpp) stops with a message naming the package.
 #pragma once
 
-#if !__has_include(<zlib.h>)
+#include "predsense/config.hpp"
+#ifndef PREDSENSE_HAS_ZLIB
 #error "predsense/io/inflate.hpp (and io/npz.hpp) need zlib: install zlib1g-dev (Debian) and link ZLIB::ZLIB / -lz"
 #endif
 

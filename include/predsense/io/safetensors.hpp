@@ -18,7 +18,8 @@
 // when it is missing), nesting limited to 64 levels before any value is built.
 #pragma once
 
-#if !__has_include(<nlohmann/json.hpp>)
+#include "predsense/config.hpp"
+#ifndef PREDSENSE_HAS_NLOHMANN_JSON
 #error "predsense/io/safetensors.hpp needs nlohmann-json: install nlohmann-json3-dev (Debian)"
 #endif
 #include <nlohmann/json.hpp>

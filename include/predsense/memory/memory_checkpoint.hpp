@@ -22,7 +22,8 @@
 // Both policies must declare params() (a policy without it does not compile here).
 #pragma once
 
-#if !__has_include(<nlohmann/json.hpp>)
+#include "predsense/config.hpp"
+#ifndef PREDSENSE_HAS_NLOHMANN_JSON
 #error "predsense/memory/memory_checkpoint.hpp needs nlohmann-json: install nlohmann-json3-dev (Debian)"
 #endif
 #include <nlohmann/json.hpp>
