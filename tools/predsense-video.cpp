@@ -226,9 +226,9 @@ std::size_t read_full(int fd, unsigned char* p, std::size_t n) {
   return got;
 }
 
-// Runs a command to completion, returning its stdout; non-zero exit -> tool_error(what + stderr).
-std::string run_capture(const std::vector<std::string>& args, const fs::path& log, const std::string& what) {
-  child c = spawn(args, true, log);
+// Reads a started child's stdout to its end and waits for it; non-zero exit -> tool_error(what +
+// the end of its log).
+std::string finish_capture(child c, const std::string& program, const fs::path& log, const std::string& what) {
   std::string out;
   unsigned char buf[4096];
   for (;;) {
@@ -240,15 +240,21 @@ std::string run_capture(const std::vector<std::string>& args, const fs::path& lo
   const int rc = wait_child(c.pid);
   if (rc != 0) {
     const std::string err = tail_of(log);
-    throw tool_error(what + (err.empty() ? " (" + args[0] + " exit code " + std::to_string(rc) + ")" : ": " + err));
+    throw tool_error(what + (err.empty() ? " (" + program + " exit code " + std::to_string(rc) + ")" : ": " + err));
   }
   return out;
+}
+
+// Runs a command to completion, returning its stdout; non-zero exit -> tool_error(what + stderr).
+std::string run_capture(const std::vector<std::string>& args, const fs::path& log, const std::string& what) {
+  return finish_capture(spawn(args, true, log), args[0], log, what);
 }
 
 // ---- probing -----------------------------------------------------------------------------------
 
 struct video_info {
-  std::size_t index = 0;  // ffprobe's stream index of the video stream used (not cover art)
+  std::size_t index = 0;     // ffprobe's stream index of the video stream used (not cover art)
+  std::size_t position = 0;  // its position among the video streams (0: the first, "0:v:0")
   std::size_t width = 0, height = 0;
   double fps = 0.0;       // the stream's average frame rate (0 if unknown)
   double duration = 0.0;  // seconds (0 if unknown)
@@ -281,13 +287,32 @@ void check_readable(const std::string& input) {
   if (!f) throw tool_error(input + ": cannot open (" + std::strerror(errno) + ")");
 }
 
+std::vector<std::string> probe_args(const std::string& input) {
+  return {
+      "ffprobe",
+      "-v",
+      "error",
+      "-select_streams",
+      "v",
+      "-show_entries",
+      "stream=index,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic:format=duration",
+      "-of",
+      "json",
+      "--",
+      input};
+}
+
+std::string probe_failed(const std::string& input) { return input + ": ffprobe cannot read it as a video"; }
+
+video_info parse_probe(const std::string& out, const std::string& input);
+
 video_info probe(const std::string& input, const fs::path& log) {
   check_readable(input);
-  const std::string out = run_capture(
-      {"ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
-       "stream=index,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic:format=duration",
-       "-of", "json", "--", input},
-      log, input + ": ffprobe cannot read it as a video");
+  return parse_probe(run_capture(probe_args(input), log, probe_failed(input)), input);
+}
+
+// ffprobe's JSON -> the stream to decode (see below), its rate and duration.
+video_info parse_probe(const std::string& out, const std::string& input) {
   json j;
   try {
     j = json::parse(out);
@@ -316,6 +341,7 @@ video_info probe(const std::string& input, const fs::path& log) {
   const json& s = j["streams"][pick];
   video_info v;
   v.index = static_cast<std::size_t>(json_number(s, "index"));
+  v.position = pick;
   v.width = static_cast<std::size_t>(json_number(s, "width"));
   v.height = static_cast<std::size_t>(json_number(s, "height"));
   v.fps = json_number(s, "avg_frame_rate");
@@ -616,11 +642,57 @@ int main(int argc, char** argv) {
       }
       bar.finish(n);
     } else {
-      const video_info info = probe(input, log);
+      // ffprobe and ffmpeg start together: on a short clip both spend much of their time loading
+      // libraries, so waiting for ffprobe's answer before starting ffmpeg cost ~0.1-0.2 s of wall
+      // time per file. ffmpeg is started on the first video stream, the usual pick; when ffprobe
+      // picks another one (cover art first), it is restarted on that one before any frame is read.
+      check_readable(input);
+      const fs::path probe_log = scratch.path / "probe.log";
+      child pc = spawn(probe_args(input), true, probe_log);
+      std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
+      if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
+      // per-frame presentation times (variable-rate and AVI-with-null-frames inputs); checksum=0:
+      // no per-frame checksum and plane statistics, only the times are read
+      vf += ",showinfo=checksum=0";
+      const auto start_decoder = [&](const std::string& map) {
+        child d = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map", map,
+                         "-vf", vf, "-pix_fmt", "rgb24", "-fps_mode", "passthrough", "-f", "rawvideo", "-"},
+                        true, log);
+        // a 1 MiB pipe (~21 frames) instead of 64 KiB lets ffmpeg decode ahead while a frame is
+        // processed here; the default is kept if the system refuses
+        ::fcntl(d.out, F_SETPIPE_SZ, 1 << 20);
+        return d;
+      };
+      const auto stop = [](child& d) {
+        ::close(d.out);
+        ::kill(d.pid, SIGTERM);
+        wait_child(d.pid);
+      };
+      child c;
+      try {
+        c = start_decoder("0:v:0");
+      } catch (...) {
+        ::close(pc.out);
+        wait_child(pc.pid);
+        throw;
+      }
+      video_info info;
+      try {
+        info = parse_probe(finish_capture(pc, "ffprobe", probe_log, probe_failed(input)), input);
+      } catch (...) {
+        stop(c);
+        throw;
+      }
+      if (info.position != 0) {
+        stop(c);
+        c = start_decoder("0:" + std::to_string(info.index));
+      }
       stream_index = info.index;
       rate = fps.value_or(info.fps);
-      if (!(rate > 0.0) || !std::isfinite(rate))
+      if (!(rate > 0.0) || !std::isfinite(rate)) {
+        stop(c);
         throw tool_error(input + ": the video's frame rate is unknown; give --fps");
+      }
       if (trans) {  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
         tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
         trans.emplace(tp);
@@ -628,13 +700,6 @@ int main(int argc, char** argv) {
       const predsense::patch_embedder emb({grid, dim, 1});
       tokens = emb.tokens();
       token_dim = emb.dim();
-      std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
-      if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
-      vf += ",showinfo";  // per-frame presentation times (variable-rate and AVI-with-null-frames inputs)
-      child c = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", input, "-map",
-                       "0:" + std::to_string(info.index), "-vf", vf, "-pix_fmt", "rgb24", "-fps_mode", "passthrough",
-                       "-f", "rawvideo", "-"},
-                      true, log);
       const std::size_t frame_bytes = work_w * work_h * 3;
       std::vector<std::uint8_t> rgb(frame_bytes);
       predsense::frame_buffer latent;

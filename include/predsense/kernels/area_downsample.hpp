@@ -31,23 +31,24 @@ inline void area_downsample(std::span<const std::uint8_t> src, std::size_t w, st
     throw shape_error("predsense: area_downsample: output " + std::to_string(out_w) + "x" + std::to_string(out_h) +
                       " is larger than the source " + std::to_string(w) + "x" + std::to_string(h));
   dst.assign(out_w * out_h * c, 0.0f);
-  std::vector<std::uint32_t> acc(out_w * c);
+  // Columns first: the band's rows are summed element by element (a contiguous loop the compiler
+  // vectorises), then each cell sums its columns. Integer sums, so the order does not matter.
+  std::vector<std::uint32_t> col(w * c);
   for (std::size_t oy = 0; oy < out_h; ++oy) {
     const std::size_t y0 = oy * h / out_h, y1 = (oy + 1) * h / out_h;
-    std::fill(acc.begin(), acc.end(), 0u);
+    std::fill(col.begin(), col.end(), 0u);
     for (std::size_t y = y0; y < y1; ++y) {
       const std::uint8_t* row = src.data() + y * w * c;
-      for (std::size_t ox = 0; ox < out_w; ++ox) {
-        const std::size_t x0 = ox * w / out_w, x1 = (ox + 1) * w / out_w;
-        std::uint32_t* a = acc.data() + ox * c;
-        for (std::size_t x = x0; x < x1; ++x)
-          for (std::size_t k = 0; k < c; ++k) a[k] += row[x * c + k];
-      }
+      for (std::size_t i = 0; i < w * c; ++i) col[i] += row[i];
     }
     for (std::size_t ox = 0; ox < out_w; ++ox) {
       const std::size_t x0 = ox * w / out_w, x1 = (ox + 1) * w / out_w;
       const float norm = 1.0f / (255.0f * static_cast<float>((x1 - x0) * (y1 - y0)));
-      for (std::size_t k = 0; k < c; ++k) dst[(oy * out_w + ox) * c + k] = static_cast<float>(acc[ox * c + k]) * norm;
+      for (std::size_t k = 0; k < c; ++k) {
+        std::uint32_t a = 0;
+        for (std::size_t x = x0; x < x1; ++x) a += col[x * c + k];
+        dst[(oy * out_w + ox) * c + k] = static_cast<float>(a) * norm;
+      }
     }
   }
 }
