@@ -39,12 +39,13 @@ int main(int argc, char** argv) try {
                  argv[1]);
     return 2;
   }
-  predsense::synthetic_stream_params cfg;
-  cfg.frames = 48;
-  cfg.tokens = 64;
-  cfg.dim = 1152;  // SigLIP-sized tokens, as in Cambrian-S
-  cfg.mean_scene_length = 12;
-  cfg.seed = 7;
+  const predsense::synthetic_stream_params cfg{
+      .frames = 48,
+      .tokens = 64,
+      .dim = 1152,  // SigLIP-sized tokens, as in Cambrian-S
+      .mean_scene_length = 12,
+      .seed = 7,
+  };
   const predsense::synthetic_stream stream(cfg);
 
   last_frame_predictor predictor;
