@@ -112,6 +112,12 @@ from ._core import (  # noqa: E402, F401
     build_info,
     synthetic_stream,
     token_cosine_distance,
+    MiniTransformer,
+    TransformerPredictor,
+    PatchEmbedder,
+    CutSegmenter,
+    TransitionDetector,
+    area_downsample,
 )
 
 __version__ = _core.__version__  # written once, in include/predsense/config.hpp
@@ -166,4 +172,10 @@ __all__ = [
     "build_info",
     "synthetic_stream",
     "token_cosine_distance",
+    "MiniTransformer",
+    "TransformerPredictor",
+    "PatchEmbedder",
+    "CutSegmenter",
+    "TransitionDetector",
+    "area_downsample",
 ]

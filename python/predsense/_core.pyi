@@ -46,8 +46,10 @@ class BOCPDSegmenter(Segmenter):
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5) -> None: ...
-    def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+    def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
         ...
 
 class OfflineSegmenter(Segmenter):
@@ -56,8 +58,10 @@ class OfflineSegmenter(Segmenter):
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, method: str = 'pelt', *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, max_changes: int = 5, standardize: bool = True, missing: str = 'skip') -> None: ...
-    def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+    def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
         ...
 
 class Normalizer:
@@ -236,10 +240,10 @@ class StepResult:
 class Stream:
     """The predictive-sensing loop: per frame t the predictor's guess (from frames < t) is scored against the frame by the metric (then the optional normalizer), the predictor observes the frame, the segmenter gets the surprise and the memory takes the frame with its surprise. Frame 0 has no guess and scores first_surprise (default 1.0, the Cambrian-S convention). The loop runs in C++ without the GIL.
     
-    predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, or a Python object with observe(frame) and predict().
+    predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, TransformerPredictor, or a Python object with observe(frame) and predict().
     metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions (ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.
     normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from frame 1 on.
-    segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense segmenter, or a Python object with push(value, t).
+    segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).
     memory: MemoryStore(memory_threshold, window, budget) by default (`...`), any MemoryStore, None (no memory), or a Python object with push(frame, surprise).
     Python components are the slower path: the GIL is taken for each of their calls.
     The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.
@@ -249,7 +253,7 @@ class Stream:
         """One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in the frame), and whatever a component raises."""
         ...
     def run(self, frames: ArrayLike, progress: bool = False) -> tuple:
-        """Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), boundaries int64: first frames of new segments decided during the run, in the stream's frame index). progress=True shows a tqdm bar. Segmenters with a decision delay: call flush() at the end of the stream."""
+        """Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), boundaries int64: first frames of new segments decided during the run, in the stream's frame index). progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError; same result). Segmenters with a decision delay: call flush() at the end of the stream."""
         ...
     def flush(self) -> List[Boundary]:
         """End of stream: the segmenter's pending boundaries (list[Boundary])."""
@@ -293,8 +297,10 @@ class ThresholdSegmenter(Segmenter):
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, threshold: float, min_gap: int = 1) -> None: ...
-    def segment(self, surprise: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+    def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
         ...
 
 class AdaptiveSegmenter(Segmenter):
@@ -304,8 +310,10 @@ class AdaptiveSegmenter(Segmenter):
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
-    def segment(self, surprise: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+    def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
         ...
 
 class CopyLast(Predictor):
@@ -378,13 +386,145 @@ class PeakSegmenter(Segmenter):
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
     def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10) -> None: ...
-    def segment(self, values: ArrayLike) -> List[Boundary]:
-        """Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError."""
+    def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
         ...
 
 class ZScoreNormalizer(Normalizer):
     """Running z-score of x against every earlier value (Welford): (x - mean) / max(std, min_std); 0 for the first value. min_std: default 1e-12. Thread rule: per-object mutex."""
     def __init__(self, min_std: float = 1e-12) -> None: ...
+
+class MiniTransformer:
+    """A minimal Qwen2-style decoder with a KV cache (predsense/predictors/mini_transformer.hpp), the backbone that turns streamed frame tokens into the hidden states the Cambrian-S LFP head reads. Per layer (Hugging Face Qwen2 semantics and parameter names): RMSNorm; grouped-query attention (kv_heads <= heads) with rotary positions (rotate_half form, theta = rope_theta), causal over everything cached; RMSNorm; SwiGLU MLP; then a final RMSNorm. step(frame) appends the frame's tokens as the next positions of the cache.
+    This constructor makes a randomly initialised model (nn.Linear's U(+-1/sqrt(fan_in)), seed `seed`; norm weights 1); from_pretrained() loads a checkpoint.
+    hidden: model width (default 512). layers: decoder layers (8). heads: query heads (8; hidden/heads must be even). kv_heads: key/value heads (2; must divide heads). intermediate: MLP width (1408). input_dim: > 0 adds an input projection input_dim -> hidden (model.in_proj, predsense naming); 0 (default): frames are hidden-dim tokens. rope_theta: rotary base (10000). rms_eps: RMSNorm epsilon (1e-6). attn_block: cache positions per attention block (512; a speed setting, results equal).
+    Raises InvalidArgumentError for sizes that do not split into heads.
+    Memory: the KV cache grows by every token stepped (layers x 2 x kv_heads x head_dim floats per token) until reset().
+    Thread rule: per-object mutex; the GIL is released while stepping."""
+    def __init__(self, hidden: int = 512, layers: int = 8, heads: int = 8, kv_heads: int = 2, intermediate: int = 1408, *, input_dim: int = 0, rope_theta: float = 10000.0, rms_eps: float = 1e-06, attn_block: int = 512, seed: int = 0) -> None: ...
+    @staticmethod
+    def from_pretrained(path: str, *, prefix: str = 'model.', heads: Optional[int] = None, kv_heads: Optional[int] = None, rope_theta: Optional[float] = None, rms_eps: Optional[float] = None, attn_block: int = 512) -> MiniTransformer:
+        """The backbone of a checkpoint as researchers have it: a Hugging Face folder of sharded safetensors with model.safetensors.index.json (its weight_map names the shard of each tensor; only the shards holding backbone tensors are read), the index file itself, a folder with one model.safetensors, or a .safetensors file. Tensors (Qwen2 names under `prefix`, default 'model.'): layers.{i}.input_layernorm.weight, .self_attn.{q,k,v}_proj.{weight,bias}, .self_attn.o_proj.weight, .post_attention_layernorm.weight, .mlp.{gate,up,down}_proj.weight, norm.weight, and in_proj.{weight,bias} when frames are not hidden-dim; F32/F16/BF16 (widened to float32).
+        Sizes: the keyword if given, else config.json next to the weights (hidden_size, num_hidden_layers, intermediate_size, num_attention_heads, num_key_value_heads, rope_theta, rms_norm_eps; top level or under text_config), else the tensors' shapes (hidden, layers, intermediate, input_dim, kv_heads). heads is not in the shapes: it comes from heads= or config.json.
+        Raises FormatError naming the missing tensor and the index file (or a tensor whose shape differs from the config, a shard that cannot be read, a malformed index or config.json), InvalidArgumentError (heads unknown or not dividing hidden)."""
+        ...
+    def step(self, frame: ArrayLike) -> npt.NDArray[np.float32]:
+        """Appends one frame's tokens, (tokens, input_dim) or (input_dim,), as the next positions of the KV cache and returns their final hidden states, float32 (tokens, hidden). Token j of the frame attends to every earlier position and to tokens <= j of this frame (causal, as one long sequence).
+        Raises ShapeError (token dim != input_dim), EmptyError, NonFiniteError."""
+        ...
+    def run(self, frames: ArrayLike, *, progress: bool = False) -> npt.NDArray[np.float32]:
+        """step() over a sequence (frames, tokens, input_dim) or (frames, input_dim): returns float32 (frames, tokens, hidden), continuing the cache. progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
+        Raises ShapeError, EmptyError, NonFiniteError."""
+        ...
+    def reset(self) -> None:
+        """Empties the KV cache (weights kept): the next step starts at position 0."""
+        ...
+    @property
+    def positions(self) -> int:
+        """Positions (tokens) in the KV cache."""
+        ...
+    @property
+    def input_dim(self) -> int:
+        """Token dim of the frames it takes (input_dim, or hidden without an input projection)."""
+        ...
+    @property
+    def config(self) -> dict:
+        """The sizes as a dict: hidden, layers, heads, kv_heads, intermediate, input_dim, rope_theta, rms_eps, attn_block."""
+        ...
+
+class TransformerPredictor(Predictor):
+    """The Cambrian-S arrangement as one predictor (predsense/predictors/transformer_predictor.hpp): observe(frame) runs the frame's tokens through the MiniTransformer backbone (KV cache: every earlier frame is context); predict() maps their hidden states through the LFP head (Linear(h, h) -> GELU -> Linear(h, d)) to the predicted next frame, float32 (tokens, d). In a Stream the C++ loop runs it with no Python per frame: Stream(predictor=TransformerPredictor.from_pretrained(folder)).
+    backbone: a MiniTransformer (its weights are copied; the copy starts with an empty cache).
+    head_weights: the LFP head from a .safetensors/.npz file or a Hugging Face checkpoint folder / index (tensors <head_prefix>0.weight/.bias, <head_prefix>2.weight/.bias, default prefix 'model.nfp_head.'); None: a random head (nn.Linear init, seed `seed`).
+    The head's hidden size must be the backbone's width and its output dim the frame dim (ShapeError otherwise).
+    learn: train the head online on (hidden states of frame t-1 -> frame t) with Adam (lr; loss MSE + cosine, as Cambrian-S); the backbone stays frozen. Default False.
+    reset() empties the cache and the last hidden states (learned head weights are kept).
+    Raises ShapeError, FormatError (bad file, a missing tensor named with its file or index).
+    
+    Thread rule: per-object mutex (safe to share between threads; calls are serialized)."""
+    def __init__(self, backbone: MiniTransformer, head_weights: Optional[str] = None, *, head_prefix: str = 'model.nfp_head.', seed: int = 0, learn: bool = False, lr: float = 0.0001) -> None: ...
+    @staticmethod
+    def from_pretrained(path: str, *, prefix: str = 'model.', head_prefix: str = 'model.nfp_head.', heads: Optional[int] = None, kv_heads: Optional[int] = None, rope_theta: Optional[float] = None, rms_eps: Optional[float] = None, attn_block: int = 512, learn: bool = False, lr: float = 0.0001) -> TransformerPredictor:
+        """Backbone and LFP head from one checkpoint (a Hugging Face folder of sharded safetensors with model.safetensors.index.json, the index file, a folder with one model.safetensors, or a .safetensors file): the backbone as MiniTransformer.from_pretrained(path, prefix=..., heads=..., ...), the head from <head_prefix>0.weight/.bias and <head_prefix>2.weight/.bias (BF16 in the released checkpoints). Neither needs the user to find the shard.
+        Raises FormatError naming the missing tensor and the index file (or a shard that cannot be read, a malformed index/config.json, a tensor of the wrong shape), InvalidArgumentError (heads unknown), ShapeError (head and backbone sizes disagree)."""
+        ...
+    @property
+    def hidden_states(self) -> npt.NDArray[np.float32]:
+        """Final hidden states of the last observed frame, float32 (tokens, hidden) (a copy; (0, hidden) before the first observe())."""
+        ...
+    @property
+    def positions(self) -> int:
+        """Positions (tokens) in the backbone's KV cache: the tokens observed since construction or reset()."""
+        ...
+    @property
+    def config(self) -> dict:
+        """The backbone's sizes as a dict (see MiniTransformer.config)."""
+        ...
+
+class PatchEmbedder:
+    """Weight-free patch embedder, a stand-in for a vision encoder (predsense/encoders/patch_embedder.hpp): an rgb24 image is cut into grid x grid patches (edges at floor(i * size / grid), row-major grid order); per patch 16 colour/gradient/layout statistics go through a fixed random +-1/4 projection (seeded splitmix64, bit-identical everywhere) to `dim` dims. Deterministic, no state between frames. predsense-video uses grid 8, dim 256, seed 1 on 128x128 frames (64 tokens x 256 dims). A baseline for hard cuts, not a semantic encoder (docs/video.md).
+    grid: patches per side (>= 1, default 8). dim: token dimension (>= 1, default 256). seed: projection seed (default 1).
+    Raises InvalidArgumentError for grid or dim 0.
+    Thread rule: per-object mutex (scratch buffers); the GIL is released while embedding."""
+    def __init__(self, grid: int = 8, dim: int = 256, seed: int = 1) -> None: ...
+    @property
+    def tokens(self) -> int:
+        """Tokens per frame: grid * grid."""
+        ...
+    @property
+    def dim(self) -> int:
+        """Dimension of each token."""
+        ...
+    def embed(self, image: Any) -> npt.NDArray[np.float32]:
+        """One rgb24 frame (height, width, 3) uint8 (or integers 0..255; height, width >= grid) -> (tokens, dim) float32 latents, tokens in row-major patch order.
+        Raises ShapeError (not (h, w, 3), or smaller than the grid), EmptyError, TypeError (floats that are not 0..255 integers)."""
+        ...
+    def embed_batch(self, images: Any, *, progress: bool = False) -> npt.NDArray[np.float32]:
+        """A video batch (frames, height, width, 3) uint8 -> (frames, tokens, dim) float32: embed() of every frame. progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
+        Raises ShapeError (not 4-D with 3 channels, frames smaller than the grid), EmptyError, TypeError."""
+        ...
+
+class CutSegmenter(Segmenter):
+    """Hard shot cuts in a surprise stream (predsense/segmentation/cut_segmenter.hpp): a boundary at step t (the first frame of the new shot, 0-based frame index) when s_t is a local peak of prominence >= `prominence` (decided `lookahead` steps later), an outlier against the previous `window` values (s_t > median + gamma * 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics), >= `floor`, and >= min_gap steps after the previous boundary. A Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()).
+    window: >= 3 (default 50). gamma: >= 0 (default 6.0). prominence: >= 0 (default 0.12, surprise units). floor: default 0.02. lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).
+    Raises InvalidArgumentError for a bad setting; push raises NonFiniteError for NaN/Inf, InvalidArgumentError when t does not increase.
+    Thread rule: per-object mutex."""
+    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 0.12, floor: float = 0.02, lookahead: int = 2, min_gap: int = 1) -> None: ...
+    def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
+        """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
+        progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
+        Raises NonFiniteError for NaN/Inf (BOCPD and OfflineSegmenter: NaN = missing step), ShapeError (not 1-D)."""
+        ...
+
+class TransitionDetector:
+    """Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a surprise per frame; flashes, camera motion and occluders do not fire (predsense/segmentation/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & Smoliar 1993 sec. 2.2, verified on the frames either side).
+    Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not have. Use push()/flush() frame by frame, or segment() over a whole video.
+    width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units), gap (frames), max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup (frames), cut_contrast, dissolve_contrast.
+    Transitions are dicts {'frame', 'start', 'end', 'kind', 'score', 'decided_at'}: kind 'cut' | 'dissolve' | 'fade' | 'dip'; frame = where the new shot (or the solid colour of a fade-out) dominates, a cut's first frame of the new shot; [start, end] inclusive 0-based frame indices (a cut: start == end == frame); score = mean |A - B| of the thumbnails before and after, in [0, 1]; decided_at = the frame whose push reported it.
+    Raises InvalidArgumentError for invalid parameters.
+    Thread rule: per-object mutex; the GIL is released while detecting."""
+    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.03, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, warmup: int = 5, cut_contrast: float = 2.0, dissolve_contrast: float = 0.83) -> None: ...
+    def push(self, thumbnail: Any, surprise: float = 0.0) -> list:
+        """Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; about scale + gap + 1 frames after a cut).
+        Raises ShapeError (thumbnail size != height*width*channels), NonFiniteError (NaN/Inf in the surprise or the thumbnail)."""
+        ...
+    def flush(self) -> list:
+        """End of the video: closes an open span (its B = the last frame) and returns its transitions (list of dicts)."""
+        ...
+    def reset(self) -> None:
+        """Forgets the stream (frames pushed, baselines, open span); the parameters are kept."""
+        ...
+    def segment(self, thumbnails: Any, surprise: ArrayLike, *, progress: bool = False) -> list:
+        """A whole video offline: thumbnails (frames, height, width, channels) or (frames, height*width*channels) float32 in [0, 1], surprise (frames,) (frame 0's is ignored). Same result as reset(), push() of every frame, flush(); the detector is reset before and after (a stream pushed so far is forgotten). Returns the transitions (list of dicts, in the order push/flush report them).
+        progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
+        Raises ShapeError (layout, or surprise length != frames), NonFiniteError."""
+        ...
+    @property
+    def frames(self) -> int:
+        """Frames pushed since construction or the last reset()."""
+        ...
 
 def read_npy(path: str) -> npt.NDArray[np.float32]:
     """Reads a float32/float16/float64 .npy (C or Fortran order) as a float32 array. Raises FormatError naming the file and the problem."""
@@ -462,11 +602,12 @@ def tcpd_f1(annotations: Any, predictions: List[int], n_obs: int, margin: int = 
     """TCPDBench F1 over several annotators (van den Burg & Williams 2020): annotations = one list of change indices per annotator, predictions = change indices, n_obs = series length, margin = allowed offset in steps (default 5, TCPDBench). Index 0 counts as a change point for everyone (TCPDBench convention). Returns (f1, precision, recall). Raises InvalidArgumentError for indices outside [0, n_obs)."""
     ...
 
-def copy_last_surprise(frames: ArrayLike, metric: str = 'token_cosine') -> npt.NDArray[np.float64]:
+def copy_last_surprise(frames: ArrayLike, metric: str = 'token_cosine', *, progress: bool = False) -> npt.NDArray[np.float64]:
     """Surprise of every frame against the previous one: the adjacent-frame (copy-last) baseline.
     
     frames: (frames, tokens, dim) or (frames, dim) (one token per frame).
     metric: 'token_cosine' (default, Cambrian-S) or 'mse'.
+    progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
     Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).
     Raises ShapeError, EmptyError (no frames), NonFiniteError, InvalidArgumentError (unknown metric)."""
     ...
@@ -515,51 +656,11 @@ def token_cosine_distance(pred: ArrayLike, actual: ArrayLike) -> float:
     Thread-safe (stateless; releases the GIL)."""
     ...
 
+def area_downsample(image: Any, out_width: int, out_height: int) -> npt.NDArray[np.float32]:
+    """Box-filter (area) downsampling of an 8-bit image (height, width, channels) or (height, width) (uint8, or integers 0..255) to (out_height, out_width, channels) float32 in [0, 1] (value / 255, each output pixel the exact area-weighted mean of the source pixels it covers, as ffmpeg's scale=flags=area); predsense-video makes the transition detector's 32x32 thumbnails this way.
+    Raises ShapeError (output size 0 or larger than the input, not 2-D/3-D), EmptyError, TypeError (floats that are not 0..255 integers)."""
+    ...
+
 def _frame_address(frame: ArrayLike) -> int:
     """Testing hook: the address of the float32 data the C++ core reads for `frame`."""
     ...
-
-# ---- video primitives (python/src/bind_video.cpp; not re-exported by predsense/__init__.py: use predsense._core) ----
-
-class PatchEmbedder:
-    """Weight-free patch embedder (predsense/encoders/patch_embedder.hpp): grid x grid tokens of `dim` dims from an rgb24 image; predsense-video uses grid 8, dim 256, seed 1 on 128x128 frames."""
-    def __init__(self, grid: int = 8, dim: int = 256, seed: int = 1) -> None: ...
-    @property
-    def tokens(self) -> int:
-        """grid * grid."""
-        ...
-    @property
-    def dim(self) -> int:
-        """Dimensions per token."""
-        ...
-    def embed(self, image: ArrayLike) -> npt.NDArray[np.float32]:
-        """(height, width, 3) uint8 (or integers 0..255) -> (tokens, dim) float32. Raises ShapeError (not 3 channels), TypeError (not 8-bit values)."""
-        ...
-
-def area_downsample(image: ArrayLike, out_width: int, out_height: int) -> npt.NDArray[np.float32]:
-    """Box-filter downsampling of an 8-bit (h, w, c) image to (out_height, out_width, c) float32 in [0, 1]. Raises ShapeError (output larger than the input, empty), TypeError (not 8-bit values)."""
-    ...
-
-class CutSegmenter:
-    """Hard cuts in a surprise stream: local peak (prominence) AND robust outlier (median + gamma * 1.4826 * MAD of the last `window`) AND >= floor (predsense/segmentation/cut_segmenter.hpp)."""
-    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 0.12, floor: float = 0.02, lookahead: int = 2, min_gap: int = 1) -> None: ...
-    def push(self, surprise: float, t: int) -> Optional[int]:
-        """Push step t (consecutive); returns the frame of the cut decided now, or None. Raises NonFiniteError (NaN)."""
-        ...
-    def flush(self) -> List[int]:
-        """Decide the last `lookahead` steps; returns their cuts."""
-        ...
-
-class TransitionDetector:
-    """Shot transitions (cut, dissolve, fade, dip) with [start, end] from per-frame thumbnails and surprise; flashes, camera motion and occluders do not fire (predsense/segmentation/transition_detector.hpp). Other parameters by keyword: gamma, floor, surprise_gamma, surprise_floor, min_change, max_residual, cut_contrast, dissolve_contrast, solid_std, min_hold, max_span, warmup."""
-    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, **kwargs: Any) -> None: ...
-    def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> List[Dict[str, Any]]:
-        """Push the next frame's thumbnail ((h, w, c) or flat float32 in [0, 1]) and surprise; returns the transitions decided now: dicts with frame, start, end (inclusive frame indices), kind ('cut' | 'dissolve' | 'fade' | 'dip'), score, decided_at. Raises ShapeError, NonFiniteError."""
-        ...
-    def flush(self) -> List[Dict[str, Any]]:
-        """Close an open span at the end of the stream; returns its transitions."""
-        ...
-    @property
-    def frames(self) -> int:
-        """Frames pushed so far."""
-        ...

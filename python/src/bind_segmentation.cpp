@@ -16,37 +16,12 @@ using namespace predsense_py;
 namespace {
 
 template <class S>
-using box_class = py::class_<segmenter_box<S>, segmenter_base, std::shared_ptr<segmenter_box<S>>>;
+using box_class = segmenter_class<S>;
 
 constexpr const char* rule =
     "\n\npush(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the "
     "segmenter's state at construction runs over the whole series; this object is not changed).\n"
     "Thread rule: per-object mutex.";
-
-// segment(): a copy of the initial state over the whole series, time 0..n-1.
-template <class S>
-std::vector<boundary> segment_copy(segmenter_box<S>& self, const std::vector<double>& x) {
-  segmenter_box<S> fresh(self.initial, self.nan_is_missing);
-  std::vector<boundary> out;
-  for (std::size_t t = 0; t < x.size(); ++t)
-    if (auto b = fresh.push(x[t], t)) out.push_back(*b);
-  for (const auto& b : fresh.flush()) out.push_back(b);
-  return out;
-}
-
-template <class S>
-void def_segment(box_class<S>& c, const char* arg) {
-  c.def(
-      "segment",
-      [arg](segmenter_box<S>& self, py::handle values) {
-        const auto x = doubles_of(values, arg);
-        py::gil_scoped_release nogil;
-        return segment_copy(self, x);
-      },
-      py::arg(arg),
-      "Boundaries of a whole 1-D series (index = time step), as pushing every value into a fresh "
-      "segmenter then flush(). Raises NonFiniteError for NaN/Inf (BOCPD: NaN = missing step), ShapeError.");
-}
 
 }  // namespace
 
@@ -62,8 +37,14 @@ void init_segmentation(py::module_& m) {
       .def_readonly("t", &boundary::t, "First frame of the new segment (0-based frame index).")
       .def_readonly("score", &boundary::score, "The value (surprise, probability) that fired the boundary.")
       .def_readonly("decided_at", &boundary::decided_at, "Step at which the boundary was decided (>= t).")
-      .def("__eq__", [](const boundary& a,
-                        const boundary& b) { return a.t == b.t && a.score == b.score && a.decided_at == b.decided_at; })
+      .def(
+          "__eq__",
+          [](const boundary& a, const py::object& other) -> py::object {
+            if (!py::isinstance<boundary>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+            const auto b = other.cast<boundary>();
+            return py::bool_(a.t == b.t && a.score == b.score && a.decided_at == b.decided_at);
+          },
+          py::arg("other"), "Equal t, score and decided_at (a non-Boundary compares unequal).")
       .def("__repr__", [](const boundary& b) {
         return "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
                ", decided_at=" + std::to_string(b.decided_at) + ")";

@@ -24,7 +24,7 @@ std::shared_ptr<predictor_base> as_predictor(const py::object& o) {
   if (py::hasattr(o, "observe") && py::hasattr(o, "predict")) return std::make_shared<python_predictor>(o);
   throw py::type_error(
       "predictor: expected a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, "
-      "LFPPredictor) or an object with observe(frame) and predict(), got " +
+      "LFPPredictor, TransformerPredictor) or an object with observe(frame) and predict(), got " +
       type_name(o));
 }
 
@@ -65,10 +65,15 @@ std::shared_ptr<normalizer_base> as_normalizer(const py::object& o) {
 
 std::shared_ptr<segmenter_base> as_segmenter(const py::object& o) {
   if (py::isinstance<segmenter_base>(o)) return o.cast<std::shared_ptr<segmenter_base>>();
+  if (py::isinstance(o, core().attr("TransitionDetector")))
+    throw py::type_error(
+        "segmenter: a TransitionDetector needs each frame's thumbnail (an image), which a Stream of latents does "
+        "not have; run it beside the stream (push(thumbnail, surprise) per frame, or segment(thumbnails, "
+        "surprise) with the surprise Stream.run returns), or use CutSegmenter for cuts from the surprise alone");
   if (py::hasattr(o, "push")) return std::make_shared<python_segmenter>(o);
   throw py::type_error(
       "segmenter: expected a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
-      "PeakSegmenter, BOCPDSegmenter) or an object with push(value, t), got " +
+      "PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter) or an object with push(value, t), got " +
       type_name(o));
 }
 
@@ -142,14 +147,16 @@ void init_stream(py::module_& m) {
       "frame by the metric (then the optional normalizer), the predictor observes the frame, the segmenter gets "
       "the surprise and the memory takes the frame with its surprise. Frame 0 has no guess and scores "
       "first_surprise (default 1.0, the Cambrian-S convention). The loop runs in C++ without the GIL.\n\n"
-      "predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, or a Python object with "
+      "predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, TransformerPredictor, or a Python "
+      "object with "
       "observe(frame) and predict().\n"
       "metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions "
       "(ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.\n"
       "normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from "
       "frame 1 on.\n"
       "segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense "
-      "segmenter, or a Python object with push(value, t).\n"
+      "Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, "
+      "CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).\n"
       "memory: MemoryStore(memory_threshold, window, budget) by default (`...`), any MemoryStore, None (no "
       "memory), or a Python object with push(frame, surprise).\n"
       "Python components are the slower path: the GIL is taken for each of their calls.\n"
@@ -198,12 +205,8 @@ void init_stream(py::module_& m) {
             py::array_t<double> surprise(py::ssize_t(f.n));
             std::vector<std::size_t> cuts;
             double* o = surprise.mutable_data();
-            py::object bar;
-            if (progress)
-              bar = py::module_::import("tqdm").attr("tqdm")(py::arg("total") = f.n, py::arg("unit") = "frame");
-            const std::size_t chunk = progress ? 64 : f.n;
-            for (std::size_t start = 0; start < f.n; start += chunk) {
-              const std::size_t stop = std::min(f.n, start + chunk);
+            progress_bar bar(progress, f.n, "frame", "Stream.run");
+            for_chunks(bar, f.n, [&](std::size_t start, std::size_t stop) {
               locked(s, [&] {
                 for (std::size_t i = start; i < stop; ++i) {
                   const auto r = s.step(f.frame(i));
@@ -211,15 +214,14 @@ void init_stream(py::module_& m) {
                   if (r.boundary) cuts.push_back(r.boundary->t);
                 }
               });
-              if (bar) bar.attr("update")(stop - start);
-            }
-            if (bar) bar.attr("close")();
+            });
             return py::make_tuple(surprise, to_index_array(cuts));
           },
           py::arg("frames"), py::arg("progress") = false,
           "Steps through a sequence (frames, tokens, dim) or (frames, dim). Returns (surprise float64 (frames,), "
           "boundaries int64: first frames of new segments decided during the run, in the stream's frame index). "
-          "progress=True shows a tqdm bar. Segmenters with a decision delay: call flush() at the end of the stream.")
+          "progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError; same result). Segmenters with a "
+          "decision delay: call flush() at the end of the stream.")
       .def(
           "flush",
           [](dyn_stream& s) {

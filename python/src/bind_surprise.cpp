@@ -49,28 +49,28 @@ void init_surprise(py::module_& m) {
 
   m.def(
       "copy_last_surprise",
-      [](py::handle frames, const std::string& metric) {
+      [](py::handle frames, const std::string& metric, bool progress) {
         if (metric != "token_cosine" && metric != "mse")
           throw invalid_argument_error("copy_last_surprise: metric: unknown metric '" + metric +
                                        "' (expected 'token_cosine' or 'mse')");
         const auto f = frames_of(frames, "frames");
         py::array_t<double> out(py::ssize_t(f.n));
         double* o = out.mutable_data();
-        {
+        o[0] = 1.0;
+        const bool cosine = metric == "token_cosine";
+        progress_bar bar(progress, f.n, "frame", "copy_last_surprise");
+        for_chunks(bar, f.n, [&](std::size_t start, std::size_t stop) {
           py::gil_scoped_release nogil;
-          o[0] = 1.0;
-          if (metric == "token_cosine") {
-            for (std::size_t i = 1; i < f.n; ++i) o[i] = token_cosine_distance{}(f.frame(i - 1), f.frame(i));
-          } else {
-            for (std::size_t i = 1; i < f.n; ++i) o[i] = mse{}(f.frame(i - 1), f.frame(i));
-          }
-        }
+          for (std::size_t i = std::max<std::size_t>(start, 1); i < stop; ++i)
+            o[i] = cosine ? token_cosine_distance{}(f.frame(i - 1), f.frame(i)) : mse{}(f.frame(i - 1), f.frame(i));
+        });
         return out;
       },
-      py::arg("frames"), py::arg("metric") = "token_cosine",
+      py::arg("frames"), py::arg("metric") = "token_cosine", py::kw_only(), py::arg("progress") = false,
       "Surprise of every frame against the previous one: the adjacent-frame (copy-last) baseline.\n\n"
       "frames: (frames, tokens, dim) or (frames, dim) (one token per frame).\n"
       "metric: 'token_cosine' (default, Cambrian-S) or 'mse'.\n"
+      "progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.\n"
       "Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).\n"
       "Raises ShapeError, EmptyError (no frames), NonFiniteError, InvalidArgumentError (unknown metric).");
 

@@ -13,6 +13,7 @@
 
 #include "convert.hpp"
 #include "predsense/core/boundary.hpp"
+#include "progress.hpp"
 
 namespace predsense_py {
 
@@ -190,6 +191,43 @@ struct segmenter_box final : segmenter_base {
   }
   S initial;
 };
+
+template <class S>
+using segmenter_class = py::class_<segmenter_box<S>, segmenter_base, std::shared_ptr<segmenter_box<S>>>;
+
+// segment(): a fresh copy of the state at construction runs over the whole series (t = 0..n-1):
+// every value pushed, then flush(); this object is not changed. The loop runs without the GIL, in
+// chunks when a progress bar is shown.
+template <class S>
+std::vector<boundary> segment_copy(const segmenter_box<S>& self, const std::vector<double>& x, progress_bar& bar) {
+  segmenter_box<S> fresh(self.initial, self.nan_is_missing);
+  std::vector<boundary> out;
+  for_chunks(bar, x.size(), [&](std::size_t start, std::size_t stop) {
+    py::gil_scoped_release nogil;
+    for (std::size_t t = start; t < stop; ++t)
+      if (auto b = fresh.push(x[t], t)) out.push_back(*b);
+  });
+  py::gil_scoped_release nogil;
+  for (const auto& b : fresh.flush()) out.push_back(b);
+  return out;
+}
+
+template <class S>
+void def_segment(segmenter_class<S>& c, const char* arg) {
+  c.def(
+      "segment",
+      [arg](const segmenter_box<S>& self, py::handle values, bool progress) {
+        const auto x = doubles_of(values, arg);
+        progress_bar bar(progress, x.size(), "value", "segment");
+        return segment_copy(self, x, bar);
+      },
+      py::arg(arg), py::kw_only(), py::arg("progress") = false,
+      "Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value "
+      "into a fresh copy of this segmenter (its state at construction) then flush(); this object is not "
+      "changed. Returns list[Boundary].\nprogress=True shows a tqdm bar over the values pushed (needs tqdm: "
+      "ImportError otherwise); the result is the same.\nRaises NonFiniteError for NaN/Inf (BOCPD and "
+      "OfflineSegmenter: NaN = missing step), ShapeError (not 1-D).");
+}
 
 struct python_segmenter final : segmenter_base, python_component {
   using python_component::python_component;

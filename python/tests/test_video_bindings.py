@@ -48,20 +48,46 @@ def test_patch_embedder_shape_determinism_and_errors():
 
 
 def test_cut_segmenter_finds_a_spike():
-    s = core.CutSegmenter()
+    s = ps.CutSegmenter()
+    assert isinstance(s, ps.Segmenter)
     x = np.full(80, 0.01) + np.random.default_rng(1).random(80) * 0.004
     x[40] = 0.7
     found = [c for t, v in enumerate(x) if (c := s.push(float(v), t)) is not None] + s.flush()
-    assert found == [40]
+    assert [(b.t, b.decided_at) for b in found] == [(40, 42)]  # decided `lookahead` = 2 steps later
+    assert s.segment(x) == found  # offline form: a fresh copy over the series, same boundaries
     with pytest.raises(ps.NonFiniteError):
         s.push(float("nan"), 80)
+    with pytest.raises(ps.InvalidArgumentError, match="t=5"):
+        s.push(0.01, 5)  # time must increase
+    s.reset()  # forgets the stream: the same series again gives the same cut
+    assert [b.t for t, v in enumerate(x) if (b := s.push(float(v), t)) is not None] + [b.t for b in s.flush()] == [40]
+    with pytest.raises(ps.InvalidArgumentError):
+        ps.CutSegmenter(window=2)
+
+
+def test_cut_segmenter_in_a_stream():
+    # latents with three hard cuts: the Stream's C++ loop with a CutSegmenter finds them (copy-last surprise)
+    rng = np.random.default_rng(4)
+    scenes = [rng.normal(size=(16, 32)).astype(np.float32) for _ in range(4)]
+    frames = np.stack([scenes[t // 50] + 0.05 * rng.normal(size=(16, 32)).astype(np.float32) for t in range(200)])
+    st = ps.Stream(segmenter=ps.CutSegmenter(), memory=None)
+    s, cuts = st.run(frames)
+    cuts = list(cuts) + [b.t for b in st.flush()]
+    assert cuts == [50, 100, 150]
+    assert isinstance(st.segmenter, ps.CutSegmenter)
+    # the same boundaries as the segmenter's offline form on the stream's surprise
+    assert [b.t for b in ps.CutSegmenter().segment(s)] == cuts
+    # without the cuts (one scene): none
+    st2 = ps.Stream(segmenter=ps.CutSegmenter(), memory=None)
+    _, none = st2.run(frames[:50])
+    assert len(none) == 0 and st2.flush() == []
 
 
 def test_transition_detector_cut_and_errors():
     rng = np.random.default_rng(2)
     a = rng.random((32, 32, 3)).astype(np.float32) * 0.5 + 0.2
     b = rng.random((32, 32, 3)).astype(np.float32) * 0.5 + 0.2
-    d = core.TransitionDetector()
+    d = ps.TransitionDetector()
     out = []
     for t in range(80):
         out += d.push(a if t < 40 else b, 0.0)
@@ -72,8 +98,51 @@ def test_transition_detector_cut_and_errors():
         d.push(np.zeros((16, 16, 3), np.float32), 0.0)
     with pytest.raises(ps.NonFiniteError):
         d.push(a, float("inf"))
+    with pytest.raises(TypeError):
+        ps.TransitionDetector(no_such_parameter=1)
     with pytest.raises(ps.InvalidArgumentError):
-        core.TransitionDetector(no_such_parameter=1)
+        ps.TransitionDetector(window=2)
+    d.reset()
+    assert d.frames == 0
+
+
+def dissolve_video(n_before=40, fade=12, n_after=40, seed=5):
+    rng = np.random.default_rng(seed)
+    a, b, c = (rng.random((32, 32, 3)).astype(np.float32) * 0.6 + 0.2 for _ in range(3))
+    thumbs = [a] * 30 + [b] * n_before + [(1 - (j + 1) / (fade + 1)) * b + (j + 1) / (fade + 1) * c
+                                         for j in range(fade)] + [c] * n_after
+    thumbs = np.stack(thumbs).astype(np.float32)
+    thumbs += rng.normal(0, 0.003, thumbs.shape).astype(np.float32)
+    flat = thumbs.reshape(len(thumbs), -1)
+    surprise = np.concatenate([[0.0], np.abs(np.diff(flat, axis=0)).mean(1)])
+    return thumbs, surprise
+
+
+def test_transition_detector_offline_segment_equals_push_and_flush():
+    thumbs, surprise = dissolve_video()
+    d = ps.TransitionDetector()
+    streamed = []
+    for th, s in zip(thumbs, surprise):
+        streamed += d.push(th, float(s))
+    streamed += d.flush()
+    kinds = [(x["kind"], x["frame"]) for x in streamed]
+    assert [k for k, _ in kinds] == ["cut", "dissolve"], kinds
+    assert kinds[0][1] == 30 and 70 <= kinds[1][1] <= 82
+    offline = d.segment(thumbs, surprise)  # resets before and after
+    assert offline == streamed and d.frames == 0
+    assert d.segment(thumbs.reshape(len(thumbs), -1), surprise) == streamed  # flat thumbnails
+    assert d.segment(list(thumbs), list(surprise)) == streamed  # lists are arrays too
+    with pytest.raises(ps.ShapeError, match="surprise: 10 values for"):
+        d.segment(thumbs, surprise[:10])
+    with pytest.raises(ps.ShapeError, match="thumbnails"):
+        d.segment(thumbs[:, :16], surprise)
+    bad = surprise.copy()
+    bad[50] = np.nan
+    with pytest.raises(ps.NonFiniteError):
+        d.segment(thumbs, bad)
+    # a TransitionDetector needs thumbnails: it is not a Stream segmenter
+    with pytest.raises(TypeError, match="segmenter"):
+        ps.Stream(segmenter=d)
 
 
 @pytest.mark.skipif(not TOOL.exists() or shutil.which("ffmpeg") is None, reason="predsense-video or ffmpeg missing")
