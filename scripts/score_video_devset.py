@@ -12,7 +12,9 @@ Without --config the predsense configurations are "predsense" (the tool's defaul
 Scoring: a truth cut is hit by a detection within +-2 frames of its frame; a gradual
 transition (dissolve, fade, dip) by a detection anywhere in [start - 2, end + 2]; detections and
 truths are matched one to one (maximum bipartite matching). A detection is its "frame" (for
-predsense, every boundary's "frame"). Per video: precision, recall, F1; per kind: recall. False
+predsense, every boundary's "frame"). Per video: precision, recall, F1; per kind: recall, and F1 with
+the unmatched detections counted against the kind they claim (predsense reports a kind with every
+boundary; the peers report cuts only). False
 alarms that fall in a distractor's [start - 2, end + 2] (flash, motion, occluder; not transitions)
 are counted per distractor kind, and reported per 500 distractor frames, where a distractor's
 frames are its own plus 10 on either side (the part of the shot it disturbs).
@@ -92,7 +94,7 @@ def run_predsense(tool, video, args):
         if p.returncode != 0:
             raise RuntimeError(f"predsense-video failed on {video}: {p.stderr.strip()}")
         j = json.loads(out.read_text())
-    return [b["frame"] for b in j["boundaries"]], j
+    return [b["frame"] for b in j["boundaries"]], j, [b.get("kind", "cut") for b in j["boundaries"]]
 
 
 def window(t):
@@ -123,7 +125,7 @@ def match(truths, dets):
     return got
 
 
-def score(truth, dets):
+def score(truth, dets, det_kinds=None):
     ts = truth["transitions"]
     got = match(ts, dets)
     matched = {j for j in got if j >= 0}
@@ -139,11 +141,16 @@ def score(truth, dets):
     for t, j in zip(ts, got):
         per_kind[t["kind"]][1] += 1
         per_kind[t["kind"]][0] += j >= 0
+    # an unmatched detection is a false alarm of the kind it claims (the peers claim only cuts)
+    fa_as = {k: 0 for k in KINDS}
+    for j in range(len(dets)):
+        if j not in matched:
+            fa_as[det_kinds[j] if det_kinds else "cut"] += 1
     p = tp / len(dets) if dets else (1.0 if not ts else 0.0)
     r = tp / len(ts) if ts else 1.0
     f1 = 2 * p * r / (p + r) if p + r > 0 else 0.0
     return {"p": p, "r": r, "f1": f1, "tp": tp, "n_det": len(dets), "n_true": len(ts), "fa": len(fa),
-            "fa_kind": fa_kind, "per_kind": per_kind}
+            "fa_kind": fa_kind, "per_kind": per_kind, "fa_as": fa_as}
 
 
 def auroc(scores, labels):
@@ -213,10 +220,10 @@ def main():
 
     def work(item):
         video, truth = item
-        res, surprise, secs = {}, {}, {}
+        res, surprise, secs, kinds = {}, {}, {}, {}
         for name, args in configs:
             t0 = time.perf_counter()
-            dets, j = run_predsense(a.tool, video, args)
+            dets, j, kinds[name] = run_predsense(a.tool, video, args)
             secs[name] = time.perf_counter() - t0
             if j["frames"] != truth["frames"]:
                 raise RuntimeError(f"{video}: predsense-video saw {j['frames']} frames, truth has {truth['frames']}")
@@ -228,6 +235,7 @@ def main():
         t0 = time.perf_counter()
         res["content-hsv 27"] = content_hsv(video)
         secs["content-hsv 27"] = time.perf_counter() - t0
+        res["kinds"] = kinds
         return video, truth, res, surprise, secs
 
     with ThreadPoolExecutor(max(1, a.jobs)) as ex:
@@ -247,7 +255,7 @@ def main():
         row = [video.name + f" ({truth['width']}x{truth['height']} {truth['fps']:g} fps {truth['codec']})",
                str(truth["frames"])]
         for m in methods:
-            s = score(truth, res[m])
+            s = score(truth, res[m], res["kinds"].get(m))
             scores[m].append(s)
             row.append(f"{s['p']:.2f} / {s['r']:.2f} / **{s['f1']:.2f}**")
         emit("| " + " | ".join(row) + " |")
@@ -270,6 +278,21 @@ def main():
         fk = {k: sum(s["fa_kind"][k] for s in scores[m]) for k in DKINDS}
         dfa = sum(fk.values())
         cells += [str(fa), str(fk["flash"]), str(fk["motion"]), str(fk["occluder"]), f"{500 * dfa / dframes:.2f}"]
+        emit(f"| {m} | " + " | ".join(cells) + " |")
+    emit("")
+    emit("F1 per transition kind (recall of the kind's transitions; precision: the hits among them over the hits "
+         "plus the unmatched detections that claim that kind, the peers' detections all claiming a cut):")
+    emit("")
+    emit("| method | " + " | ".join(KINDS) + " |")
+    emit("|---|" + "---|" * len(KINDS))
+    for m in methods:
+        cells = []
+        for k in KINDS:
+            hit = sum(s["per_kind"][k][0] for s in scores[m])
+            tot = sum(s["per_kind"][k][1] for s in scores[m])
+            fa = sum(s["fa_as"][k] for s in scores[m])
+            pr, rc = (hit / (hit + fa) if hit + fa else 0.0), (hit / tot if tot else 0.0)
+            cells.append(f"{2 * pr * rc / (pr + rc):.2f}" if pr + rc > 0 else "0.00")
         emit(f"| {m} | " + " | ".join(cells) + " |")
     emit("")
     emit("AUROC of the per-frame surprise (frames of transitions of a kind against all frames outside any "

@@ -22,6 +22,7 @@ fi
   --config "predsense, rls=--predictor rls" \
   --config "predsense, rls-pooled=--predictor rls-pooled" \
   --config "predsense, ema=--predictor ema" \
+  --config "predsense, lfp=--predictor lfp" \
   --config "copy-last cut (old default)=--segmenter cut" \
   --markdown "$DEV/table.md"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u '+%Y-%m-%d %H:%M UTC')"

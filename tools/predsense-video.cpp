@@ -1,7 +1,7 @@
 // predsense-video - stream a video through the default predsense pipeline and show what it found.
 //
 //   predsense-video INPUT [--fps N] [--features F.npy] [--json OUT.json] [--plot OUT.png]
-//                   [--sheet OUT.png] [--features-out F.npy] [--predictor copy-last|rls|rls-pooled|ema]
+//                   [--sheet OUT.png] [--features-out F.npy] [--predictor copy-last|rls|rls-pooled|ema|lfp]
 //                   [--segmenter transition|cut|adaptive|peak|threshold] [...]
 //
 // Decoding: ffmpeg runs as a subprocess (no shell) and writes raw rgb24 frames, scaled to a fixed
@@ -12,16 +12,16 @@
 // SigLIP features exported from PyTorch, docs/video.md); they are taken to be sampled at --fps
 // (default 1, as in Cambrian-S) and INPUT, optional then, is only used for the contact sheet.
 //
-// Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema: online ridge per token,
-// on the mean token, exponential moving average) -> token_cosine_distance surprise (Cambrian-S) ->
-// the transition detector (predsense/segmentation/transition_detector.hpp) fed with that surprise and
-// a 32x32 thumbnail of each frame (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window
-// 32, budget 8192 tokens, drop_merge). The detector reports cuts, dissolves, fades and dips as
-// events with [start, end] and kind, and nothing for flashes, camera motion or occluders that leave
-// (comparing the frames before and after each burst of surprise; docs/video.md has the method and
-// its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the
-// previous default, hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the
-// surprise that is also a robust outlier against the last --window values); it is the default with
+// Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema | lfp: online ridge per
+// token, on the mean token, exponential moving average, the LFP head trained on the stream by Adam) ->
+// token_cosine_distance surprise (Cambrian-S) -> the transition detector
+// (predsense/segmentation/transition_detector.hpp) fed with that surprise and a 32x32 thumbnail of each frame
+// (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window 32, budget 8192 tokens, drop_merge). The detector
+// reports cuts, dissolves, fades and dips as events with [start, end] and kind, and nothing for flashes, camera motion
+// or occluders that leave (comparing the frames before and after each burst of surprise; docs/video.md has the method
+// and its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the previous default,
+// hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the surprise that is also a robust outlier
+// against the last --window values); it is the default with
 // --features (no frames to take thumbnails from). --segmenter adaptive|peak|threshold: the library's
 // other segmenters on the surprise.
 // The first frame's surprise is 1 by convention (no prediction) and is not given to a segmenter.
@@ -72,6 +72,7 @@
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/predictors/ema_predictor.hpp"
+#include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/kernels/area_downsample.hpp"
 #include "predsense/segmentation/adaptive_segmenter.hpp"
@@ -420,10 +421,36 @@ class video_segmenter {
   bool first_ = true;
 };
 
-// The predictor chosen on the command line (copy-last, online ridge over tokens or pooled, EMA).
+// The Cambrian-S LFP head (Linear-GELU-Linear, D -> D -> D) trained at test time: one Adam step (lr
+// 3e-3, MSE + cosine loss) on every frame pair (t-1 -> t) before predicting t+1. Residual form with
+// a zeroed output layer, so it starts as copy-last and learns only what the stream shows it (the
+// configuration of predsense-predictor-eval). Built at the first frame, whose D it takes (the patch
+// embedder's 256 or the --features file's).
+class lfp_online {
+ public:
+  void observe(const predsense::frame_view& f) {
+    if (!p_) {
+      predsense::lfp_head head(f.dim, f.dim);
+      head.init_uniform(7);
+      predsense::lfp_predictor_params c;
+      c.residual = true;
+      c.train.lr = 3e-3;
+      p_.emplace(std::move(head), c);
+      p_->zero_output_layer();
+    }
+    p_->observe(f);
+  }
+  void predict(predsense::frame_buffer& out) { p_->predict(out); }
+
+ private:
+  std::optional<predsense::lfp_predictor> p_;
+};
+
+// The predictor chosen on the command line (copy-last, online ridge over tokens or pooled, EMA, the
+// LFP head trained on the stream).
 class video_predictor {
  public:
-  using impl = std::variant<predsense::copy_last, predsense::rls_predictor, predsense::ema_predictor>;
+  using impl = std::variant<predsense::copy_last, predsense::rls_predictor, predsense::ema_predictor, lfp_online>;
   explicit video_predictor(impl p) : p_(std::move(p)) {}
   void observe(const predsense::frame_view& f) {
     std::visit([&](auto& p) { p.observe(f); }, p_);
@@ -520,9 +547,9 @@ int main(int argc, char** argv) {
                  "--features), adaptive, peak or threshold")
       ->check(CLI::IsMember({"transition", "cut", "adaptive", "peak", "threshold"}));
   app.add_option("--predictor", predictor_name,
-                 "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token) or "
-                 "ema (exponential moving average, alpha 0.5)")
-      ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema"}));
+                 "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token), "
+                 "ema (exponential moving average, alpha 0.5) or lfp (the LFP head trained on the stream with Adam)")
+      ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema", "lfp"}));
   app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")
       ->check(CLI::Range(2, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")
@@ -596,8 +623,10 @@ int main(int argc, char** argv) {
     else if (predictor_name == "rls-pooled")
       pred.emplace(
           predsense::rls_predictor(predsense::rls_params{predsense::rls_mode::pooled, 0.98, 1.0, true, true, 1}));
-    else
+    else if (predictor_name == "ema")
       pred.emplace(predsense::ema_predictor(0.5));
+    else
+      pred.emplace(lfp_online{});
     pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
                   predsense::make_cambrian_memory(memory_threshold, predsense::memory_params{window, budget}));
 
