@@ -12,6 +12,7 @@ PREDICTORS = {
     "ema": lambda: ps.EMAPredictor(alpha=0.7),
     "rls": lambda: ps.RLSPredictor(mode="pooled"),
     "lfp": lambda: ps.LFPPredictor(16, seed=3, residual=True, zero_output=True, lr=1e-3),
+    "transformer": lambda: ps.TransformerPredictor(ps.MiniTransformer(16, 1, 2, 1, 32, seed=1), seed=2, learn=True),
 }
 METRICS = {
     "token_cosine": ps.token_cosine_distance,
@@ -24,6 +25,7 @@ SEGMENTERS = {
     "adaptive": lambda: ps.AdaptiveSegmenter(window=16, min_block=4),
     "peak": lambda: ps.PeakSegmenter(threshold=0.02, lookahead=2),
     "bocpd": lambda: ps.BOCPDSegmenter(threshold=0.3),
+    "cut": lambda: ps.CutSegmenter(window=10, gamma=3.0, prominence=0.05),
 }
 
 

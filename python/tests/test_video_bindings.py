@@ -45,6 +45,20 @@ def test_patch_embedder_shape_determinism_and_errors():
         e.embed(rgb[:, :, :2])
     with pytest.raises(ps.InvalidArgumentError):
         core.PatchEmbedder(grid=0)
+    # a video batch: embed() of every frame
+    video = rng.integers(0, 256, (5, 64, 48, 3), dtype=np.uint8)
+    batch = ps.PatchEmbedder(grid=4, dim=32).embed_batch(video)
+    assert batch.shape == (5, 16, 32) and batch.dtype == np.float32
+    np.testing.assert_array_equal(batch, np.stack([ps.PatchEmbedder(grid=4, dim=32).embed(f) for f in video]))
+    assert not np.array_equal(batch[0], batch[1])
+    with pytest.raises(ps.ShapeError, match="images"):
+        e.embed_batch(video[0])  # one frame is not a batch
+    with pytest.raises(ps.ShapeError, match="smaller than"):
+        e.embed_batch(video[:, :4, :4])  # 4x4 frames, 8x8 grid
+    with pytest.raises(ps.EmptyError):
+        e.embed_batch(video[:0])
+    with pytest.raises(TypeError):
+        e.embed_batch(video / 255.0)
 
 
 def test_cut_segmenter_finds_a_spike():
