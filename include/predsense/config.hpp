@@ -27,6 +27,9 @@
 //                          treat zlib / nlohmann-json as absent even where installed: the headers
 //                          that need them stop with an error naming the Debian package
 //                          (tests/compile_fail/*_without_*.cpp check the message)
+//   PREDSENSE_MEMORY_CHECKS          check memory_store's invariants after every admission (on by
+//                                    default when NDEBUG is not defined; memory/memory_store.hpp)
+//   PREDSENSE_TRANSITION_TRACE_ON    print every span transition_detector analyses to stderr
 //
 // Macros predsense defines for its own use and documents here:
 //   PREDSENSE_SIMD                        1 when the xsimd kernels are compiled (kernels/simd.hpp)
@@ -36,6 +39,9 @@
 //   PREDSENSE_HAS_ZLIB                    1 when <zlib.h> is found: io/npz.hpp and the .npz loaders exist
 //   PREDSENSE_HAS_NLOHMANN_JSON           1 when <nlohmann/json.hpp> is found: io/safetensors.hpp and
 //                                         the safetensors / checkpoint loaders exist
+//
+// Set by the Python build only (python/CMakeLists.txt, setup.py): PREDSENSE_PY_MODULE (the
+// extension's module name) and PREDSENSE_PY_VARIANT (its instruction set, for build_info()).
 //
 // CMake options (not macros): PREDSENSE_USE_XSIMD, PREDSENSE_BUILD_TESTS, _BENCHMARKS, _EXAMPLES,
 // _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR.
