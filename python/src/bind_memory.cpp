@@ -217,6 +217,18 @@ double param(const policy_desc& d, const char* key, const std::string& src) {
   return it->second;
 }
 
+// An integer parameter (sinks, seed): the exact unsigned value the metadata holds. A negative,
+// fractional or out-of-range number is refused (a double cast to an integer type out of its range
+// is undefined behaviour).
+std::uint64_t param_uint(const policy_desc& d, const char* key, const std::string& src) {
+  (void)param(d, key, src);  // present at all
+  const auto it = d.uints.find(key);
+  if (it == d.uints.end())
+    throw format_error(src + ": checkpoint policy " + d.name + " parameter '" + key +
+                       "' is not a non-negative integer");
+  return it->second;
+}
+
 std::size_t meta_uint(const nlohmann::json& meta, const char* key, const std::string& src) {
   const auto it = meta.find(key);
   if (it == meta.end() || !it->is_number_unsigned())
@@ -249,10 +261,10 @@ std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
   policy_args a;
   a.policy = cons.name;
   {
-    if (cons.name == "sinks_recent") a.sinks = static_cast<std::size_t>(param(cons, "sinks", src));
+    if (cons.name == "sinks_recent") a.sinks = param_uint(cons, "sinks", src);
     if (cons.name == "similarity_merge") a.merge_threshold = param(cons, "threshold", src);
     if (cons.name == "surprise_reservoir") {
-      a.seed = cons.uints.count("seed") ? cons.uints.at("seed") : static_cast<std::uint64_t>(param(cons, "seed", src));
+      a.seed = param_uint(cons, "seed", src);
       a.weight_floor = param(cons, "weight_floor", src);
     }
   }
@@ -333,6 +345,7 @@ void init_memory(py::module_& m) {
           "push",
           [](memory_box& self, py::handle frame, double surprise, std::optional<double> timestamp) {
             const frame_arg a = frame_of(frame, "frame");
+            if (timestamp) require_finite(*timestamp, "timestamp");  // a checkpoint would refuse it at load
             py::gil_scoped_release nogil;
             require_finite(a.view, "frame");
             std::lock_guard<std::mutex> lk(self.mu);

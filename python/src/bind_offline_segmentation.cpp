@@ -26,6 +26,15 @@ py::array_t<std::int64_t> as_index_array(const std::vector<std::size_t>& v) {
   return out;
 }
 
+// pen_value as a number: TypeError naming it (pybind11's cast_error would be an unnamed RuntimeError).
+double pen_value_of(const py::object& v) {
+  try {
+    return v.cast<double>();
+  } catch (const py::cast_error&) {
+    throw py::type_error("pen_value: expected a number, got " + type_name(v));
+  }
+}
+
 std::size_t checked_count(long long v, const char* name) {
   if (v < 0) throw invalid_argument_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
   return static_cast<std::size_t>(v);
@@ -44,7 +53,7 @@ py::array_t<std::int64_t> run(py::handle series, offline_method method, const st
     throw invalid_argument_error("penalty='manual' needs pen_value (the penalty per change, >= 0)");
   if (!manual && !pen_value.is_none())
     throw invalid_argument_error("pen_value applies only with penalty='manual' (penalty is '" + penalty_name + "')");
-  p.penalty = parse_penalty(penalty_name, manual ? pen_value.cast<double>() : 0.0);
+  p.penalty = parse_penalty(penalty_name, manual ? pen_value_of(pen_value) : 0.0);
   if (manual) (void)p.penalty.per_change(2, 1);  // validates the value
   p.min_size = checked_count(min_size, "min_size");
   p.max_changes =

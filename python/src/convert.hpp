@@ -170,9 +170,22 @@ inline std::pair<std::vector<double>, std::size_t> series_of(const py::handle& o
   return {std::vector<double>(a.data(), a.data() + a.size()), dims};
 }
 
+// Change indices per annotator: an iterable of lists of ints, else TypeError naming the argument
+// (pybind11's own cast_error would surface as an unnamed RuntimeError).
 inline std::vector<std::vector<std::int64_t>> annotations_of(const py::handle& obj) {
   std::vector<std::vector<std::int64_t>> out;
-  for (auto ann : obj) out.push_back(ann.cast<std::vector<std::int64_t>>());
+  const auto refuse = [&](const std::string& why) {
+    return py::type_error("annotations: expected one list of int change indices per annotator, got " + type_name(obj) +
+                          why);
+  };
+  try {
+    for (auto ann : obj) out.push_back(ann.cast<std::vector<std::int64_t>>());
+  } catch (const py::cast_error&) {
+    throw refuse(" holding something other than lists of ints");
+  } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_TypeError)) throw;
+    throw refuse(std::string(" (") + e.what() + ")");
+  }
   return out;
 }
 

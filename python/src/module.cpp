@@ -104,6 +104,16 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
   py::register_exception<non_finite_error>(m, "NonFiniteError", base.ptr());
   py::register_exception<invalid_argument_error>(m, "InvalidArgumentError", base.ptr());
   py::register_exception<format_error>(m, "FormatError", base.ptr());
+  // A value pybind11 cannot convert where the binding casts it (a Python component returning a str
+  // where a float is due, a kwarg of the wrong type) is a wrong type: TypeError, not pybind11's
+  // default RuntimeError. Local: only this module's functions.
+  py::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const py::cast_error& e) {
+      PyErr_SetString(PyExc_TypeError, (std::string("wrong type: ") + e.what()).c_str());
+    }
+  });
 
   m.attr("simd_width") = detail::simd::width;
   m.def("build_info", &build_info,
