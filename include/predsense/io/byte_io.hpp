@@ -99,6 +99,11 @@ inline std::string_view as_chars(std::span<const std::byte> s) noexcept {
 
 // Whole file into memory. Throws format_error (naming the file) if it cannot be opened or read.
 inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path) {
+  // a directory opens as a stream on Linux and reports a size near 2^63: refuse anything that is not
+  // a regular file before sizing a buffer from it
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw format_error("predsense: " + path.string() + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw format_error("predsense: " + path.string() + ": cannot open for reading");
   in.seekg(0, std::ios::end);

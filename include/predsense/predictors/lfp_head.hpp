@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/core/frame_view.hpp"
@@ -48,6 +49,9 @@ inline std::string join_prefix(std::string prefix) {
 
 class lfp_head {
  public:
+  // Largest weight matrix accepted (values): 2^28 float32 = 1 GiB, i.e. hidden up to 16384.
+  static constexpr std::size_t max_weights = std::size_t(1) << 28;
+
   lfp_head() = default;
   // Zero weights of the given sizes (fill them through the parameter spans or init_uniform).
   lfp_head(std::size_t hidden, std::size_t out_dim) { resize(hidden, out_dim); }
@@ -173,6 +177,12 @@ class lfp_head {
     if (h == 0 || d == 0)
       throw invalid_argument_error("predsense: lfp_head needs hidden > 0 and out_dim > 0, got " + std::to_string(h) +
                                    " and " + std::to_string(d));
+    // Sizes come from a parameter or a file: products checked (2^32 x 2^32 wraps to 0) and each
+    // weight matrix at most max_weights floats (1 GiB; hidden up to 16384), before any allocation.
+    if (checked_mul(h, h, "lfp_head hidden x hidden") > max_weights ||
+        checked_mul(d, h, "lfp_head out_dim x hidden") > max_weights)
+      throw invalid_argument_error("predsense: lfp_head: hidden " + std::to_string(h) + ", out_dim " +
+                                   std::to_string(d) + ": a weight matrix over the maximum of 2^28 values");
     h_ = h;
     d_ = d;
     w1_.assign(h * h, 0.0f);
@@ -198,6 +208,15 @@ class lfp_head {
     if (s2w.size() != 2 || s2w[1] != h || s2w[0] == 0) bad("2.weight", s2w, "[d, " + std::to_string(h) + "]");
     const std::size_t d = s2w[0];
     if (s2b != std::vector<std::size_t>{d}) bad("2.bias", s2b, "[" + std::to_string(d) + "]");
+    // a NaN/Inf weight (a corrupted or diverged checkpoint) would make every prediction NaN: refused
+    // here, naming the tensor and the first bad index
+    const auto finite = [&](const char* name, const std::vector<float>& v) {
+      for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+          detail::throw_format(source, "tensor \"" + p + name + "\" has a non-finite value " + std::to_string(v[i]) +
+                                           " at flat index " + std::to_string(i));
+    };
+    finite("0.weight", w1), finite("0.bias", b1), finite("2.weight", w2), finite("2.bias", b2);
     h_ = h;
     d_ = d;
     w1_ = std::move(w1);

@@ -126,6 +126,12 @@ struct transition_detector_params {
       throw invalid_argument_error("predsense: transition_detector: " + what);
     };
     if (width == 0 || height == 0 || channels == 0) bad("thumbnail width, height and channels must be >= 1");
+    // the thumbnail's value count must not wrap (2^32 x 2^32 x 1 would be 0 values) and is kept per
+    // frame of a span: at most 2^24 values (a 4096 x 4096 thumbnail; predsense-video uses 32 x 32 x 3)
+    if (width > (std::size_t(1) << 24) || height > (std::size_t(1) << 24) || channels > (std::size_t(1) << 24) ||
+        width * height > (std::size_t(1) << 24) || width * height * channels > (std::size_t(1) << 24))
+      bad("thumbnail width x height x channels must be at most 2^24 values, got " + std::to_string(width) + " x " +
+          std::to_string(height) + " x " + std::to_string(channels));
     if (scale < 1) bad("scale must be >= 1");
     if (window < 3) bad("window must be >= 3");
     if (max_span < 2) bad("max_span must be >= 2");

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/kernels/random.hpp"
@@ -34,11 +35,23 @@ struct synthetic_stream_params {
 
 class synthetic_stream {
  public:
+  // Largest stream generated (frames x tokens x dim values): 2^28 float32 = 1 GiB.
+  static constexpr std::size_t max_values = std::size_t(1) << 28;
+
   explicit synthetic_stream(const synthetic_stream_params& c) : c_(c), rng_(c.seed) {
     if (c.frames == 0 || c.tokens == 0 || c.dim == 0)
       throw invalid_argument_error("synthetic_stream: frames, tokens and dim must be > 0 (got " +
                                    std::to_string(c.frames) + ", " + std::to_string(c.tokens) + ", " +
                                    std::to_string(c.dim) + ")");
+    // every frame is generated and kept: frames x tokens x dim checked (no wrap) against a maximum
+    // of 2^28 values (1 GiB of float32) before anything is allocated
+    if (checked_product({c.frames, c.tokens, c.dim}, "synthetic_stream frames x tokens x dim") > max_values)
+      throw invalid_argument_error("synthetic_stream: frames x tokens x dim = " + std::to_string(c.frames) + " x " +
+                                   std::to_string(c.tokens) + " x " + std::to_string(c.dim) +
+                                   " is over the maximum of 2^28 values");
+    if (!std::isfinite(c.drift) || c.drift < 0.0 || !std::isfinite(c.noise) || c.noise < 0.0)
+      throw invalid_argument_error("synthetic_stream: drift and noise must be finite and >= 0, got drift " +
+                                   std::to_string(c.drift) + ", noise " + std::to_string(c.noise));
     if (c.mean_scene_length < 2)
       throw invalid_argument_error("synthetic_stream: mean_scene_length must be >= 2, got " +
                                    std::to_string(c.mean_scene_length));
