@@ -111,7 +111,9 @@ std::vector<float> reference_features(const std::vector<std::uint8_t>& rgb, std:
                                       std::size_t g) {
   std::vector<float> luma(w * h), out(g * g * patch_embedder::feature_count);
   for (std::size_t i = 0; i < w * h; ++i)
-    luma[i] = (0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2]) * (1.0f / 255.0f);
+    luma[i] = std::fma(0.114f, static_cast<float>(rgb[3 * i + 2]),
+                       std::fma(0.299f, static_cast<float>(rgb[3 * i]), 0.587f * static_cast<float>(rgb[3 * i + 1]))) *
+              (1.0f / 255.0f);
   for (std::size_t py = 0; py < g; ++py)
     for (std::size_t px = 0; px < g; ++px) {
       const std::size_t y0 = py * h / g, y1 = (py + 1) * h / g, x0 = px * w / g, x1 = (px + 1) * w / g;
@@ -124,13 +126,13 @@ std::vector<float> reference_features(const std::vector<std::uint8_t>& rgb, std:
         for (std::size_t x = x0; x < x1; ++x) {
           const std::size_t i = y * w + x;
           for (std::size_t c = 0; c < 3; ++c) {
-            const double v = rgb[3 * i + c] * (1.0 / 255.0);
+            const double v = static_cast<double>(rgb[3 * i + c]) * (1.0 / 255.0);
             sum[c] += v;
-            sq[c] += v * v;
+            sq[c] = std::fma(v, v, sq[c]);
           }
           const double yl = luma[i];
           ysum += yl;
-          ysq += yl * yl;
+          ysq = std::fma(yl, yl, ysq);
           const std::size_t q = (y >= ym ? 2u : 0u) + (x >= xm ? 1u : 0u);
           sub[q] += yl;
           sub_n[q] += 1.0;
@@ -150,13 +152,13 @@ std::vector<float> reference_features(const std::vector<std::uint8_t>& rgb, std:
       for (std::size_t c = 0; c < 3; ++c) {
         const double m = sum[c] / n;
         f[c] = static_cast<float>(2.0 * m - 1.0);
-        f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, sq[c] / n - m * m)) - 0.5);
+        f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, std::fma(-m, m, sq[c] / n))) - 0.5);
       }
       f[6] = static_cast<float>(4.0 * gsum / n - 0.5);
       for (std::size_t b = 0; b < 4; ++b) f[7 + b] = static_cast<float>(8.0 * hist[b] / n - 0.25);
       for (std::size_t q = 0; q < 4; ++q)
         f[11 + q] = static_cast<float>(sub_n[q] > 0.0 ? 4.0 * (sub[q] / sub_n[q] - ymean) : 0.0);
-      f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, ysq / n - ymean * ymean)) - 0.5);
+      f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, std::fma(-ymean, ymean, ysq / n))) - 0.5);
     }
   return out;
 }

@@ -46,6 +46,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -53,12 +54,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -383,6 +387,111 @@ class progress_bar {
   }
   bool on_;
   std::size_t total_;
+};
+
+// ---- reading and embedding ahead ---------------------------------------------------------------
+
+// Reads ffmpeg's frames from the pipe and computes each one's patch tokens and detector thumbnail
+// on a second thread, up to `slots` frames ahead of the main thread, which runs the predictor,
+// surprise, memory and detector on them in order (so the results do not depend on the timing).
+// ffmpeg decodes in its own process meanwhile: decoding, embedding and the rest overlap.
+class embed_ahead {
+ public:
+  struct slot {
+    std::vector<std::uint8_t> rgb;
+    predsense::frame_buffer latent;
+    std::vector<float> thumb;
+  };
+  embed_ahead(int fd, const predsense::patch_embedder& emb, std::size_t frame_bytes, bool thumbs, std::size_t tw,
+              std::size_t th, std::size_t slots = 8)
+      : fd_(fd), emb_(emb), bytes_(frame_bytes), thumbs_(thumbs), tw_(tw), th_(th), ring_(slots) {
+    for (auto& s : ring_) s.rgb.resize(bytes_);
+    thread_ = std::thread([this] { run(); });
+  }
+  embed_ahead(const embed_ahead&) = delete;
+  embed_ahead& operator=(const embed_ahead&) = delete;
+  ~embed_ahead() { stop(); }
+
+  // The next frame (valid until the next call), or nullptr at the end of the stream; an error of
+  // the reading thread is rethrown here.
+  const slot* next() {
+    std::unique_lock<std::mutex> l(m_);
+    if (holding_) {
+      head_ = (head_ + 1) % ring_.size();
+      --count_;
+      holding_ = false;
+      cv_.notify_all();
+    }
+    cv_.wait(l, [&] { return count_ > 0 || done_; });
+    if (count_ == 0) {
+      if (err_) std::rethrow_exception(err_);
+      return nullptr;
+    }
+    holding_ = true;
+    return &ring_[head_];
+  }
+
+  // Stops the thread (it finishes the frame at hand; a read blocked on the pipe returns when
+  // ffmpeg exits) and joins it.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::size_t w = 0;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return stop_ || count_ < ring_.size(); });
+        if (stop_) return;
+        w = (head_ + count_) % ring_.size();  // free: not among the slots handed out or ready
+      }
+      slot& s = ring_[w];
+      try {
+        if (read_full(fd_, s.rgb.data(), bytes_) < bytes_) {
+          finish(nullptr);
+          return;
+        }
+        emb_.embed(s.rgb, work_w, work_h, s.latent);
+        if (thumbs_) predsense::area_downsample(s.rgb, work_w, work_h, 3, tw_, th_, s.thumb);
+      } catch (...) {
+        finish(std::current_exception());
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> l(m_);
+        ++count_;
+      }
+      cv_.notify_all();
+    }
+  }
+  void finish(std::exception_ptr e) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      err_ = std::move(e);
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  int fd_;
+  const predsense::patch_embedder& emb_;
+  std::size_t bytes_;
+  bool thumbs_;
+  std::size_t tw_, th_;
+  std::vector<slot> ring_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::size_t head_ = 0, count_ = 0;  // ring_[head_] is the oldest ready (or handed-out) frame
+  bool holding_ = false, done_ = false, stop_ = false;
+  std::exception_ptr err_;
+  std::thread thread_;
 };
 
 // ---- segmenters --------------------------------------------------------------------------------
@@ -730,27 +839,23 @@ int main(int argc, char** argv) {
       tokens = emb.tokens();
       token_dim = emb.dim();
       const std::size_t frame_bytes = work_w * work_h * 3;
-      std::vector<std::uint8_t> rgb(frame_bytes);
-      predsense::frame_buffer latent;
-      std::vector<float> thumb;
       progress_bar bar(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
-      try {
-        for (;;) {
-          const std::size_t got = read_full(c.out, rgb.data(), frame_bytes);
-          if (got < frame_bytes) break;
-          emb.embed(rgb, work_w, work_h, latent);
-          take(latent.view());
-          if (trans) {
-            predsense::area_downsample(rgb, work_w, work_h, 3, tp.width, tp.height, thumb);
-            for (auto& tr : trans->push(thumb, surprise.back())) found.push_back(tr);
+      {
+        embed_ahead frames(c.out, emb, frame_bytes, trans.has_value(), tp.width, tp.height);
+        try {
+          while (const embed_ahead::slot* f = frames.next()) {
+            take(f->latent.view());
+            if (trans)
+              for (auto& tr : trans->push(f->thumb, surprise.back())) found.push_back(tr);
+            bar.update(surprise.size());
           }
-          bar.update(surprise.size());
+        } catch (...) {
+          ::kill(c.pid, SIGTERM);  // the reading thread sees the end of the pipe
+          frames.stop();
+          ::close(c.out);
+          wait_child(c.pid);
+          throw;
         }
-      } catch (...) {
-        ::close(c.out);
-        ::kill(c.pid, SIGTERM);
-        wait_child(c.pid);
-        throw;
       }
       ::close(c.out);
       const int rc = wait_child(c.pid);

@@ -84,8 +84,7 @@ class patch_embedder {
     check(rgb, width, height);
     const std::size_t g = cfg_.grid, w = width, h = height;
     luma_.resize(w * h);
-    for (std::size_t i = 0; i < w * h; ++i)
-      luma_[i] = (0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2]) * (1.0f / 255.0f);
+    for (std::size_t i = 0; i < w * h; ++i) luma_[i] = luma_of(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
     out.assign(g * g * feature_count, 0.0f);
     // One band of patches (grid row py) at a time, raster order inside it: each image row's
     // gradients are computed once for the whole row, and every patch still accumulates its pixels
@@ -115,13 +114,13 @@ class patch_embedder {
             double sub = a.sub[qy + half];
             for (std::size_t x = half ? xm : x0, xe = half ? x1 : xm; x < xe; ++x) {
               for (std::size_t c = 0; c < 3; ++c) {
-                const double v = p[3 * x + c] * (1.0 / 255.0);
+                const double v = unit_byte[p[3 * x + c]];  // a table: no product to fuse into the sums
                 a.sum[c] += v;
-                a.sq[c] += v * v;
+                a.sq[c] = std::fma(v, v, a.sq[c]);
               }
               const double yl = l[x];
               a.ysum += yl;
-              a.ysq += yl * yl;
+              a.ysq = std::fma(yl, yl, a.ysq);
               sub += yl;
               a.gsum += mag[x];
               // three of the four bins get +0.0, which leaves a sum unchanged
@@ -172,6 +171,22 @@ class patch_embedder {
                         std::to_string(width * height * 3) + ")");
   }
 
+  // Rec. 601 luma on [0, 1] in float. Every product that meets an addition here and below is an
+  // explicit fma, so the result does not depend on whether the compiler contracts a * b + c at the
+  // place the embedder is inlined (the tool, the Python module and the tests must agree bit for bit).
+  static float luma_of(std::uint8_t r, std::uint8_t g, std::uint8_t b) noexcept {
+    // the order GCC's contraction of 0.299 r + 0.587 g + 0.114 b chose before it was made explicit
+    return std::fma(0.114f, static_cast<float>(b), std::fma(0.299f, static_cast<float>(r), 0.587f * g)) *
+           (1.0f / 255.0f);
+  }
+
+  // b * (1 / 255.0) for every byte b, rounded once as the multiplication would be.
+  static constexpr std::array<double, 256> unit_byte = [] {
+    std::array<double, 256> t{};
+    for (std::size_t b = 0; b < 256; ++b) t[b] = static_cast<double>(b) * (1.0 / 255.0);
+    return t;
+  }();
+
   // Running sums of one patch (double, as the definition accumulates them).
   struct patch_sums {
     std::array<double, 3> sum{}, sq{};
@@ -186,13 +201,13 @@ class patch_embedder {
     for (std::size_t c = 0; c < 3; ++c) {
       const double m = a.sum[c] / n;
       f[c] = static_cast<float>(2.0 * m - 1.0);
-      f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, a.sq[c] / n - m * m)) - 0.5);
+      f[3 + c] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, std::fma(-m, m, a.sq[c] / n))) - 0.5);
     }
     f[6] = static_cast<float>(4.0 * a.gsum / n - 0.5);
     for (std::size_t b = 0; b < 4; ++b) f[7 + b] = static_cast<float>(8.0 * a.hist[b] / n - 0.25);
     for (std::size_t q = 0; q < 4; ++q)
       f[11 + q] = static_cast<float>(sub_n[q] > 0 ? 4.0 * (a.sub[q] / static_cast<double>(sub_n[q]) - ymean) : 0.0);
-    f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, a.ysq / n - ymean * ymean)) - 0.5);
+    f[15] = static_cast<float>(4.0 * std::sqrt(std::max(0.0, std::fma(-ymean, ymean, a.ysq / n))) - 0.5);
   }
 
   patch_embedder_params cfg_;
