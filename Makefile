@@ -59,10 +59,14 @@ format-check: deps-format
 fuzz: deps-fuzz
 	bash fuzz/run.sh $(BUILD)-fuzz
 
-# ASan + UBSan build of the C++ tests and tools in $(BUILD)-sanitize: the doctest suites, then the
-# hostile-input corpus (tests/hostile/hostile_corpus.py: bad inputs over every tool, each with its
-# expected exit code, inputs untouched, nothing left behind). Any sanitizer report fails it. Only the
-# test_* executables and the corpus's tools are built (header checks and examples add nothing here).
+# ASan + UBSan build of the C++ tests, the tools and the Python extension in $(BUILD)-sanitize: the
+# doctest suites, then the hostile-input corpora - tests/hostile/hostile_corpus.py (bad inputs over
+# every tool, each with its expected exit code, inputs untouched, nothing left behind) and
+# tests/hostile/python_corpus.py (bad inputs over the Python API, each with its expected exception,
+# run by /usr/bin/python3 with the sanitizer runtime preloaded). Any sanitizer report fails it. Only
+# the test_* executables, the corpus's tools and one _core module (-march=native, no SIMD dispatch,
+# in $(BUILD)-sanitize/python/predsense, never over the normal Python build) are built; header checks
+# and examples add nothing here. IPO off: pybind11 would add -flto to the module in Release.
 # -Werror is off here only: GCC 12 warns falsely inside its own AVX-512 intrinsics under -O1 + ASan
 # (the Release build keeps -Werror).
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -72,13 +76,19 @@ SAN_TESTS := $(basename $(notdir $(wildcard tests/test_*.cpp)))
 # Ninja: it builds the listed targets in parallel (CMake's Makefiles build them one after another).
 sanitize: deps-test
 	cmake -S . -B $(BUILD)-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" \
-	  -DPREDSENSE_WERROR=OFF -DPREDSENSE_BUILD_PYTHON=OFF -DPREDSENSE_BUILD_BENCHMARKS=OFF \
-	  -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" $(CMAKE_FLAGS)
-	cmake --build $(BUILD)-sanitize -j $(JOBS) --target $(SAN_TOOLS) $(SAN_TESTS)
+	  -DPREDSENSE_WERROR=OFF -DPREDSENSE_BUILD_PYTHON=ON -DPREDSENSE_PY_DISPATCH=OFF -DPREDSENSE_BUILD_BENCHMARKS=OFF \
+	  -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=OFF -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+	  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+	  -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=address,undefined" $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-sanitize -j $(JOBS) --target $(SAN_TOOLS) $(SAN_TESTS) _core
 	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/hostile/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) -R '^test_'
-	/usr/bin/python3 tests/hostile/hostile_corpus.py --build $(BUILD)-sanitize
+	/usr/bin/python3 tests/hostile/hostile_corpus.py --build $(BUILD)-sanitize --summary $(BUILD)-sanitize/hostile_tools.json
+	/usr/bin/python3 tests/hostile/python_corpus.py --pythonpath $(BUILD)-sanitize/python \
+	  --preload "$$(g++ -print-file-name=libasan.so) $$(g++ -print-file-name=libstdc++.so)" \
+	  --tools-summary $(BUILD)-sanitize/hostile_tools.json
 
 # Same suite under clang++ 14 in its own tree.
 clang: deps-test

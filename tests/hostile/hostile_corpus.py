@@ -644,6 +644,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="seconds per case before it counts as a hang")
     ap.add_argument("-v", action="store_true")
     ap.add_argument("--list", action="store_true", help="print the cases and exit")
+    ap.add_argument("--summary", help="also write the counts as JSON to this file (python_corpus.py --tools-summary)")
     a = ap.parse_args()
     bin_dir = Path(a.build).resolve() / "bin"
     data_dir = Path(a.data) if Path(a.data).is_dir() else None
@@ -656,6 +657,7 @@ def main():
     try:
         if data_dir is not None:
             shutil.copytree(data_dir, work / "audit")
+            (work / "audit").chmod(0o755)  # copied read-only: the scratch directory must be removable
         cases = [c for c in all_cases(work, bin_dir, data_dir) if a.k in c.name]
         if a.list:
             for c in cases:
@@ -673,6 +675,9 @@ def main():
         bad = sum(c.code != 0 for c in cases)
         print("hostile corpus: %d cases (%d bad inputs, %d controls), %d failed" %
               (len(cases), bad, len(cases) - bad, failed))
+        if a.summary:
+            Path(a.summary).write_text(json.dumps({"cases": len(cases), "bad": bad, "controls": len(cases) - bad,
+                                                   "failed": failed}))
         return 1 if failed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
