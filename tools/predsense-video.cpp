@@ -531,19 +531,20 @@ class video_segmenter {
 };
 
 // The Cambrian-S LFP head (Linear-GELU-Linear, D -> D -> D) trained at test time: one Adam step (lr
-// 3e-3, MSE + cosine loss) on every frame pair (t-1 -> t) before predicting t+1. Residual form with
-// a zeroed output layer, so it starts as copy-last and learns only what the stream shows it (the
-// configuration of predsense-predictor-eval). Built at the first frame, whose D it takes (the patch
-// embedder's 256 or the --features file's).
+// --lfp-lr, 3e-3 by default; MSE + cosine loss) on every frame pair (t-1 -> t) before predicting t+1. Residual form
+// with a zeroed output layer, so it starts as copy-last and learns only what the stream shows it (the configuration of
+// predsense-predictor-eval). Built at the first frame, whose D it takes (the patch embedder's 256 or the --features
+// file's).
 class lfp_online {
  public:
+  explicit lfp_online(double lr) : lr_(lr) {}
   void observe(const predsense::frame_view& f) {
     if (!p_) {
       predsense::lfp_head head(f.dim, f.dim);
       head.init_uniform(7);
       predsense::lfp_predictor_params c;
       c.residual = true;
-      c.train.lr = 3e-3;
+      c.train.lr = lr_;
       p_.emplace(std::move(head), c);
       p_->zero_output_layer();
     }
@@ -552,6 +553,7 @@ class lfp_online {
   void predict(predsense::frame_buffer& out) { p_->predict(out); }
 
  private:
+  double lr_;
   std::optional<predsense::lfp_predictor> p_;
 };
 
@@ -626,7 +628,7 @@ int main(int argc, char** argv) {
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
-  double threshold = 0.3, memory_threshold = 0.1;
+  double threshold = 0.3, memory_threshold = 0.1, lfp_lr = 3e-3;
   std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
   bool quiet = false;
   const auto finite_positive = [](const std::string& s) -> std::string {
@@ -659,6 +661,7 @@ int main(int argc, char** argv) {
                  "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token), "
                  "ema (exponential moving average, alpha 0.5) or lfp (the LFP head trained on the stream with Adam)")
       ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema", "lfp"}));
+  app.add_option("--lfp-lr", lfp_lr, "lfp: Adam learning rate (default 0.003)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")
       ->check(CLI::Range(2, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")
@@ -735,7 +738,7 @@ int main(int argc, char** argv) {
     else if (predictor_name == "ema")
       pred.emplace(predsense::ema_predictor(0.5));
     else
-      pred.emplace(lfp_online{});
+      pred.emplace(lfp_online(lfp_lr));
     pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
                   predsense::make_cambrian_memory(memory_threshold, predsense::memory_params{window, budget}));
 
