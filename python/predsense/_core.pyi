@@ -477,11 +477,11 @@ class PatchEmbedder:
     def dim(self) -> int:
         """Dimension of each token."""
         ...
-    def embed(self, image: Any) -> npt.NDArray[np.float32]:
+    def embed(self, image: ArrayLike) -> npt.NDArray[np.float32]:
         """One rgb24 frame (height, width, 3) uint8 (or integers 0..255; height, width >= grid) -> (tokens, dim) float32 latents, tokens in row-major patch order.
         Raises ShapeError (not (h, w, 3), or smaller than the grid), EmptyError, TypeError (floats that are not 0..255 integers)."""
         ...
-    def embed_batch(self, images: Any, *, progress: bool = False) -> npt.NDArray[np.float32]:
+    def embed_batch(self, images: ArrayLike, *, progress: bool = False) -> npt.NDArray[np.float32]:
         """A video batch (frames, height, width, 3) uint8 -> (frames, tokens, dim) float32: embed() of every frame. progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
         Raises ShapeError (not 4-D with 3 channels, frames smaller than the grid), EmptyError, TypeError."""
         ...
@@ -506,7 +506,7 @@ class TransitionDetector:
     Raises InvalidArgumentError for invalid parameters.
     Thread rule: per-object mutex; the GIL is released while detecting."""
     def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.03, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, warmup: int = 5, cut_contrast: float = 2.0, dissolve_contrast: float = 0.83) -> None: ...
-    def push(self, thumbnail: Any, surprise: float = 0.0) -> list:
+    def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> list:
         """Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; about scale + gap + 1 frames after a cut).
         Raises ShapeError (thumbnail size != height*width*channels), NonFiniteError (NaN/Inf in the surprise or the thumbnail)."""
         ...
@@ -516,7 +516,7 @@ class TransitionDetector:
     def reset(self) -> None:
         """Forgets the stream (frames pushed, baselines, open span); the parameters are kept."""
         ...
-    def segment(self, thumbnails: Any, surprise: ArrayLike, *, progress: bool = False) -> list:
+    def segment(self, thumbnails: ArrayLike, surprise: ArrayLike, *, progress: bool = False) -> list:
         """A whole video offline: thumbnails (frames, height, width, channels) or (frames, height*width*channels) float32 in [0, 1], surprise (frames,) (frame 0's is ignored). Same result as reset(), push() of every frame, flush(); the detector is reset before and after (a stream pushed so far is forgotten). Returns the transitions (list of dicts, in the order push/flush report them).
         progress=True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
         Raises ShapeError (layout, or surprise length != frames), NonFiniteError."""
@@ -656,7 +656,7 @@ def token_cosine_distance(pred: ArrayLike, actual: ArrayLike) -> float:
     Thread-safe (stateless; releases the GIL)."""
     ...
 
-def area_downsample(image: Any, out_width: int, out_height: int) -> npt.NDArray[np.float32]:
+def area_downsample(image: ArrayLike, out_width: int, out_height: int) -> npt.NDArray[np.float32]:
     """Box-filter (area) downsampling of an 8-bit image (height, width, channels) or (height, width) (uint8, or integers 0..255) to (out_height, out_width, channels) float32 in [0, 1] (value / 255, each output pixel the exact area-weighted mean of the source pixels it covers, as ffmpeg's scale=flags=area); predsense-video makes the transition detector's 32x32 thumbnails this way.
     Raises ShapeError (output size 0 or larger than the input, not 2-D/3-D), EmptyError, TypeError (floats that are not 0..255 integers)."""
     ...

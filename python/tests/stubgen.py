@@ -10,7 +10,7 @@ import re
 import sys
 
 ARRAY_ARGS = {"frame", "frames", "pred", "actual", "query", "latents", "series", "values", "surprise", "array",
-              "descriptors", "gt", "x"}
+              "descriptors", "gt", "x", "image", "images", "thumbnail", "thumbnails"}
 
 TYPE_MAP = [
     (r"numpy\.ndarray\[numpy\.(\w+)\]", r"npt.NDArray[np.\1]"),
