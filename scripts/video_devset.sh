@@ -23,6 +23,8 @@ fi
   --config "predsense, rls-pooled=--predictor rls-pooled" \
   --config "predsense, ema=--predictor ema" \
   --config "predsense, lfp=--predictor lfp" \
+  --config "predsense, lfp lr 3e-4=--predictor lfp --lfp-lr 3e-4" \
+  --config "predsense, lfp lr 3e-5=--predictor lfp --lfp-lr 3e-5" \
   --config "copy-last cut (old default)=--segmenter cut" \
   --markdown "$DEV/table.md"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u '+%Y-%m-%d %H:%M UTC')"
