@@ -191,7 +191,9 @@ def test_tool_result_rebuilt_step_by_step(tmp_path):
     events, surprise, prev = [], [], None
     for i, f in enumerate(rgb):
         z = emb.embed(f)
-        np.testing.assert_array_equal(z, z_tool[i])
+        # equal up to rounding: a build for another instruction set than the tool's (the wheel's
+        # sse2/avx2 variants, other compiler flags) rounds some statistics differently (FMA contraction)
+        np.testing.assert_allclose(z, z_tool[i], rtol=0, atol=5e-4)
         s = 1.0 if prev is None else ps.token_cosine_distance(prev, z)  # copy-last prediction
         surprise.append(s)
         events += det.push(core.area_downsample(f, 32, 32), s)
