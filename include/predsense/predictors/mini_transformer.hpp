@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/config.hpp"
 #ifdef PREDSENSE_HAS_NLOHMANN_JSON
@@ -54,6 +55,23 @@ namespace detail {}  // namespace detail
 
 class mini_transformer {
  public:
+  // Largest model accepted (parameters): 2^33 float32 = 32 GiB.
+  static constexpr std::size_t max_parameters = std::size_t(1) << 33;
+
+  // Parameters of a model of these sizes (the weights the constructor allocates); invalid_argument_error
+  // when a product or sum does not fit in std::size_t.
+  static std::size_t parameter_count(const mini_transformer_params& c) {
+    const char* f = "mini_transformer sizes";
+    const std::size_t H = c.hidden, hd = c.heads ? c.hidden / c.heads : 0;
+    const std::size_t q = checked_mul(c.heads, hd, f), kv = checked_mul(c.kv_heads, hd, f);
+    const std::size_t per_layer =
+        checked_add(checked_add(checked_mul(2, H, f),
+                                checked_mul(checked_add(q, checked_mul(2, kv, f), f), checked_add(H, 1, f), f), f),
+                    checked_add(checked_mul(H, q, f), checked_product({3, c.intermediate, H}, f), f), f);
+    return checked_add(checked_add(checked_mul(c.layers, per_layer, f), H, f),
+                       checked_mul(H, checked_add(c.input_dim, 1, f), f), f);
+  }
+
   explicit mini_transformer(const mini_transformer_params& c = {}) : c_(c) {
     if (c.hidden == 0 || c.layers == 0 || c.heads == 0 || c.kv_heads == 0 || c.intermediate == 0)
       throw invalid_argument_error("predsense: mini_transformer: sizes must be > 0");
@@ -64,6 +82,14 @@ class mini_transformer {
           std::to_string(c.hidden) + ", heads " + std::to_string(c.heads) + ", kv_heads " + std::to_string(c.kv_heads) +
           ")");
     if (c.attn_block == 0) throw invalid_argument_error("predsense: mini_transformer: attn_block must be > 0");
+    if (!std::isfinite(c.rope_theta) || !(c.rope_theta > 0.0) || !std::isfinite(c.rms_eps) || !(c.rms_eps > 0.0))
+      throw invalid_argument_error("predsense: mini_transformer: rope_theta and rms_eps must be finite and > 0, got " +
+                                   std::to_string(c.rope_theta) + " and " + std::to_string(c.rms_eps));
+    // Sizes from parameters or a config file: every product checked (hidden 2^32 wrapped the weight
+    // sizes to 0) and the parameter count at most max_parameters, before anything is allocated.
+    if (parameter_count(c) > max_parameters)
+      throw invalid_argument_error("predsense: mini_transformer: " + std::to_string(parameter_count(c)) +
+                                   " parameters, over the maximum of 2^33 (32 GiB of float32)");
     hd_ = c.hidden / c.heads;
     L_.resize(c.layers);
     for (auto& l : L_) {
@@ -125,9 +151,32 @@ class mini_transformer {
   // mlp.{gate,up,down}_proj.weight, norm.weight; in_proj.{weight,bias} if input_dim > 0.
   static mini_transformer from_safetensors(const safetensors_reader& r, const mini_transformer_params& c,
                                            const std::string& prefix = "model.") {
-    mini_transformer m(c);
     std::string p = prefix;
     if (!p.empty() && p.back() != '.') p += '.';
+    {
+      // every tensor the sizes call for is present with its shape before the model is allocated (a
+      // config.json saying hidden_size 2^40 must not allocate terabytes first); the constructor then
+      // checks the products and the maximum
+      const std::size_t hd = c.heads ? c.hidden / c.heads : 0;
+      const std::size_t H = c.hidden, q = c.heads * hd, kv = c.kv_heads * hd, I = c.intermediate;
+      auto need = [&](const std::string& name, std::vector<std::size_t> shape) {
+        if (!r.contains(p + name)) detail::throw_format(r.source(), "no tensor named \"" + p + name + "\"");
+        const auto& ti = r.info(p + name);
+        if (ti.shape != shape)
+          detail::throw_format(r.source(), "tensor \"" + p + name + "\" has shape " + detail::shape_string(ti.shape) +
+                                               ", the config needs " + detail::shape_string(shape));
+      };
+      for (std::size_t i = 0; i < c.layers; ++i) {
+        const std::string b = "layers." + std::to_string(i) + ".";
+        need(b + "input_layernorm.weight", {H});
+        need(b + "self_attn.q_proj.weight", {q, H});
+        need(b + "self_attn.k_proj.weight", {kv, H});
+        need(b + "mlp.gate_proj.weight", {I, H});
+      }
+      need("norm.weight", {H});
+      if (c.input_dim) need("in_proj.weight", {H, c.input_dim});
+    }
+    mini_transformer m(c);
     auto get = [&](const std::string& name, std::vector<float>& dst, std::vector<std::size_t> shape) {
       const auto& ti = r.info(p + name);
       if (ti.shape != shape)
