@@ -1039,6 +1039,32 @@ def video_cases():
         lambda c: V("TransitionDetector")().push(c.arr(with_nan(np.zeros((32, 32, 3), np.float32), (1, 1, 1))), 0.1))
 
 
+# ---- predsense.corpus (the pure-Python batch runner over predsense-video): what it refuses up front ---
+def corpus_cases():
+    def C(**kw):
+        import predsense.corpus as pc
+        return pc.Config(**kw).validate()
+
+    def run(c, inputs, **kw):
+        import predsense.corpus as pc
+        pc.run(inputs, **kw)
+
+    bad("corpus.Config: metric mse", "CorpusError", "Config.metric", lambda c: C(metric="mse"))
+    bad("corpus.Config: fps NaN", "CorpusError", "Config.fps", lambda c: C(fps=float("nan")))
+    bad("corpus.Config: fps 0", "CorpusError", "Config.fps", lambda c: C(fps=0))
+    bad("corpus.Config: memory_window -1", "CorpusError", "Config.memory_window", lambda c: C(memory_window=-1))
+    bad("corpus.Config: memory_budget True", "CorpusError", "Config.memory_budget", lambda c: C(memory_budget=True))
+    bad("corpus.Config: predictor an option", "CorpusError", "Config.predictor", lambda c: C(predictor="--json"))
+    bad("corpus.Config: tool_args a list", "CorpusError", "Config.tool_args", lambda c: C(tool_args=["--fps", "2"]))
+    bad("corpus.Config: tool_args sets --json", "CorpusError", "Config.tool_args", lambda c: C(tool_args=("--json=x",)))
+    bad("corpus.run: missing input", "CorpusError", "no such input file", lambda c: run(c, [str(c.work / "gone.mp4")]))
+    bad("corpus.run: input listed twice", "CorpusError", "listed twice",
+        lambda c: run(c, [c.file(c.work / "head.safetensors")] * 2))
+    bad("corpus.run: workers 0", "CorpusError", "workers=0", lambda c: run(c, [c.file(c.work / "head.safetensors")], workers=0))
+    bad("corpus.run: config a dict", "CorpusError", "config: expected",
+        lambda c: run(c, [c.file(c.work / "head.safetensors")], config={"fps": 1}))
+
+
 # ---- controls and concurrency ---------------------------------------------------------------------
 def control_cases():
     def ck_roundtrip(c):
@@ -1211,7 +1237,7 @@ def all_cases():
         selftest_cases()
     elif not CASES:
         for f in (conversion_cases, torch_cases, metric_cases, predictor_cases, transformer_cases, segmenter_cases, offline_cases, eval_cases,
-                  memory_cases, file_cases, stream_cases, video_cases, control_cases):
+                  memory_cases, file_cases, stream_cases, video_cases, corpus_cases, control_cases):
             f()
     names = [c.name for c in CASES]
     dup = {n for n in names if names.count(n) > 1}
@@ -1229,6 +1255,9 @@ def snapshot(root):
 
 
 def resolve(name):
+    if name == "CorpusError":
+        import predsense.corpus
+        return predsense.corpus.CorpusError
     return getattr(ps, name, None) or getattr(builtins, name)
 
 
