@@ -57,6 +57,42 @@ def bench_binaries(build: Path):
     return sorted(p for p in bindir.glob("bench_*") if p.is_file() and os.access(p, os.X_OK)) if bindir.is_dir() else []
 
 
+GENERIC_OPENBLAS_CORES = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine",
+                          "Northwood", "Banias"}
+
+
+def openblas_core_override() -> dict:
+    """OpenBLAS picks its kernels from the CPU model; a CPU it does not recognise (a virtual CPU
+    named "Intel(R) Xeon(R) Processor", say) gets the generic SSE3 "Prescott" kernels, several times
+    slower than what the CPU can run. Peers must run at their best, so when OpenBLAS falls back like
+    that on a CPU with AVX-512 (AVX2 + FMA) this returns {"detected": ..., "set": "SkylakeX"
+    ("Haswell")}: run_bench then sets OPENBLAS_CORETYPE for both sides. {} when nothing to do."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    probe = ("import numpy, threadpoolctl\n"
+             "print(next((i.get('architecture') or '') for i in threadpoolctl.threadpool_info() "
+             "if i.get('internal_api') == 'openblas'))")
+    try:
+        detected = subprocess.run(["/usr/bin/python3", "-c", probe], env=env, capture_output=True, text=True,
+                                  timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError, StopIteration):
+        return {}
+    if detected not in GENERIC_OPENBLAS_CORES:
+        return {}
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        return {}
+    if {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags:
+        return {"detected": detected, "set": "SkylakeX"}
+    if {"avx2", "fma"} <= flags:
+        return {"detected": detected, "set": "Haswell"}
+    return {}
+
+
 def run_binaries(bins, out_dir: Path, args, env) -> tuple[list, dict]:
     outputs, errors = [], {}
     for b in bins:
@@ -70,6 +106,9 @@ def run_binaries(bins, out_dir: Path, args, env) -> tuple[list, dict]:
         # The same BLAS kernel selection as the peers get: OpenBLAS's Haswell override (set in this
         # environment for old-OpenBLAS safety) goes for benchmarks on both sides, both vars together.
         bin_env = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        if args.openblas_override:  # both sides get the same override (openblas_core_override)
+            bin_env["OPENBLAS_CORETYPE"] = args.openblas_override["set"]
+            bin_env["PREDSENSE_BENCH_KEEP_OPENBLAS_ENV"] = "1"
         rc = subprocess.run(cmd, env=bin_env).returncode
         if rc != 0:
             errors[b.name] = f"exit status {rc}"
@@ -152,6 +191,10 @@ def run_peers(args, out_dir: Path, pool_bytes: int) -> dict:
         cmd += ["--cases", *args.peer_cases]
     if args.quick and not args.peer_modules:
         cmd.append("--no-peer-modules")
+    if args.openblas_override:
+        env["OPENBLAS_CORETYPE"] = args.openblas_override["set"]
+        env.pop("OPENBLAS_L2_SIZE", None)
+        cmd.append("--keep-openblas-env")
     log(f"run_bench: {' '.join(shlex.quote(c) for c in cmd)}")
     # compare_peers removes OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE itself and records what it removed.
     rc = subprocess.run(cmd, env=env).returncode
@@ -292,6 +335,10 @@ def main(argv=None) -> int:
     env = dict(os.environ)
     for v in THREAD_VARS:
         env[v] = str(args.threads)
+    args.openblas_override = openblas_core_override()
+    if args.openblas_override:
+        log(f"run_bench: OpenBLAS detects this CPU as {args.openblas_override['detected']} (generic kernels); "
+            f"OPENBLAS_CORETYPE={args.openblas_override['set']} for predsense and the peers")
     bins = bench_binaries(build)
     if not bins:
         log(f"run_bench: no {build}/bin/bench_* binaries; build first (make bench does)")
@@ -313,6 +360,8 @@ def main(argv=None) -> int:
     doc["machine"] = machine_info(build, contexts, load_before, load_after)
     doc["peers"] = peers.get("peers", {})
     doc["peers"]["predsense_threads"] = args.threads
+    if args.openblas_override:
+        doc["peers"]["openblas_coretype_override"] = args.openblas_override
     doc["targets"] = targets(cases, medians)
     doc["command"] = "make bench" if os.environ.get("MAKELEVEL") else \
         "/usr/bin/python3 benchmarks/run_bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))

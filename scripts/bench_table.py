@@ -9,6 +9,7 @@ and this script to refresh it rather than editing the page.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -88,6 +89,11 @@ def header(doc: dict, command: str | None, bench_dir: Path | None = None) -> lis
                  "for the peers; times are wall-clock per call")
     lb, la = m.get("load_before"), m.get("load_after")
     lines.append(f"- **Load average** (1/5/15 min) before the run {lb}, after {la}")
+    cores = m.get("cores") or os.cpu_count() or 1
+    if any(isinstance(x, list) and x and x[0] > cores for x in (lb, la)):
+        lines.append(f"- **Warning**: the machine was busy (1-minute load above its {cores} cores): wall-clock times "
+                     "are inflated and the peers' ratios move with what else ran; the (CPU) columns are less "
+                     "affected. Rerun on a quiet machine before comparing with another run.")
     removed = p.get("openblas_env_removed") or {}
     rem = ", ".join(f"{k}={v}" for k, v in removed.items())
     lines.append(f"- **Threads**: {p.get('predsense_threads', p.get('threads', '?'))} for predsense; "
@@ -95,7 +101,9 @@ def header(doc: dict, command: str | None, bench_dir: Path | None = None) -> lis
     lines.append(f"- **Peers**: NumPy {p.get('numpy', '?')}, PyTorch {p.get('torch', '?')} "
                  f"(CPU capability {p.get('torch_cpu_capability', '?')}, BLAS_INFO={p.get('torch_blas_info', '?')}), "
                  f"BLAS: {p.get('blas', '?')}"
-                 + (f"; {rem} removed from the peers' environment" if rem else ""))
+                 + (f"; {rem} removed from the peers' environment" if rem else "")
+                 + (f"; OpenBLAS took this CPU for {o['detected']} (generic kernels), so OPENBLAS_CORETYPE={o['set']} "
+                    "was set for both sides" if (o := p.get("openblas_coretype_override")) else ""))
     pool = m.get("predsense", {}).get("predsense_pool_bytes")
     lines.append(f"- **DRAM regime**: frames cycle through a {fmt_bytes(float(pool) if pool else None)} pool "
                  "(>= 1 GiB and >= 4x the reported L3); cache regime: the same frame pair every call")
