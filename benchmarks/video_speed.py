@@ -39,6 +39,9 @@ def main():
     ap.add_argument("devset", type=Path)
     ap.add_argument("--tool", type=Path, default=Path(__file__).resolve().parents[1] / "build" / "bin" / "predsense-video")
     ap.add_argument("--repeat", type=int, default=3, help="runs per file and side, best kept (default 3)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time predsense-video's ffmpeg command alone (decode + 128x128 rgb24 + showinfo, to "
+                         "/dev/null) and its ffprobe call alone: CPU ms per frame of each part")
     ap.add_argument("extra", nargs="*", help="extra predsense-video options (after --)")
     a = ap.parse_args()
     truths = sorted(a.devset.glob("*.json"))
@@ -50,6 +53,7 @@ def main():
                             text=True).stdout.strip() or "unknown"
     load0 = os.getloadavg()
     rows, tot_f, tot_p, tot_s, cpu_p, cpu_s = [], 0, 0.0, 0.0, 0.0, 0.0
+    parts = {"ffmpeg decode + scale": 0.0, "ffprobe": 0.0}
     for tp in truths:
         truth = json.loads(tp.read_text())
         video = tp.with_name(truth["video"])
@@ -59,6 +63,15 @@ def main():
             best_p = min(best_p, timed([str(a.tool), str(video), "-q", *a.extra]))
             best_s = min(best_s, timed(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", "0:v:0", "-vf",
                                         "select='gt(scene,0.3)'", "-fps_mode", "passthrough", "-an", "-f", "null", "-"]))
+        if a.breakdown:  # the same commands as predsense-video runs, best CPU of --repeat
+            dec = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(video), "-map", "0:v:0",
+                   "-vf", "scale=128:128:flags=area,showinfo=checksum=0", "-pix_fmt", "rgb24", "-fps_mode",
+                   "passthrough", "-f", "rawvideo", "-"]
+            prb = ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                   "stream=index,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic:"
+                   "format=duration", "-of", "json", "--", str(video)]
+            parts["ffmpeg decode + scale"] += min(timed(dec)[1] for _ in range(a.repeat))
+            parts["ffprobe"] += min(timed(prb)[1] for _ in range(a.repeat))
         rows.append((video.name, n, n / best_p[0], n / best_s[0], best_p[1] / n, best_s[1] / n))
         tot_f += n
         tot_p += best_p[0]
@@ -72,6 +85,12 @@ def main():
         print(f"| {name} | {n} | {fp:.0f} | {fs:.0f} | {fp / fs:.2f} | {1e3 * cp:.2f} / {1e3 * cs:.2f} |")
     print(f"| **all** | {tot_f} | {tot_f / tot_p:.0f} | {tot_f / tot_s:.0f} | **{(tot_f / tot_p) / (tot_f / tot_s):.2f}** | "
           f"{1e3 * cpu_p / tot_f:.2f} / {1e3 * cpu_s / tot_f:.2f} |")
+    if a.breakdown:
+        own = cpu_p - sum(parts.values())
+        print("\nCPU ms per frame of predsense-video's parts: " +
+              ", ".join(f"{k} {1e3 * v / tot_f:.2f}" for k, v in parts.items()) +
+              f", the rest (its own process, by difference) {1e3 * own / tot_f:.2f}; ffmpeg scene filter "
+              f"{1e3 * cpu_s / tot_f:.2f}")
     model = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo"):
