@@ -2,7 +2,7 @@
 //
 //   predsense-video INPUT [--fps N] [--features F.npy] [--json OUT.json] [--plot OUT.png]
 //                   [--sheet OUT.png] [--features-out F.npy] [--predictor copy-last|rls|rls-pooled|ema|lfp]
-//                   [--segmenter transition|cut|adaptive|peak|threshold] [...]
+//                   [--lfp-lr R] [--segmenter transition|cut|adaptive|peak|threshold] [...]
 //
 // Decoding: ffmpeg runs as a subprocess (no shell) and writes raw rgb24 frames, scaled to a fixed
 // 128x128 working size, through a pipe (at --fps if given, else every frame at the video's own
@@ -13,17 +13,20 @@
 // (default 1, as in Cambrian-S) and INPUT, optional then, is only used for the contact sheet.
 //
 // Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema | lfp: online ridge per
-// token, on the mean token, exponential moving average, the LFP head trained on the stream by Adam) ->
-// token_cosine_distance surprise (Cambrian-S) -> the transition detector
-// (predsense/segmentation/transition_detector.hpp) fed with that surprise and a 32x32 thumbnail of each frame
-// (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window 32, budget 8192 tokens, drop_merge). The detector
-// reports cuts, dissolves, fades and dips as events with [start, end] and kind, and nothing for flashes, camera motion
-// or occluders that leave (comparing the frames before and after each burst of surprise; docs/video.md has the method
-// and its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the previous default,
-// hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the surprise that is also a robust outlier
-// against the last --window values); it is the default with
+// token, on the mean token, exponential moving average, the Cambrian-S LFP head trained on the
+// stream by Adam at --lfp-lr) -> token_cosine_distance surprise (Cambrian-S) -> the transition
+// detector (predsense/segmentation/transition_detector.hpp) fed with that surprise and a 32x32
+// thumbnail of each frame (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window 32,
+// budget 8192 tokens, drop_merge). The detector reports cuts, dissolves, fades and dips as events
+// with [start, end] and kind, and nothing for flashes, camera motion or occluders that leave
+// (comparing the frames before and after each burst of surprise; docs/video.md has the method and
+// its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the
+// previous default, hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the
+// surprise that is also a robust outlier against the last --window values); it is the default with
 // --features (no frames to take thumbnails from). --segmenter adaptive|peak|threshold: the library's
 // other segmenters on the surprise.
+// Threads: ffmpeg decodes in its own process (its default thread count); here one thread reads the
+// frame pipe and computes tokens and thumbnails ahead, the main thread runs the rest in frame order.
 // The first frame's surprise is 1 by convention (no prediction) and is not given to a segmenter.
 //
 // --features-out F.npy writes the latents the pipeline used (frames x T x D float32, C order; the
@@ -530,11 +533,11 @@ class video_segmenter {
   bool first_ = true;
 };
 
-// The Cambrian-S LFP head (Linear-GELU-Linear, D -> D -> D) trained at test time: one Adam step (lr
-// --lfp-lr, 3e-3 by default; MSE + cosine loss) on every frame pair (t-1 -> t) before predicting t+1. Residual form
-// with a zeroed output layer, so it starts as copy-last and learns only what the stream shows it (the configuration of
-// predsense-predictor-eval). Built at the first frame, whose D it takes (the patch embedder's 256 or the --features
-// file's).
+// The Cambrian-S LFP head (Linear-GELU-Linear, D -> D -> D) trained at test time: one Adam step
+// (--lfp-lr, 3e-3 by default; MSE + cosine loss) on every frame pair (t-1 -> t) before predicting
+// t+1. Residual form with a zeroed output layer, so it starts as copy-last and learns only what the
+// stream shows it (the configuration of predsense-predictor-eval). Built at the first frame, whose
+// D it takes (the patch embedder's 256 or the --features file's).
 class lfp_online {
  public:
   explicit lfp_online(double lr) : lr_(lr) {}

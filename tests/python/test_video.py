@@ -93,6 +93,29 @@ def test_requested_fps_counts_frames_at_that_rate(tour, tmp_path):
     assert hits == len(cuts) and false_alarms <= 1, (found, cuts)
 
 
+def test_lfp_predictor_runs_on_video_and_features(tour, tmp_path):
+    # the LFP head trained on the stream: a predictor option like the others (its quality is in docs/video.md)
+    video, cuts, frames = tour
+    r = run(video, "--predictor", "lfp", "--json", tmp_path / "r.json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert res["pipeline"]["predictor"] == "lfp"
+    assert res["frames"] == frames == len(res["surprise"])
+    assert all(np.isfinite(res["surprise"]))
+    hits, _ = match([b["frame"] for b in res["boundaries"]], cuts)
+    assert hits >= len(cuts) - 1
+    # it starts as copy-last (zeroed output layer): the first prediction's surprise is copy-last's
+    c = run(video, "--json", tmp_path / "c.json")
+    assert c.returncode == 0, c.stderr
+    assert res["surprise"][1] == pytest.approx(json.loads((tmp_path / "c.json").read_text())["surprise"][1], abs=1e-6)
+    # --features of another width: the head takes the file's D
+    np.save(tmp_path / "f.npy", np.random.default_rng(1).standard_normal((30, 4, 24)).astype(np.float32))
+    f = run("--features", tmp_path / "f.npy", "--predictor", "lfp", "--lfp-lr", "1e-3", "-q")
+    assert f.returncode == 0, f.stderr
+    bad = run(video, "--predictor", "lfp", "--lfp-lr", "-1")
+    assert bad.returncode == 2 and "--lfp-lr" in bad.stderr
+
+
 def test_features_npy(tmp_path):
     rng = np.random.default_rng(3)
     scenes = [rng.standard_normal((16, 32)).astype(np.float32) for _ in range(4)]
