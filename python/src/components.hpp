@@ -50,6 +50,18 @@ struct predictor_box final : predictor_base {
   }
 };
 
+// What a Python component returned, as T: TypeError naming the component and what it returned
+// (pybind11's cast_error would not say which component or value).
+template <class T>
+T returned_as(const py::object& r, const char* what, const char* expected) {
+  try {
+    return r.cast<T>();
+  } catch (const py::cast_error&) {
+    throw py::type_error(std::string(what) + " must be " + expected + ", got " + type_name(r) + " " +
+                         std::string(py::repr(r)).substr(0, 80));
+  }
+}
+
 // Holds a Python object; drops its reference with the GIL held.
 struct python_component {
   py::object obj;
@@ -107,7 +119,7 @@ struct python_metric final : metric_base, python_component {
   using python_component::python_component;
   double score(const frame_view& pred, const frame_view& actual) override {
     py::gil_scoped_acquire gil;
-    return obj(to_numpy(pred), to_numpy(actual)).cast<double>();
+    return returned_as<double>(obj(to_numpy(pred), to_numpy(actual)), "metric(pred, actual)", "a float");
   }
   void reset() override {
     py::gil_scoped_acquire gil;
@@ -140,7 +152,7 @@ struct python_normalizer final : normalizer_base, python_component {
   using python_component::python_component;
   double apply(double x) override {
     py::gil_scoped_acquire gil;
-    return obj(x).cast<double>();
+    return returned_as<double>(obj(x), "normalizer(x)", "a float");
   }
   void reset() override {
     py::gil_scoped_acquire gil;
@@ -284,7 +296,8 @@ struct python_memory final : memory_base, python_component {
   }
   std::size_t tokens() override {
     py::gil_scoped_acquire gil;
-    return py::hasattr(obj, "tokens") ? obj.attr("tokens").cast<std::size_t>() : 0;
+    return py::hasattr(obj, "tokens") ? returned_as<std::size_t>(obj.attr("tokens"), "memory.tokens", "an int >= 0")
+                                      : 0;
   }
   std::size_t entries() override { return 0; }
 };
