@@ -360,6 +360,119 @@ video_info parse_probe(const std::string& out, const std::string& input) {
   return v;
 }
 
+// ffmpeg's own report of the input (its log at -v info, written before the first frame comes out
+// of the pipe): the same facts as ffprobe for the usual file, without starting ffprobe (~0.1 ms of
+// CPU per frame on a short clip, mostly loading its libraries). nullopt whenever anything is not
+// plainly there, and the caller asks ffprobe instead.
+//   "  Duration: 00:00:31.91, start: ..."                       -> duration
+//   "  Stream #0:K...: Video: codec, pixfmt, WxH ..., R fps, R tbr, ... [(attached pic)]"
+//   "config in time_base: 1/11988, frame_rate: 2997/125"        (showinfo: the exact rational)
+// The rate must be the average rate as ffprobe reports it: ffmpeg prints it rounded ("23.98 fps"),
+// so showinfo's exact frame_rate is taken when it prints the same (a constant-rate file), else
+// nullopt (variable rate: ffprobe); with no "fps", the "tbr" rate (ffprobe's r_frame_rate) alike.
+// need_rate false (--fps given): only the stream and the duration are wanted.
+std::string ffmpeg_rate_text(double d) {  // libavformat's print_fps, without the postfix
+  char b[64];
+  const auto v = static_cast<std::uint64_t>(std::lrintf(static_cast<float>(d * 100)));
+  if (!v)
+    std::snprintf(b, sizeof b, "%1.4f", d);
+  else if (v % 100)
+    std::snprintf(b, sizeof b, "%3.2f", d);
+  else if (v % (100 * 1000))
+    std::snprintf(b, sizeof b, "%1.0f", d);
+  else
+    std::snprintf(b, sizeof b, "%1.0fk", d / 1000);
+  return b;
+}
+
+std::optional<video_info> parse_ffmpeg_header(const fs::path& log, bool need_rate) {
+  std::ifstream in(log);
+  std::string line, showinfo_rate;
+  struct stream {
+    std::size_t index = 0, width = 0, height = 0;
+    bool real = true;
+    std::string fps, tbr;
+  };
+  std::vector<stream> vs;
+  double duration = 0.0;
+  bool input = false, header_done = false;
+  const auto token_before = [](const std::string& l, const std::string& unit) -> std::string {
+    const auto at = l.find(" " + unit);
+    if (at == std::string::npos) return {};
+    const auto comma = l.rfind(", ", at);
+    if (comma == std::string::npos) return {};
+    return l.substr(comma + 2, at - comma - 2);
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("Input #0,", 0) == 0) input = true;
+    if (line.rfind("Input #1", 0) == 0 || line.rfind("Output #", 0) == 0 || line.rfind("Stream mapping:", 0) == 0)
+      header_done = true;
+    if (input && !header_done) {
+      if (line.rfind("  Duration: ", 0) == 0) {
+        int h = 0, m = 0;
+        double sec = 0.0;
+        if (std::sscanf(line.c_str(), "  Duration: %d:%d:%lf", &h, &m, &sec) == 3)
+          duration = h * 3600.0 + m * 60.0 + sec;
+      }
+      if (line.rfind("  Stream #0:", 0) == 0 && line.find(": Video: ") != std::string::npos) {
+        stream st;
+        st.index = std::strtoul(line.c_str() + 12, nullptr, 10);
+        const std::string v = line.substr(line.find(": Video: "));
+        // the picture size: the first ", WxH" followed by a space, a comma or the end
+        for (std::size_t at = v.find(", "); at != std::string::npos && st.width == 0; at = v.find(", ", at + 1)) {
+          unsigned w = 0, h = 0;
+          int used = 0;
+          if (std::sscanf(v.c_str() + at + 2, "%ux%u%n", &w, &h, &used) == 2 && w > 0 && h > 0 &&
+              std::isdigit(static_cast<unsigned char>(v[at + 2])) &&
+              (at + 2 + used == v.size() || v[at + 2 + used] == ' ' || v[at + 2 + used] == ',')) {
+            st.width = w;
+            st.height = h;
+          }
+        }
+        st.real = line.find("(attached pic)") == std::string::npos;
+        st.fps = token_before(v, "fps");
+        st.tbr = token_before(v, "tbr");
+        vs.push_back(st);
+      }
+    }
+    const auto cfg = line.find("config in time_base: ");
+    if (line.find("Parsed_showinfo") != std::string::npos && cfg != std::string::npos) {
+      const auto fr = line.find("frame_rate: ", cfg);
+      if (fr != std::string::npos) showinfo_rate = line.substr(fr + 12);
+    }
+  }
+  if (!input || vs.empty()) return std::nullopt;
+  std::size_t pick = 0;  // the rule of parse_probe
+  double best = -1.0;
+  bool best_real = false;
+  for (std::size_t k = 0; k < vs.size(); ++k) {
+    const double area = static_cast<double>(vs[k].width) * static_cast<double>(vs[k].height);
+    if ((vs[k].real && !best_real) || (vs[k].real == best_real && area > best)) {
+      pick = k;
+      best = area;
+      best_real = vs[k].real;
+    }
+  }
+  const stream& st = vs[pick];
+  if (st.width == 0 || st.height == 0) return std::nullopt;
+  const double exact = showinfo_rate.empty() ? 0.0 : parse_rate(showinfo_rate);
+  const std::string& printed = !st.fps.empty() ? st.fps : st.tbr;
+  if (need_rate && (printed.empty() || printed.back() == 'k')) return std::nullopt;
+  // showinfo's exact rate is the average rate when ffmpeg prints the same (a constant-rate file);
+  // otherwise (variable rate) only ffprobe has the exact average
+  const bool exact_ok = exact > 0.0 && std::isfinite(exact) && ffmpeg_rate_text(exact) == printed;
+  if (need_rate && !exact_ok) return std::nullopt;
+  const double rate = exact_ok ? exact : 0.0;  // (with --fps showinfo sees the resampled rate)
+  video_info v;
+  v.index = st.index;
+  v.position = pick;
+  v.width = st.width;
+  v.height = st.height;
+  v.fps = rate;
+  v.duration = duration;
+  return v;
+}
+
 // ---- progress ----------------------------------------------------------------------------------
 
 class progress_bar {
@@ -786,13 +899,13 @@ int main(int argc, char** argv) {
       }
       bar.finish(n);
     } else {
-      // ffprobe and ffmpeg start together: on a short clip both spend much of their time loading
-      // libraries, so waiting for ffprobe's answer before starting ffmpeg cost ~0.1-0.2 s of wall
-      // time per file. ffmpeg is started on the first video stream, the usual pick; when ffprobe
-      // picks another one (cover art first), it is restarted on that one before any frame is read.
+      // The input's stream, rate and duration come from ffmpeg's own log (parse_ffmpeg_header), read
+      // once the first frame is out of the pipe; ffmpeg starts on the first video stream, the usual
+      // pick. ffprobe runs only when that log does not settle it (another stream is the pick, no
+      // frame came out: it then gives the errors it always gave); ffmpeg is restarted on ffprobe's
+      // pick when that is another stream.
       check_readable(input);
       const fs::path probe_log = scratch.path / "probe.log";
-      child pc = spawn(probe_args(input), true, probe_log);
       std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
       if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
       // per-frame presentation times (variable-rate and AVI-with-null-frames inputs); checksum=0:
@@ -807,65 +920,61 @@ int main(int argc, char** argv) {
         ::fcntl(d.out, F_SETPIPE_SZ, 1 << 20);
         return d;
       };
-      const auto stop = [](child& d) {
-        ::close(d.out);
-        ::kill(d.pid, SIGTERM);
-        wait_child(d.pid);
-      };
-      child c;
-      try {
-        c = start_decoder("0:v:0");
-      } catch (...) {
-        ::close(pc.out);
-        wait_child(pc.pid);
-        throw;
-      }
-      video_info info;
-      try {
-        info = parse_probe(finish_capture(pc, "ffprobe", probe_log, probe_failed(input)), input);
-      } catch (...) {
-        stop(c);
-        throw;
-      }
-      if (info.position != 0) {
-        stop(c);
-        c = start_decoder("0:" + std::to_string(info.index));
-      }
-      stream_index = info.index;
-      rate = fps.value_or(info.fps);
-      if (!(rate > 0.0) || !std::isfinite(rate)) {
-        stop(c);
-        throw tool_error(input + ": the video's frame rate is unknown; give --fps");
-      }
-      if (trans) {  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
-        tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
-        trans.emplace(tp);
-      }
       const predsense::patch_embedder emb({grid, dim, 1});
       tokens = emb.tokens();
       token_dim = emb.dim();
       const std::size_t frame_bytes = work_w * work_h * 3;
-      progress_bar bar(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
-      {
-        embed_ahead frames(c.out, emb, frame_bytes, trans.has_value(), tp.width, tp.height);
-        try {
-          while (const embed_ahead::slot* f = frames.next()) {
-            take(f->latent.view());
-            if (trans)
-              for (auto& tr : trans->push(f->thumb, surprise.back())) found.push_back(tr);
-            bar.update(surprise.size());
+      child c = start_decoder("0:v:0");
+      std::optional<embed_ahead> frames;
+      std::optional<progress_bar> bar;
+      const auto abandon = [&] {  // stops ffmpeg and the reading thread (a failure, or the wrong stream)
+        ::kill(c.pid, SIGTERM);   // the reading thread sees the end of the pipe
+        if (frames) frames->stop();
+        frames.reset();
+        ::close(c.out);
+        wait_child(c.pid);
+      };
+      try {
+        frames.emplace(c.out, emb, frame_bytes, trans.has_value(), tp.width, tp.height);
+        const embed_ahead::slot* first = frames->next();
+        std::optional<video_info> header;
+        if (first) header = parse_ffmpeg_header(log, !fps);
+        video_info info;
+        if (header && header->position == 0) {
+          info = *header;
+        } else {
+          info = probe(input, probe_log);
+          if (info.position != 0) {
+            abandon();
+            c = start_decoder("0:" + std::to_string(info.index));
+            frames.emplace(c.out, emb, frame_bytes, trans.has_value(), tp.width, tp.height);
+            first = frames->next();
           }
-        } catch (...) {
-          ::kill(c.pid, SIGTERM);  // the reading thread sees the end of the pipe
-          frames.stop();
-          ::close(c.out);
-          wait_child(c.pid);
-          throw;
         }
+        stream_index = info.index;
+        rate = fps.value_or(info.fps);
+        if (!(rate > 0.0) || !std::isfinite(rate))
+          throw tool_error(input + ": the video's frame rate is unknown; give --fps");
+        if (trans) {  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
+          tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
+          trans.emplace(tp);
+        }
+        bar.emplace(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
+        for (const embed_ahead::slot* f = first; f != nullptr; f = frames->next()) {
+          take(f->latent.view());
+          if (trans)
+            for (auto& tr : trans->push(f->thumb, surprise.back())) found.push_back(tr);
+          bar->update(surprise.size());
+        }
+        frames->stop();
+        frames.reset();
+      } catch (...) {
+        abandon();
+        throw;
       }
       ::close(c.out);
       const int rc = wait_child(c.pid);
-      bar.finish(surprise.size());
+      bar->finish(surprise.size());
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
       if (surprise.empty()) throw tool_error(input + ": no frames decoded");
       pts = frame_times(log);

@@ -70,3 +70,31 @@ def test_rotated_odd_and_tiny_sizes(clip, tmp_path):
     assert run(clip / "odd.avi", tmp_path)[0]["frames"] == 50
     ff("-f", "lavfi", "-i", "testsrc2=size=3x2:rate=25:duration=1", "-c:v", "ffv1", clip / "tiny.mkv")
     assert run(clip / "tiny.mkv", tmp_path)[0]["frames"] == 25
+
+
+def probe_rate(video, key):
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", f"stream={key}", "-of",
+                          "csv=p=0", str(video)], check=True, capture_output=True, text=True).stdout.split()[0]
+    num, _, den = out.partition("/")
+    return float(num) / float(den or 1)
+
+
+def test_rate_is_ffprobes_average_with_or_without_ffprobe(clip, tmp_path):
+    # a constant-rate file: the rate comes from ffmpeg's own log (no ffprobe run), exactly ffprobe's
+    ff("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24000/1001:duration=2", "-c:v", "libx264", clip / "ntsc.mp4")
+    assert run(clip / "ntsc.mp4", tmp_path)[0]["fps"] == probe_rate(clip / "ntsc.mp4", "avg_frame_rate")
+    # a variable-rate file: ffmpeg prints its average rounded, so ffprobe's exact average is used
+    ff("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3", "-vf",
+       "setpts='if(lt(N,30),N/25,N/15)/TB'", "-fps_mode", "vfr", "-c:v", "libx264", clip / "vfr.mp4")
+    res, _ = run(clip / "vfr.mp4", tmp_path)
+    assert res["fps"] == probe_rate(clip / "vfr.mp4", "avg_frame_rate")
+    assert res["times"][30] - res["times"][29] > 0.5  # presentation times (a jump of 0.84 s), not frame / fps
+    # --fps: the rate asked for, on the stream ffprobe would pick (cover art first)
+    ff("-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1", clip / "cover2.png")
+    ff("-i", clip / "cover2.png", "-i", clip / "v.mp4", "-map", "0", "-map", "1", "-c:v:0", "mjpeg", "-c:v:1", "copy",
+       clip / "cover_first2.mkv")
+    r = subprocess.run([str(TOOL), str(clip / "cover_first2.mkv"), "-q", "--fps", "10", "--json", str(tmp_path / "f.json")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "f.json").read_text())
+    assert res["fps"] == 10.0 and abs(res["frames"] - 20) <= 1
