@@ -8,7 +8,8 @@ ffmpeg's scene filter alone on the same files, side by side in one run, as a rat
 Threads: both sides decode the same file with ffmpeg's default thread count (no -threads option on
 either ffmpeg); predsense-video adds its own process with two threads (one reads the frame pipe and
 computes the patch tokens and thumbnails, the main one runs predictor, surprise, memory and
-detector) and a short ffprobe run started together with its ffmpeg. Each file is run --repeat times
+detector); ffprobe runs only for inputs whose stream or rate ffmpeg's log does not settle (variable
+rate, cover art first; none in the dev sets). Each file is run --repeat times
 alternating the two (interleaved, so both see the same load), best wall time kept (the machine is
 shared). Prints per-file frames/s, the ratio predsense / ffmpeg-scene, the CPU time (user + system,
 all processes of a run) per frame of both, the commit, the machine and the load average before and
@@ -41,7 +42,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs per file and side, best kept (default 3)")
     ap.add_argument("--breakdown", action="store_true",
                     help="also time predsense-video's ffmpeg command alone (decode + 128x128 rgb24 + showinfo, to "
-                         "/dev/null) and its ffprobe call alone: CPU ms per frame of each part")
+                         "/dev/null): CPU ms per frame of it and of the rest (predsense-video's own process)")
     ap.add_argument("extra", nargs="*", help="extra predsense-video options (after --)")
     a = ap.parse_args()
     truths = sorted(a.devset.glob("*.json"))
@@ -53,7 +54,7 @@ def main():
                             text=True).stdout.strip() or "unknown"
     load0 = os.getloadavg()
     rows, tot_f, tot_p, tot_s, cpu_p, cpu_s = [], 0, 0.0, 0.0, 0.0, 0.0
-    parts = {"ffmpeg decode + scale": 0.0, "ffprobe": 0.0}
+    parts = {"ffmpeg decode + scale": 0.0}
     for tp in truths:
         truth = json.loads(tp.read_text())
         video = tp.with_name(truth["video"])
@@ -67,11 +68,7 @@ def main():
             dec = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(video), "-map", "0:v:0",
                    "-vf", "scale=128:128:flags=area,showinfo=checksum=0", "-pix_fmt", "rgb24", "-fps_mode",
                    "passthrough", "-f", "rawvideo", "-"]
-            prb = ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
-                   "stream=index,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic:"
-                   "format=duration", "-of", "json", "--", str(video)]
             parts["ffmpeg decode + scale"] += min(timed(dec)[1] for _ in range(a.repeat))
-            parts["ffprobe"] += min(timed(prb)[1] for _ in range(a.repeat))
         rows.append((video.name, n, n / best_p[0], n / best_s[0], best_p[1] / n, best_s[1] / n))
         tot_f += n
         tot_p += best_p[0]

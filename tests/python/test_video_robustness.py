@@ -93,8 +93,8 @@ def test_rate_is_ffprobes_average_with_or_without_ffprobe(clip, tmp_path):
     ff("-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1", clip / "cover2.png")
     ff("-i", clip / "cover2.png", "-i", clip / "v.mp4", "-map", "0", "-map", "1", "-c:v:0", "mjpeg", "-c:v:1", "copy",
        clip / "cover_first2.mkv")
-    r = subprocess.run([str(TOOL), str(clip / "cover_first2.mkv"), "-q", "--fps", "10", "--json", str(tmp_path / "f.json")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run([str(TOOL), str(clip / "cover_first2.mkv"), "-q", "--fps", "10", "--json",
+                        str(tmp_path / "f.json")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / "f.json").read_text())
     assert res["fps"] == 10.0 and abs(res["frames"] - 20) <= 1
