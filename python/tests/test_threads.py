@@ -118,3 +118,32 @@ def test_every_class_states_its_thread_rule():
             doc = obj.__doc__ or ""
             bases = [b.__doc__ or "" for b in obj.__mro__[1:]]
             assert "Thread rule" in doc or any("Thread rule" in b for b in bases), name
+
+
+def test_backbone_embedder_and_detector_shared_by_threads_serialize():
+    # MiniTransformer / TransformerPredictor / PatchEmbedder / TransitionDetector release the GIL under
+    # their own mutex: two threads stepping one object lose no step, and each step's result is one
+    # whole step (the backbone's output for a frame is a deterministic function of the cache length).
+    rng = np.random.default_rng(0)
+    bb = ps.MiniTransformer(32, 1, 4, 2, 48, input_dim=16, seed=1)
+    pred = ps.TransformerPredictor(bb, seed=2)
+    emb = ps.PatchEmbedder(grid=4, dim=16)
+    det = ps.TransitionDetector(8, 8, 3)
+    frame = rng.normal(size=(3, 16)).astype(np.float32)
+    img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    want = emb.embed(img)
+    errors = []
+
+    def worker(k):
+        try:
+            for _ in range(50):
+                bb.step(frame)
+                pred.observe(frame)
+                np.testing.assert_array_equal(emb.embed(img), want)
+                det.push(rng.random((8, 8, 3)).astype(np.float32) if k else np.zeros((8, 8, 3), np.float32), 0.0)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    run_threads(worker, 2)
+    assert not errors, errors
+    assert bb.positions == 2 * 50 * 3 and pred.positions == 2 * 50 * 3 and det.frames == 100
