@@ -168,7 +168,15 @@ void init_segmentation(py::module_& m) {
             offline_segmenter_params p;
             p.method.method = parse_offline_method(method);
             p.method.cost = parse_cost_kind(cost);
-            p.method.penalty = parse_penalty(penalty, manual ? pen_value.cast<double>() : 0.0);
+            double pen = 0.0;
+            if (manual) {
+              try {
+                pen = pen_value.cast<double>();
+              } catch (const py::cast_error&) {  // TypeError naming the argument (not an unnamed cast error)
+                throw py::type_error("OfflineSegmenter: pen_value: expected a number, got " + type_name(pen_value));
+              }
+            }
+            p.method.penalty = parse_penalty(penalty, pen);
             if (manual) (void)p.method.penalty.per_change(2, 1);
             p.method.min_size = static_cast<std::size_t>(min_size);
             p.method.max_changes =
