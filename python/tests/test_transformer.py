@@ -253,3 +253,20 @@ def test_online_head_training_changes_the_head_only(checkpoint):
     np.testing.assert_array_equal(s_fixed[:2], s_learn[:2])  # no training before the second frame
     assert not np.allclose(s_fixed[2:], s_learn[2:])
     np.testing.assert_allclose(fixed.hidden_states, learned.hidden_states, rtol=1e-6)  # backbone frozen
+
+
+def test_single_file_checkpoint_folder_and_file(tmp_path):
+    # a folder with one model.safetensors (no index) + config.json, by folder and by file: the same model
+    w = make_weights(CFG, seed=6)
+    write_checkpoint(tmp_path, w, CFG, shards=1)
+    (tmp_path / "model.safetensors.index.json").unlink()
+    (tmp_path / "model-00001-of-00001.safetensors").rename(tmp_path / "model.safetensors")
+    stored = ps.read_safetensors(str(tmp_path / "model.safetensors"))
+    x = np.random.default_rng(7).normal(size=(2, 4, CFG["input_dim"])).astype(np.float32)
+    ref = qwen2_forward(stored, x.reshape(8, -1), CFG).reshape(2, 4, -1)
+    for path in (tmp_path, tmp_path / "model.safetensors"):
+        p = ps.TransformerPredictor.from_pretrained(str(path))  # sizes from the config.json beside the file
+        for f in x:
+            p.observe(f)
+        assert rel_err(p.hidden_states, ref[-1]) < 1e-4
+        assert rel_err(p.predict(), head_forward(stored, ref[-1])) < 1e-4
