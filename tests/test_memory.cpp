@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -198,6 +199,17 @@ TEST_CASE("memory_store: window holds the newest frames at full resolution, then
   CHECK(mem.window().empty());
   CHECK(mem.long_term().size() == 6);
   CHECK(mem.long_term().tokens() == 3 * 64 + 3 * 16);
+}
+
+TEST_CASE("memory_store::push refuses a NaN or infinite surprise or timestamp, and stays usable") {
+  memory_store<> mem({2, 1000}, {0.5}, drop_merge{0.5});
+  auto f = constant_frame(64, 2, 1.0f);
+  const frame_view v(f.data(), 64, 2);
+  CHECK_THROWS_AS((void)mem.push(v, std::nan("")), non_finite_error);
+  CHECK_THROWS_AS((void)mem.push(v, 0.2, {}, std::nan("")), non_finite_error);
+  CHECK_THROWS_AS((void)mem.push(v, 0.2, {}, std::numeric_limits<double>::infinity()), non_finite_error);
+  CHECK(mem.frames_seen() == 0);
+  CHECK(mem.push(v, 0.2, {}, 12.5) == 0);
 }
 
 TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothing for an entry evicted unmade") {

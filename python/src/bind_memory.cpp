@@ -229,31 +229,13 @@ std::uint64_t param_uint(const policy_desc& d, const char* key, const std::strin
   return it->second;
 }
 
-std::size_t meta_uint(const nlohmann::json& meta, const char* key, const std::string& src) {
-  const auto it = meta.find(key);
-  if (it == meta.end() || !it->is_number_unsigned())
-    throw format_error(src + ": checkpoint metadata /" + key + " missing or not a non-negative integer");
-  return it->get<std::size_t>();
-}
-
 // A MemoryStore configured as the checkpoint says, with its state loaded (load_checkpoint checks
 // everything again against the configuration built here).
 std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
   const safetensors_reader r = safetensors_reader::open(path);
   const std::string src = r.source();
-  const auto it = r.metadata().find(detail::checkpoint_key);
-  if (it == r.metadata().end())
-    throw format_error(src + ": not a predsense memory checkpoint (no \"predsense.memory\" in __metadata__)");
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(it->second, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-      if (depth > 8) throw format_error("nesting deeper than 8");
-      return true;
-    });
-  } catch (const std::exception& e) {
-    throw format_error(src + ": checkpoint metadata is not valid JSON: " + e.what());
-  }
-  if (!meta.is_object()) throw format_error(src + ": checkpoint metadata is not a JSON object");
+  // the same checks as load_checkpoint's (present, depth, object, format, version)
+  const nlohmann::json meta = detail::checkpoint_metadata(r);
   const policy_desc comp = policy_of(meta, "compression", src);
   const policy_desc cons = policy_of(meta, "consolidation", src);
   if (comp.name != "pool")
@@ -271,7 +253,8 @@ std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
   const double threshold = param(comp, "threshold", src);
   std::shared_ptr<memory_box> box;
   try {
-    box = std::make_shared<memory_box>(threshold, meta_uint(meta, "window", src), meta_uint(meta, "budget", src), a);
+    box = std::make_shared<memory_box>(threshold, static_cast<std::size_t>(detail::json_uint(meta, "window", src)),
+                                       static_cast<std::size_t>(detail::json_uint(meta, "budget", src)), a);
   } catch (const format_error&) {
     throw;
   } catch (const error& e) {

@@ -82,12 +82,16 @@ class memory_store {
 
   // ---- streaming -----------------------------------------------------------------------------
   // Takes in one frame (copied) with its surprise; returns its frame index. `grid` defaults to
-  // default_grid(tokens); `timestamp` to the frame index (1 fps).
+  // default_grid(tokens); `timestamp` to the frame index (1 fps). Errors: shape_error for a frame
+  // that does not fit the grid or the memory's dim; non_finite_error for a NaN/Inf surprise or timestamp.
   std::uint64_t push(const frame_view& f, double surprise, grid_shape grid = {}, std::optional<double> timestamp = {}) {
     check_frame(f, grid, "push");
     if (!std::isfinite(surprise))
       throw non_finite_error("predsense: memory_store::push: surprise of frame " + std::to_string(frames_seen_) +
                              " is " + std::to_string(surprise));
+    if (timestamp && !std::isfinite(*timestamp))  // a checkpoint would refuse it at load
+      throw non_finite_error("predsense: memory_store::push: timestamp of frame " + std::to_string(frames_seen_) +
+                             " is " + std::to_string(*timestamp));
     memory_entry e;
     e.frame = frames_seen_++;
     e.timestamp = timestamp.value_or(static_cast<double>(e.frame));
