@@ -71,7 +71,7 @@ fuzz: deps-fuzz
 # (the Release build keeps -Werror).
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_TOOLS := predsense-memory-replay predsense-memory-recall predsense-predictor-eval predsense-vsc \
-             predsense-tcpd predsense-lfp
+             predsense-tcpd predsense-lfp predsense-video
 SAN_TESTS := $(basename $(notdir $(wildcard tests/test_*.cpp)))
 # Ninja: it builds the listed targets in parallel (CMake's Makefiles build them one after another).
 sanitize: deps-test

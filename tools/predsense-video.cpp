@@ -777,21 +777,27 @@ int main(int argc, char** argv) {
                  "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token), "
                  "ema (exponential moving average, alpha 0.5) or lfp (the LFP head trained on the stream with Adam)")
       ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema", "lfp"}));
-  app.add_option("--lfp-lr", lfp_lr, "lfp: Adam learning rate (default 0.003)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--lfp-lr", lfp_lr, "lfp: Adam learning rate (default 0.003)")
+      ->check(predsense::tools::real_in(0.0, 1.0));
   app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")
-      ->check(CLI::Range(2, 100000));
+      ->check(predsense::tools::count_in(2, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")
-      ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")->check(CLI::Range(0.0, 2.0));
-  app.add_option("--floor", cut.floor, "minimum surprise of a boundary")->check(CLI::Range(0.0, 2.0));
-  app.add_option("--min-gap", cut.min_gap, "minimum frames between boundaries")->check(CLI::Range(1, 100000));
-  app.add_option("--threshold", threshold, "threshold segmenter: surprise > threshold")->check(CLI::Range(0.0, 2.0));
-  app.add_option("--grid", grid, "patch embedder: grid x grid tokens")->check(CLI::Range(1, 64));
-  app.add_option("--dim", dim, "patch embedder: dimensions per token")->check(CLI::Range(1, 65536));
-  app.add_option("--memory-window", window, "memory: sensory window (frames)")->check(CLI::Range(0, 1000000));
-  app.add_option("--memory-budget", budget, "memory: long-term token budget")->check(CLI::Range(1, 1000000000));
+      ->check(predsense::tools::real_in(0.0, 100.0));
+  app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")
+      ->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--floor", cut.floor, "minimum surprise of a boundary")->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--min-gap", cut.min_gap, "minimum frames between boundaries")
+      ->check(predsense::tools::count_in(1, 100000));
+  app.add_option("--threshold", threshold, "threshold segmenter: surprise > threshold")
+      ->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--grid", grid, "patch embedder: grid x grid tokens")->check(predsense::tools::count_in(1, 64));
+  app.add_option("--dim", dim, "patch embedder: dimensions per token")->check(predsense::tools::count_in(1, 65536));
+  app.add_option("--memory-window", window, "memory: sensory window (frames)")
+      ->check(predsense::tools::count_in(0, 1000000));
+  app.add_option("--memory-budget", budget, "memory: long-term token budget")
+      ->check(predsense::tools::count_in(1, 1000000000));
   app.add_option("--memory-threshold", memory_threshold, "memory: frames below this surprise are pooled 2x2")
-      ->check(CLI::Range(0.0, 2.0));
+      ->check(predsense::tools::real_in(0.0, 2.0));
   app.add_flag("-q,--quiet", quiet, "no progress bar");
   try {
     app.parse(argc, argv);

@@ -570,6 +570,98 @@ def lfp_cases(d):
 
 
 # ---- runner --------------------------------------------------------------------------------------
+def video_cases(d):
+    """predsense-video: bad videos, bad feature files, bad options, outputs over inputs. The
+    controls are a 1-second generated clip and a small feature file."""
+    R = "predsense-video"
+    clip = d / "clip.mp4"
+    if not clip.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+                        "-pix_fmt", "yuv420p", str(clip)], check=True)
+    C = str(clip)
+    rng = np.random.default_rng(1)
+    feats = d / "vf.npy"
+    np.save(feats, rng.normal(size=(12, 4, 8)).astype(np.float32))
+    F = str(feats)
+    out = str(d / "v_out.json")
+
+    def npy(name, arr):
+        q = d / name
+        np.save(q, arr)
+        return str(q)
+
+    def raw(name, data):
+        q = d / name
+        q.write_bytes(data)
+        return str(q)
+
+    Q = ["-q"]
+    cs = [Case("video: control clip", R, Q + [C, "--json", out], 0),
+          Case("video: control features", R, Q + ["--features", F, "--json", out], 0)]
+    bad_files = [
+        ("missing video", [str(d / "no_such.mp4")], "no_such.mp4"),
+        ("empty file", [raw("v_empty.mp4", b"")], "v_empty.mp4"),
+        ("text file as video", [raw("v_text.mp4", b"not a video at all\n" * 40)], "v_text.mp4"),
+        ("random bytes as video", [raw("v_rand.mkv", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())],
+         "v_rand.mkv"),
+        ("truncated mp4", [raw("v_trunc.mp4", clip.read_bytes()[:300])], "v_trunc.mp4"),
+        ("directory as video", [str(d)], ""),
+        ("no input at all", [], ""),
+        ("features missing", ["--features", str(d / "no_such.npy")], "no_such.npy"),
+        ("features not npy", ["--features", raw("vf_text.npy", b"hello")], "vf_text.npy"),
+        ("features truncated", ["--features", raw("vf_trunc.npy", feats.read_bytes()[:140])], "vf_trunc.npy"),
+        ("features 1-D", ["--features", npy("vf_1d.npy", np.ones(8, np.float32))], "vf_1d.npy"),
+        ("features 4-D", ["--features", npy("vf_4d.npy", np.ones((2, 3, 4, 5), np.float32))], "vf_4d.npy"),
+        ("features zero frames", ["--features", npy("vf_0.npy", np.ones((0, 4, 8), np.float32))], "vf_0.npy"),
+        ("features zero dim", ["--features", npy("vf_d0.npy", np.ones((6, 4, 0), np.float32))], "vf_d0.npy"),
+        ("features NaN", ["--features", npy("vf_nan.npy", np.full((6, 4, 8), np.nan, np.float32))], "vf_nan.npy"),
+        ("features Inf", ["--features", npy("vf_inf.npy", np.full((6, 4, 8), np.inf, np.float32))], "vf_inf.npy"),
+    ]
+    for name, args, needle in bad_files:
+        cs.append(Case("video: " + name, R, Q + args + ["--json", out], 2, needle, [out]))
+    # read_npy converts these to float32 C order (documented): controls, not bad inputs
+    for name, arr in (("float64", rng.normal(size=(6, 4, 8))),
+                      ("Fortran order", np.asfortranarray(rng.normal(size=(6, 4, 8)).astype(np.float32))),
+                      ("big-endian", np.ones((6, 4, 8), ">f4"))):
+        cs.append(Case("video: control features " + name, R,
+                       Q + ["--features", npy("vf_" + name.replace(" ", "_") + ".npy", arr), "--json", out], 0))
+    opts = [
+        ("--fps 0", ["--fps", "0"]), ("--fps -1", ["--fps", "-1"]), ("--fps nan", ["--fps", "nan"]),
+        ("--fps inf", ["--fps", "inf"]), ("--fps text", ["--fps", "fast"]),
+        ("--segmenter unknown", ["--segmenter", "magic"]), ("--predictor unknown", ["--predictor", "oracle"]),
+        ("--window 0", ["--window", "0"]), ("--window -3", ["--window", "-3"]), ("--gamma nan", ["--gamma", "nan"]),
+        ("--prominence -1", ["--prominence", "-1"]), ("--floor 5", ["--floor", "5"]),
+        ("--min-gap 0", ["--min-gap", "0"]), ("--threshold nan", ["--threshold", "nan"]),
+        ("--grid 0", ["--grid", "0"]), ("--grid 1000", ["--grid", "1000"]), ("--dim 0", ["--dim", "0"]),
+        ("--dim -1", ["--dim", "-1"]), ("--memory-budget 0", ["--memory-budget", "0"]),
+        ("--memory-window -1", ["--memory-window", "-1"]), ("--lfp-lr 5", ["--predictor", "lfp", "--lfp-lr", "5"]),
+        ("unknown option", ["--bogus"]), ("option without value", ["--fps"]),
+    ]
+    for name, args in opts:
+        cs.append(Case("video: " + name, R, Q + [C] + args + ["--json", out], 2, outputs=[out]))
+    same = [
+        ("--json over the video", [C, "--json", C], "input"),
+        ("--json over --features", ["--features", F, "--json", F], "input"),
+        ("--features-out over the video", [C, "--features-out", C], "input"),
+        ("--features-out over --features", ["--features", F, "--features-out", F], "input"),
+        ("--plot over the video", [C, "--plot", C], "input"),
+        ("--sheet over the video", [C, "--sheet", C], "input"),
+        ("--json and --plot share a file", [C, "--json", str(d / "v_a"), "--plot", str(d / "v_a")], "share"),
+        ("--json and --features-out share a file",
+         ["--features", F, "--json", str(d / "v_b"), "--features-out", str(d / "v_b")], "share"),
+        ("--json in a missing directory", [C, "--json", str(d / "missing" / "o.json")], "does not exist"),
+        ("--plot in a missing directory", [C, "--plot", str(d / "missing" / "x.png")], "does not exist"),
+        ("--features-out in a missing directory", [C, "--features-out", str(d / "missing" / "f.npy")],
+         "does not exist"),
+        ("--json is a directory", [C, "--json", str(d)], ""),
+    ]
+    for name, args, needle in same:
+        cs.append(Case("video: " + name, R, Q + args, 2, needle))
+    cs.append(Case("video: stdout is /dev/full", R, Q + ["--features", F], 2, "standard output",
+                   stdout="/dev/full"))
+    return cs
+
+
 def snapshot(root):
     snap = {}
     for p in sorted(Path(root).rglob("*")):
@@ -632,6 +724,8 @@ def run_case(c, bin_dir, work, timeout):
 def all_cases(work, bin_dir, data_dir):
     cs = replay_cases(work, data_dir) + checkpoint_cases(work, bin_dir, data_dir) + recall_cases(work)
     cs += predictor_eval_cases(work) + vsc_cases(work) + tcpd_cases(work) + lfp_cases(work)
+    if shutil.which("ffmpeg") and (bin_dir / "predsense-video").exists():
+        cs += video_cases(work)
     return cs
 
 
