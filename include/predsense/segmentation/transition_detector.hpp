@@ -49,6 +49,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstddef>
 #include <deque>
 #include <cstdio>
@@ -578,24 +579,43 @@ class transition_detector {
       for (long dy = -R; dy <= R; ++dy)
         for (long dx = -R; dx <= R; ++dx) {
           if (dx == 0 && dy == 0) continue;
+          if (std::labs(dy) >= static_cast<long>(H) || std::labs(dx) >= static_cast<long>(W)) continue;
+          // the overlap's value count is known, and the sum only grows: a shift whose partial mean
+          // already reaches `best` cannot lower it, so it is abandoned (same result, less work)
+          const auto cnt = static_cast<double>((H - static_cast<std::size_t>(std::labs(dy))) *
+                                               (W - static_cast<std::size_t>(std::labs(dx))) * C);
           double acc = 0.0;
-          std::size_t cnt = 0;
-          for (long yy = std::max(0L, dy); yy < static_cast<long>(H) + std::min(0L, dy); ++yy)
+          bool beaten = false;
+          for (long yy = std::max(0L, dy); yy < static_cast<long>(H) + std::min(0L, dy) && !beaten; ++yy) {
             for (long xx = std::max(0L, dx); xx < static_cast<long>(W) + std::min(0L, dx); ++xx) {
               const float* p = x.data() + (static_cast<std::size_t>(yy) * W + static_cast<std::size_t>(xx)) * C;
               const float* q =
                   y.data() + (static_cast<std::size_t>(yy - dy) * W + static_cast<std::size_t>(xx - dx)) * C;
               for (std::size_t k = 0; k < C; ++k) acc += std::fabs(p[k] - q[k]);
-              cnt += C;
             }
-          if (cnt) best = std::min(best, acc / static_cast<double>(cnt));
+            beaten = acc / cnt >= best;
+          }
+          if (!beaten) best = std::min(best, acc / cnt);
         }
       // centred zooms: x_u(p) ~ x_{u-1}(c + (p - c) / z), bilinear
       for (double z : {0.85, 0.9, 0.95, 1.05, 1.1, 1.18}) {
         double acc = 0.0;
         std::size_t cnt = 0;
         const double cx = (static_cast<double>(W) - 1) / 2, cy = (static_cast<double>(H) - 1) / 2;
-        for (std::size_t yy = 0; yy < H; ++yy)
+        // as for the shifts: the in-picture test is separable, so the count is known before the
+        // sum, and a zoom whose partial mean reaches `best` is abandoned (same result)
+        std::size_t nx = 0, ny = 0;
+        for (std::size_t xx = 0; xx < W; ++xx) {
+          const double sx = cx + (static_cast<double>(xx) - cx) / z;
+          nx += !(sx < 0 || sx > static_cast<double>(W) - 1);
+        }
+        for (std::size_t yy = 0; yy < H; ++yy) {
+          const double sy = cy + (static_cast<double>(yy) - cy) / z;
+          ny += !(sy < 0 || sy > static_cast<double>(H) - 1);
+        }
+        const auto total = static_cast<double>(nx * ny * C);
+        bool beaten = false;
+        for (std::size_t yy = 0; yy < H && !beaten; beaten = total > 0 && acc / total >= best, ++yy)
           for (std::size_t xx = 0; xx < W; ++xx) {
             const double sx = cx + (static_cast<double>(xx) - cx) / z, sy = cy + (static_cast<double>(yy) - cy) / z;
             if (sx < 0 || sy < 0 || sx > static_cast<double>(W) - 1 || sy > static_cast<double>(H) - 1) continue;
@@ -611,7 +631,7 @@ class transition_detector {
               cnt += 1;
             }
           }
-        if (cnt) best = std::min(best, acc / static_cast<double>(cnt));
+        if (cnt && !beaten) best = std::min(best, acc / static_cast<double>(cnt));
       }
       return best / plain_d;
     }
