@@ -50,6 +50,12 @@ inline void gradient_orientation_row_scalar(const float* up, const float* mid, c
   }
 }
 
+// GCC 12 also reports -Wuninitialized inside _mm512_sqrt_pd (its _mm512_undefined_pd operand) where
+// this function is inlined: a false positive of the compiler's own header, silenced here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 inline void gradient_orientation_row(const float* up, const float* mid, const float* down, std::size_t w,
                                      double dy_step, double* mag, double* bins) noexcept {
 #if PREDSENSE_SIMD
@@ -92,5 +98,8 @@ inline void gradient_orientation_row(const float* up, const float* mid, const fl
   gradient_orientation_row_scalar(up, mid, down, w, dy_step, mag, bins);
 #endif
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace predsense::kernels
