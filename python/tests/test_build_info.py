@@ -41,7 +41,7 @@ CODE = ("import json, predsense as ps; x, _ = ps.synthetic_stream(frames=50, see
 def test_portable_build_chooses_the_widest_variant_and_variants_agree():
     cpu = ps.build_info()["cpu"]
     want = "avx512" if cpu["x86-64-v4"] else "avx2" if cpu["x86-64-v3"] else "sse2"
-    assert ps.build_info()["variant"] == os.environ.get("PREDSENSE_SIMD", want)  # forced, or the widest
+    assert ps.build_info()["variant"] == (os.environ.get("PREDSENSE_SIMD") or want)  # forced, or the widest
     results = {}
     for v in ("sse2", "avx2", "avx512"):
         if (v == "avx512" and not cpu["x86-64-v4"]) or (v == "avx2" and not cpu["x86-64-v3"]):
