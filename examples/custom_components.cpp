@@ -58,8 +58,7 @@ static_assert(predsense::event_segmenter<hysteresis>);
 }  // namespace
 
 int main() {
-  const predsense::synthetic_stream src(
-      {.frames = 200, .tokens = 16, .dim = 64, .mean_scene_length = 25, .seed = 21});
+  const predsense::synthetic_stream src({.frames = 200, .tokens = 16, .dim = 64, .mean_scene_length = 25, .seed = 21});
 
   predsense::stream<extrapolate, max_token_l2, hysteresis> s({}, {}, hysteresis{1.0, 0.5});
   std::size_t found = 0, correct = 0;
