@@ -51,6 +51,7 @@
 #include "predsense/kernels/dot_norms.hpp"
 #include "predsense/kernels/gemm.hpp"
 #include "predsense/kernels/gemv.hpp"
+#include "predsense/kernels/gradient_orientation.hpp"
 #include "predsense/kernels/log_inplace.hpp"
 #include "predsense/kernels/meanvar_segment_costs.hpp"
 #include "predsense/kernels/random.hpp"

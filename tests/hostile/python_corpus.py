@@ -1325,7 +1325,7 @@ def worker(args):
     import predsense
     ps = predsense
     work, tmp = Path(args.work), Path(os.environ["TMPDIR"])
-    data = Path(args.data) if args.data else None
+    data = Path(args.data) if args.data and Path(args.data).is_dir() else None  # the audit files may be absent
     print("@@MODULE %s %s" % (ps._core.__file__, ps.build_info().get("compiled_for", "")), flush=True)
     setup_work(work, data)
     cases = all_cases()
