@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "predsense/kernels/average_into.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/kernels/dot.hpp"
@@ -219,6 +220,9 @@ void register_kernels() {
     const std::size_t t = s.t, d = s.d, n = s.floats();
     const std::size_t one = n * sizeof(float), two = 2 * one;
     for (regime r : {regime::cache, regime::dram}) {
+      // average_into averages the frame into one cache-resident accumulator (the memory's merge
+      // of a leaving frame into the newest long-term entry), shared by the SIMD and scalar rows.
+      auto acc = std::make_shared<std::vector<float>>(n, 0.0f);
       for (int simd = 1; simd >= 0; --simd) {
         const std::string tail = std::string(simd ? "/simd/" : "/scalar/") + s.name() + "/" + regime_name(r);
         auto name = [&](const char* kernel) { return std::string("kernel/") + kernel + tail; };
@@ -253,6 +257,14 @@ void register_kernels() {
             return (*out)[0];
           });
         }
+        add(name("average_into"), r, operands::one, s, one, [=](const frames& f, std::size_t i) {
+          if (simd)
+            k::average_into(acc->data(), f.a(i), n);
+          else
+            ks::average_into(acc->data(), f.a(i), n);
+          benchmark::ClobberMemory();
+          return (*acc)[0];
+        });
         // gemv: the frame as a T x D matrix times a cache-resident D-vector.
         {
           auto x = std::make_shared<std::vector<float>>(d, 0.5f);

@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/argmin.hpp"
+#include "predsense/kernels/average_into.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/cosine.hpp"
 #include "predsense/kernels/dot.hpp"
@@ -140,6 +143,28 @@ TEST_CASE("avg_pool_2x2 matches its twin, including odd H and W") {
   CHECK(out[1] == doctest::Approx(4.5));  // (3+6)/2
   CHECK(out[2] == doctest::Approx(7.5));  // (7+8)/2
   CHECK(out[3] == doctest::Approx(9.0));  // 9
+}
+
+namespace {
+bool same_bits(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+}  // namespace
+
+TEST_CASE("average_into: bit-identical to its twin, every length 0..67, unaligned, a == b allowed") {
+  for (std::size_t n = 0; n <= 67; ++n)
+    for (std::size_t off = 0; off < 3; ++off) {
+      CAPTURE(n);
+      CAPTURE(off);
+      buffers buf(n + 4, unsigned(n * 11 + off));
+      std::vector<float> got(buf.a), want(buf.a);
+      k::average_into(got.data() + off, buf.b.data() + 1, n);
+      k::scalar::average_into(want.data() + off, buf.b.data() + 1, n);
+      CHECK(same_bits(got.data(), want.data(), got.size()));
+      for (std::size_t i = 0; i < n; ++i)  // the definition, in double (halving is exact away from subnormals)
+        CHECK(double(got[off + i]) == double(float(double(buf.a[off + i]) + double(buf.b[1 + i]))) / 2.0);
+      std::vector<float> self(buf.a);
+      k::average_into(self.data() + off, self.data() + off, n);
+      CHECK(same_bits(self.data(), buf.a.data(), self.size()));
+    }
 }
 
 TEST_CASE("gemv matches its twin for every row/column count up to 67") {

@@ -44,6 +44,7 @@
 #include "predsense/kernels/activation.hpp"
 #include "predsense/kernels/area_downsample.hpp"
 #include "predsense/kernels/argmin.hpp"
+#include "predsense/kernels/average_into.hpp"
 #include "predsense/kernels/avg_pool_2x2.hpp"
 #include "predsense/kernels/bocpd_runs.hpp"
 #include "predsense/kernels/cosine.hpp"

@@ -29,6 +29,7 @@
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
 #include "predsense/memory/memory_traffic.hpp"
+#include "predsense/kernels/average_into.hpp"
 #include "predsense/kernels/token_sum.hpp"
 #include "predsense/memory/block_arena.hpp"
 #include "predsense/memory/memory_entry.hpp"
@@ -39,10 +40,6 @@ namespace predsense {
 namespace detail {
 // Mean over tokens: the entry's pooled key for retrieval and similarity-based policies.
 inline void token_mean(const frame_view& f, float* out) noexcept { kernels::token_mean(f.data, f.tokens, f.dim, out); }
-// a = (a + b) / 2 element-wise: the reference's merge of two cached tensors.
-inline void average_into(float* a, const float* b, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) a[i] = (a[i] + b[i]) * 0.5f;
-}
 }  // namespace detail
 
 // Where a pending entry's tensor comes from: `src` (grid `grid`) copied as it is when `make` is
@@ -182,7 +179,7 @@ class long_term_store {
     const frame_view other = data(nx);  // a pending copy is read where it is
     node& a = nodes_[id];
     const node& b = nodes_[nx];
-    detail::average_into(a.data.data(), other.data, a.data.size());
+    kernels::average_into(a.data.data(), other.data, a.data.size());
     traffic_.bytes_read += 2 * a.data.size() * sizeof(float);
     traffic_.bytes_written += a.data.size() * sizeof(float);
     a.key_valid = false;  // recomputed from the averaged tensor when next asked for
