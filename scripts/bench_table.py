@@ -197,6 +197,10 @@ def targets_section(doc: dict) -> list[str]:
                      f"concatenation, PyTorch): {fmt_x(r.get('ratio_torch'))} ({fmt_x(r.get('ratio_torch_cpu'))} in CPU time; "
                      f"its NumPy transcription {fmt_x(r.get('ratio_numpy'))}) - "
                      f"{verdict[r.get('holds')]}")
+        if all(isinstance(r.get(k), (int, float)) for k in ("predsense_s", "predsense_s_min", "predsense_s_max", "torch_s")):
+            lines.append(f"  (PyTorch {fmt_time(r['torch_s'])} against predsense {fmt_time(r['predsense_s'])}, "
+                         f"whose repetitions spread over {fmt_time(r['predsense_s_min'])}-{fmt_time(r['predsense_s_max'])}: "
+                         f"{fmt_x(r['torch_s'] / r['predsense_s_max'])} to {fmt_x(r['torch_s'] / r['predsense_s_min'])})")
     lines.append("")
     return lines
 
