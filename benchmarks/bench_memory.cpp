@@ -21,6 +21,8 @@
 // of the window's, and (read + written) / 2 of the long-term store's into a region the size of the
 // rest of the store's peak (both fresh each run, so they fault in as the store's memory does). So
 // docs/benchmarks.md states memory_4h as a multiple of a copy of the bytes it must move.
+// floor/memory_4h_reads: the same stream's unavoidable reads alone (arriving frames, frames leaving
+// the window, one operand per merge), no writes: what this machine's memory gives a single core.
 // Counters: seconds_per_frame; traffic_bytes (read + written per stream); peak_rss_bytes (the process's VmHWM over a
 // run: before each run freed memory is returned with malloc_trim and the high-water mark reset through
 // /proc/self/clear_refs); store_peak_bytes (tensor bytes the memory held at its
@@ -49,6 +51,7 @@
 #include "predsense/memory/surprise_reservoir.hpp"
 #include "predsense/memory/uniform_stride.hpp"
 #include "predsense/kernels/random.hpp"
+#include "predsense/kernels/squared_norm.hpp"
 
 namespace {
 
@@ -221,6 +224,52 @@ void floor_memory_4h_memcpy(benchmark::State& state, bool hot) {
                  std::to_string(per_frame(plan.store)) +
                  (hot ? " bytes within L2" : " bytes into a window-sized ring + a store-sized region"));
 }
+// Reads `per_frame` bytes per call from a cycling region (a SIMD sum of squares: one pass, no writes).
+struct read_stream {
+  const float* src;
+  std::size_t src_floats, per_frame, off = 0;
+  double step() {
+    double acc = 0.0;
+    for (std::size_t left = per_frame; left > 0;) {
+      const std::size_t n = std::min(left, src_floats - off);
+      acc += static_cast<double>(predsense::kernels::squared_norm(src + off, n));
+      left -= n;
+      off = (off + n) % src_floats;
+    }
+    return acc;
+  }
+};
+
+// floor/memory_4h_reads: the reads alone, no writes: a floor under any implementation of the same
+// memory on this machine. Per frame it reads, from where memory_4h's data lives (out of L2, warm:
+// no page faults), the arriving frame's bytes from the frame bank, and the long-term store's reads
+// less one operand per merge (memory_traffic.hpp: the entry merged into may still be in cache; the
+// frames pooled, kept or merged as they leave the window are not) from a window-sized ring.
+void floor_memory_4h_reads(benchmark::State& state) {
+  const auto& d = data();
+  const floor_plan& plan = memory_4h_plan();
+  std::vector<float> bank;
+  for (const auto& f : d.bank) bank.insert(bank.end(), f.begin(), f.end());
+  std::vector<float> ring(std::max<std::size_t>(plan.ring_bytes / sizeof(float), 16), 0.25f);
+  auto per_frame = [](std::uint64_t bytes) {  // floats per frame, whole cache lines
+    return static_cast<std::size_t>(bytes / kFrames / sizeof(float)) & ~std::size_t{15};
+  };
+  const std::size_t window = per_frame(plan.window.bytes_read),
+                    store = per_frame(plan.store.bytes_read - plan.store.merge_bytes_read / 2);
+  for (auto _ : state) {
+    read_stream w{bank.data(), bank.size(), window}, s{ring.data(), ring.size(), store};
+    double sum = 0.0;
+    for (std::size_t t = 0; t < kFrames; ++t) sum += w.step() + s.step();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["seconds_per_frame"] = benchmark::Counter(
+      static_cast<double>(kFrames), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["read_bytes"] = static_cast<double>((window + store) * sizeof(float) * kFrames);
+  state.SetLabel("reads of memory_4h per frame: " + std::to_string(window * sizeof(float)) +
+                 " bytes of arriving frame + " + std::to_string(store * sizeof(float)) +
+                 " bytes leaving the window (no writes)");
+}
+
 BENCHMARK_CAPTURE(peer_memory_4h, b8k, kBudget)
     ->Name("peer/memory_4h")
     ->Unit(benchmark::kMillisecond)
@@ -240,6 +289,11 @@ BENCHMARK_CAPTURE(floor_memory_4h_memcpy, placed, false)
     ->MinTime(2.0);
 BENCHMARK_CAPTURE(floor_memory_4h_memcpy, hot, true)
     ->Name("floor/memory_4h_memcpy_hot")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
+BENCHMARK(floor_memory_4h_reads)
+    ->Name("floor/memory_4h_reads")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);

@@ -92,7 +92,7 @@ def load_benchmark_medians(paths) -> dict:
             cpu = statistics.median(_seconds(r, "cpu_time") for r in reps)
         src = medians.get(name) or reps[0]
         entry = {"real_s": real, "cpu_s": cpu, "repetitions": max(len(reps), 1)}
-        for k in ("bytes", "surprise", "changes", "traffic_bytes"):
+        for k in ("bytes", "surprise", "changes", "traffic_bytes", "read_bytes"):
             if k in src:
                 entry[k] = float(src[k])
         label = next((r.get("label") for r in reps if r.get("label")), src.get("label"))

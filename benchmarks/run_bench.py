@@ -299,10 +299,13 @@ def memory_floor_target(m: dict, medians: dict) -> dict:
         hits = [v for n, v in medians.items() if n.split("/min_time")[0] == prefix]
         return hits[0] if hits else None
     placed, hot = floor("floor/memory_4h_memcpy"), floor("floor/memory_4h_memcpy_hot")
+    reads = floor("floor/memory_4h_reads")
     ps = m.get("predsense_s")
     out = {"case": TARGET_MEMORY_CASE, "required": TARGET_MEMORY_FLOOR_X, "predsense_s": ps,
            "traffic_bytes": m.get("traffic_bytes")}
-    for key, f in (("placed", placed), ("hot", hot)):
+    if reads and reads.get("read_bytes"):
+        out["floor_reads_bytes"] = reads["read_bytes"]
+    for key, f in (("placed", placed), ("hot", hot), ("reads", reads)):
         if f and isinstance(ps, (int, float)):
             out[f"floor_{key}_s"] = f["real_s"]
             out[f"x_floor_{key}"] = ps / f["real_s"]

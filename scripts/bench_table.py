@@ -191,6 +191,10 @@ def targets_section(doc: dict) -> list[str]:
                      f"store's go; {fmt_x2(f.get('x_floor_placed_cpu'))} in CPU time), "
                      f"{fmt_x2(f.get('x_floor_hot'))} of `floor/memory_4h_memcpy_hot` (the same bytes within L2, "
                      f"the fastest copy this machine makes) - {verdict[f.get('holds')]}")
+        if f.get("x_floor_reads") and f.get("floor_reads_bytes"):
+            lines.append(f"  (and {fmt_x2(f.get('x_floor_reads'))} of `floor/memory_4h_reads`, "
+                         f"{fmt_time(f.get('floor_reads_s'))}: the stream's unavoidable reads alone, "
+                         f"{f['floor_reads_bytes'] / 14400 / 2**20:.2f} MiB per frame from out of L2, no writes)")
     r = t.get("memory_4h_vs_reference", {})
     if r:
         lines.append(f"- memory_4h >= {r.get('required', 30):g}x the reference loop as written (with its per-frame "

@@ -223,6 +223,7 @@ TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothin
     // 3 window copies; frame 0 pooled (read full, write a quarter), frame 1 copied whole
     CHECK(mem.traffic().bytes_read == 3 * full + full + full);
     CHECK(mem.traffic().bytes_written == 3 * full + pooled + full);
+    CHECK(mem.traffic().merge_bytes_read == 0);
   }
   {  // budget = one full frame: frame 1 arrives over budget and merges into frame 0 unmade
     memory_store<> mem({1, 64}, {0.5}, drop_merge{0.5});
@@ -235,6 +236,8 @@ TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothin
     // 3 window copies; frame 0 made (copy); the merge reads both and writes one; frame 1 never made
     CHECK(mem.traffic().bytes_read == 3 * full + full + 2 * full);
     CHECK(mem.traffic().bytes_written == 3 * full + full + full);
+    CHECK(mem.traffic().merge_bytes_read == 2 * full);
+    CHECK(mem.window().traffic().merge_bytes_read == 0);
   }
 }
 

@@ -181,6 +181,7 @@ class long_term_store {
     const node& b = nodes_[nx];
     kernels::average_into(a.data.data(), other.data, a.data.size());
     traffic_.bytes_read += 2 * a.data.size() * sizeof(float);
+    traffic_.merge_bytes_read += 2 * a.data.size() * sizeof(float);
     traffic_.bytes_written += a.data.size() * sizeof(float);
     a.key_valid = false;  // recomputed from the averaged tensor when next asked for
     a.meta.surprise = (a.meta.surprise + b.meta.surprise) / 2.0;
