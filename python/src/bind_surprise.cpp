@@ -61,8 +61,15 @@ void init_surprise(py::module_& m) {
         progress_bar bar(progress, f.n, "frame", "copy_last_surprise");
         for_chunks(bar, f.n, [&](std::size_t start, std::size_t stop) {
           py::gil_scoped_release nogil;
-          for (std::size_t i = std::max<std::size_t>(start, 1); i < stop; ++i)
-            o[i] = cosine ? token_cosine_distance{}(f.frame(i - 1), f.frame(i)) : mse{}(f.frame(i - 1), f.frame(i));
+          for (std::size_t i = std::max<std::size_t>(start, 1); i < stop; ++i) try {
+              o[i] = cosine ? token_cosine_distance{}(f.frame(i - 1), f.frame(i)) : mse{}(f.frame(i - 1), f.frame(i));
+            } catch (const non_finite_error& e) {  // say which frame: the metric only knows its two operands
+              std::string what = e.what();
+              if (what.rfind("predsense: ", 0) == 0) what.erase(0, 11);
+              throw non_finite_error("predsense: copy_last_surprise: frames[" + std::to_string(i) + "] against frames[" +
+                                     std::to_string(i - 1) + "] (actual = frames[" + std::to_string(i) +
+                                     "], predicted = frames[" + std::to_string(i - 1) + "]): " + what);
+            }
         });
         return out;
       },
@@ -72,7 +79,8 @@ void init_surprise(py::module_& m) {
       "metric: 'token_cosine' (default, Cambrian-S) or 'mse'.\n"
       "progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.\n"
       "Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).\n"
-      "Raises ShapeError, EmptyError (no frames), NonFiniteError, InvalidArgumentError (unknown metric).");
+      "Raises ShapeError, EmptyError (no frames), NonFiniteError (naming the frame, token and dim), "
+      "InvalidArgumentError (unknown metric).");
 
   // ---- stateful metric and normalizers: objects a Stream can hold ------------------------------
   py::class_<metric_base, std::shared_ptr<metric_base>>(

@@ -283,7 +283,9 @@ def metric_cases():
         lambda c: ps.copy_last_surprise(c.arr(np.zeros(8, np.float32))))
     bad("copy_last_surprise: no frames", "EmptyError", "frames: no frames",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros((0, 4, 8), np.float32))))
-    bad("copy_last_surprise: NaN frame", "NonFiniteError", "non-finite value nan",
+    bad("copy_last_surprise: NaN frame", "NonFiniteError",
+        "frames[2] against frames[1] (actual = frames[2], predicted = frames[1]): non-finite value nan in actual "
+        "at token 1, dim 3",
         lambda c: ps.copy_last_surprise(c.arr(with_nan(np.ones((3, 2, 4), np.float32), (2, 1, 3)))))
     bad("GaussianNLL: prior_var 0", "InvalidArgumentError", "prior_var", lambda c: ps.GaussianNLL(prior_var=0.0))
     bad("GaussianNLL: min_var NaN", "InvalidArgumentError", "min_var", lambda c: ps.GaussianNLL(min_var=float("nan")))
