@@ -66,9 +66,10 @@ void init_surprise(py::module_& m) {
             } catch (const non_finite_error& e) {  // say which frame: the metric only knows its two operands
               std::string what = e.what();
               if (what.rfind("predsense: ", 0) == 0) what.erase(0, 11);
-              throw non_finite_error("predsense: copy_last_surprise: frames[" + std::to_string(i) + "] against frames[" +
-                                     std::to_string(i - 1) + "] (actual = frames[" + std::to_string(i) +
-                                     "], predicted = frames[" + std::to_string(i - 1) + "]): " + what);
+              throw non_finite_error("predsense: copy_last_surprise: frames[" + std::to_string(i) +
+                                     "] against frames[" + std::to_string(i - 1) + "] (actual = frames[" +
+                                     std::to_string(i) + "], predicted = frames[" + std::to_string(i - 1) +
+                                     "]): " + what);
             }
         });
         return out;
