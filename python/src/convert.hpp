@@ -126,15 +126,15 @@ struct frame_arg {
 inline frame_arg frame_of(const py::handle& obj, const char* name) {
   frame_arg f{as_f32(obj, name), {}};
   const auto& a = f.arr;
-  if (a.ndim() == 2)
-    f.view = frame_view(a.data(), std::size_t(a.shape(0)), std::size_t(a.shape(1)));
-  else if (a.ndim() == 1)
-    f.view = frame_view(a.data(), 1, std::size_t(a.shape(0)));
-  else
+  if (a.ndim() != 1 && a.ndim() != 2)
     throw shape_error(std::string(name) + ": expected a frame of shape (tokens, dim) or (dim,), got shape " +
                       shape_of(a));
-  if (f.view.tokens == 0 || f.view.dim == 0)
-    throw empty_error(std::string(name) + ": empty frame (shape " + shape_of(a) + ")");
+  const std::size_t t = a.ndim() == 2 ? std::size_t(a.shape(0)) : 1, d = std::size_t(a.shape(a.ndim() - 1));
+  // checked here, before frame_view's own check, so the message names the argument
+  if (t == 0 || d == 0)
+    throw empty_error(std::string(name) + ": empty frame (shape " + shape_of(a) +
+                      "); a frame needs at least one token of at least one dimension");
+  f.view = frame_view(a.data(), t, d);
   return f;
 }
 

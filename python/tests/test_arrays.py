@@ -125,8 +125,10 @@ def test_one_shape_rule():
         ps.Stream().step(np.zeros((1, 2, 3)))
     with pytest.raises(ps.EmptyError, match="frames"):
         ps.copy_last_surprise(np.zeros((0, 3)))
-    with pytest.raises(ps.EmptyError, match="pred"):
+    with pytest.raises(ps.EmptyError, match=r"^pred: empty frame \(shape \(0, 3\)\)"):
         ps.mse(np.zeros((0, 3)), np.zeros((0, 3)))
+    with pytest.raises(ps.EmptyError, match=r"^actual: empty frame \(shape \(3, 0\)\)"):
+        ps.l2_distance(np.ones((3, 2)), np.zeros((3, 0)))
 
 
 NAN_FRAME = np.array([[0.0, np.nan], [1.0, 2.0]], np.float32)

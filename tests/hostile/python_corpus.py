@@ -194,9 +194,9 @@ def conversion_cases():
     bad("convert: a dict", "TypeError", "frame", lambda c: push(c, c.obj({"a": 1})))
     bad("convert: None", "TypeError", "frame", lambda c: push(c, None))
     bad("convert: 0-d scalar frame", "ShapeError", "got shape ()", lambda c: push(c, c.arr(np.float32(1.0).reshape(()))))
-    bad("convert: empty frame (0, 8)", "EmptyError", "empty frame (shape 0x8)",
+    bad("convert: empty frame (0, 8)", "EmptyError", "frame: empty frame (shape (0, 8))",
         lambda c: push(c, c.arr(np.zeros((0, 8), np.float32))))
-    bad("convert: empty frame (4, 0)", "EmptyError", "empty frame (shape 4x0)",
+    bad("convert: empty frame (4, 0)", "EmptyError", "frame: empty frame (shape (4, 0))",
         lambda c: push(c, c.arr(np.zeros((4, 0), np.float32))))
     bad("convert: CUDA-like tensor", "TypeError", "on device cuda:0", lambda c: push(c, FakeCuda()))
     bad("convert: __dlpack_device__ raises", "TypeError", "__dlpack_device__() failed", lambda c: push(c, BadDevice()))
@@ -275,7 +275,7 @@ def metric_cases():
         lambda c: ps.mse(c.arr(with_nan(f(), (0, 5), np.inf)), c.arr(f())))
     bad("l2_distance: 3-D pred", "ShapeError", "pred: expected a frame",
         lambda c: ps.l2_distance(c.arr(np.zeros((2, 2, 2), np.float32)), c.arr(f(2, 2))))
-    bad("l2_distance: empty actual", "EmptyError", "empty frame (shape 4x0)",
+    bad("l2_distance: empty actual", "EmptyError", "actual: empty frame (shape (4, 0))",
         lambda c: ps.l2_distance(c.arr(f()), c.arr(np.zeros((4, 0), np.float32))))
     bad("copy_last_surprise: unknown metric", "InvalidArgumentError", "metric: unknown metric 'cosine'",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros((3, 4, 8), np.float32)), metric="cosine"))
