@@ -100,6 +100,17 @@ def cluster():
     c.close()
 
 
+def results_written(out_dir):
+    """Result files (*.json) under out_dir, not counting the run's temporary folder. Polled while
+    workers create and remove temporaries: os.walk skips a folder that vanishes mid-walk, where
+    Path.rglob raises FileNotFoundError (it did, once, in CI)."""
+    n = 0
+    for _, dirs, files in os.walk(out_dir):
+        dirs[:] = [d for d in dirs if d != pc.TMP_DIR]
+        n += sum(f.endswith(".json") and pc.TMP_MARK not in f for f in files)
+    return n
+
+
 def check_results(df, paths, reference, out_dir, root):
     assert list(df["input"]) == [str(p) for p in paths]
     assert (df["status"].isin(["done", "cached"])).all(), df[["input", "status", "error"]].to_string()
@@ -185,7 +196,7 @@ def test_rerun_after_interruption_processes_only_what_is_missing(corpus, referen
     cmd = [sys.executable, "-m", "predsense.corpus", str(root), str(out), "--workers", "1", "--no-progress"]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.rglob("*.mp4.json")) + list(out.rglob("*.np?.json"))) < 2:
+    while time.monotonic() < deadline and results_written(out) < 2:
         time.sleep(0.01)
     os.killpg(p.pid, signal.SIGKILL)  # the driver, its LocalCluster and the tools: a power cut
     p.wait()
@@ -279,12 +290,14 @@ def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_p
     with distributed.Client(cluster.scheduler_address) as client, \
             distributed.Client(cluster.scheduler_address) as monitor:
         pids = monitor.run(os.getpid)
-        th = threading.Thread(target=lambda: box.update(df=pc.run(paths, pc.Config(), out, client=client)))
+        # daemon: if an assertion below fails, the run left behind must not keep pytest from exiting
+        th = threading.Thread(target=lambda: box.update(df=pc.run(paths, pc.Config(), out, client=client)),
+                              daemon=True)
         th.start()
         killed = None
 
         def finished():
-            return len([p for p in out.rglob("*.json") if pc.TMP_DIR not in p.parts])
+            return results_written(out)
 
         deadline = time.monotonic() + 60
         while killed is None and time.monotonic() < deadline and th.is_alive():
