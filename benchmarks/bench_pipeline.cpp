@@ -9,7 +9,7 @@
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/stream.hpp"
 #include "predsense/predictors/copy_last.hpp"
-#include "predsense/segmentation/adaptive_segmenter.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 namespace {

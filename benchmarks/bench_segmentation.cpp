@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "predsense/segmentation/adaptive_segmenter.hpp"
-#include "predsense/segmentation/bocpd.hpp"
-#include "predsense/segmentation/normal_meanvar_cost.hpp"
-#include "predsense/segmentation/peak_segmenter.hpp"
-#include "predsense/segmentation/pelt.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
+#include "predsense/segmentation/streaming/bocpd.hpp"
+#include "predsense/segmentation/offline/costs/normal_meanvar_cost.hpp"
+#include "predsense/segmentation/streaming/peak_segmenter.hpp"
+#include "predsense/segmentation/offline/pelt.hpp"
 #include "predsense/kernels/random.hpp"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/policies/drop_merge.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "predsense/memory/block_arena.hpp"
+#include "predsense/memory/storage/block_arena.hpp"
 
 using predsense::detail::block_arena;
 

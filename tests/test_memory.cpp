@@ -22,20 +22,20 @@
 #include <unistd.h>
 
 #include "predsense/core/frame_buffer.hpp"
-#include "predsense/memory/compression_policy.hpp"
-#include "predsense/memory/drop_least_surprising.hpp"
-#include "predsense/memory/drop_merge.hpp"
-#include "predsense/memory/fifo.hpp"
-#include "predsense/memory/indexed_heap.hpp"
+#include "predsense/memory/policies/compression_policy.hpp"
+#include "predsense/memory/policies/drop_least_surprising.hpp"
+#include "predsense/memory/policies/drop_merge.hpp"
+#include "predsense/memory/policies/fifo.hpp"
+#include "predsense/memory/storage/indexed_heap.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
-#include "predsense/memory/mirrored_buffer.hpp"
+#include "predsense/memory/storage/mirrored_buffer.hpp"
 #include "predsense/memory/sensory_window.hpp"
 #include "predsense/memory/retrieval.hpp"
-#include "predsense/memory/similarity_merge.hpp"
-#include "predsense/memory/sinks_recent.hpp"
-#include "predsense/memory/surprise_reservoir.hpp"
-#include "predsense/memory/uniform_stride.hpp"
+#include "predsense/memory/policies/similarity_merge.hpp"
+#include "predsense/memory/policies/sinks_recent.hpp"
+#include "predsense/memory/policies/surprise_reservoir.hpp"
+#include "predsense/memory/policies/uniform_stride.hpp"
 
 using namespace predsense;
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "predsense/core/checked_size.hpp"
-#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/policies/fifo.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/memory/sensory_window.hpp"

@@ -8,7 +8,7 @@
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/run_batch.hpp"
 #include "predsense/pipeline/stream.hpp"
-#include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/streaming/threshold_segmenter.hpp"
 #include "predsense/surprise/mse.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 

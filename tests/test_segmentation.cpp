@@ -8,16 +8,16 @@
 
 #include "predsense/core/concepts.hpp"
 #include "predsense/core/error.hpp"
-#include "predsense/segmentation/adaptive_segmenter.hpp"
-#include "predsense/segmentation/ar_surprise.hpp"
-#include "predsense/segmentation/bocpd.hpp"
-#include "predsense/segmentation/bocpd_segmenter.hpp"
-#include "predsense/segmentation/boundary_refinement.hpp"
-#include "predsense/segmentation/peak_segmenter.hpp"
-#include "predsense/segmentation/standardize.hpp"
-#include "predsense/segmentation/threshold_segmenter.hpp"
-#include "predsense/segmentation/cut_segmenter.hpp"
-#include "predsense/segmentation/offline_segmenter.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
+#include "predsense/surprise/ar_surprise.hpp"
+#include "predsense/segmentation/streaming/bocpd.hpp"
+#include "predsense/segmentation/streaming/bocpd_segmenter.hpp"
+#include "predsense/segmentation/streaming/boundary_refinement.hpp"
+#include "predsense/segmentation/streaming/peak_segmenter.hpp"
+#include "predsense/segmentation/series/standardize.hpp"
+#include "predsense/segmentation/streaming/threshold_segmenter.hpp"
+#include "predsense/segmentation/video/cut_segmenter.hpp"
+#include "predsense/segmentation/offline/offline_segmenter.hpp"
 
 using predsense::boundary;
 

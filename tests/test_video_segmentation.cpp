@@ -13,8 +13,8 @@
 #include "predsense/core/concepts.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/kernels/area_downsample.hpp"
-#include "predsense/segmentation/cut_segmenter.hpp"
-#include "predsense/segmentation/transition_detector.hpp"
+#include "predsense/segmentation/video/cut_segmenter.hpp"
+#include "predsense/segmentation/video/transition_detector.hpp"
 
 using predsense::transition;
 using predsense::transition_kind;

@@ -27,15 +27,15 @@
 #include <vector>
 
 #include "predsense/kernels/token_cosine_distance.hpp"
-#include "predsense/memory/drop_least_surprising.hpp"
-#include "predsense/memory/drop_merge.hpp"
-#include "predsense/memory/fifo.hpp"
+#include "predsense/memory/policies/drop_least_surprising.hpp"
+#include "predsense/memory/policies/drop_merge.hpp"
+#include "predsense/memory/policies/fifo.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/memory/retrieval.hpp"
-#include "predsense/memory/similarity_merge.hpp"
-#include "predsense/memory/sinks_recent.hpp"
-#include "predsense/memory/surprise_reservoir.hpp"
-#include "predsense/memory/uniform_stride.hpp"
+#include "predsense/memory/policies/similarity_merge.hpp"
+#include "predsense/memory/policies/sinks_recent.hpp"
+#include "predsense/memory/policies/surprise_reservoir.hpp"
+#include "predsense/memory/policies/uniform_stride.hpp"
 #include "predsense/kernels/random.hpp"
 #include "support/cli.hpp"
 

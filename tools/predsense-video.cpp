@@ -15,13 +15,13 @@
 // Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema | lfp: online ridge per
 // token, on the mean token, exponential moving average, the Cambrian-S LFP head trained on the
 // stream by Adam at --lfp-lr) -> token_cosine_distance surprise (Cambrian-S) -> the transition
-// detector (predsense/segmentation/transition_detector.hpp) fed with that surprise and a 32x32
+// detector (predsense/segmentation/video/transition_detector.hpp) fed with that surprise and a 32x32
 // thumbnail of each frame (kernels/area_downsample.hpp) -> Cambrian-S memory (sensory window 32,
 // budget 8192 tokens, drop_merge). The detector reports cuts, dissolves, fades and dips as events
 // with [start, end] and kind, and nothing for flashes, camera motion or occluders that leave
 // (comparing the frames before and after each burst of surprise; docs/video.md has the method and
 // its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the
-// previous default, hard cuts only (predsense/segmentation/cut_segmenter.hpp: a local peak of the
+// previous default, hard cuts only (predsense/segmentation/video/cut_segmenter.hpp: a local peak of the
 // surprise that is also a robust outlier against the last --window values); it is the default with
 // --features (no frames to take thumbnails from). --segmenter adaptive|peak|threshold: the library's
 // other segmenters on the surprise.
@@ -82,11 +82,11 @@
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/kernels/area_downsample.hpp"
-#include "predsense/segmentation/adaptive_segmenter.hpp"
-#include "predsense/segmentation/cut_segmenter.hpp"
-#include "predsense/segmentation/peak_segmenter.hpp"
-#include "predsense/segmentation/threshold_segmenter.hpp"
-#include "predsense/segmentation/transition_detector.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
+#include "predsense/segmentation/video/cut_segmenter.hpp"
+#include "predsense/segmentation/streaming/peak_segmenter.hpp"
+#include "predsense/segmentation/streaming/threshold_segmenter.hpp"
+#include "predsense/segmentation/video/transition_detector.hpp"
 #include "support/cli.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "convert.hpp"
-#include "predsense/segmentation/missing_values.hpp"
-#include "predsense/segmentation/offline_change_points.hpp"
-#include "predsense/segmentation/standardize.hpp"
+#include "predsense/segmentation/series/missing_values.hpp"
+#include "predsense/segmentation/offline/offline_change_points.hpp"
+#include "predsense/segmentation/series/standardize.hpp"
 
 namespace py = pybind11;
 using namespace predsense;

@@ -3,12 +3,12 @@
 #include <string>
 
 #include "components.hpp"
-#include "predsense/segmentation/adaptive_segmenter.hpp"
-#include "predsense/segmentation/bocpd_segmenter.hpp"
-#include "predsense/segmentation/missing_values.hpp"
-#include "predsense/segmentation/offline_segmenter.hpp"
-#include "predsense/segmentation/peak_segmenter.hpp"
-#include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
+#include "predsense/segmentation/streaming/bocpd_segmenter.hpp"
+#include "predsense/segmentation/series/missing_values.hpp"
+#include "predsense/segmentation/offline/offline_segmenter.hpp"
+#include "predsense/segmentation/streaming/peak_segmenter.hpp"
+#include "predsense/segmentation/streaming/threshold_segmenter.hpp"
 
 using namespace predsense;
 using namespace predsense_py;

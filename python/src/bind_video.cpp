@@ -13,7 +13,7 @@
 // only if it already holds 0..255 integers -- otherwise ShapeError/TypeError); thumbnails (h, w, c)
 // or flat (h*w*c,) float32 in [0, 1]. Transitions are dicts {"frame", "start", "end", "kind",
 // "score", "decided_at"} with inclusive frame indices (the C++ header
-// predsense/segmentation/transition_detector.hpp documents the method and every parameter).
+// predsense/segmentation/video/transition_detector.hpp documents the method and every parameter).
 // CutSegmenter is a Segmenter (segmenter_box, components.hpp): it plugs into a Stream. The
 // transition detector needs a thumbnail per frame, which a latent Stream does not have: it is used
 // on its own (push/flush, or segment() over a whole video).
@@ -32,8 +32,8 @@
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/encoders/patch_embedder.hpp"
 #include "predsense/kernels/area_downsample.hpp"
-#include "predsense/segmentation/cut_segmenter.hpp"
-#include "predsense/segmentation/transition_detector.hpp"
+#include "predsense/segmentation/video/cut_segmenter.hpp"
+#include "predsense/segmentation/video/transition_detector.hpp"
 
 namespace py = pybind11;
 using namespace predsense;
@@ -220,7 +220,7 @@ void bind_video(py::module_& m) {
   const cut_segmenter_params cp{};
   segmenter_class<cut_segmenter> cut(
       m, "CutSegmenter",
-      "Hard shot cuts in a surprise stream (predsense/segmentation/cut_segmenter.hpp): a boundary at step t (the "
+      "Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the "
       "first frame of the new shot, 0-based frame index) when s_t is a local peak of prominence >= `prominence` "
       "(decided `lookahead` steps later), an outlier against the previous `window` values (s_t > median + gamma * "
       "1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics), >= `floor`, "
@@ -245,7 +245,7 @@ void bind_video(py::module_& m) {
       (std::string(
            "Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a "
            "surprise per frame; flashes, camera motion and occluders do not fire "
-           "(predsense/segmentation/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & "
+           "(predsense/segmentation/video/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & "
            "Smoliar 1993 sec. 2.2, verified on the frames either side).\n"
            "Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not "
            "have. Use push()/flush() frame by frame, or segment() over a whole video.\n"

@@ -22,7 +22,7 @@
 #include "cli.hpp"
 #include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
-#include "predsense/segmentation/standardize.hpp"
+#include "predsense/segmentation/series/standardize.hpp"
 
 namespace predsense::tools {
 

@@ -55,7 +55,7 @@ concept resettable_predictor = latent_predictor<P> && requires(P p) {
 // checks each): push one value at a time; flush() decides what is still pending at the end of the
 // stream (segmenters without look-ahead return nothing); reset() forgets the stream, keeping the
 // parameters; segment(series) is the offline form, equal to push(s[t], t) for t = 0, 1, ... then
-// flush() (segmentation/segment_series.hpp).
+// flush() (segmentation/streaming/segment_series.hpp).
 template <class S>
 concept streaming_segmenter = event_segmenter<S> && requires(S s, std::span<const double> series) {
   { s.flush() } -> std::same_as<std::vector<boundary>>;

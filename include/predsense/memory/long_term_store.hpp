@@ -31,9 +31,9 @@
 #include "predsense/memory/memory_traffic.hpp"
 #include "predsense/kernels/average_into.hpp"
 #include "predsense/kernels/token_sum.hpp"
-#include "predsense/memory/block_arena.hpp"
+#include "predsense/memory/storage/block_arena.hpp"
 #include "predsense/memory/memory_entry.hpp"
-#include "predsense/memory/tensor_block.hpp"
+#include "predsense/memory/storage/tensor_block.hpp"
 
 namespace predsense {
 

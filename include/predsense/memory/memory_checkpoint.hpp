@@ -6,7 +6,7 @@
 // ".merged_count", ".merged" (I64), ".surprise", ".timestamp" (F64: bit-exact scores), ".flags" (U8:
 // 1 protected, 2 compressed); the store's configuration goes into the safetensors __metadata__ as
 // JSON (nlohmann-json) under "predsense.memory": format, version, window, budget, dim, counters,
-// each policy as {"name", "params"} from the policy's params() (memory/policy_params.hpp), and a
+// each policy as {"name", "params"} from the policy's params() (memory/policies/policy_params.hpp), and a
 // 64-bit checksum of every tensor byte. Numbers are written without the process locale.
 // One file, written to a temporary name and renamed (io/byte_io.hpp), so a crash mid-write leaves
 // the previous checkpoint intact; a successful save removes temp files a crashed save of the same
@@ -45,7 +45,7 @@
 #include "predsense/io/temp_files.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
-#include "predsense/memory/policy_params.hpp"
+#include "predsense/memory/policies/policy_params.hpp"
 
 namespace predsense {
 
@@ -76,8 +76,9 @@ inline std::string hex64(std::uint64_t h) {
 
 template <class P>
 nlohmann::json policy_json(const P& p) {
-  static_assert(declares_params<P>,
-                "predsense: a memory policy must declare params() (memory/policy_params.hpp) to be checkpointed");
+  static_assert(
+      declares_params<P>,
+      "predsense: a memory policy must declare params() (memory/policies/policy_params.hpp) to be checkpointed");
   nlohmann::json params = nlohmann::json::object();
   for (const auto& q : p.params()) std::visit([&](auto v) { params[q.name] = v; }, q.value);
   return {{"name", std::string(P::name)}, {"params", params}};

@@ -26,13 +26,13 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/core/frame_view.hpp"
-#include "predsense/memory/compression_policy.hpp"
-#include "predsense/memory/consolidation_policy.hpp"
-#include "predsense/memory/drop_merge.hpp"
+#include "predsense/memory/policies/compression_policy.hpp"
+#include "predsense/memory/policies/consolidation_policy.hpp"
+#include "predsense/memory/policies/drop_merge.hpp"
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/sensory_window.hpp"
-#include "predsense/memory/tensor_block.hpp"
+#include "predsense/memory/storage/tensor_block.hpp"
 
 #if !defined(NDEBUG) && !defined(PREDSENSE_MEMORY_CHECKS)
 #define PREDSENSE_MEMORY_CHECKS 1

@@ -22,8 +22,8 @@
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_traffic.hpp"
-#include "predsense/memory/mirrored_buffer.hpp"
-#include "predsense/memory/tensor_block.hpp"
+#include "predsense/memory/storage/mirrored_buffer.hpp"
+#include "predsense/memory/storage/tensor_block.hpp"
 
 namespace predsense {
 

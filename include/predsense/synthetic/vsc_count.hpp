@@ -21,7 +21,7 @@
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/counting/within_segment_merge.hpp"
 #include "predsense/synthetic/vsc_world.hpp"
-#include "predsense/segmentation/threshold_segmenter.hpp"
+#include "predsense/segmentation/streaming/threshold_segmenter.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 namespace predsense {

@@ -1,0 +1,73 @@
+// predsense/segmentation/offline/offline_segmenter.hpp - an offline change-point method behind the
+// streaming segmenter interface, so PELT, binary segmentation or AMOC can sit where a stream
+// expects an event_segmenter (pipeline/stream.hpp, Python's ps.Stream).
+//
+// push(value, t) keeps the value and reports nothing; flush-at-end (flush()) runs the method on
+// everything pushed (offline_change_points.hpp) and reports each change as a boundary at the t of
+// the first value of the new segment, decided at the last t. The decision delay is therefore the
+// whole stream: use it on finite recordings, not on an endless feed. reset() forgets the values.
+// With `standardize` the values are z-scored first (standardize.hpp), as the Normal costs assume
+// unit variance. NaN is a missing value (offline_params::missing decides); time must increase.
+//
+// Errors: invalid_argument_error when t does not increase; the method's own errors at flush()
+// (empty_error for too few observed values, non_finite_error for infinity).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "predsense/core/boundary.hpp"
+#include "predsense/core/error.hpp"
+#include "predsense/segmentation/offline/offline_change_points.hpp"
+#include "predsense/segmentation/streaming/segment_series.hpp"
+#include "predsense/segmentation/series/standardize.hpp"
+
+namespace predsense {
+
+struct offline_segmenter_params {
+  offline_params method{};  // PELT, MBIC, Normal mean cost unless set
+  bool standardize = true;  // z-score the values before segmenting
+};
+
+class offline_segmenter {
+ public:
+  explicit offline_segmenter(const offline_segmenter_params& p = {}) : p_(p) {}
+
+  std::optional<boundary> push(double value, std::size_t t) {
+    if (!t_.empty() && t <= t_.back())
+      throw invalid_argument_error("predsense: offline_segmenter: t=" + std::to_string(t) +
+                                   " after t=" + std::to_string(t_.back()) + ": time must increase");
+    x_.push_back(value);
+    t_.push_back(t);
+    return std::nullopt;
+  }
+
+  // Runs the method on every value pushed since the last reset(); the buffer is then cleared.
+  std::vector<boundary> flush() {
+    std::vector<boundary> out;
+    if (x_.empty()) return out;
+    std::vector<double> x = x_;
+    if (p_.standardize) standardize_columns(x, 1);
+    const auto cps = offline_change_points(x, 1, p_.method);
+    for (std::size_t c : cps) out.push_back({t_[c], x_[c], t_.back()});
+    x_.clear();
+    t_.clear();
+    return out;
+  }
+
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
+  void reset() {
+    x_.clear();
+    t_.clear();
+  }
+
+ private:
+  offline_segmenter_params p_;
+  std::vector<double> x_;
+  std::vector<std::size_t> t_;
+};
+
+}  // namespace predsense

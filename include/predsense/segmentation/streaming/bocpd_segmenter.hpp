@@ -1,0 +1,122 @@
+// predsense/segmentation/streaming/bocpd_segmenter.hpp - streaming event segmentation with BOCPD: peaks of
+// the lagged change probability.
+//
+// After x_t, BOCPD's posterior says how likely each past step s is to be the start of the current
+// segment. With a lag of `lag` steps, c(s) = P(segment started at s | x_0..x_{s+lag}) is a change
+// probability that has seen enough of the new segment to be sure (lag 0 would only flag outliers).
+// c is fed to a peak_segmenter, so a boundary at s is reported at step s + lag + lookahead: the
+// decision delay is bounded by lag + peaks.lookahead. Step 0 always starts a segment and is never
+// reported. flush() reads the remaining c(s) from the final posterior (shorter lag) at the end.
+// Missing values: a row with a NaN is a missing step (bocpd::update: no likelihood update, the
+// hazard still runs); lag and look-ahead count observed rows, and boundaries are reported at the
+// original step of the first observed row of the new segment.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "predsense/core/boundary.hpp"
+#include "predsense/core/error.hpp"
+#include "predsense/segmentation/streaming/bocpd.hpp"
+#include "predsense/segmentation/streaming/peak_segmenter.hpp"
+#include "predsense/segmentation/streaming/segment_series.hpp"
+
+namespace predsense {
+
+struct bocpd_segmenter_params {
+  bocpd_params model{};
+  std::size_t lag = 5;
+  peak_segmenter_params peaks{0.2, 0.0, 5, 5, 10};  // threshold, prominence, separation, lookahead, window
+};
+
+class bocpd_segmenter {
+ public:
+  explicit bocpd_segmenter(const bocpd_segmenter_params& p = {}, std::size_t dims = 1)
+      : p_(p), model_(make_model(p.model), dims), peaks_(p.peaks) {}
+
+  // One observation per step; steps must be consecutive from 0. Univariate form first.
+  std::optional<boundary> push(double x, std::size_t t) { return push(std::span<const double>(&x, 1), t); }
+  std::optional<boundary> push(std::span<const double> x, std::size_t t) {
+    if (t != next_)
+      throw invalid_argument_error("predsense: bocpd_segmenter: step " + std::to_string(t) + " pushed, expected " +
+                                   std::to_string(next_));
+    const std::size_t before = model_.steps();
+    model_.update(x);
+    ++next_;
+    if (model_.steps() == before) return std::nullopt;  // a missing step
+    original_.push_back(t);
+    const std::size_t k = before;  // observed index of this row
+    if (k < p_.lag) return std::nullopt;
+    return feed(k - p_.lag, t);
+  }
+
+  // End of stream: decides the last lag + lookahead steps.
+  std::vector<boundary> flush() {
+    std::vector<boundary> out;
+    const std::size_t n = model_.steps();
+    const std::size_t from = n > p_.lag ? n - p_.lag : 0;
+    for (std::size_t s = from; s < n; ++s)
+      if (auto b = feed(s, next_ - 1)) out.push_back(*b);
+    for (auto b : peaks_.flush()) {
+      b.t = original_[b.t];
+      b.decided_at = next_ == 0 ? 0 : next_ - 1;
+      out.push_back(b);
+    }
+    return out;
+  }
+
+  // Offline, univariate: push every value, then flush() (boundaries at original indices).
+  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
+
+  // Starts a new stream (the model's posterior, the peak picker and the step count).
+  void reset() {
+    model_ = bocpd(make_model(p_.model), model_.dims());
+    peaks_ = peak_segmenter(p_.peaks);
+    next_ = 0;
+    original_.clear();
+  }
+
+  [[nodiscard]] std::size_t decision_delay() const noexcept { return p_.lag + p_.peaks.lookahead; }
+  [[nodiscard]] const bocpd& model() const noexcept { return model_; }
+
+ private:
+  static bocpd_params make_model(bocpd_params m) {
+    m.track_map = false;  // only the filtering posterior is read
+    return m;
+  }
+  // s: observed index; now: original step. The boundary is given at the original step.
+  std::optional<boundary> feed(std::size_t s, std::size_t now) {
+    const double c = s == 0 ? 0.0 : model_.start_probability(s);
+    auto b = peaks_.push(c, s);
+    if (b) {
+      b->t = original_[b->t];
+      b->decided_at = now;
+    }
+    return b;
+  }
+
+  bocpd_segmenter_params p_;
+  bocpd model_;
+  peak_segmenter peaks_;
+  std::size_t next_ = 0;               // next original step expected
+  std::vector<std::size_t> original_;  // original step of each observed row
+};
+
+// Offline: the boundaries of a whole row-major n x dims series (same as streaming + flush()).
+inline std::vector<boundary> bocpd_segment(std::span<const double> x, std::size_t dims,
+                                           const bocpd_segmenter_params& p = {}) {
+  if (dims == 0 || x.size() % dims != 0)
+    throw shape_error("predsense: bocpd_segment: " + std::to_string(x.size()) +
+                      " values do not form rows of dims = " + std::to_string(dims));
+  bocpd_segmenter seg(p, dims);
+  std::vector<boundary> out;
+  for (std::size_t i = 0, t = 0; i < x.size(); i += dims, ++t)
+    if (auto b = seg.push(x.subspan(i, dims), t)) out.push_back(*b);
+  for (const auto& b : seg.flush()) out.push_back(b);
+  return out;
+}
+
+}  // namespace predsense
