@@ -7,7 +7,9 @@
 // forced once the event reaches max_block steps (0 disables). The window statistics are updated
 // incrementally (Welford add/remove) and recomputed exactly every `window` steps so rounding cannot
 // drift on endless streams, and exactly whenever a decision is within rounding of the threshold;
-// O(1) amortised per step.
+// O(1) amortised per step. Relative by construction: replacing s by a * s + b (a > 0) moves the
+// threshold with it, so the boundaries do not depend on the encoder's scale. The value at t = 0
+// (frame 0's conventional surprise) is ignored: it opens the first event and enters no statistic.
 #pragma once
 
 #include <cmath>
@@ -50,6 +52,11 @@ class adaptive_segmenter {
     if (!std::isfinite(surprise))
       throw non_finite_error("predsense: adaptive_segmenter: non-finite surprise " + std::to_string(surprise) +
                              " at step " + std::to_string(t));
+    if (t == 0) {  // frame 0 has no prediction: it opens the first event and enters no statistic
+      started_ = true;
+      event_start_ = 0;
+      return std::nullopt;
+    }
     if (!started_) {
       started_ = true;
       event_start_ = t;
