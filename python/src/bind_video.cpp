@@ -265,7 +265,9 @@ void bind_video(py::module_& m) {
            "area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 "
            "fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): "
            "gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units, default 0: the "
-           "surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), gap "
+           "surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), "
+           "surprise_long_window (frames whose upper-tail spread bounds the surprise's sigma from below, default 500; "
+           "0: off), gap "
            "(frames), "
            "max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup "
            "(frames), cut_contrast, dissolve_contrast.\n") +
@@ -277,13 +279,14 @@ void bind_video(py::module_& m) {
                        std::size_t window, double gamma, double floor, double surprise_gamma, double surprise_floor,
                        std::size_t gap, std::size_t max_span, double min_change, double return_ratio,
                        double max_residual, double solid_std, std::size_t min_hold, std::size_t warmup,
-                       double cut_contrast, double dissolve_contrast) {
+                       double cut_contrast, double dissolve_contrast, std::size_t surprise_long_window) {
              transition_detector_params p;
              p.width = width, p.height = height, p.channels = channels, p.scale = scale, p.window = window;
              p.gamma = gamma, p.floor = floor, p.surprise_gamma = surprise_gamma, p.surprise_floor = surprise_floor;
              p.gap = gap, p.max_span = max_span, p.min_change = min_change, p.return_ratio = return_ratio;
              p.max_residual = max_residual, p.solid_std = solid_std, p.min_hold = min_hold, p.warmup = warmup;
              p.cut_contrast = cut_contrast, p.dissolve_contrast = dissolve_contrast;
+             p.surprise_long_window = surprise_long_window;
              return std::make_shared<detector_box>(p);
            }),
            py::arg("width") = tp.width, py::arg("height") = tp.height, py::arg("channels") = tp.channels,
@@ -293,7 +296,8 @@ void bind_video(py::module_& m) {
            py::arg("min_change") = tp.min_change, py::arg("return_ratio") = tp.return_ratio,
            py::arg("max_residual") = tp.max_residual, py::arg("solid_std") = tp.solid_std,
            py::arg("min_hold") = tp.min_hold, py::arg("warmup") = tp.warmup, py::arg("cut_contrast") = tp.cut_contrast,
-           py::arg("dissolve_contrast") = tp.dissolve_contrast)
+           py::arg("dissolve_contrast") = tp.dissolve_contrast,
+           py::arg("surprise_long_window") = tp.surprise_long_window)
       .def(
           "push",
           [](detector_box& d, const py::handle& thumb, double surprise) {
