@@ -73,7 +73,10 @@ def video_thumbnails(path, fps=None, *, width=32, height=32):
 
 
 def detector_scale(fps):
-    """The detector's long-scale step for a rate, as predsense-video chooses it: ~0.24 s, 2..6 frames."""
+    """The transition detector's long-scale step (frames) for a rate, as predsense-video chooses it.
+
+    About 0.24 s of video: round(0.24 * fps) frames, at least 2 and at most 6 (6 at 25 fps, 2 at 10 fps or
+    less); fps in frames per second."""
     return int(min(6, max(2, round(fps * 0.24))))
 
 

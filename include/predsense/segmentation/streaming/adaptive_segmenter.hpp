@@ -10,8 +10,11 @@
 // O(1) amortised per step. Relative by construction: replacing s by a * s + b (a > 0) moves the
 // threshold with it, so the boundaries do not depend on the encoder's scale. The value at t = 0
 // (frame 0's conventional surprise) is ignored: it opens the first event and enters no statistic.
+// No boundary fires by the rule before `min_history` (10, at most `window`) surprises were seen: a
+// mean and std of a handful of values are noise.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -26,10 +29,11 @@
 namespace predsense {
 
 struct adaptive_segmenter_params {
-  std::size_t window = 128;     // trailing surprises the threshold is computed from
-  double gamma = 1.0;           // threshold = mean + gamma * std
-  std::size_t min_block = 8;    // shortest event (candidates earlier than this are merged forward)
-  std::size_t max_block = 128;  // longest event before a forced split (0: never split)
+  std::size_t window = 128;      // trailing surprises the threshold is computed from
+  double gamma = 1.0;            // threshold = mean + gamma * std
+  std::size_t min_block = 8;     // shortest event (candidates earlier than this are merged forward)
+  std::size_t max_block = 128;   // longest event before a forced split (0: never split)
+  std::size_t min_history = 10;  // surprises seen before the first boundary by the rule (capped at window)
 
   void validate() const {
     if (window < 2)
@@ -63,7 +67,7 @@ class adaptive_segmenter {
     }
     std::optional<boundary> out;
     const std::size_t len = t - event_start_;  // length of the current event before t
-    if (count_ >= 2) {
+    if (count_ >= std::max<std::size_t>(2, std::min(p_.min_history, p_.window))) {
       double thr = threshold();
       // Incremental statistics carry rounding; near the threshold the decision is re-taken on
       // exactly recomputed ones, so e.g. a constant window never fires on the same constant.
