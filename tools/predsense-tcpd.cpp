@@ -207,7 +207,7 @@ std::map<std::string, method> methods() {
                       true};
   // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
   // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
-  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
+  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed", "linear", "linearvar", "ar1"}},
                                        {"penalty", {"mbic", "bic", "aic", "hannan_quinn", "none", "manual"}}};
   auto offline = [&](const char* help, predsense::offline_method which) {
     param_map d{{"min_size", 1.0}, {"pen_value", std::numeric_limits<double>::quiet_NaN()}, {"quantiles", 0.0}};
