@@ -501,7 +501,7 @@ TEST_CASE("PELT with the new costs finds the optimal partition: brute force over
   }
 }
 
-TEST_CASE("a cost's own minimum segment length is honoured by every search method (issue 25 item 1)") {
+TEST_CASE("a cost's own minimum segment length is honoured by every search method") {
   // Mean-and-variance cost at min_size 1: one-row segments would have zero variance and a change
   // on almost every row; the cost's own minimum (2) applies instead.
   const auto x = steps({{100, 0.0}, {100, 3.0}}, 1.0, 17);
@@ -539,7 +539,7 @@ TEST_CASE("a cost's own minimum segment length is honoured by every search metho
   CHECK_THROWS_AS(pelt(normal_ar1_cost(three)), empty_error);
 }
 
-TEST_CASE("results do not depend on an offset up to 1e12 (issue 25 item 2)") {
+TEST_CASE("results do not depend on an offset up to 1e12") {
   const auto x = steps({{60, 0.0}, {50, 2.0}, {70, -1.0}, {40, 1.5}}, 0.8, 23);
   const auto y = steps({{80, 0.0}, {80, 0.0}}, 0.4, 29);  // and a change in variance only
   std::vector<double> yv = y;
@@ -572,7 +572,7 @@ TEST_CASE("results do not depend on an offset up to 1e12 (issue 25 item 2)") {
   CHECK(bv(10, 120) == doctest::Approx(av(10, 120)).epsilon(1e-3));
 }
 
-TEST_CASE("an empty series is empty_error in every offline entry point (issue 25 item 11)") {
+TEST_CASE("an empty series is empty_error in every offline entry point") {
   const std::vector<double> empty;
   CHECK_THROWS_AS(offline_change_points(empty, 1), empty_error);
   CHECK_THROWS_AS(pelt(normal_mean_cost(empty)), empty_error);

@@ -6,7 +6,7 @@
 // prefix sums of the shifted values and their squares are formed: s1, s2, (n + 1) x dims, row 0
 // zero. Why: the costs are differences of running sums such as sum x^2 - (sum x)^2 / m; with an
 // offset of 1e6 (mean-and-variance cost) or 1e8 (mean cost) those sums lose every significant
-// digit of the spread and give spurious changes (issue 25). The costs are invariant to a shift
+// digit of the spread and give spurious changes. The costs are invariant to a shift
 // of a column, so the result is the same up to rounding of the input itself, for offsets up to
 // 1e12 and beyond.
 #pragma once
