@@ -179,3 +179,7 @@ __all__ = [
     "TransitionDetector",
     "area_downsample",
 ]
+
+# Pure-Python helpers (no compiled code): predsense.video.detect(path) -> the tool's scenes in one
+# call, predsense.video.display(signal, boundaries, truth); predsense.report: the HTML report.
+from . import report, video  # noqa: E402

@@ -334,7 +334,7 @@ if (M && M.frame && M.frame.length) {
     series: [{label: 'time (s)'}, {label: 'tokens held', stroke: '#1f77b4', width: 1.5, fill: 'rgba(31,119,180,.08)'},
       {label: 'long-term budget', stroke: '#d62728', dash: [6, 4]}],
     axes: [{label: 'seconds'}, {label: 'tokens', size: 60}]}, [mx, longTerm, budget], e2);
-} else { const s = document.getElementById('memory'); if (s) s.querySelector('.sub').textContent = 'no memory trace in this run'; }
+} else document.getElementById('memory-note').textContent = 'no memory trace in this run';
 window.predsenseReport = {timeline: tl, seek: seek, data: D};
 document.body.dataset.ready = '1';
 })();
@@ -413,7 +413,7 @@ def build_page(result, thumbs=None, video_uri=None, video_note="", title=None):
 <h2>Transitions ({len(bs)})</h2>
 <div id="cards">{"".join(cards) or '<div class="sub">no boundary found</div>'}</div>
 <h2 id="memory">Memory over time</h2>
-<div class="sub">entries by kind and frames dropped; tokens held against the long-term budget</div>
+<div class="sub" id="memory-note">entries by kind and frames dropped; tokens held against the long-term budget</div>
 <div id="mem-entries" class="chart"></div><div id="mem-tokens" class="chart"></div>
 <h2>Segments ({len(rows)})</h2>
 <table class="seg" id="segments"><tr><th>#</th><th>start</th><th>end</th><th>frames</th><th>start</th><th>end</th>
