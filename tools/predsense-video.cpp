@@ -33,9 +33,11 @@
 // patch embedder's on video input), so Python can rebuild the result step by step (docs/video.md).
 // Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
 // docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
-// --sheet (one frame per segment, ffmpeg's select + tile filters). Every output is written to a
-// temporary file and renamed into place only after all of them succeeded. A progress bar goes to
-// stderr when stderr is a terminal.
+// --sheet (one frame per segment, ffmpeg's select + tile filters), --report (an HTML page written by
+// python/predsense/report.py from the JSON plus the memory sampled every frame), --scenes-csv, --edl,
+// --split-video (tools/support/scene_export.hpp: PySceneDetect's CSV, CMX 3600, one file per scene).
+// Every output is written to a temporary file and renamed into place only after all of them
+// succeeded. A progress bar goes to stderr when stderr is a terminal.
 //
 // Exit codes: 0 success; 2 bad input (missing/unreadable/not-a-video file, bad option value, missing
 // ffmpeg, malformed .npy) or a failed output step, with nothing written; 1 unexpected failure.
