@@ -45,10 +45,10 @@ class offline_segmenter {
     if (!t_.empty() && t <= t_.back())
       throw invalid_argument_error("predsense: offline_segmenter: t=" + std::to_string(t) +
                                    " after t=" + std::to_string(t_.back()) + ": time must increase");
-    if (t == 0) return std::nullopt;  // frame 0: no prediction
+    pushed_ = true;
+    if (t == 0) return std::nullopt;  // frame 0: no prediction, not kept (a stream of it alone has no change)
     x_.push_back(value);
     t_.push_back(t);
-    pushed_ = true;
     return std::nullopt;
   }
 
