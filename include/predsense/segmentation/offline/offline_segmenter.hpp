@@ -13,6 +13,7 @@
 // (empty_error for too few observed values, non_finite_error for infinity).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -34,7 +35,9 @@ struct offline_segmenter_params {
 
 class offline_segmenter {
  public:
-  explicit offline_segmenter(const offline_segmenter_params& p = {}) : p_(p) {}
+  offline_segmenter() : offline_segmenter(offline_segmenter_params{}) {}
+  template <std::same_as<offline_segmenter_params> Params = offline_segmenter_params>
+  explicit offline_segmenter(const Params& p) : p_(p) {}
 
   std::optional<boundary> push(double value, std::size_t t) {
     if (!t_.empty() && t <= t_.back())

@@ -12,6 +12,7 @@
 // original step of the first observed row of the new segment.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -34,7 +35,9 @@ struct bocpd_segmenter_params {
 
 class bocpd_segmenter {
  public:
-  explicit bocpd_segmenter(const bocpd_segmenter_params& p = {}, std::size_t dims = 1)
+  bocpd_segmenter() : bocpd_segmenter(bocpd_segmenter_params{}) {}
+  template <std::same_as<bocpd_segmenter_params> Params = bocpd_segmenter_params>
+  explicit bocpd_segmenter(const Params& p, std::size_t dims = 1)
       : p_(p), model_(make_model(p.model), dims), peaks_(p.peaks) {}
 
   // One observation per step; steps must be consecutive from 0. Univariate form first.

@@ -9,6 +9,7 @@
 // the last L values with the look-ahead that remains; segment() = push everything + flush().
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -42,7 +43,11 @@ struct peak_segmenter_params {
 
 class peak_segmenter {
  public:
-  explicit peak_segmenter(const peak_segmenter_params& p = {}) : p_(p) { p_.validate(); }
+  peak_segmenter() : peak_segmenter(peak_segmenter_params{}) {}
+  template <std::same_as<peak_segmenter_params> Params = peak_segmenter_params>
+  explicit peak_segmenter(const Params& p) : p_(p) {
+    p_.validate();
+  }
 
   // Steps must be consecutive (t, t+1, ...). Reports the peak decided at this step, if any.
   std::optional<boundary> push(double v, std::size_t t) {

@@ -21,6 +21,7 @@
 // non-consecutive steps; non_finite_error for a NaN surprise.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -58,7 +59,9 @@ struct cut_segmenter_params {
 
 class cut_segmenter {
  public:
-  explicit cut_segmenter(const cut_segmenter_params& p = {})
+  cut_segmenter() : cut_segmenter(cut_segmenter_params{}) {}
+  template <std::same_as<cut_segmenter_params> Params = cut_segmenter_params>
+  explicit cut_segmenter(const Params& p)
       : p_((p.validate(), p)),
         peak_(peak_segmenter_params{p.floor, p.prominence, 1, p.lookahead, std::max<std::size_t>(10, p.lookahead)}) {}
 

@@ -47,6 +47,7 @@
 // invalid parameters.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -166,7 +167,9 @@ inline double mean_abs_diff(const std::vector<float>& a, const std::vector<float
 
 class transition_detector {
  public:
-  explicit transition_detector(const transition_detector_params& p = {})
+  transition_detector() : transition_detector(transition_detector_params{}) {}
+  template <std::same_as<transition_detector_params> Params = transition_detector_params>
+  explicit transition_detector(const Params& p)
       : p_((p.validate(), p)), prev_b_(p.warmup > 0 ? p.warmup - 1 : 0) {}
 
   // Push frame t (= the number of frames pushed before). Returns the transitions decided now.
