@@ -63,7 +63,7 @@ TEST_CASE("xtensor: xt::view of one frame of a 3-D tensor starts at that frame")
   for (std::size_t n = 0; n < N; ++n) {
     INFO("frame " << n);
     check_equal(as_frame_view(xt::view(video, n, xt::all(), xt::all())), copied(n));
-    check_equal(as_frame_view(xt::view(video, n)), copied(n));  // trailing axes implied
+    check_equal(as_frame_view(xt::view(video, n)), copied(n));             // trailing axes implied
     const frame_view implicit = xt::view(video, n, xt::all(), xt::all());  // the implicit conversion
     check_equal(implicit, copied(n));
   }
@@ -121,7 +121,7 @@ TEST_CASE("Eigen: row blocks, full-width blocks and maps at an offset borrow the
     check_equal(as_frame_view(m), copied(n));
     // a Map with a run-time outer stride equal to the width is packed
     const Eigen::Map<const row_matrix, 0, Eigen::OuterStride<>> ms(all.data() + n * T * D, ti, di,
-                                                                    Eigen::OuterStride<>(di));
+                                                                   Eigen::OuterStride<>(di));
     check_equal(as_frame_view(ms), copied(n));
     const Eigen::Ref<const row_matrix> ref = all.middleRows(ni * ti, ti);
     check_equal(as_frame_view(ref), copied(n));
@@ -182,7 +182,8 @@ TEST_CASE("every API taking a frame takes adapter types and agrees with the copi
   }
 
   SUBCASE("memory_store::push and retrieve") {
-    memory_store<> from_xt(memory_params{.window = 2, .budget = 64}), from_copy(memory_params{.window = 2, .budget = 64});
+    memory_store<> from_xt(memory_params{.window = 2, .budget = 64}),
+        from_copy(memory_params{.window = 2, .budget = 64});
     for (std::size_t n = 0; n < N; ++n) {
       const double s = 0.1 * double(n % 3);
       from_xt.push(xt_frame(n), s);

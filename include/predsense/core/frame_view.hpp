@@ -33,7 +33,8 @@ namespace detail {
 template <class T>
 concept adapted_frame = requires(const T& t) {
   { frame_adapter<T>::view(t) } -> std::same_as<frame_view>;
-} && !requires(const T& t) { t.operator frame_view(); };
+}
+&&!requires(const T& t) { t.operator frame_view(); };
 }  // namespace detail
 
 struct frame_view {
@@ -57,8 +58,8 @@ struct frame_view {
   // Any adapted tensor (Eigen, xtensor, yours): the adapter's checks apply (it throws
   // shape_error for storage it cannot borrow as packed row-major rows).
   template <class T>
-  requires(!std::same_as<T, frame_view> && detail::adapted_frame<T>)
-  frame_view(const T& t) : frame_view(frame_adapter<T>::view(t)) {}  // NOLINT: implicit by design
+  requires(!std::same_as<T, frame_view> && detail::adapted_frame<T>) frame_view(const T& t)
+      : frame_view(frame_adapter<T>::view(t)) {}  // NOLINT: implicit by design
 
   [[nodiscard]] constexpr std::size_t size() const noexcept { return tokens * dim; }
   [[nodiscard]] constexpr const float* row(std::size_t t) const noexcept { return data + t * dim; }

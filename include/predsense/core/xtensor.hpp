@@ -61,8 +61,7 @@ struct frame_adapter<T> {
       throw shape_error("predsense: xtensor of shape (" + detail::xtensor_shape_str(x.shape()) + ") is " +
                         std::to_string(x.dimension()) + "-D; a frame is 2-D tokens x dim");
     const std::size_t t = x.shape()[0], d = x.shape()[1];
-    if (t == 0 || d == 0)
-      throw empty_error("predsense: empty xtensor frame (shape " + detail::shape_str(t, d) + ")");
+    if (t == 0 || d == 0) throw empty_error("predsense: empty xtensor frame (shape " + detail::shape_str(t, d) + ")");
     const auto& st = x.strides();
     const auto s0 = static_cast<std::ptrdiff_t>(st[0]), s1 = static_cast<std::ptrdiff_t>(st[1]);
     const bool packed = (d == 1 || s1 == 1) && (t == 1 || s0 == static_cast<std::ptrdiff_t>(d));

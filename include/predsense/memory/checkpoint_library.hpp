@@ -25,26 +25,26 @@
 #include "predsense/memory/policies/uniform_stride.hpp"
 
 // X(compression, consolidation) for every built-in pair the library instantiates.
-#define PREDSENSE_CHECKPOINT_LIBRARY_TYPES(X)    \
-  X(pool_when_unsurprising, drop_merge)          \
+#define PREDSENSE_CHECKPOINT_LIBRARY_TYPES(X)      \
+  X(pool_when_unsurprising, drop_merge)            \
   X(pool_when_unsurprising, drop_least_surprising) \
-  X(pool_when_unsurprising, fifo)                \
-  X(pool_when_unsurprising, similarity_merge)    \
-  X(pool_when_unsurprising, sinks_recent)        \
-  X(pool_when_unsurprising, surprise_reservoir)  \
-  X(pool_when_unsurprising, uniform_stride)      \
-  X(no_compression, drop_merge)                  \
-  X(no_compression, drop_least_surprising)       \
-  X(no_compression, fifo)                        \
-  X(no_compression, similarity_merge)            \
-  X(no_compression, sinks_recent)                \
-  X(no_compression, surprise_reservoir)          \
+  X(pool_when_unsurprising, fifo)                  \
+  X(pool_when_unsurprising, similarity_merge)      \
+  X(pool_when_unsurprising, sinks_recent)          \
+  X(pool_when_unsurprising, surprise_reservoir)    \
+  X(pool_when_unsurprising, uniform_stride)        \
+  X(no_compression, drop_merge)                    \
+  X(no_compression, drop_least_surprising)         \
+  X(no_compression, fifo)                          \
+  X(no_compression, similarity_merge)              \
+  X(no_compression, sinks_recent)                  \
+  X(no_compression, surprise_reservoir)            \
   X(no_compression, uniform_stride)
 
 namespace predsense {
 
-#define PREDSENSE_CHECKPOINT_DECLARE(C, P)                                                  \
-  void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& path);     \
+#define PREDSENSE_CHECKPOINT_DECLARE(C, P)                                              \
+  void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& path); \
   void load_checkpoint(memory_store<C, P>& m, const std::filesystem::path& path);
 PREDSENSE_CHECKPOINT_LIBRARY_TYPES(PREDSENSE_CHECKPOINT_DECLARE)
 #undef PREDSENSE_CHECKPOINT_DECLARE

@@ -169,8 +169,7 @@ class transition_detector {
  public:
   transition_detector() : transition_detector(transition_detector_params{}) {}
   template <std::same_as<transition_detector_params> Params = transition_detector_params>
-  explicit transition_detector(const Params& p)
-      : p_((p.validate(), p)), prev_b_(p.warmup > 0 ? p.warmup - 1 : 0) {}
+  explicit transition_detector(const Params& p) : p_((p.validate(), p)), prev_b_(p.warmup > 0 ? p.warmup - 1 : 0) {}
 
   // Push frame t (= the number of frames pushed before). Returns the transitions decided now.
   std::vector<transition> push(std::span<const float> thumb, double surprise) {
