@@ -194,7 +194,8 @@ TEST_CASE("a component held by reference is the caller's object") {
   memory_store<> mem({.window = 4, .budget = 64});
   rls_predictor pred;
   stream<rls_predictor&, token_cosine_distance<>, adaptive_segmenter, memory_store<>&> s(pred, {}, {}, mem);
-  stream<rls_predictor, token_cosine_distance<>, adaptive_segmenter, memory_store<>> by_value;
+  stream<rls_predictor, token_cosine_distance<>, adaptive_segmenter, memory_store<>> by_value(
+      {}, {}, {}, memory_store<>({.window = 4, .budget = 64}));
   static_assert(!std::is_default_constructible_v<decltype(s)>);
   const auto fs = frames();
   for (const auto& f : fs) CHECK(s.step(f) == by_value.step(f));
