@@ -44,4 +44,6 @@
 // extension's module name) and PREDSENSE_PY_VARIANT (its instruction set, for build_info()).
 //
 // CMake options (not macros): PREDSENSE_USE_XSIMD, PREDSENSE_BUILD_TESTS, _BENCHMARKS, _EXAMPLES,
-// _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR.
+// _PYTHON, PREDSENSE_NATIVE (-march=native for the project's own binaries), PREDSENSE_WERROR,
+// PREDSENSE_USE_BLAS (CBLAS GEMMs, carried by the installed target), PREDSENSE_INSTALL_ONLY (only
+// the library and its install rules), PREDSENSE_CHECKPOINT_LIBRARY (the compiled checkpoint part).

@@ -2,9 +2,11 @@
 //
 // Accepted zero-copy: any float Eigen object with direct storage access and row-major layout:
 // Matrix<float, R, C, RowMajor>, Map<...> of one (row stride must equal cols: frame rows are
-// packed) and Ref<const ...>. Column-major input is rejected at compile time, because viewing it
-// would silently transpose tokens and dimensions; convert explicitly with to_frame_buffer(m),
-// which makes the one documented copy. as_eigen(view) goes the other way (a Map, no copy).
+// packed), Ref<const ...> and blocks of whole rows (m.middleRows(t0, T), full-width m.block(...),
+// m.row(i)); data() of a block is its own first element. Column blocks and maps with an inner or
+// outer stride that leaves gaps throw shape_error (tests/test_adapters.cpp covers each). Column-major input is rejected
+// at compile time, because viewing it would silently transpose tokens and dimensions; convert explicitly with
+// to_frame_buffer(m), which makes the one documented copy. as_eigen(view) goes the other way (a Map, no copy).
 #pragma once
 
 #include <Eigen/Core>

@@ -5,7 +5,11 @@
 // Rows (tokens) are contiguous and packed: element (t, d) is data[t * dim + d].
 // Foreign tensor types plug in by specialising frame_adapter<T> with a static
 // `frame_view view(const T&)` (see core/eigen.hpp, core/xtensor.hpp), the way nanoflann takes
-// dataset adaptors: generic code calls as_frame_view(x) and accepts any frame_like type.
+// dataset adaptors: generic code calls as_frame_view(x) and accepts any frame_like type, and a
+// frame_view converts implicitly from any adapted type (as std::string_view does from a string),
+// so every API taking `const frame_view&` (memory_store::push, retrieve, the predictors' observe)
+// takes an Eigen matrix or an xtensor view directly. Like a string_view, a view of a temporary
+// dangles once the temporary is gone: bind adapted temporaries only to function arguments.
 #pragma once
 
 #include <concepts>
@@ -17,6 +21,21 @@
 #include "predsense/core/error.hpp"
 
 namespace predsense {
+
+struct frame_view;
+
+// Customisation point: specialise for a tensor type to make it frame_like.
+template <class T>
+struct frame_adapter;
+
+namespace detail {
+// T has a frame_adapter and no conversion of its own (frame_buffer converts itself).
+template <class T>
+concept adapted_frame = requires(const T& t) {
+  { frame_adapter<T>::view(t) } -> std::same_as<frame_view>;
+}
+&&!requires(const T& t) { t.operator frame_view(); };
+}  // namespace detail
 
 struct frame_view {
   const float* data = nullptr;
@@ -36,6 +55,12 @@ struct frame_view {
   // A contiguous range (std::vector, std::array, std::span) + shape; the sizes must agree.
   frame_view(std::span<const float> s, std::size_t t, std::size_t d) : frame_view(checked_data(s, t, d), t, d) {}
 
+  // Any adapted tensor (Eigen, xtensor, yours): the adapter's checks apply (it throws
+  // shape_error for storage it cannot borrow as packed row-major rows).
+  template <class T>
+  requires(!std::same_as<T, frame_view> && detail::adapted_frame<T>) frame_view(const T& t)
+      : frame_view(frame_adapter<T>::view(t)) {}  // NOLINT: implicit by design
+
   [[nodiscard]] constexpr std::size_t size() const noexcept { return tokens * dim; }
   [[nodiscard]] constexpr const float* row(std::size_t t) const noexcept { return data + t * dim; }
   [[nodiscard]] constexpr std::span<const float> span() const noexcept { return {data, size()}; }
@@ -49,10 +74,6 @@ struct frame_view {
     return s.data();
   }
 };
-
-// Customisation point: specialise for a tensor type to make it frame_like.
-template <class T>
-struct frame_adapter;
 
 template <>
 struct frame_adapter<frame_view> {

@@ -23,6 +23,7 @@
 // N descriptors with K distinct instances O(N K dim); memory O(N + K dim).
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -50,7 +51,9 @@ struct dedup_params {
 
 class dedup_aggregator {
  public:
-  explicit dedup_aggregator(const dedup_params& p = {}) : p_(p) {
+  dedup_aggregator() : dedup_aggregator(dedup_params{}) {}
+  template <std::same_as<dedup_params> Params = dedup_params>
+  explicit dedup_aggregator(const Params& p) : p_(p) {
     detail::require_threshold(p.threshold, "dedup_aggregator");
     detail::require_threshold(p.bridge_threshold, "dedup_aggregator (bridge_threshold)");
     detail::require_threshold(p.within_threshold, "dedup_aggregator (within_threshold)");

@@ -11,6 +11,7 @@
 // Cost O(dim K) per descriptor, O(N K dim) per stream.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -28,7 +29,9 @@ struct streaming_params {
 
 class streaming_aggregator {
  public:
-  explicit streaming_aggregator(const streaming_params& p = {}) : p_(p) {
+  streaming_aggregator() : streaming_aggregator(streaming_params{}) {}
+  template <std::same_as<streaming_params> Params = streaming_params>
+  explicit streaming_aggregator(const Params& p) : p_(p) {
     detail::require_threshold(p.threshold, "streaming_aggregator");
     if (p.max_instances == 0)
       throw invalid_argument_error("predsense: streaming_aggregator: max_instances must be >= 1");

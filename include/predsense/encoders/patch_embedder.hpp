@@ -33,6 +33,7 @@
 // (SigLIP, DINOv2) and feed them to the pipeline instead (docs/video.md).
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -59,7 +60,9 @@ class patch_embedder {
  public:
   static constexpr std::size_t feature_count = 16;
 
-  explicit patch_embedder(const patch_embedder_params& cfg = {}) : cfg_(cfg) {
+  patch_embedder() : patch_embedder(patch_embedder_params{}) {}
+  template <std::same_as<patch_embedder_params> Params = patch_embedder_params>
+  explicit patch_embedder(const Params& cfg) : cfg_(cfg) {
     if (cfg_.grid == 0 || cfg_.dim == 0)
       throw invalid_argument_error("predsense: patch_embedder: grid and dim must be >= 1, got grid " +
                                    std::to_string(cfg_.grid) + ", dim " + std::to_string(cfg_.dim));

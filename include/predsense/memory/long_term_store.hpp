@@ -56,7 +56,8 @@ class long_term_store {
   // How many freed buffers to keep for reuse; more would be memory held outside the budget.
   static constexpr std::size_t max_spare_per_shape = 8;
 
-  explicit long_term_store(std::size_t budget_tokens = 8192) : budget_(budget_tokens) {}
+  long_term_store() : long_term_store(8192) {}
+  explicit long_term_store(std::size_t budget_tokens) : budget_(budget_tokens) {}
 
   // ---- queries -------------------------------------------------------------------------------
   [[nodiscard]] std::size_t budget() const noexcept { return budget_; }

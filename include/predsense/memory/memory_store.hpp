@@ -15,6 +15,7 @@
 // debug builds, or with PREDSENSE_MEMORY_CHECKS defined).
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -73,7 +74,9 @@ class memory_store {
   using compression_type = Compression;
   using consolidation_type = Consolidation;
 
-  explicit memory_store(memory_params cfg = {}, Compression c = {}, Consolidation p = {})
+  memory_store() : memory_store(memory_params{}) {}
+  template <std::same_as<memory_params> Params = memory_params>
+  explicit memory_store(const Params& cfg, Compression c = {}, Consolidation p = {})
       : cfg_(cfg),
         compress_(std::move(c)),
         policy_(std::move(p)),

@@ -50,7 +50,8 @@ class sensory_window {
   // the same contents and views, one extra copy per frame at most.
   // Slots and ring grow with the frames that arrive (up to `capacity`), not with what `capacity`
   // promises: a window of 10^12 frames costs nothing until frames come.
-  explicit sensory_window(std::size_t capacity = 32, bool mirror = true)
+  sensory_window() : sensory_window(32) {}
+  explicit sensory_window(std::size_t capacity, bool mirror = true)
       : slots_(std::min(capacity, initial_slots)), capacity_(capacity), mirror_(mirror) {}
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }

@@ -8,11 +8,15 @@
 // convention). The predictor then observes the frame, the segmenter gets the surprise, and the
 // memory (optional: no_memory) takes the frame with its surprise. Every component is a template
 // argument checked against its concept (core/concepts.hpp): a user type that satisfies it plugs
-// in like a built-in one (examples/custom_components.cpp).
+// in like a built-in one (examples/custom_components.cpp). `stream<...> s;` default-constructs
+// every component; s.predictor(), s.metric(), s.segmenter(), s.memory() reach them. A component
+// may be held by lvalue reference (stream<P, M, S, memory_store<>&> s({}, {}, {}, mem)): the
+// stream then works on the caller's object (docs/cpp.md).
 #pragma once
 
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "predsense/core/boundary.hpp"
@@ -60,17 +64,26 @@ memory_summary summarize(const M& m) {
 template <latent_predictor Predictor, surprise_metric Metric, event_segmenter Segmenter,
           frame_memory Memory = no_memory>
 class stream {
+  static_assert(!std::is_rvalue_reference_v<Predictor> && !std::is_rvalue_reference_v<Metric> &&
+                    !std::is_rvalue_reference_v<Segmenter> && !std::is_rvalue_reference_v<Memory>,
+                "predsense::stream: a component is held by value or by lvalue reference (T&), not by T&&");
+
  public:
   using predictor_type = Predictor;
   using metric_type = Metric;
   using segmenter_type = Segmenter;
   using memory_type = Memory;
 
-  explicit stream(Predictor p = {}, Metric m = {}, Segmenter s = {}, Memory mem = {}, double first_surprise = 1.0)
-      : predictor_(std::move(p)),
-        metric_(std::move(m)),
-        segmenter_(std::move(s)),
-        memory_(std::move(mem)),
+  // Every component default-constructed (a stream holding a component by reference has none).
+  stream() = default;
+  // Components in order; the ones left out are default-constructed. A component declared as a
+  // reference (stream<P, M, S, memory_store<>&>) is bound to the object passed, which must outlive
+  // the stream; the stream then updates the caller's object in place.
+  explicit stream(Predictor p, Metric m = {}, Segmenter s = {}, Memory mem = {}, double first_surprise = 1.0)
+      : predictor_(std::forward<Predictor>(p)),
+        metric_(std::forward<Metric>(m)),
+        segmenter_(std::forward<Segmenter>(s)),
+        memory_(std::forward<Memory>(mem)),
         first_surprise_(first_surprise) {}
 
   template <frame_like F>
@@ -93,18 +106,21 @@ class stream {
   }
 
   [[nodiscard]] std::size_t frames_seen() const noexcept { return t_; }
-  [[nodiscard]] Predictor& predictor() noexcept { return predictor_; }
-  [[nodiscard]] Metric& metric() noexcept { return metric_; }
-  [[nodiscard]] Segmenter& segmenter() noexcept { return segmenter_; }
-  [[nodiscard]] Memory& memory() noexcept { return memory_; }
-  [[nodiscard]] const Memory& memory() const noexcept { return memory_; }
+  [[nodiscard]] std::remove_reference_t<Predictor>& predictor() noexcept { return predictor_; }
+  [[nodiscard]] const std::remove_reference_t<Predictor>& predictor() const noexcept { return predictor_; }
+  [[nodiscard]] std::remove_reference_t<Metric>& metric() noexcept { return metric_; }
+  [[nodiscard]] const std::remove_reference_t<Metric>& metric() const noexcept { return metric_; }
+  [[nodiscard]] std::remove_reference_t<Segmenter>& segmenter() noexcept { return segmenter_; }
+  [[nodiscard]] const std::remove_reference_t<Segmenter>& segmenter() const noexcept { return segmenter_; }
+  [[nodiscard]] std::remove_reference_t<Memory>& memory() noexcept { return memory_; }
+  [[nodiscard]] const std::remove_reference_t<Memory>& memory() const noexcept { return memory_; }
 
  private:
   Predictor predictor_;
   Metric metric_;
   Segmenter segmenter_;
   Memory memory_;
-  double first_surprise_;
+  double first_surprise_ = 1.0;
   frame_buffer guess_;
   std::size_t t_ = 0;
 };

@@ -17,7 +17,8 @@ namespace predsense {
 
 class ema_predictor {
  public:
-  explicit ema_predictor(double alpha = 0.5) : alpha_(static_cast<float>(alpha)) {
+  ema_predictor() : ema_predictor(0.5) {}
+  explicit ema_predictor(double alpha) : alpha_(static_cast<float>(alpha)) {
     if (!(alpha > 0.0 && alpha <= 1.0))
       throw invalid_argument_error("predsense: ema_predictor alpha must be in (0, 1], got " + std::to_string(alpha));
   }

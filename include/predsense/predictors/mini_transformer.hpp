@@ -17,6 +17,7 @@
 // in cache (online softmax: running max and sum per row, as in flash attention).
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -72,7 +73,9 @@ class mini_transformer {
                        checked_mul(H, checked_add(c.input_dim, 1, f), f), f);
   }
 
-  explicit mini_transformer(const mini_transformer_params& c = {}) : c_(c) {
+  mini_transformer() : mini_transformer(mini_transformer_params{}) {}
+  template <std::same_as<mini_transformer_params> Params = mini_transformer_params>
+  explicit mini_transformer(const Params& c) : c_(c) {
     if (c.hidden == 0 || c.layers == 0 || c.heads == 0 || c.kv_heads == 0 || c.intermediate == 0)
       throw invalid_argument_error("predsense: mini_transformer: sizes must be > 0");
     if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0 || (c.hidden / c.heads) % 2 != 0)

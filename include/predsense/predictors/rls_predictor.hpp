@@ -21,6 +21,7 @@
 // P and W are kept in double: RLS in float loses P's symmetry/definiteness over long streams.
 #pragma once
 
+#include <concepts>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -47,7 +48,9 @@ struct rls_params {
 
 class rls_predictor {
  public:
-  explicit rls_predictor(const rls_params& c = {}) : c_(c) {
+  rls_predictor() : rls_predictor(rls_params{}) {}
+  template <std::same_as<rls_params> Params = rls_params>
+  explicit rls_predictor(const Params& c) : c_(c) {
     if (!(c.forgetting > 0.0 && c.forgetting <= 1.0))
       throw invalid_argument_error("predsense: rls_predictor forgetting must be in (0, 1], got " +
                                    std::to_string(c.forgetting));

@@ -9,6 +9,7 @@
 // steps, before a prediction exists. Any segmenter can consume it.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -38,7 +39,9 @@ struct ar_surprise_params {
 
 class ar_surprise {
  public:
-  explicit ar_surprise(const ar_surprise_params& p = {}, std::size_t dims = 1) : p_(p), dims_(dims) {
+  ar_surprise() : ar_surprise(ar_surprise_params{}) {}
+  template <std::same_as<ar_surprise_params> Params = ar_surprise_params>
+  explicit ar_surprise(const Params& p, std::size_t dims = 1) : p_(p), dims_(dims) {
     p_.validate();
     if (dims == 0) throw invalid_argument_error("predsense: ar_surprise: dims must be >= 1");
     const std::size_t m = p_.order + 1;

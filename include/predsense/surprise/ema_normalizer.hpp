@@ -16,7 +16,8 @@ namespace predsense {
 
 class ema_normalizer {
  public:
-  explicit ema_normalizer(double alpha = 0.05, double eps = 1e-12) : alpha_(alpha), eps_(eps) {
+  ema_normalizer() : ema_normalizer(0.05) {}
+  explicit ema_normalizer(double alpha, double eps = 1e-12) : alpha_(alpha), eps_(eps) {
     if (!(alpha > 0.0 && alpha <= 1.0))
       throw invalid_argument_error("ema_normalizer: alpha must be in (0, 1], got " + std::to_string(alpha));
     if (!(eps > 0.0)) throw invalid_argument_error("ema_normalizer: eps must be > 0, got " + std::to_string(eps));

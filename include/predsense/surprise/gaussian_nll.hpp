@@ -27,7 +27,8 @@ namespace predsense {
 template <non_finite_policy NonFinite = reject_non_finite>
 class gaussian_nll {
  public:
-  explicit gaussian_nll(double prior_var = 1.0, double min_var = 1e-6) : prior_var_(prior_var), min_var_(min_var) {
+  gaussian_nll() : gaussian_nll(1.0) {}
+  explicit gaussian_nll(double prior_var, double min_var = 1e-6) : prior_var_(prior_var), min_var_(min_var) {
     if (!(prior_var > 0.0) || !std::isfinite(prior_var))
       throw invalid_argument_error("gaussian_nll: prior_var must be finite and > 0, got " + std::to_string(prior_var));
     if (!(min_var > 0.0) || !std::isfinite(min_var))

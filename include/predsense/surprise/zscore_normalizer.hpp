@@ -16,7 +16,8 @@ namespace predsense {
 
 class zscore_normalizer {
  public:
-  explicit zscore_normalizer(double min_std = 1e-12) : min_std_(min_std) {
+  zscore_normalizer() : zscore_normalizer(1e-12) {}
+  explicit zscore_normalizer(double min_std) : min_std_(min_std) {
     if (!(min_std > 0.0))
       throw invalid_argument_error("zscore_normalizer: min_std must be > 0, got " + std::to_string(min_std));
   }

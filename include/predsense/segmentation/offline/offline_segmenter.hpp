@@ -18,6 +18,7 @@
 // every offline entry point (a second flush() after a run has nothing new and returns {}).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -39,7 +40,9 @@ struct offline_segmenter_params {
 
 class offline_segmenter {
  public:
-  explicit offline_segmenter(const offline_segmenter_params& p = {}) : p_(p) {}
+  offline_segmenter() : offline_segmenter(offline_segmenter_params{}) {}
+  template <std::same_as<offline_segmenter_params> Params = offline_segmenter_params>
+  explicit offline_segmenter(const Params& p) : p_(p) {}
 
   std::optional<boundary> push(double value, std::size_t t) {
     if (!t_.empty() && t <= t_.back())

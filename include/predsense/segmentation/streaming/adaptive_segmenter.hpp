@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -47,7 +48,9 @@ struct adaptive_segmenter_params {
 
 class adaptive_segmenter {
  public:
-  explicit adaptive_segmenter(const adaptive_segmenter_params& p = {}) : p_(p) {
+  adaptive_segmenter() : adaptive_segmenter(adaptive_segmenter_params{}) {}
+  template <std::same_as<adaptive_segmenter_params> Params = adaptive_segmenter_params>
+  explicit adaptive_segmenter(const Params& p) : p_(p) {
     p_.validate();
     ring_.assign(p_.window, 0.0);
   }

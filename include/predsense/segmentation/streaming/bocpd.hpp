@@ -21,6 +21,7 @@
 //     what TCPDBench reports (ocp's maxCPs).
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -67,7 +68,9 @@ struct bocpd_params {
 
 class bocpd {
  public:
-  explicit bocpd(const bocpd_params& p = {}, std::size_t dims = 1) : p_(p), dims_(dims) {
+  bocpd() : bocpd(bocpd_params{}) {}
+  template <std::same_as<bocpd_params> Params = bocpd_params>
+  explicit bocpd(const Params& p, std::size_t dims = 1) : p_(p), dims_(dims) {
     p_.validate();
     if (dims == 0) throw invalid_argument_error("predsense: bocpd: dims must be >= 1");
     log_h_ = -std::log(p_.lambda);

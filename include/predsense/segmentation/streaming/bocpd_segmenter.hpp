@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -48,7 +49,9 @@ struct bocpd_segmenter_params {
 
 class bocpd_segmenter {
  public:
-  explicit bocpd_segmenter(const bocpd_segmenter_params& p = {}, std::size_t dims = 1)
+  bocpd_segmenter() : bocpd_segmenter(bocpd_segmenter_params{}) {}
+  template <std::same_as<bocpd_segmenter_params> Params = bocpd_segmenter_params>
+  explicit bocpd_segmenter(const Params& p, std::size_t dims = 1)
       : p_(p), model_(make_model(p.model), dims), peaks_(p.peaks), stats_(dims) {
     if (!(p.max_abs_z > 0.0)) throw invalid_argument_error("predsense: bocpd_segmenter: max_abs_z must be > 0");
   }

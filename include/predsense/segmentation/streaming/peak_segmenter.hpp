@@ -15,6 +15,7 @@
 // The value at t = 0 (frame 0's conventional surprise) is ignored: steps then start at 1.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -52,7 +53,11 @@ struct peak_segmenter_params {
 
 class peak_segmenter {
  public:
-  explicit peak_segmenter(const peak_segmenter_params& p = {}) : p_(p) { p_.validate(); }
+  peak_segmenter() : peak_segmenter(peak_segmenter_params{}) {}
+  template <std::same_as<peak_segmenter_params> Params = peak_segmenter_params>
+  explicit peak_segmenter(const Params& p) : p_(p) {
+    p_.validate();
+  }
 
   // Steps must be consecutive (t, t+1, ...). Reports the peak decided at this step, if any.
   std::optional<boundary> push(double v, std::size_t t) {

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -53,9 +54,11 @@ class threshold_segmenter {
   threshold_segmenter() : threshold_segmenter(threshold_segmenter_params{}) {}
   explicit threshold_segmenter(const threshold_segmenter_params& p)
       : p_((p.validate(), p)), z_(robust_zscore_params{p.window, std::min<std::size_t>(10, p.window), 1e6}) {}
-  // The Cambrian-S rule: a fixed threshold in the surprise's own units.
-  explicit threshold_segmenter(double threshold, std::size_t min_gap = 1)
-      : threshold_segmenter(threshold_segmenter_params{3.5, threshold, 50, min_gap}) {}
+  // The Cambrian-S rule: a fixed threshold in the surprise's own units. (A template, so that
+  // threshold_segmenter({}) is the default z rule, not an absolute threshold of 0.)
+  template <std::floating_point T>
+  explicit threshold_segmenter(T threshold, std::size_t min_gap = 1)
+      : threshold_segmenter(threshold_segmenter_params{3.5, static_cast<double>(threshold), 50, min_gap}) {}
 
   std::optional<boundary> push(double surprise, std::size_t t) {
     if (t == 0) return std::nullopt;  // no prediction at frame 0

@@ -32,6 +32,7 @@
 // -infinity), or non-consecutive steps; non_finite_error for a NaN surprise.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -80,7 +81,8 @@ struct cut_segmenter_params {
 class cut_segmenter {
  public:
   cut_segmenter() : cut_segmenter(cut_segmenter_params{}) {}
-  explicit cut_segmenter(const cut_segmenter_params& p)
+  template <std::same_as<cut_segmenter_params> Params = cut_segmenter_params>
+  explicit cut_segmenter(const Params& p)
       : p_((p.validate(), p)),
         peak_(peak_segmenter_params{p.floor, p.absolute_prominence, 1, p.lookahead,
                                     std::max<std::size_t>(10, p.lookahead)}) {}

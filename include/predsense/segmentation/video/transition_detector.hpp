@@ -58,6 +58,7 @@
 // invalid parameters.
 #pragma once
 
+#include <concepts>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -167,7 +168,9 @@ inline double mean_abs_diff(const std::vector<float>& a, const std::vector<float
 
 class transition_detector {
  public:
-  explicit transition_detector(const transition_detector_params& p = {}) : p_((p.validate(), p)) {}
+  transition_detector() : transition_detector(transition_detector_params{}) {}
+  template <std::same_as<transition_detector_params> Params = transition_detector_params>
+  explicit transition_detector(const Params& p) : p_((p.validate(), p)) {}
 
   // Push frame t (= the number of frames pushed before). Returns the transitions decided now.
   std::vector<transition> push(std::span<const float> thumb, double surprise) {
