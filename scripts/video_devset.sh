@@ -3,7 +3,7 @@
 # (scripts/make_video_devset.py; real footage and photographs from opencv-doc and python3-skimage),
 # and scores predsense-video's configurations, ffmpeg's scene filter and a ContentDetector-style peer
 # on it in one run (scripts/score_video_devset.py). Tables to stdout and to DEVSET/table.md.
-# Then the encoder x rate grid (issue 21): six stand-in encoders' latents (scripts/make_encoder_features.py,
+# Then the encoder x rate grid: six stand-in encoders' latents (scripts/make_encoder_features.py,
 # cached in DEVSET/features) through `--features`, at the native rate and 5, 2, 1 fps, beside the built-in
 # embedder at the same rates, and the copy-last / rls / lfp ablation per encoder at native and 2 fps
 # (scripts/score_video_devset.py --encoders). Tables to stdout and to DEVSET/encoders.md.

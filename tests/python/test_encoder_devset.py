@@ -1,4 +1,4 @@
-"""The encoder development set's own machinery (scripts/make_encoder_features.py, issue 21): the
+"""The encoder development set's own machinery (scripts/make_encoder_features.py): the
 truth mapped to sampled frames on a hand-made truth, ffmpeg's fps-filter frame choice predicted
 exactly on a real tiny video, every stand-in encoder's output shape, dtype, scale and determinism
 on 3 tiny frames, and the float16 rounding. Fast (a few seconds); the scores themselves come from
