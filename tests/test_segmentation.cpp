@@ -89,16 +89,16 @@ TEST_CASE("adaptive_segmenter: mean + gamma * std of the trailing window") {
   p.gamma = 1.0;
   p.min_block = 2;
   p.max_block = 0;
-  // step 2: W = {1, 2}, threshold 1.5 + 0.707; step 3: W = {1, 2, 1}, threshold 1.333 + 0.577;
-  // step 4: W = {1, 2, 1, 1.5}: mean 1.375, unbiased std 0.479 -> threshold 1.854 < 2.1.
-  const std::vector<double> s{1, 2, 1, 1.5, 2.1, 1, 1, 1, 1, 1};
+  // Step 0 is frame 0 (its value, 9, is ignored); no decision before min_history = min(10, window)
+  // = 4 values; step 5: W = {1, 2, 1, 1.5}: mean 1.375, unbiased std 0.479 -> threshold 1.854 < 2.1.
+  const std::vector<double> s{9, 1, 2, 1, 1.5, 2.1, 1, 1, 1, 1, 1};
   predsense::adaptive_segmenter seg(p);
   const auto b = seg.segment(s);
   REQUIRE(b.size() >= 1);
-  CHECK(b[0].t == 4);
+  CHECK(b[0].t == 5);
   CHECK(b[0].score == 2.1);
   // the ones after the jump stay below mean + std of any window holding them
-  CHECK(starts(b) == std::vector<std::size_t>{4});
+  CHECK(starts(b) == std::vector<std::size_t>{5});
   predsense::adaptive_segmenter seg2(p);
   CHECK(stream(seg2, s) == b);
 

@@ -150,6 +150,8 @@ std::vector<std::int64_t> run_bocpd_peaks(const series& s, const param_map& p) {
   q.peaks.prominence = p.at("prominence");
   q.peaks.min_separation = as_size(p, "separation");
   q.peaks.lookahead = as_size(p, "lookahead");
+  q.standardize = false;  // the series is z-scored as a whole first (TCPDBench), and row 0 is data
+  q.skip_first = false;
   return boundaries_to_cps(predsense::bocpd_segment(s.x, s.dims, q));
 }
 

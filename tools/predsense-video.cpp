@@ -10,7 +10,10 @@
 // weight-free patch_embedder (predsense/encoders/patch_embedder.hpp). With --features F.npy the
 // latents come from the file instead (frames x T x D, or frames x D for one token per frame, e.g.
 // SigLIP features exported from PyTorch, docs/video.md); they are taken to be sampled at --fps
-// (default 1, as in Cambrian-S) and INPUT, optional then, is only used for the contact sheet.
+// (default 1, as in Cambrian-S). With INPUT too, INPUT is decoded at that rate for the detector's
+// thumbnails (frame i of the features <-> the i-th frame ffmpeg's fps filter gives, at i / fps s):
+// the surprise comes from your latents, the verification from the pixels. Without INPUT the
+// scale-free cut detector runs on the surprise alone.
 //
 // Default pipeline: copy_last predictor (--predictor rls | rls-pooled | ema | lfp: online ridge per
 // token, on the mean token, exponential moving average, the Cambrian-S LFP head trained on the
@@ -23,8 +26,10 @@
 // its scores on a real-footage dev set, scripts/video_devset.sh). --segmenter cut selects the
 // previous default, hard cuts only (predsense/segmentation/video/cut_segmenter.hpp: a local peak of the
 // surprise that is also a robust outlier against the last --window values); it is the default with
-// --features (no frames to take thumbnails from). --segmenter adaptive|peak|threshold: the library's
-// other segmenters on the surprise.
+// --features and no INPUT (no frames to take thumbnails from). --segmenter adaptive|peak|threshold:
+// the library's other segmenters on the surprise. Every default rule on the surprise is relative to
+// the stream (robust statistics over a trailing window), so it holds for any encoder's scale; the
+// absolute options (--floor, --absolute-prominence, --threshold) are off by default.
 // Threads: ffmpeg decodes in its own process (its default thread count); here one thread reads the
 // frame pipe and computes tokens and thumbnails ahead, the main thread runs the rest in frame order.
 // The first frame's surprise is 1 by convention (no prediction) and is not given to a segmenter.
@@ -744,7 +749,8 @@ int main(int argc, char** argv) {
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
-  double threshold = 0.3, memory_threshold = 0.1, lfp_lr = 3e-3;
+  double threshold = 3.5, memory_threshold = 0.1, lfp_lr = 3e-3;
+  std::optional<double> absolute_threshold, floor;
   std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
   bool quiet = false;
   const auto finite_positive = [](const std::string& s) -> std::string {
@@ -770,8 +776,8 @@ int main(int argc, char** argv) {
   app.add_option("--plot", plot_out, "write a PNG of the surprise curve with the boundaries");
   app.add_option("--sheet", sheet_out, "write a PNG contact sheet, one frame per segment");
   app.add_option("--segmenter", segmenter_name,
-                 "transition (default on video: cuts, dissolves, fades, dips), cut (hard cuts only; default with "
-                 "--features), adaptive, peak or threshold")
+                 "transition (default with a video, also with --features: cuts, dissolves, fades, dips), cut "
+                 "(hard cuts only; default with --features and no video), adaptive, peak or threshold")
       ->check(CLI::IsMember({"transition", "cut", "adaptive", "peak", "threshold"}));
   app.add_option("--predictor", predictor_name,
                  "copy-last (default), rls (online ridge per token), rls-pooled (on the frame's mean token), "
@@ -779,17 +785,27 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"copy-last", "rls", "rls-pooled", "ema", "lfp"}));
   app.add_option("--lfp-lr", lfp_lr, "lfp: Adam learning rate (default 0.003)")
       ->check(predsense::tools::real_in(0.0, 1.0));
-  app.add_option("--window", cut.window, "outlier rule (cut) / adaptive segmenter: trailing window (frames)")
-      ->check(predsense::tools::count_in(2, 100000));
+  app.add_option("--window", cut.window,
+                 "cut, peak, threshold: robust statistics / adaptive: mean and std over this many trailing frames")
+      ->check(predsense::tools::count_in(3, 100000));
   app.add_option("--gamma", cut.gamma, "cut: median + gamma * 1.4826 * MAD; adaptive: mean + gamma * std")
       ->check(predsense::tools::real_in(0.0, 100.0));
-  app.add_option("--prominence", cut.prominence, "peak rule: minimum prominence")
-      ->check(predsense::tools::real_in(0.0, 2.0));
-  app.add_option("--floor", cut.floor, "minimum surprise of a boundary")->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--prominence", cut.prominence,
+                 "cut, peak: minimum prominence in robust sigmas (1.4826 * MAD) of the trailing window (default 6)")
+      ->check(predsense::tools::real_in(0.0, 1000.0));
+  app.add_option("--absolute-prominence", cut.absolute_prominence,
+                 "cut, peak: minimum prominence in the surprise's own units (default 0: off)")
+      ->check(predsense::tools::real_in(0.0, 1e6));
+  app.add_option("--floor", floor, "cut, peak: minimum surprise of a boundary, in its own units (default: off)")
+      ->check(predsense::tools::real_in(-1e6, 1e6));
   app.add_option("--min-gap", cut.min_gap, "minimum frames between boundaries")
       ->check(predsense::tools::count_in(1, 100000));
-  app.add_option("--threshold", threshold, "threshold segmenter: surprise > threshold")
-      ->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--z-threshold", threshold,
+                 "threshold segmenter: robust z of the surprise against the trailing --window > this (default 3.5)")
+      ->check(predsense::tools::real_in(0.0, 1e6));
+  app.add_option("--threshold", absolute_threshold,
+                 "threshold segmenter: surprise > this, in its own units (the Cambrian-S rule; replaces the z rule)")
+      ->check(predsense::tools::real_in(-1e6, 1e6));
   app.add_option("--grid", grid, "patch embedder: grid x grid tokens")->check(predsense::tools::count_in(1, 64));
   app.add_option("--dim", dim, "patch embedder: dimensions per token")->check(predsense::tools::count_in(1, 65536));
   app.add_option("--memory-window", window, "memory: sensory window (frames)")
@@ -830,10 +846,12 @@ int main(int argc, char** argv) {
     const fs::path log = scratch.path / "child.log";
 
     // ---- pipeline ----
-    if (segmenter_name.empty()) segmenter_name = features.empty() ? "transition" : "cut";
-    if (segmenter_name == "transition" && !features.empty())
+    if (segmenter_name.empty()) segmenter_name = features.empty() || !input.empty() ? "transition" : "cut";
+    if (segmenter_name == "transition" && input.empty())
       throw tool_error(
-          "--segmenter transition needs decoded frames; with --features use cut, adaptive, peak or threshold");
+          "--segmenter transition needs the video's frames for its thumbnails: give INPUT with --features, or use "
+          "cut, adaptive, peak or threshold");
+    if (floor) cut.floor = *floor;
     std::optional<predsense::transition_detector> trans;
     std::vector<predsense::transition> found;
     std::optional<video_segmenter> seg;
@@ -844,10 +862,20 @@ int main(int argc, char** argv) {
       seg.emplace(predsense::cut_segmenter(cut));
     else if (segmenter_name == "adaptive")
       seg.emplace(predsense::adaptive_segmenter({cut.window, cut.gamma, cut.min_gap, 0}));
-    else if (segmenter_name == "peak")
-      seg.emplace(predsense::peak_segmenter({cut.floor, cut.prominence, cut.min_gap, cut.lookahead, 10}));
+    else if (segmenter_name == "peak") {
+      predsense::peak_segmenter_params pk;
+      pk.threshold = cut.floor;
+      pk.prominence = cut.absolute_prominence;
+      pk.relative_prominence = cut.prominence;
+      pk.min_separation = cut.min_gap;
+      pk.lookahead = cut.lookahead;
+      pk.window = cut.window;
+      seg.emplace(predsense::peak_segmenter(pk));
+    } else if (absolute_threshold)
+      seg.emplace(predsense::threshold_segmenter(*absolute_threshold, cut.min_gap));
     else
-      seg.emplace(predsense::threshold_segmenter(threshold, cut.min_gap));
+      seg.emplace(predsense::threshold_segmenter(
+          predsense::threshold_segmenter_params{threshold, std::nullopt, cut.window, cut.min_gap}));
     std::optional<video_predictor> pred;
     if (predictor_name == "copy-last")
       pred.emplace(predsense::copy_last{});
@@ -880,8 +908,12 @@ int main(int argc, char** argv) {
       if (r.boundary) bounds.push_back(*r.boundary);
     };
 
+    predsense::npy_array a;  // --features
+    std::size_t feature_frames = 0;
+    const auto feature_frame = [&](std::size_t i) {
+      return predsense::frame_view(a.data.data() + i * tokens * token_dim, tokens, token_dim);
+    };
     if (!features.empty()) {
-      predsense::npy_array a;
       try {
         a = predsense::read_npy(features);
       } catch (const predsense::error& e) {
@@ -897,13 +929,16 @@ int main(int argc, char** argv) {
       for (float v : a.data)
         if (!std::isfinite(v)) throw tool_error("--features " + features + ": contains NaN or infinity");
       rate = fps.value_or(1.0);
+      feature_frames = n;
+    }
+    if (!features.empty() && !trans) {                             // the surprise alone: no frames needed
       if (!input.empty()) stream_index = probe(input, log).index;  // the sheet needs a readable video
-      progress_bar bar(tty, n);
-      for (std::size_t i = 0; i < n; ++i) {
-        take(predsense::frame_view(a.data.data() + i * tokens * token_dim, tokens, token_dim));
+      progress_bar bar(tty, feature_frames);
+      for (std::size_t i = 0; i < feature_frames; ++i) {
+        take(feature_frame(i));
         bar.update(i + 1);
       }
-      bar.finish(n);
+      bar.finish(feature_frames);
     } else {
       // The input's stream, rate and duration come from ffmpeg's own log (parse_ffmpeg_header), read
       // once the first frame is out of the pipe; ffmpeg starts on the first video stream, the usual
@@ -913,7 +948,7 @@ int main(int argc, char** argv) {
       check_readable(input);
       const fs::path probe_log = scratch.path / "probe.log";
       std::string vf = "scale=" + std::to_string(work_w) + ":" + std::to_string(work_h) + ":flags=area";
-      if (fps) vf = "fps=" + fmt(*fps, 6) + "," + vf;
+      if (fps || feature_frames) vf = "fps=" + fmt(fps.value_or(rate), 6) + "," + vf;
       // per-frame presentation times (variable-rate and AVI-with-null-frames inputs); checksum=0:
       // no per-frame checksum and plane statistics, only the times are read
       vf += ",showinfo=checksum=0";
@@ -927,9 +962,13 @@ int main(int argc, char** argv) {
         return d;
       };
       const predsense::patch_embedder emb({grid, dim, 1});
-      tokens = emb.tokens();
-      token_dim = emb.dim();
+      if (!feature_frames) {
+        tokens = emb.tokens();
+        token_dim = emb.dim();
+      }
       const std::size_t frame_bytes = work_w * work_h * 3;
+      std::size_t decoded = 0;        // frames that came out of ffmpeg
+      std::vector<float> last_thumb;  // --features: the last thumbnail, for a short video
       child c = start_decoder("0:v:0");
       std::optional<embed_ahead> frames;
       std::optional<progress_bar> bar;
@@ -958,18 +997,27 @@ int main(int argc, char** argv) {
           }
         }
         stream_index = info.index;
-        rate = fps.value_or(info.fps);
+        if (!feature_frames) rate = fps.value_or(info.fps);
         if (!(rate > 0.0) || !std::isfinite(rate))
           throw tool_error(input + ": the video's frame rate is unknown; give --fps");
         if (trans) {  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
           tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
           trans.emplace(tp);
         }
-        bar.emplace(tty, info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5) : 0);
+        bar.emplace(tty, feature_frames        ? feature_frames
+                         : info.duration > 0.0 ? static_cast<std::size_t>(info.duration * rate + 0.5)
+                                               : 0);
         for (const embed_ahead::slot* f = first; f != nullptr; f = frames->next()) {
-          take(f->latent.view());
+          ++decoded;
+          if (feature_frames) {                               // your latents propose, this frame's thumbnail verifies
+            if (surprise.size() == feature_frames) continue;  // frames past the features' end
+            take(feature_frame(surprise.size()));
+          } else {
+            take(f->latent.view());
+          }
           if (trans)
             for (auto& tr : trans->push(f->thumb, surprise.back())) found.push_back(tr);
+          if (feature_frames) last_thumb.assign(f->thumb.begin(), f->thumb.end());
           bar->update(surprise.size());
         }
         frames->stop();
@@ -982,13 +1030,28 @@ int main(int argc, char** argv) {
       const int rc = wait_child(c.pid);
       bar->finish(surprise.size());
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
-      if (surprise.empty()) throw tool_error(input + ": no frames decoded");
+      if (decoded == 0) throw tool_error(input + ": no frames decoded");
+      if (feature_frames) {
+        // The features and the video must cover the same time: a sampler of one's own may round the
+        // last frame differently (1 + 1% of the frames are allowed either way; the missing last
+        // thumbnails repeat the last decoded one).
+        const std::size_t slack = 1 + feature_frames / 100;
+        if (decoded + slack < feature_frames || decoded > feature_frames + slack)
+          throw tool_error("--features " + features + " has " + std::to_string(feature_frames) + " frames but " +
+                           input + " gives " + std::to_string(decoded) + " frames at --fps " + fmt(rate, 6) +
+                           ": give the rate the features were sampled at (--fps), or the video they came from");
+        while (surprise.size() < feature_frames) {
+          take(feature_frame(surprise.size()));
+          if (trans)
+            for (auto& tr : trans->push(last_thumb, surprise.back())) found.push_back(tr);
+        }
+      }
       pts = frame_times(log);
       decode_errors = count_decode_errors(log, input);
       if (decode_errors > 0)
         std::cerr << "predsense-video: warning: " << input << ": the decoder reported " << decode_errors
                   << " corrupt or undecodable frame(s) / slice(s); their frames may be concealed copies\n";
-      if (pts.size() != surprise.size()) pts.clear();  // fall back to frame / fps
+      if (pts.size() != surprise.size() || feature_frames) pts.clear();  // frame / fps
     }
     for (const auto& b : pipe.segmenter().flush()) bounds.push_back(b);
     if (trans) {

@@ -54,6 +54,7 @@
 #include "predsense/kernels/gemv.hpp"
 #include "predsense/kernels/gradient_orientation.hpp"
 #include "predsense/kernels/log_inplace.hpp"
+#include "predsense/kernels/median_mad.hpp"
 #include "predsense/kernels/meanvar_segment_costs.hpp"
 #include "predsense/kernels/random.hpp"
 #include "predsense/kernels/reduce.hpp"
@@ -129,6 +130,7 @@
 #include "predsense/surprise/l2_distance.hpp"
 #include "predsense/surprise/mse.hpp"
 #include "predsense/surprise/pooled_cosine_distance.hpp"
+#include "predsense/surprise/robust_zscore_normalizer.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 #include "predsense/surprise/zscore_normalizer.hpp"
 

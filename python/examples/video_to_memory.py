@@ -23,7 +23,8 @@ torch.manual_seed(0)  # (N, 49, 256) float32: 49 tokens of 256 dims per frame
 feats = torch.nn.Conv2d(3, 256, 32, stride=32)(video).detach().flatten(2).transpose(1, 2).contiguous()
 
 memory = ps.MemoryStore(threshold=0.05, window=8, budget=2048)  # Cambrian-S memory, 2048 tokens
-stream = ps.Stream(segmenter=ps.AdaptiveSegmenter(window=32, gamma=2.0, min_block=12), memory=memory)
+# events: hard cuts, by a rule relative to this encoder's own surprise (no setting depends on its scale)
+stream = ps.Stream(segmenter=ps.CutSegmenter(), memory=memory)
 surprise, events = stream.run(feats)  # torch in, C++ loop, numpy out
 memory.flush()
 query = feats[events[len(events) // 2] if len(events) else -1]  # "find the scene that looks like this"

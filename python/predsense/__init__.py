@@ -120,6 +120,8 @@ from ._core import (  # noqa: E402, F401
     area_downsample,
 )
 
+from .thumbnails import detector_scale, transitions, video_thumbnails  # noqa: E402
+
 __version__ = _core.__version__  # written once, in include/predsense/config.hpp
 
 __all__ = [
@@ -178,4 +180,7 @@ __all__ = [
     "CutSegmenter",
     "TransitionDetector",
     "area_downsample",
+    "video_thumbnails",
+    "transitions",
+    "detector_scale",
 ]

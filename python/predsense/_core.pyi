@@ -41,11 +41,11 @@ class Segmenter:
         ...
 
 class BOCPDSegmenter(Segmenter):
-    """Online Bayesian change-point detection (Adams & MacKay; Normal-Inverse-Gamma model, constant hazard 1/lambda_) + peaks of the lag-step change probability (threshold, min_separation). Univariate; time steps must be consecutive from 0; NaN is a missing step (the hazard keeps running). Defaults as predsense-tcpd --method bocpd_peaks.
+    """Online Bayesian change-point detection (Adams & MacKay; Normal-Inverse-Gamma model, constant hazard 1/lambda_) + peaks of the lag-step change probability (threshold, min_separation). Univariate; time steps must be consecutive from 0; NaN is a missing step (the hazard keeps running). standardize=True (default): each value is z-scored online against the values before it (Welford), so the prior (mu0 0, kappa0 1, alpha0 1, beta0 1: TCPDBench's default on z-scored data) is on a unit scale for any encoder; skip_first=True (default): the value at t = 0 (frame 0's conventional surprise) is ignored.
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
-    def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5) -> None: ...
+    def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, *, standardize: bool = True, skip_first: bool = True) -> None: ...
     def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -291,12 +291,12 @@ class Stream:
         ...
 
 class ThresholdSegmenter(Segmenter):
-    """Boundary where value > threshold (strict), at least min_gap steps after the previous one (Cambrian-S VSC segmentation).
-    threshold: required, not NaN. min_gap: >= 1, default 1.
+    """Boundary where the surprise is above a threshold (strict), at least min_gap steps after the previous one. Default: the robust z of the value against the previous `window` values, (value - median) / (1.4826 MAD), above z_threshold = 3.5 (Iglewicz & Hoaglin's outlier cut-off): relative to the stream, so the same for any encoder's scale (a * s + b, a > 0). threshold=X: value > X in the surprise's own units instead (Cambrian-S VSC segmentation). The value at t = 0 (frame 0's conventional surprise) is ignored.
+    threshold: None (default) or a number, not NaN. min_gap: >= 1, default 1. z_threshold: default 3.5. window: >= 3, default 50.
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
-    def __init__(self, threshold: float, min_gap: int = 1) -> None: ...
+    def __init__(self, threshold: Optional[float] = None, min_gap: int = 1, *, z_threshold: float = 3.5, window: int = 50) -> None: ...
     def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -381,11 +381,11 @@ class SumAggregator:
         ...
 
 class PeakSegmenter(Segmenter):
-    """Local maxima with height >= threshold (default -inf), prominence >= prominence (default 0, measured over `window` steps each side, default 10) and at least min_separation steps apart (default 1); decided `lookahead` steps later (default 3).
+    """Local maxima with height >= threshold (default -inf), prominence >= prominence (default 0, measured over `window` steps each side, default 10) and at least min_separation steps apart (default 1); decided `lookahead` steps later (default 3). relative_prominence=r > 0 also requires prominence >= r * 1.4826 * MAD of the `window` values before the peak (scale-free). The defaults find every local maximum whatever the scale; the value at t = 0 is ignored.
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
     Thread rule: per-object mutex."""
-    def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10) -> None: ...
+    def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10, *, relative_prominence: float = 0.0) -> None: ...
     def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -487,11 +487,11 @@ class PatchEmbedder:
         ...
 
 class CutSegmenter(Segmenter):
-    """Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the first frame of the new shot, 0-based frame index) when s_t is a local peak of prominence >= `prominence` (decided `lookahead` steps later), an outlier against the previous `window` values (s_t > median + gamma * 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics), >= `floor`, and >= min_gap steps after the previous boundary. A Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()).
-    window: >= 3 (default 50). gamma: >= 0 (default 6.0). prominence: >= 0 (default 0.12, surprise units). floor: default 0.02. lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).
+    """Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the first frame of the new shot, 0-based frame index) when s_t is an outlier against the previous `window` values (s_t > median + gamma * sigma, sigma = 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics; sigma at least the upper-tail spread (Q90 - median) / 1.2816 of the previous `long_window` values, so motion after a static shot is not an outlier), a local peak of prominence >= prominence * sigma (decided `lookahead` steps later) and >= absolute_prominence, >= `floor`, and >= min_gap steps after the previous boundary. The defaults are relative to the stream: a * s + b (a > 0) gives the same cuts, whatever the encoder. A Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()). The value at t = 0 is ignored.
+    window: >= 3 (default 50). long_window: default 500 (0: off). min_history: values before the first possible cut, in [3, window] (default 10). gamma: >= 0 (default 6.0). prominence: >= 0, in sigma (default 6.0). absolute_prominence: >= 0, surprise units (default 0: off). floor: surprise units (default -inf: off). lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).
     Raises InvalidArgumentError for a bad setting; push raises NonFiniteError for NaN/Inf, InvalidArgumentError when t does not increase.
     Thread rule: per-object mutex."""
-    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 0.12, floor: float = 0.02, lookahead: int = 2, min_gap: int = 1) -> None: ...
+    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 6.0, floor: float = ..., lookahead: int = 2, min_gap: int = 1, *, absolute_prominence: float = 0.0, long_window: int = 500, min_history: int = 10) -> None: ...
     def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -501,11 +501,11 @@ class CutSegmenter(Segmenter):
 class TransitionDetector:
     """Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a surprise per frame; flashes, camera motion and occluders do not fire (predsense/segmentation/video/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & Smoliar 1993 sec. 2.2, verified on the frames either side).
     Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not have. Use push()/flush() frame by frame, or segment() over a whole video.
-    width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units), gap (frames), max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup (frames), cut_contrast, dissolve_contrast.
+    width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units, default 0: the surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), surprise_long_window (frames whose upper-tail spread bounds the surprise's sigma from below, default 500; 0: off), gap (frames), max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup (frames), cut_contrast, dissolve_contrast.
     Transitions are dicts {'frame', 'start', 'end', 'kind', 'score', 'decided_at'}: kind 'cut' | 'dissolve' | 'fade' | 'dip'; frame = where the new shot (or the solid colour of a fade-out) dominates, a cut's first frame of the new shot; [start, end] inclusive 0-based frame indices (a cut: start == end == frame); score = mean |A - B| of the thumbnails before and after, in [0, 1]; decided_at = the frame whose push reported it.
     Raises InvalidArgumentError for invalid parameters.
     Thread rule: per-object mutex; the GIL is released while detecting."""
-    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.03, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, warmup: int = 5, cut_contrast: float = 2.0, dissolve_contrast: float = 0.83) -> None: ...
+    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.0, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, warmup: int = 5, cut_contrast: float = 2.0, dissolve_contrast: float = 0.83, surprise_long_window: int = 500) -> None: ...
     def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> list:
         """Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; about scale + gap + 1 frames after a cut).
         Raises ShapeError (thumbnail size != height*width*channels), NonFiniteError (NaN/Inf in the surprise or the thumbnail)."""
@@ -542,8 +542,8 @@ def write_safetensors(path: str, tensors: dict, dtype: str = 'F32') -> None:
     """Writes {name: array} as safetensors in dtype F32 (default), F16 or BF16, atomically."""
     ...
 
-def bocpd_segment(series: ArrayLike, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, missing: str = 'skip') -> List[Boundary]:
-    """BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability (predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims); z-score it first for TCPDBench-comparable settings. Returns list[Boundary] (t = first row of the new segment, original index).
+def bocpd_segment(series: ArrayLike, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, missing: str = 'skip', standardize: bool = True, skip_first: bool = True) -> List[Boundary]:
+    """BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability (predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims). standardize=True (default) z-scores each dimension online against the rows before it, so the unit-scale prior fits any scale (TCPDBench-comparable: z-score the whole series first and pass standardize=False, skip_first=False); skip_first=True ignores row 0 (frame 0's conventional surprise). Returns list[Boundary] (t = first row of the new segment, original index).
     NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError."""
     ...
 
@@ -609,7 +609,7 @@ def copy_last_surprise(frames: ArrayLike, metric: str = 'token_cosine', *, progr
     metric: 'token_cosine' (default, Cambrian-S) or 'mse'.
     progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
     Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).
-    Raises ShapeError, EmptyError (no frames), NonFiniteError, InvalidArgumentError (unknown metric)."""
+    Raises ShapeError, EmptyError (no frames), NonFiniteError (naming the frame, token and dim), InvalidArgumentError (unknown metric)."""
     ...
 
 def l2_distance(pred: ArrayLike, actual: ArrayLike) -> float:

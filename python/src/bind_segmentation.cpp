@@ -83,14 +83,22 @@ void init_segmentation(py::module_& m) {
 
   box_class<threshold_segmenter> thr(
       m, "ThresholdSegmenter",
-      (std::string("Boundary where value > threshold (strict), at least min_gap steps after the previous one "
-                   "(Cambrian-S VSC segmentation).\nthreshold: required, not NaN. min_gap: >= 1, default 1.") +
+      (std::string("Boundary where the surprise is above a threshold (strict), at least min_gap steps after the "
+                   "previous one. Default: the robust z of the value against the previous `window` values, "
+                   "(value - median) / (1.4826 MAD), above z_threshold = 3.5 (Iglewicz & Hoaglin's outlier "
+                   "cut-off): relative to the stream, so the same for any encoder's scale (a * s + b, a > 0). "
+                   "threshold=X: value > X in the surprise's own units instead (Cambrian-S VSC segmentation). "
+                   "The value at t = 0 (frame 0's conventional surprise) is ignored.\n"
+                   "threshold: None (default) or a number, not NaN. min_gap: >= 1, default 1. z_threshold: "
+                   "default 3.5. window: >= 3, default 50.") +
        rule)
           .c_str());
-  thr.def(py::init([](double threshold, std::size_t min_gap) {
-            return std::make_shared<segmenter_box<threshold_segmenter>>(threshold_segmenter(threshold, min_gap));
+  thr.def(py::init([](std::optional<double> threshold, std::size_t min_gap, double z_threshold, std::size_t window) {
+            return std::make_shared<segmenter_box<threshold_segmenter>>(
+                threshold_segmenter(threshold_segmenter_params{z_threshold, threshold, window, min_gap}));
           }),
-          py::arg("threshold"), py::arg("min_gap") = 1);
+          py::arg("threshold") = py::none(), py::arg("min_gap") = 1, py::kw_only(), py::arg("z_threshold") = 3.5,
+          py::arg("window") = 50);
   def_segment(thr, "surprise");
 
   box_class<adaptive_segmenter> ada(
@@ -111,16 +119,20 @@ void init_segmentation(py::module_& m) {
       m, "PeakSegmenter",
       (std::string("Local maxima with height >= threshold (default -inf), prominence >= prominence (default 0, "
                    "measured over `window` steps each side, default 10) and at least min_separation steps "
-                   "apart (default 1); decided `lookahead` steps later (default 3).") +
+                   "apart (default 1); decided `lookahead` steps later (default 3). relative_prominence=r > 0 "
+                   "also requires prominence >= r * 1.4826 * MAD of the `window` values before the peak "
+                   "(scale-free). The defaults find every local maximum whatever the scale; the value at t = 0 "
+                   "is ignored.") +
        rule)
           .c_str());
   peak.def(py::init([](double threshold, double prominence, std::size_t min_separation, std::size_t lookahead,
-                       std::size_t window) {
-             return std::make_shared<segmenter_box<peak_segmenter>>(
-                 peak_segmenter(peak_segmenter_params{threshold, prominence, min_separation, lookahead, window}));
+                       std::size_t window, double relative_prominence) {
+             return std::make_shared<segmenter_box<peak_segmenter>>(peak_segmenter(
+                 peak_segmenter_params{threshold, prominence, min_separation, lookahead, window, relative_prominence}));
            }),
            py::arg("threshold") = -std::numeric_limits<double>::infinity(), py::arg("prominence") = 0.0,
-           py::arg("min_separation") = 1, py::arg("lookahead") = 3, py::arg("window") = 10);
+           py::arg("min_separation") = 1, py::arg("lookahead") = 3, py::arg("window") = 10, py::kw_only(),
+           py::arg("relative_prominence") = 0.0);
   def_segment(peak, "values");
 
   box_class<bocpd_segmenter> bo(
@@ -128,12 +140,17 @@ void init_segmentation(py::module_& m) {
       (std::string("Online Bayesian change-point detection (Adams & MacKay; Normal-Inverse-Gamma model, constant "
                    "hazard 1/lambda_) + peaks of the lag-step change probability (threshold, min_separation). "
                    "Univariate; time steps must be consecutive from 0; NaN is a missing step (the hazard keeps "
-                   "running). Defaults as predsense-tcpd --method bocpd_peaks.") +
+                   "running). standardize=True (default): each value is z-scored online against the values "
+                   "before it (Welford), so the prior (mu0 0, kappa0 1, alpha0 1, beta0 1: TCPDBench's default "
+                   "on z-scored data) is on a unit scale for any encoder; skip_first=True (default): the value "
+                   "at t = 0 (frame 0's conventional surprise) is ignored.") +
        rule)
           .c_str());
   bo.def(py::init([](double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
-                     double threshold, std::size_t min_separation) {
+                     double threshold, std::size_t min_separation, bool standardize, bool skip_first) {
            bocpd_segmenter_params p;
+           p.standardize = standardize;
+           p.skip_first = skip_first;
            p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
            p.model.beta0 = beta0;
            p.lag = lag;
@@ -142,7 +159,8 @@ void init_segmentation(py::module_& m) {
            return std::make_shared<segmenter_box<bocpd_segmenter>>(bocpd_segmenter(p, 1), true);
          }),
          py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0, py::arg("alpha0") = 1.0,
-         py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2, py::arg("min_separation") = 5);
+         py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2, py::arg("min_separation") = 5,
+         py::kw_only(), py::arg("standardize") = true, py::arg("skip_first") = true);
   def_segment(bo, "values");
 
   box_class<offline_segmenter> off(
@@ -193,7 +211,7 @@ void init_segmentation(py::module_& m) {
   m.def(
       "bocpd_segment",
       [](py::handle series, double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
-         double threshold, std::size_t min_separation, const std::string& missing) {
+         double threshold, std::size_t min_separation, const std::string& missing, bool standardize, bool skip_first) {
         auto [x, dims] = series_of(series, "series");
         const auto policy = parse_missing_policy(missing);
         if (policy != missing_policy::skip) x = apply_missing_policy(x, dims, policy, "bocpd_segment").x;
@@ -205,15 +223,20 @@ void init_segmentation(py::module_& m) {
         p.lag = lag;
         p.peaks.threshold = threshold;
         p.peaks.min_separation = min_separation;
+        p.standardize = standardize;
+        p.skip_first = skip_first;
         py::gil_scoped_release nogil;
         return bocpd_segment(x, dims, p);
       },
       py::arg("series"), py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0,
       py::arg("alpha0") = 1.0, py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2,
-      py::arg("min_separation") = 5, py::arg("missing") = "skip",
+      py::arg("min_separation") = 5, py::arg("missing") = "skip", py::arg("standardize") = true,
+      py::arg("skip_first") = true,
       "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability "
-      "(predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims); z-score it first for TCPDBench-comparable "
-      "settings. Returns list[Boundary] (t = first row of the new segment, original index).\n"
+      "(predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims). standardize=True (default) z-scores each "
+      "dimension online against the rows before it, so the unit-scale prior fits any scale (TCPDBench-comparable: "
+      "z-score the whole series first and pass standardize=False, skip_first=False); skip_first=True ignores row 0 "
+      "(frame 0's conventional surprise). Returns list[Boundary] (t = first row of the new segment, original index).\n"
       "NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps "
       "running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError.");
 }

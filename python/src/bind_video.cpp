@@ -221,22 +221,34 @@ void bind_video(py::module_& m) {
   segmenter_class<cut_segmenter> cut(
       m, "CutSegmenter",
       "Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the "
-      "first frame of the new shot, 0-based frame index) when s_t is a local peak of prominence >= `prominence` "
-      "(decided `lookahead` steps later), an outlier against the previous `window` values (s_t > median + gamma * "
-      "1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics), >= `floor`, "
-      "and >= min_gap steps after the previous boundary. A Segmenter: push(value, t) -> Boundary | None, flush(), "
-      "reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()).\n"
-      "window: >= 3 (default 50). gamma: >= 0 (default 6.0). prominence: >= 0 (default 0.12, surprise units). "
-      "floor: default 0.02. lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).\n"
+      "first frame of the new shot, 0-based frame index) when s_t is an outlier against the previous `window` "
+      "values (s_t > median + gamma * sigma, sigma = 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 "
+      "sec. 3.1, with robust statistics; sigma at least the upper-tail spread (Q90 - median) / 1.2816 of the "
+      "previous `long_window` values, so motion after a static shot is not an outlier), a local peak of prominence >= "
+      "prominence * sigma (decided `lookahead` "
+      "steps later) and >= absolute_prominence, >= `floor`, and >= min_gap steps after the previous boundary. The "
+      "defaults are relative to the stream: a * s + b (a > 0) gives the same cuts, whatever the encoder. A "
+      "Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into "
+      "Stream(segmenter=CutSegmenter()). The value at t = 0 is ignored.\n"
+      "window: >= 3 (default 50). long_window: default 500 (0: off). min_history: values before the first "
+      "possible cut, in [3, window] (default 10). gamma: >= 0 (default 6.0). prominence: >= 0, in sigma (default 6.0). "
+      "absolute_prominence: >= 0, surprise units (default 0: off). floor: surprise units (default -inf: off). "
+      "lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).\n"
       "Raises InvalidArgumentError for a bad setting; push raises NonFiniteError for NaN/Inf, "
       "InvalidArgumentError when t does not increase.\nThread rule: per-object mutex.");
-  cut.def(py::init([](std::size_t window, double gamma, double prominence, double floor, std::size_t lookahead,
-                      std::size_t min_gap) {
-            return std::make_shared<segmenter_box<cut_segmenter>>(
-                cut_segmenter(cut_segmenter_params{window, gamma, prominence, floor, lookahead, min_gap}));
-          }),
-          py::arg("window") = cp.window, py::arg("gamma") = cp.gamma, py::arg("prominence") = cp.prominence,
-          py::arg("floor") = cp.floor, py::arg("lookahead") = cp.lookahead, py::arg("min_gap") = cp.min_gap);
+  cut.def(
+      py::init([](std::size_t window, double gamma, double prominence, double floor, std::size_t lookahead,
+                  std::size_t min_gap, double absolute_prominence, std::size_t long_window, std::size_t min_history) {
+        cut_segmenter_params p;
+        p.window = window, p.gamma = gamma, p.prominence = prominence, p.floor = floor;
+        p.lookahead = lookahead, p.min_gap = min_gap, p.absolute_prominence = absolute_prominence;
+        p.long_window = long_window, p.min_history = min_history;
+        return std::make_shared<segmenter_box<cut_segmenter>>(cut_segmenter(p));
+      }),
+      py::arg("window") = cp.window, py::arg("gamma") = cp.gamma, py::arg("prominence") = cp.prominence,
+      py::arg("floor") = cp.floor, py::arg("lookahead") = cp.lookahead, py::arg("min_gap") = cp.min_gap, py::kw_only(),
+      py::arg("absolute_prominence") = cp.absolute_prominence, py::arg("long_window") = cp.long_window,
+      py::arg("min_history") = cp.min_history);
   def_segment(cut, "surprise");
 
   const transition_detector_params tp{};
@@ -252,7 +264,11 @@ void bind_video(py::module_& m) {
            "width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see "
            "area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 "
            "fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): "
-           "gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units), gap (frames), "
+           "gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units, default 0: the "
+           "surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), "
+           "surprise_long_window (frames whose upper-tail spread bounds the surprise's sigma from below, default 500; "
+           "0: off), gap "
+           "(frames), "
            "max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup "
            "(frames), cut_contrast, dissolve_contrast.\n") +
        transition_dicts +
@@ -263,13 +279,14 @@ void bind_video(py::module_& m) {
                        std::size_t window, double gamma, double floor, double surprise_gamma, double surprise_floor,
                        std::size_t gap, std::size_t max_span, double min_change, double return_ratio,
                        double max_residual, double solid_std, std::size_t min_hold, std::size_t warmup,
-                       double cut_contrast, double dissolve_contrast) {
+                       double cut_contrast, double dissolve_contrast, std::size_t surprise_long_window) {
              transition_detector_params p;
              p.width = width, p.height = height, p.channels = channels, p.scale = scale, p.window = window;
              p.gamma = gamma, p.floor = floor, p.surprise_gamma = surprise_gamma, p.surprise_floor = surprise_floor;
              p.gap = gap, p.max_span = max_span, p.min_change = min_change, p.return_ratio = return_ratio;
              p.max_residual = max_residual, p.solid_std = solid_std, p.min_hold = min_hold, p.warmup = warmup;
              p.cut_contrast = cut_contrast, p.dissolve_contrast = dissolve_contrast;
+             p.surprise_long_window = surprise_long_window;
              return std::make_shared<detector_box>(p);
            }),
            py::arg("width") = tp.width, py::arg("height") = tp.height, py::arg("channels") = tp.channels,
@@ -279,7 +296,8 @@ void bind_video(py::module_& m) {
            py::arg("min_change") = tp.min_change, py::arg("return_ratio") = tp.return_ratio,
            py::arg("max_residual") = tp.max_residual, py::arg("solid_std") = tp.solid_std,
            py::arg("min_hold") = tp.min_hold, py::arg("warmup") = tp.warmup, py::arg("cut_contrast") = tp.cut_contrast,
-           py::arg("dissolve_contrast") = tp.dissolve_contrast)
+           py::arg("dissolve_contrast") = tp.dissolve_contrast,
+           py::arg("surprise_long_window") = tp.surprise_long_window)
       .def(
           "push",
           [](detector_box& d, const py::handle& thumb, double surprise) {

@@ -145,7 +145,7 @@ def generate(ps):
            "",
            "simd_width: int",
            ""]
-    names = [n for n in ps.__all__ if n != "simd_width"]
+    names = [n for n in ps.__all__ if n != "simd_width" and hasattr(core, n)]  # pure-Python helpers have no stub here
     classes = [getattr(core, n) for n in names if inspect.isclass(getattr(core, n))]
     done = set()
 

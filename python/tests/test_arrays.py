@@ -197,6 +197,6 @@ def test_segmenter_time_must_increase():
     with pytest.raises(ps.InvalidArgumentError, match="t=5 after t=5"):
         seg.push(0.9, 5)
     seg.reset()
-    assert seg.push(0.9, 0).t == 0
+    assert seg.push(0.9, 1).t == 1  # (t = 0 is frame 0: no prediction, never a boundary)
     with pytest.raises(ps.InvalidArgumentError):
         ps.BOCPDSegmenter().push(0.0, 3)  # BOCPD: consecutive from 0

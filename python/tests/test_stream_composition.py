@@ -105,8 +105,8 @@ class PyThreshold:
     def __init__(self, thr):
         self.thr = thr
 
-    def push(self, value, t):
-        return t if value > self.thr else None
+    def push(self, value, t):  # t = 0 is frame 0 (no prediction): never a boundary, as the built-ins
+        return t if t > 0 and value > self.thr else None
 
 
 class PyMemory:

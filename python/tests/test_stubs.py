@@ -53,6 +53,8 @@ def test_every_public_name_is_in_the_stub_with_the_same_parameters():
     checked = 0
     for name in ps.__all__:
         obj = getattr(ps, name)
+        if getattr(obj, "__module__", "predsense._core") != "predsense._core":
+            continue  # a pure-Python helper (predsense/thumbnails.py): its source is its own stub
         assert name in top or name in assigned, f"{name} missing from {STUB}"
         if inspect.isclass(obj):
             if issubclass(obj, BaseException):

@@ -7,7 +7,10 @@
 // the first value of the new segment, decided at the last t. The decision delay is therefore the
 // whole stream: use it on finite recordings, not on an endless feed. reset() forgets the values.
 // With `standardize` the values are z-scored first (standardize.hpp), as the Normal costs assume
-// unit variance. NaN is a missing value (offline_params::missing decides); time must increase.
+// unit variance; z-scoring also makes the result the same for a * x + b (a > 0), whatever the
+// encoder's scale. The value at t = 0 (frame 0's conventional surprise, with no prediction behind
+// it) is not kept: one outlier of 1 would otherwise dominate the variance and the costs.
+// NaN is a missing value (offline_params::missing decides); time must increase.
 //
 // Errors: invalid_argument_error when t does not increase; the method's own errors at flush()
 // (empty_error for too few observed values, non_finite_error for infinity).
@@ -40,6 +43,7 @@ class offline_segmenter {
     if (!t_.empty() && t <= t_.back())
       throw invalid_argument_error("predsense: offline_segmenter: t=" + std::to_string(t) +
                                    " after t=" + std::to_string(t_.back()) + ": time must increase");
+    if (t == 0) return std::nullopt;  // frame 0: no prediction
     x_.push_back(value);
     t_.push_back(t);
     return std::nullopt;

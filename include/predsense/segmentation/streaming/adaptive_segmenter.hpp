@@ -7,9 +7,14 @@
 // forced once the event reaches max_block steps (0 disables). The window statistics are updated
 // incrementally (Welford add/remove) and recomputed exactly every `window` steps so rounding cannot
 // drift on endless streams, and exactly whenever a decision is within rounding of the threshold;
-// O(1) amortised per step.
+// O(1) amortised per step. Relative by construction: replacing s by a * s + b (a > 0) moves the
+// threshold with it, so the boundaries do not depend on the encoder's scale. The value at t = 0
+// (frame 0's conventional surprise) is ignored: it opens the first event and enters no statistic.
+// No boundary fires by the rule before `min_history` (10, at most `window`) surprises were seen: a
+// mean and std of a handful of values are noise.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -24,10 +29,11 @@
 namespace predsense {
 
 struct adaptive_segmenter_params {
-  std::size_t window = 128;     // trailing surprises the threshold is computed from
-  double gamma = 1.0;           // threshold = mean + gamma * std
-  std::size_t min_block = 8;    // shortest event (candidates earlier than this are merged forward)
-  std::size_t max_block = 128;  // longest event before a forced split (0: never split)
+  std::size_t window = 128;      // trailing surprises the threshold is computed from
+  double gamma = 1.0;            // threshold = mean + gamma * std
+  std::size_t min_block = 8;     // shortest event (candidates earlier than this are merged forward)
+  std::size_t max_block = 128;   // longest event before a forced split (0: never split)
+  std::size_t min_history = 10;  // surprises seen before the first boundary by the rule (capped at window)
 
   void validate() const {
     if (window < 2)
@@ -50,13 +56,18 @@ class adaptive_segmenter {
     if (!std::isfinite(surprise))
       throw non_finite_error("predsense: adaptive_segmenter: non-finite surprise " + std::to_string(surprise) +
                              " at step " + std::to_string(t));
+    if (t == 0) {  // frame 0 has no prediction: it opens the first event and enters no statistic
+      started_ = true;
+      event_start_ = 0;
+      return std::nullopt;
+    }
     if (!started_) {
       started_ = true;
       event_start_ = t;
     }
     std::optional<boundary> out;
     const std::size_t len = t - event_start_;  // length of the current event before t
-    if (count_ >= 2) {
+    if (count_ >= std::max<std::size_t>(2, std::min(p_.min_history, p_.window))) {
       double thr = threshold();
       // Incremental statistics carry rounding; near the threshold the decision is re-taken on
       // exactly recomputed ones, so e.g. a constant window never fires on the same constant.

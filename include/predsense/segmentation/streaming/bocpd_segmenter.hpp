@@ -10,8 +10,19 @@
 // Missing values: a row with a NaN is a missing step (bocpd::update: no likelihood update, the
 // hazard still runs); lag and look-ahead count observed rows, and boundaries are reported at the
 // original step of the first observed row of the new segment.
+// Scale: with `standardize` (the default) each dimension is z-scored online before BOCPD sees it,
+// against the mean and unbiased standard deviation of the values observed before it (Welford;
+// 0 until 3 values were seen; a zero deviation gives 0 for a value equal to the mean and
+// +-max_abs_z otherwise; |z| capped at `max_abs_z`), so the prior below is stated on a unit scale
+// whatever the encoder: mu0 = 0, kappa0 = 1, alpha0 = 1, beta0 = 1 (TCPDBench's "default" BOCPD
+// settings, which it applies to z-scored series) - and a * x + b (a > 0) gives the same boundaries.
+// standardize = false feeds the raw values (for series already scaled, as predsense-tcpd does).
+// With `skip_first` (the default) the value at step 0 - frame 0's conventional surprise, which
+// has no prediction behind it - is ignored: the first segment starts at step 1's observation.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -30,12 +41,17 @@ struct bocpd_segmenter_params {
   bocpd_params model{};
   std::size_t lag = 5;
   peak_segmenter_params peaks{0.2, 0.0, 5, 5, 10};  // threshold, prominence, separation, lookahead, window
+  bool standardize = true;                          // online z-score per dimension before the model (unit-scale prior)
+  bool skip_first = true;                           // ignore the value at step 0 (frame 0 has no prediction)
+  double max_abs_z = 1e3;                           // cap on a standardised value (unitless)
 };
 
 class bocpd_segmenter {
  public:
   explicit bocpd_segmenter(const bocpd_segmenter_params& p = {}, std::size_t dims = 1)
-      : p_(p), model_(make_model(p.model), dims), peaks_(p.peaks) {}
+      : p_(p), model_(make_model(p.model), dims), peaks_(p.peaks), stats_(dims) {
+    if (!(p.max_abs_z > 0.0)) throw invalid_argument_error("predsense: bocpd_segmenter: max_abs_z must be > 0");
+  }
 
   // One observation per step; steps must be consecutive from 0. Univariate form first.
   std::optional<boundary> push(double x, std::size_t t) { return push(std::span<const double>(&x, 1), t); }
@@ -43,8 +59,15 @@ class bocpd_segmenter {
     if (t != next_)
       throw invalid_argument_error("predsense: bocpd_segmenter: step " + std::to_string(t) + " pushed, expected " +
                                    std::to_string(next_));
+    if (x.size() != model_.dims())
+      throw shape_error("predsense: bocpd_segmenter: step " + std::to_string(t) + " has " + std::to_string(x.size()) +
+                        " values, expected dims = " + std::to_string(model_.dims()));
+    if (t == 0 && p_.skip_first) {  // frame 0: no prediction, no observation
+      ++next_;
+      return std::nullopt;
+    }
     const std::size_t before = model_.steps();
-    model_.update(x);
+    model_.update(p_.standardize ? standardized(x) : x);
     ++next_;
     if (model_.steps() == before) return std::nullopt;  // a missing step
     original_.push_back(t);
@@ -77,6 +100,7 @@ class bocpd_segmenter {
     peaks_ = peak_segmenter(p_.peaks);
     next_ = 0;
     original_.clear();
+    for (auto& s : stats_) s = {};
   }
 
   [[nodiscard]] std::size_t decision_delay() const noexcept { return p_.lag + p_.peaks.lookahead; }
@@ -86,6 +110,31 @@ class bocpd_segmenter {
   static bocpd_params make_model(bocpd_params m) {
     m.track_map = false;  // only the filtering posterior is read
     return m;
+  }
+  // Online z-score of each dimension against the observed values before it (NaN stays NaN).
+  std::span<const double> standardized(std::span<const double> x) {
+    z_.resize(x.size());
+    for (std::size_t d = 0; d < x.size(); ++d) {
+      auto& s = stats_[d];
+      const double v = x[d];
+      if (std::isnan(v)) {
+        z_[d] = v;
+        continue;
+      }
+      double z = 0.0;
+      if (s.n >= 3) {
+        const double sd = std::sqrt(s.m2 / static_cast<double>(s.n - 1));
+        const double dev = v - s.mean;
+        z = dev == 0.0 ? 0.0 : sd > 0.0 ? dev / sd : (dev > 0.0 ? p_.max_abs_z : -p_.max_abs_z);
+        z = std::clamp(z, -p_.max_abs_z, p_.max_abs_z);
+      }
+      z_[d] = z;
+      ++s.n;
+      const double delta = v - s.mean;
+      s.mean += delta / static_cast<double>(s.n);
+      s.m2 += delta * (v - s.mean);
+    }
+    return z_;
   }
   // s: observed index; now: original step. The boundary is given at the original step.
   std::optional<boundary> feed(std::size_t s, std::size_t now) {
@@ -103,6 +152,12 @@ class bocpd_segmenter {
   peak_segmenter peaks_;
   std::size_t next_ = 0;               // next original step expected
   std::vector<std::size_t> original_;  // original step of each observed row
+  struct welford {
+    std::size_t n = 0;
+    double mean = 0.0, m2 = 0.0;
+  };
+  std::vector<welford> stats_;  // per dimension, for `standardize`
+  std::vector<double> z_;       // the standardised row
 };
 
 // Offline: the boundaries of a whole row-major n x dims series (same as streaming + flush()).

@@ -7,6 +7,12 @@
 // above the higher of the minima on the left (over `window` values) and on the right (over L) --
 // is >= `prominence`, and it is at least `min_separation` after the previous peak. flush() decides
 // the last L values with the look-ahead that remains; segment() = push everything + flush().
+// The default (no height threshold, prominence 0) reports every local maximum and is unchanged when
+// the signal is replaced by a * v + b (a > 0); `threshold` and `prominence` are in the signal's units.
+// `relative_prominence` r > 0 adds a scale-free test: prominence >= r * 1.4826 * MAD of the `window`
+// values before the candidate (kernels/median_mad.hpp; none before 3 such values exist), so a * v + b
+// still gives the same peaks.
+// The value at t = 0 (frame 0's conventional surprise) is ignored: steps then start at 1.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +27,7 @@
 
 #include "predsense/core/boundary.hpp"
 #include "predsense/core/error.hpp"
+#include "predsense/kernels/median_mad.hpp"
 #include "predsense/segmentation/streaming/segment_series.hpp"
 
 namespace predsense {
@@ -31,12 +38,15 @@ struct peak_segmenter_params {
   std::size_t min_separation = 1;                               // minimum steps between reported peaks
   std::size_t lookahead = 3;                                    // L: right context and decision delay
   std::size_t window = 10;                                      // left context for the prominence
+  double relative_prominence = 0.0;  // minimum prominence in robust sigmas of the left context (0: off)
 
   void validate() const {
     if (std::isnan(threshold)) throw invalid_argument_error("predsense: peak_segmenter: threshold is NaN");
     if (!(prominence >= 0.0) || !std::isfinite(prominence))
       throw invalid_argument_error("predsense: peak_segmenter: prominence must be finite and >= 0");
     if (min_separation == 0) throw invalid_argument_error("predsense: peak_segmenter: min_separation must be >= 1");
+    if (!(relative_prominence >= 0.0) || !std::isfinite(relative_prominence))
+      throw invalid_argument_error("predsense: peak_segmenter: relative_prominence must be finite and >= 0");
   }
 };
 
@@ -47,6 +57,7 @@ class peak_segmenter {
   // Steps must be consecutive (t, t+1, ...). Reports the peak decided at this step, if any.
   std::optional<boundary> push(double v, std::size_t t) {
     if (std::isnan(v)) throw non_finite_error("predsense: peak_segmenter: NaN at step " + std::to_string(t));
+    if (t == 0) return std::nullopt;  // no prediction at frame 0
     if (!buf_.empty() && t != first_t_ + buf_.size())
       throw invalid_argument_error("predsense: peak_segmenter: step " + std::to_string(t) + " does not follow step " +
                                    std::to_string(first_t_ + buf_.size() - 1));
@@ -102,6 +113,14 @@ class peak_segmenter {
     }
     const double prominence = v - std::max(left_min, right_min);
     if (prominence < p_.prominence) return std::nullopt;
+    if (p_.relative_prominence > 0.0) {
+      const std::size_t from = c - std::min(c - first_t_, p_.window);
+      left_.clear();
+      for (std::size_t j = from; j < c; ++j) left_.push_back(at(j));
+      // fewer than 3 values before it: no scale to judge by yet, so no relative peak
+      if (left_.size() < 3 || prominence < p_.relative_prominence * kernels::robust_scale(left_, scratch_).spread)
+        return std::nullopt;
+    }
     if (has_last_ && c - last_peak_ < p_.min_separation) return std::nullopt;
     has_last_ = true;
     last_peak_ = c;
@@ -110,6 +129,7 @@ class peak_segmenter {
 
   peak_segmenter_params p_;
   std::deque<double> buf_;
+  std::vector<double> left_, scratch_;  // relative_prominence: the left context and its scratch
   std::size_t first_t_ = 0;
   bool has_last_ = false;  // (not std::optional: GCC 12 warns maybe-uninitialized on it)
   std::size_t last_peak_ = 0;

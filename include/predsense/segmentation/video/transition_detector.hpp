@@ -19,7 +19,15 @@
 //     q_t = mean |x_t - x_{t-scale}| over the thumbnail (a gradual change of L frames gives
 //     `scale` / L of its total per frame here, instead of 1 / L). A frame is *elevated* when s_t or
 //     q_t exceeds the median of that signal over the last `window` quiet frames plus
-//     max(gamma * 1.4826 * MAD, floor) (robust statistics as in cut_segmenter.hpp). A *span* is
+//     max(gamma * 1.4826 * MAD, floor) (robust statistics as in cut_segmenter.hpp; for the
+//     surprise surprise_gamma and surprise_floor, with its sigma at least the upper-tail spread
+//     (Q90 - median) / 1.2816 of the last surprise_long_window surprises, busy frames included, as
+//     in cut_segmenter.hpp). The surprise's rule is relative to the stream
+//     itself: surprise_floor defaults to 0 (an absolute value in the surprise's units is an
+//     option), and the surprise elevates no frame before its baseline holds 3 values, so any
+//     encoder's surprise, or a * s + b (a > 0) of it, proposes the same frames; q and every
+//     verification threshold are in thumbnail units ([0, 1] pixel values), which do not depend on
+//     the encoder. A *span* is
 //     a run of elevated frames in which at most `gap` consecutive frames are not elevated; it is
 //     closed when the run ends or reaches `max_span` frames. Elevated frames do not enter the
 //     baselines (so a stretch of shake does not raise the bar for the cut after it) unless the
@@ -58,6 +66,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/kernels/median_mad.hpp"
 
 // Define PREDSENSE_TRANSITION_TRACE_ON before including to print every span's analysis to stderr.
 #ifdef PREDSENSE_TRANSITION_TRACE_ON
@@ -99,19 +108,20 @@ struct transition_detector_params {
   std::size_t width = 32, height = 32, channels = 3;  // thumbnail layout
   std::size_t scale = 6;                              // long-scale difference: x_t against x_{t-scale}
   std::size_t window = 50;                            // baseline: quiet frames considered
-  std::size_t warmup = 5;        // quiet frames of each signal before a span may open (frame warmup + scale)
-  double gamma = 4.0;            // elevated: > median + max(gamma * 1.4826 * MAD, floor)
-  double floor = 0.015;          // ... for q (thumbnail units, [0, 1])
-  double surprise_gamma = 6.0;   // ... for the surprise
-  double surprise_floor = 0.03;  // ... for the surprise (its own units)
-  std::size_t gap = 2;           // non-elevated frames allowed inside a span
-  std::size_t max_span = 90;     // a span is closed at this length
-  double min_change = 0.05;      // D = mean |A - B| below this: the shot did not change
-  double return_ratio = 0.3;     // D below this fraction of the largest excursion: it came back
-  double max_residual = 0.4;     // cross-fade residual / D at most this: a dissolve
-  double solid_std = 0.025;      // luma std at most this: a solid frame
-  std::size_t min_hold = 6;      // solid frames between two shots: >= this -> two fades, else a dip
-  std::size_t max_shift = 4;     // camera-motion test: shifts up to this many thumbnail pixels
+  std::size_t warmup = 5;                  // quiet frames of each signal before a span may open (frame warmup + scale)
+  double gamma = 4.0;                      // elevated: > median + max(gamma * 1.4826 * MAD, floor)
+  double floor = 0.015;                    // ... for q (thumbnail units, [0, 1])
+  double surprise_gamma = 6.0;             // ... for the surprise
+  double surprise_floor = 0.0;             // ... for the surprise (its own units; 0: relative rule only)
+  std::size_t surprise_long_window = 500;  // surprise sigma >= upper-tail spread of this many frames (0: off)
+  std::size_t gap = 2;                     // non-elevated frames allowed inside a span
+  std::size_t max_span = 90;               // a span is closed at this length
+  double min_change = 0.05;                // D = mean |A - B| below this: the shot did not change
+  double return_ratio = 0.3;               // D below this fraction of the largest excursion: it came back
+  double max_residual = 0.4;               // cross-fade residual / D at most this: a dissolve
+  double solid_std = 0.025;                // luma std at most this: a solid frame
+  std::size_t min_hold = 6;                // solid frames between two shots: >= this -> two fades, else a dip
+  std::size_t max_shift = 4;               // camera-motion test: shifts up to this many thumbnail pixels
   double min_motion_gain = 0.7;
   double min_dissolve_change = 0.1;
   double dissolve_motion = 0.75;    // a dissolve: at most 25% of its change explained by camera motion
@@ -143,18 +153,6 @@ struct transition_detector_params {
 };
 
 namespace detail {
-
-// Median and 1.4826 * MAD of a window (copies; O(n)).
-inline void robust_centre_spread(const std::deque<double>& w, std::vector<double>& scratch, double& med,
-                                 double& spread) {
-  scratch.assign(w.begin(), w.end());
-  const auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(scratch.size() / 2);
-  std::nth_element(scratch.begin(), mid, scratch.end());
-  med = *mid;
-  for (auto& v : scratch) v = std::fabs(v - med);
-  std::nth_element(scratch.begin(), mid, scratch.end());
-  spread = 1.4826 * *mid;
-}
 
 inline double mean_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0.0;
@@ -189,12 +187,16 @@ class transition_detector {
     r.solid = r.contrast <= p_.solid_std;
     const std::size_t t = t_++;
     r.s = t == 0 ? 0.0 : surprise;
+    if (t >= 1 && p_.surprise_long_window > 0) {
+      long_s_.push_back(surprise);
+      if (long_s_.size() > p_.surprise_long_window) long_s_.pop_front();
+    }
     hist_.push_back(std::move(r));
     rec& cur = hist_.back();
     cur.q = t >= p_.scale ? detail::mean_abs_diff(cur.x, at(t - p_.scale).x) : 0.0;
     const bool solid_change = t >= 1 && cur.solid != at(t - 1).solid;  // entering or leaving a solid frame
     const bool elevated =
-        t >= p_.warmup + p_.scale && (solid_change || above(cur.s, base_s_, p_.surprise_gamma, p_.surprise_floor) ||
+        t >= p_.warmup + p_.scale && (solid_change || (base_s_.size() >= 3 && surprise_above(cur.s)) ||
                                       (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor)));
     std::vector<transition> out;
     PREDSENSE_TRANSITION_TRACE("t=%zu s=%.4f q=%.4f c=%.3f solid=%d elev=%d open=%d\n", t, cur.s, cur.q, cur.contrast,
@@ -275,11 +277,20 @@ class transition_detector {
     return std::sqrt(std::max(0.0, s2 / static_cast<double>(n) - mean * mean));
   }
 
+  // The surprise's rule: above its quiet median by surprise_gamma sigmas, sigma the larger of the
+  // quiet baseline's MAD and the upper-tail spread of the last surprise_long_window frames (all of
+  // them, busy ones too: the MAD of a static shot is tiny, and ordinary motion would open spans).
+  bool surprise_above(double v) {
+    const auto cs = kernels::robust_scale(base_s_, scratch_);
+    double sigma = cs.spread;
+    if (p_.surprise_long_window > 0) sigma = std::max(sigma, kernels::upper_tail_scale(long_s_, scratch_).spread);
+    return v > cs.median + std::max(p_.surprise_gamma * sigma, p_.surprise_floor);
+  }
+
   bool above(double v, const std::deque<double>& base, double gamma, double floor) {
     if (base.size() < 3) return v > floor;
-    double med = 0.0, spread = 0.0;
-    detail::robust_centre_spread(base, scratch_, med, spread);
-    return v > med + std::max(gamma * spread, floor);
+    const auto cs = kernels::robust_scale(base, scratch_);
+    return v > cs.median + std::max(gamma * cs.spread, floor);
   }
 
   void add_baseline(const rec& r, std::size_t t) {
@@ -640,7 +651,7 @@ class transition_detector {
   transition_detector_params p_;
   std::size_t t_ = 0;
   std::deque<rec> hist_;
-  std::deque<double> base_s_, base_q_;
+  std::deque<double> base_s_, base_q_, long_s_;
   std::vector<double> scratch_;
   std::vector<float> diff_;
   std::vector<char> flash_;
