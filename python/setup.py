@@ -54,7 +54,7 @@ setup(
     version=version(),
     description="Predictive-sensing primitives for streaming perception (header-only C++ core)",
     packages=["predsense"],
-    package_data={"predsense": ["py.typed", "*.pyi"]},
+    package_data={"predsense": ["py.typed", "*.pyi", "report_assets/*"]},  # report_assets: the report's uPlot + licence
     ext_modules=ext_modules,
     cmdclass={"build_ext": build_ext},
     entry_points={"console_scripts": ["predsense-corpus=predsense.corpus:main"]},

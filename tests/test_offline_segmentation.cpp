@@ -17,11 +17,14 @@
 #include "predsense/segmentation/streaming/bocpd_segmenter.hpp"
 #include "predsense/segmentation/offline/costs/empirical_distribution_cost.hpp"
 #include "predsense/segmentation/series/missing_values.hpp"
+#include "predsense/segmentation/offline/costs/normal_ar1_cost.hpp"
+#include "predsense/segmentation/offline/costs/normal_linear_trend_cost.hpp"
 #include "predsense/segmentation/offline/costs/normal_mean_cost.hpp"
 #include "predsense/segmentation/offline/costs/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/offline/offline_change_points.hpp"
 #include "predsense/segmentation/offline/offline_segmenter.hpp"
 #include "predsense/segmentation/offline/pelt.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 #include "predsense/segmentation/offline/costs/penalty.hpp"
 
 using namespace predsense;
@@ -30,6 +33,10 @@ using cps_t = std::vector<std::size_t>;
 static_assert(change_point_cost<normal_mean_cost>);
 static_assert(change_point_cost<normal_meanvar_cost>);
 static_assert(change_point_cost<empirical_distribution_cost>);
+static_assert(sized_change_point_cost<normal_linear_trend_cost>);
+static_assert(sized_change_point_cost<normal_ar1_cost>);
+static_assert(sized_change_point_cost<normal_meanvar_cost>);
+static_assert(!sized_change_point_cost<normal_mean_cost>);
 
 namespace {
 
@@ -381,4 +388,202 @@ TEST_CASE("offline_segmenter: the offline methods behind push/flush, boundaries 
   CHECK_THROWS_AS((void)seg.push(1.0, 5), invalid_argument_error);
   seg.reset();
   CHECK(seg.segment(x).size() == 2);
+}
+
+namespace {
+
+// Least squares of y on (1, z) by the normal equations, solved directly: the residual sum of squares.
+double ols_rss(const std::vector<double>& z, const std::vector<double>& y) {
+  const double k = static_cast<double>(y.size());
+  double sz = 0, sy = 0, szz = 0, szy = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) sz += z[i], sy += y[i], szz += z[i] * z[i], szy += z[i] * y[i];
+  const double det = k * szz - sz * sz;
+  double a = sy / k, b = 0.0;  // z constant: the mean alone
+  if (std::abs(det) > 1e-9 * std::max(1.0, k * szz)) {
+    b = (k * szy - sz * sy) / det;
+    a = (sy - b * sz) / k;
+  }
+  double r = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) r += (y[i] - a - b * z[i]) * (y[i] - a - b * z[i]);
+  return r;
+}
+
+std::vector<double> noisy(std::size_t n, std::uint64_t seed) {
+  lcg r{seed};
+  std::vector<double> x;
+  for (std::size_t i = 0; i < n; ++i) x.push_back(0.3 * static_cast<double>(i % 5) + r() + (i > n / 2 ? 2.0 : 0.0));
+  return x;
+}
+
+constexpr double log_2pi = 1.8378770664093453;
+
+}  // namespace
+
+TEST_CASE("normal_linear_trend_cost is the least-squares line's residual sum of squares, brute force") {
+  const std::size_t n = 14, dims = 2;
+  std::vector<double> x;
+  lcg r{77};
+  for (std::size_t i = 0; i < n; ++i) x.push_back(0.5 * static_cast<double>(i) + r()), x.push_back(3.0 * r() - 1.0);
+  const normal_linear_trend_cost known(x, dims), est(x, dims, noise_variance::estimated),
+      half(x, dims, noise_variance::known, 2.0);
+  CHECK(known.min_size() == 2);
+  CHECK(est.min_size() == 3);
+  CHECK(known.parameters_per_segment() == 4);
+  CHECK(est.parameters_per_segment() == 6);
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t t = s + 1; t <= n; ++t) {
+      double c_known = 0, c_est = 0;
+      const double m = static_cast<double>(t - s);
+      for (std::size_t d = 0; d < dims; ++d) {
+        std::vector<double> u, y;
+        for (std::size_t i = s; i < t; ++i) u.push_back(static_cast<double>(i)), y.push_back(x[i * dims + d]);
+        const double rss = ols_rss(u, y);
+        c_known += rss;
+        c_est += m * (log_2pi + std::log(std::max(rss / m, 1e-11)) + 1.0);
+      }
+      CAPTURE(s);
+      CAPTURE(t);
+      CHECK(known(s, t) == doctest::Approx(c_known).epsilon(1e-9).scale(1.0));
+      CHECK(half(s, t) == doctest::Approx(c_known / 2).epsilon(1e-9).scale(1.0));
+      if (t - s >= 3) CHECK(est(s, t) == doctest::Approx(c_est).epsilon(1e-9).scale(1.0));
+    }
+  // A straight line costs nothing, however long: a trend is not a change.
+  std::vector<double> line;
+  for (int i = 0; i < 50; ++i) line.push_back(2.0 - 0.25 * i);
+  CHECK(normal_linear_trend_cost(line)(0, 50) == doctest::Approx(0.0).scale(1.0));
+  CHECK(pelt(normal_linear_trend_cost(line)).empty());
+  CHECK(pelt(normal_mean_cost(line)).size() > 3);  // the mean cost cuts a trend into steps
+  CHECK_THROWS_AS((normal_linear_trend_cost{line, 1, noise_variance::known, 0.0}), invalid_argument_error);
+  CHECK_THROWS_AS((normal_linear_trend_cost{line, 3}), shape_error);
+}
+
+TEST_CASE("normal_ar1_cost is the conditional AR(1) regression's Gaussian cost, brute force") {
+  const std::size_t n = 16, dims = 2;
+  std::vector<double> x;
+  lcg r{91};
+  double a = 0, b = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    a = 0.7 * a + r(), b = -0.3 * b + r() + (i >= 8 ? 1.5 : 0.0);
+    x.push_back(a), x.push_back(b);
+  }
+  const normal_ar1_cost c(x, dims);
+  CHECK(c.min_size() == 4);
+  CHECK(c.parameters_per_segment() == 6);
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t t = s + 4; t <= n; ++t) {
+      double want = 0;
+      const std::size_t first = std::max<std::size_t>(s, 1);
+      const double k = static_cast<double>(t - first);
+      for (std::size_t d = 0; d < dims; ++d) {
+        std::vector<double> z, y;
+        for (std::size_t i = first; i < t; ++i) z.push_back(x[(i - 1) * dims + d]), y.push_back(x[i * dims + d]);
+        want += k * (log_2pi + std::log(std::max(ols_rss(z, y) / k, 1e-11)) + 1.0);
+      }
+      CAPTURE(s);
+      CAPTURE(t);
+      CHECK(c(s, t) == doctest::Approx(want).epsilon(1e-9).scale(1.0));
+    }
+}
+
+TEST_CASE("PELT with the new costs finds the optimal partition: brute force over every partition") {
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    const auto x = noisy(9 + seed % 4, seed * 31);
+    for (penalty pen : {penalty{penalty_kind::bic}, penalty{penalty_kind::mbic}, penalty{penalty_kind::manual, 0.5}}) {
+      CAPTURE(seed);
+      CAPTURE(penalty_name(pen.kind));
+      const normal_linear_trend_cost lk(x), le(x, 1, noise_variance::estimated);
+      const normal_ar1_cost ar(x);
+      // The search uses the cost's own minimum even when asked for 1.
+      CHECK(objective(lk, pelt(lk, pelt_params{pen, 1}), pen, 2) == doctest::Approx(brute_force_min(lk, pen, 2)));
+      CHECK(objective(le, pelt(le, pelt_params{pen, 1}), pen, 3) == doctest::Approx(brute_force_min(le, pen, 3)));
+      CHECK(objective(ar, pelt(ar, pelt_params{pen, 1}), pen, 4) == doctest::Approx(brute_force_min(ar, pen, 4)));
+    }
+  }
+}
+
+TEST_CASE("a cost's own minimum segment length is honoured by every search method") {
+  // Mean-and-variance cost at min_size 1: one-row segments would have zero variance and a change
+  // on almost every row; the cost's own minimum (2) applies instead.
+  const auto x = steps({{100, 0.0}, {100, 3.0}}, 1.0, 17);
+  const normal_meanvar_cost c(x);
+  CHECK(detail::cost_min_size(c) == 2);
+  CHECK(detail::cost_min_size(normal_mean_cost(x)) == 1);
+  CHECK(pelt(c, pelt_params{penalty{}, 1}) == cps_t{100});
+  CHECK(binary_segmentation(c, binary_segmentation_params{penalty{}, 5, 1}) == cps_t{100});
+  CHECK(amoc(c, amoc_params{penalty{}, 1}) == cps_t{100});
+  offline_params p;
+  p.cost = cost_kind::normal_meanvar;
+  p.min_size = 1;
+  for (auto method : {offline_method::pelt, offline_method::binseg, offline_method::amoc}) {
+    p.method = method;
+    CHECK(offline_change_points(x, 1, p) == cps_t{100});
+  }
+  // Every segment returned respects it, for each cost with a minimum.
+  const auto y = noisy(60, 5);
+  for (auto k : {cost_kind::normal_meanvar, cost_kind::linear_trend, cost_kind::linear_trend_var, cost_kind::ar1}) {
+    p.cost = k;
+    p.penalty = penalty{penalty_kind::none};
+    p.method = offline_method::pelt;
+    const auto cps = offline_change_points(y, 1, p);
+    std::size_t prev = 0;
+    for (auto b : cps) {
+      CHECK(b - prev >= cost_min_size(k));
+      prev = b;
+    }
+    CHECK(y.size() - prev >= cost_min_size(k));
+  }
+  // Too short for the cost's own minimum: empty_error that says so.
+  const std::vector<double> three{1.0, 2.0, 3.0};
+  p.cost = cost_kind::ar1;
+  CHECK_THROWS_WITH_AS(offline_change_points(three, 1, p), doctest::Contains("cost's own minimum"), empty_error);
+  CHECK_THROWS_AS(pelt(normal_ar1_cost(three)), empty_error);
+}
+
+TEST_CASE("results do not depend on an offset up to 1e12") {
+  const auto x = steps({{60, 0.0}, {50, 2.0}, {70, -1.0}, {40, 1.5}}, 0.8, 23);
+  const auto y = steps({{80, 0.0}, {80, 0.0}}, 0.4, 29);  // and a change in variance only
+  std::vector<double> yv = y;
+  for (std::size_t i = 80; i < 160; ++i) yv[i] *= 4.0;
+  for (auto k : {cost_kind::normal_mean, cost_kind::normal_meanvar, cost_kind::linear_trend,
+                 cost_kind::linear_trend_var, cost_kind::ar1}) {
+    for (auto method : {offline_method::pelt, offline_method::binseg, offline_method::amoc}) {
+      offline_params p;
+      p.cost = k;
+      p.method = method;
+      const auto base = offline_change_points(x, 1, p);
+      const auto base_v = offline_change_points(yv, 1, p);
+      for (double offset : {1e4, 1e6, 1e8, 1e10, 1e12, -1e12}) {
+        CAPTURE(static_cast<int>(k));
+        CAPTURE(offset);
+        std::vector<double> shifted = x, shifted_v = yv;
+        for (auto& v : shifted) v += offset;
+        for (auto& v : shifted_v) v += offset;
+        CHECK(offline_change_points(shifted, 1, p) == base);
+        if (k != cost_kind::normal_mean) CHECK(offline_change_points(shifted_v, 1, p) == base_v);
+      }
+    }
+  }
+  // The costs themselves: the same to a relative 1e-3 of the spread's cost.
+  std::vector<double> shifted = x;
+  for (auto& v : shifted) v += 1e12;
+  const normal_mean_cost a(x), b(shifted);
+  const normal_meanvar_cost av(x), bv(shifted);
+  CHECK(b(10, 120) == doctest::Approx(a(10, 120)).epsilon(1e-3));
+  CHECK(bv(10, 120) == doctest::Approx(av(10, 120)).epsilon(1e-3));
+}
+
+TEST_CASE("an empty series is empty_error in every offline entry point") {
+  const std::vector<double> empty;
+  CHECK_THROWS_AS(offline_change_points(empty, 1), empty_error);
+  CHECK_THROWS_AS(pelt(normal_mean_cost(empty)), empty_error);
+  CHECK_THROWS_AS(normal_linear_trend_cost{empty}, empty_error);
+  CHECK_THROWS_AS(normal_ar1_cost{empty}, empty_error);
+  offline_segmenter seg;
+  CHECK_THROWS_AS((void)seg.segment(empty), empty_error);
+  CHECK_THROWS_AS((void)seg.flush(), empty_error);  // nothing pushed: an empty series
+  (void)seg.push(1.0, 0);
+  CHECK(seg.flush().empty());  // one value: no change
+  CHECK(seg.flush().empty());  // consumed; nothing new
+  seg.reset();
+  CHECK_THROWS_AS((void)seg.flush(), empty_error);
 }

@@ -175,3 +175,42 @@ TEST_CASE("bad input: exit code 2, a message naming file and field, no output fi
   const auto r = run("--annotations " + ann + " --missing error '" + nan + "'");
   CHECK(r.err.find("nan.json") != std::string::npos);
 }
+
+namespace {
+std::string series_json(const std::string& name, const std::vector<double>& x) {
+  json j;
+  j["name"] = name;
+  j["n_obs"] = x.size();
+  j["n_dim"] = 1;
+  j["series"] = json::array({json{{"label", "V1"}, {"type", "float"}, {"raw", x}}});
+  return write(name + ".json", j.dump());
+}
+}  // namespace
+
+TEST_CASE("--method default is binary segmentation, linear-trend cost, BIC: small series with known answers") {
+  // The rule the nested leave-one-out procedure chose (scripts/segmentation_nested_loo.py).
+  std::vector<double> kink, trend, step;
+  for (int i = 0; i < 80; ++i) {
+    kink.push_back(i < 40 ? 0.5 * i : 30.0 - 0.8 * (i - 40));        // the slope and level change at row 40
+    trend.push_back(3.0 + 0.25 * i + 0.01 * ((i * 7) % 5));          // a trend with a little deterministic wiggle
+    step.push_back((i < 30 ? 0.0 : 2.0) + 0.1 * ((i * 7) % 5 - 2));  // a level shift at row 30
+  }
+  const std::string files =
+      " '" + series_json("kink", kink) + "' '" + series_json("trend", trend) + "' '" + series_json("step", step) + "'";
+  const std::string ann = write("small_annotations.json", R"({"kink":{"1":[40]},"trend":{"1":[]},"step":{"1":[30]}})");
+  const fs::path out = tmp / "small_default.json";
+  REQUIRE(run("--annotations '" + ann + "' --json '" + out.string() + "'" + files).code == 0);
+  const json j = load(out);
+  CHECK(j["method"] == "default");
+  CHECK(j["params"]["cost"] == "linear");
+  CHECK(j["params"]["penalty"] == "bic");
+  CHECK(j["params"]["Q"].get<double>() == 5.0);
+  CHECK(j["series"]["kink"]["cps"] == json::array({40}));
+  CHECK(j["series"]["trend"]["cps"] == json::array());  // a trend is not a change
+  CHECK(j["series"]["step"]["cps"] == json::array({30}));
+  CHECK(j["mean_f1"].get<double>() == doctest::Approx(1.0));
+  // TCPDBench's binseg default (mean cost) reads the trend as a step: what the new cost fixes.
+  const fs::path out2 = tmp / "small_binseg.json";
+  REQUIRE(run("--annotations '" + ann + "' --method binseg --json '" + out2.string() + "'" + files).code == 0);
+  CHECK(!load(out2)["series"]["trend"]["cps"].empty());
+}

@@ -326,3 +326,24 @@ TEST_CASE("transition_detector: segment() == push + flush, and reset() forgets t
   CHECK_THROWS_AS((void)d.segment(std::span<const float>(thumbs).first(thumbs.size() - 1), surprise),
                   predsense::shape_error);
 }
+
+TEST_CASE("transition_detector: a hard cut in the first frames of a video is reported") {
+  // before the baselines form, the long-scale thumbnail difference (pixel units, no encoder scale
+  // involved) still proposes, and the first span may look back to frame 0
+  for (std::size_t at : {2, 3, 5, 8}) {
+    const scene a(21), b(22);
+    stream s;
+    s.hold(a, at);
+    s.hold(b, 70);
+    const auto out = s.run(params());
+    INFO("cut at " << at << ": " << describe(out));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].kind == transition_kind::cut);
+    CHECK(out[0].frame == at);
+  }
+  // a static start is not a transition
+  const scene a(23);
+  stream s;
+  s.hold(a, 60);
+  CHECK(s.run(params()).empty());
+}

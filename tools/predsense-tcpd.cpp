@@ -5,9 +5,9 @@
 //
 // Prints, per series, the detected change points, F1 and cover (TCPDBench's definitions), then
 // the means over the scored series. Series missing from the annotations file are segmented and
-// listed without scores. Methods (--list-methods): default (the leave-one-series-out choice:
-// AMOC, Normal mean-and-variance cost, MBIC, min_size 2), pelt / binseg / amoc (TCPDBench's defaults unless
-// overridden: cost, penalty, pen_value, min_size, Q, quantiles, tcpdbench_index, r_compatible),
+// listed without scores. Methods (--list-methods): default (the nested leave-one-series-out choice:
+// binary segmentation, Q = 5, linear-trend cost, BIC), pelt / binseg / amoc (TCPDBench's defaults
+// unless overridden: cost, penalty, pen_value, min_size, Q, quantiles, tcpdbench_index, r_compatible),
 // bocpd, bocpd_peaks, threshold, adaptive, peaks, zero. Every series is z-scored first.
 // Missing values (`null`): --missing skip (default; methods see the observed rows, change points
 // in the original index), interpolate or error; see docs/segmentation.md.
@@ -209,7 +209,7 @@ std::map<std::string, method> methods() {
                       true};
   // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
   // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
-  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed"}},
+  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed", "linear", "linearvar", "ar1"}},
                                        {"penalty", {"mbic", "bic", "aic", "hannan_quinn", "none", "manual"}}};
   auto offline = [&](const char* help, predsense::offline_method which) {
     param_map d{{"min_size", 1.0}, {"pen_value", std::numeric_limits<double>::quiet_NaN()}, {"quantiles", 0.0}};
@@ -222,7 +222,10 @@ std::map<std::string, method> methods() {
     d.names = {{"cost", "mean"}, {"penalty", "mbic"}};
     return method{help,
                   d,
-                  [](const param_map& p) { return std::max<std::size_t>(1, as_size(p, "min_size")); },
+                  [](const param_map& p) {  // the cost's own minimum segment length if larger
+                    return std::max({std::size_t{1}, as_size(p, "min_size"),
+                                     predsense::cost_min_size(predsense::parse_cost_kind(p.names.at("cost")))});
+                  },
                   [which](const series& s, const param_map& p) {
                     auto cps = to_i64(predsense::offline_change_points(s.x, s.dims, offline_from(p, which)));
                     if (as_size(p, "tcpdbench_index") != 0)
@@ -240,17 +243,16 @@ std::map<std::string, method> methods() {
                         predsense::offline_method::binseg);
   m["amoc"] = offline("at most one change (likelihood-ratio test); r_compatible=1 (default) is R's MBIC test",
                       predsense::offline_method::amoc);
-  // The default: chosen by leave-one-series-out cross-validation over a grid of the offline
-  // methods and BOCPD on the 20 shared TCPD series (scripts/segmentation_loo.py; docs/segmentation.md):
-  // AMOC with the Normal mean-and-variance cost, the MBIC penalty (exact, not R's form) and a
-  // minimum segment length of 2; change points at the first row of the new segment.
+  // The default: the rule a nested leave-one-series-out procedure picks on the 20 shared TCPD
+  // series from a small candidate set (scripts/segmentation_nested_loo.py; docs/segmentation.md):
+  // binary segmentation (Q = 5) with the linear-trend cost (normal_linear_trend_cost, known unit
+  // variance on the z-scored series, its own minimum segment length 2) and the BIC penalty;
+  // change points at the first row of the new segment.
   m["default"] = offline(
-      "the recommended rule (leave-one-series-out choice): amoc, cost meanvar, penalty mbic, "
-      "min_size 2",
-      predsense::offline_method::amoc);
-  m["default"].defaults.names = {{"cost", "meanvar"}, {"penalty", "mbic"}};
-  m["default"].defaults["min_size"] = 2.0;
-  m["default"].defaults["r_compatible"] = 0.0;
+      "the recommended rule (nested leave-one-out choice): binseg, Q 5, cost linear (piecewise linear "
+      "trend), penalty bic",
+      predsense::offline_method::binseg);
+  m["default"].defaults.names = {{"cost", "linear"}, {"penalty", "bic"}};
   m["default"].defaults["tcpdbench_index"] = 0.0;
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
                     with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0), [](const param_map&) { return 1; },

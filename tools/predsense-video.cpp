@@ -38,9 +38,11 @@
 // patch embedder's on video input), so Python can rebuild the result step by step (docs/video.md).
 // Output: boundaries, a segment table and memory statistics on stdout; --json (schema in
 // docs/video.md), --plot (scripts/plot_surprise.py under /usr/bin/python3, or $PREDSENSE_PYTHON),
-// --sheet (one frame per segment, ffmpeg's select + tile filters). Every output is written to a
-// temporary file and renamed into place only after all of them succeeded. A progress bar goes to
-// stderr when stderr is a terminal.
+// --sheet (one frame per segment, ffmpeg's select + tile filters), --report (an HTML page written by
+// python/predsense/report.py from the JSON plus the memory sampled every frame), --scenes-csv, --edl,
+// --split-video (tools/support/scene_export.hpp: PySceneDetect's CSV, CMX 3600, one file per scene).
+// Every output is written to a temporary file and renamed into place only after all of them
+// succeeded. A progress bar goes to stderr when stderr is a terminal.
 //
 // Exit codes: 0 success; 2 bad input (missing/unreadable/not-a-video file, bad option value, missing
 // ffmpeg, malformed .npy) or a failed output step, with nothing written; 1 unexpected failure.
@@ -93,6 +95,8 @@
 #include "predsense/segmentation/streaming/threshold_segmenter.hpp"
 #include "predsense/segmentation/video/transition_detector.hpp"
 #include "support/cli.hpp"
+#include "support/scene_export.hpp"
+#include "support/video_report.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
 extern char** environ;
@@ -745,7 +749,7 @@ int main(int argc, char** argv) {
       "Stream a video (or precomputed latents) through the default predsense pipeline: per-frame "
       "surprise, event boundaries (shot cuts), segments and memory statistics."};
   std::string input, features, features_out, json_out, plot_out, sheet_out, segmenter_name,
-      predictor_name = "copy-last";
+      predictor_name = "copy-last", report_out, csv_out, edl_out, split_dir;
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
@@ -775,6 +779,14 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_out, "write fps, frames, surprise, boundaries, segments, memory as JSON");
   app.add_option("--plot", plot_out, "write a PNG of the surprise curve with the boundaries");
   app.add_option("--sheet", sheet_out, "write a PNG contact sheet, one frame per segment");
+  app.add_option("--report", report_out,
+                 "write a self-contained HTML page: surprise timeline with every boundary, transition cards, memory "
+                 "over time, segments (python/predsense/report.py under /usr/bin/python3)");
+  app.add_option("--scenes-csv", csv_out, "write the scene list as CSV with PySceneDetect's columns");
+  app.add_option("--edl", edl_out, "write the scene list as a CMX 3600 edit decision list");
+  app.add_option("--split-video", split_dir,
+                 "write one file per scene into this directory (ffmpeg: stream copy when a scene starts on a "
+                 "keyframe, re-encoded otherwise)");
   app.add_option("--segmenter", segmenter_name,
                  "transition (default with a video, also with --features: cuts, dissolves, fades, dips), cut "
                  "(hard cuts only; default with --features and no video), adaptive, peak or threshold")
@@ -828,7 +840,7 @@ int main(int argc, char** argv) {
   std::vector<fs::path> temps;  // outputs written so far, renamed only when all succeeded
   const auto cleanup = [&] {
     std::error_code ec;
-    for (const auto& t : temps) fs::remove(t, ec);
+    for (const auto& t : temps) fs::remove_all(t, ec);  // (--split-video stages a directory)
   };
   try {
     if (input.empty() && features.empty()) throw tool_error("no INPUT video (and no --features) given");
@@ -840,8 +852,13 @@ int main(int argc, char** argv) {
     paths.output(plot_out, "--plot");
     paths.output(sheet_out, "--sheet");
     paths.output(features_out, "--features-out");
+    paths.output(report_out, "--report");
+    paths.output(csv_out, "--scenes-csv");
+    paths.output(edl_out, "--edl");
     paths.check();
     if (input.empty() && !sheet_out.empty()) throw tool_error("--sheet needs the INPUT video");
+    if (input.empty() && !split_dir.empty()) throw tool_error("--split-video needs the INPUT video");
+    if (!split_dir.empty()) predsense::tools::check_split_dir(split_dir, input);
     scratch_dir scratch;
     const fs::path log = scratch.path / "child.log";
 
@@ -900,12 +917,15 @@ int main(int argc, char** argv) {
     std::size_t stream_index = 0;
     std::size_t tokens = 0, token_dim = 0;
     const bool tty = !quiet && ::isatty(2);
-    std::vector<float> latents_out;  // --features-out: every frame's latents, frames x T x D
+    std::vector<float> latents_out;                           // --features-out: every frame's latents, frames x T x D
+    std::optional<predsense::tools::memory_trace> mem_trace;  // --report: the memory over time
+    if (!report_out.empty()) mem_trace.emplace();
     const auto take = [&](const predsense::frame_view& f) {
       if (!features_out.empty()) latents_out.insert(latents_out.end(), f.data, f.data + f.tokens * f.dim);
       const auto r = pipe.step(f);
       surprise.push_back(r.surprise);
       if (r.boundary) bounds.push_back(*r.boundary);
+      if (mem_trace) mem_trace->record(pipe.memory(), surprise.size() - 1);
     };
 
     predsense::npy_array a;  // --features
@@ -1148,16 +1168,18 @@ int main(int argc, char** argv) {
       << " fps, " << tokens << "x" << token_dim << " tokens per frame\n";
     o << "boundaries (" << bounds.size() << "):";
     for (const auto& tr : found) {
-      o << " " << tr.frame << " (" << fmt(time_of(tr.frame), 2) << " s";
+      o << " " << tr.frame << " (" << predsense::tools::timecode_ms(time_of(tr.frame));
       if (tr.kind != predsense::transition_kind::cut)
         o << ", " << predsense::to_string(tr.kind) << " " << tr.start << "-" << tr.end;
       o << ")";
     }
-    o << "\n\n  seg  start    end  frames  start_s    end_s  mean surprise\n";
+    o << "\n\n  seg  start    end  frames  start_s    end_s  mean surprise  start          end\n";
     for (std::size_t k = 0; k < segs.size(); ++k) {
-      char line[160];
-      std::snprintf(line, sizeof line, "%5zu %6zu %6zu %7zu %8.2f %8.2f %14.4f\n", k, segs[k].start, segs[k].end,
-                    segs[k].end - segs[k].start, time_of(segs[k].start), time_of(segs[k].end), segs[k].mean_surprise);
+      char line[200];
+      std::snprintf(line, sizeof line, "%5zu %6zu %6zu %7zu %8.2f %8.2f %14.4f  %s  %s\n", k, segs[k].start,
+                    segs[k].end, segs[k].end - segs[k].start, time_of(segs[k].start), time_of(segs[k].end),
+                    segs[k].mean_surprise, predsense::tools::timecode_ms(time_of(segs[k].start)).c_str(),
+                    predsense::tools::timecode_ms(time_of(segs[k].end)).c_str());
       o << line;
     }
     o << "\nmemory (Cambrian-S: window " << window << " frames, budget " << budget << " tokens, pool below surprise "
@@ -1225,6 +1247,85 @@ int main(int argc, char** argv) {
         throw tool_error("--sheet " + sheet_out + ": ffmpeg failed: " + tail_of(log));
       renames.emplace_back(tmp, sheet_out);
     }
+    // ---- scene lists, report, split (tools/support/scene_export.hpp, video_report.hpp) ----
+    std::vector<predsense::tools::scene> scenes;
+    for (const auto& sg : segs) {
+      std::string kind;
+      for (const auto& tr : found)
+        if (sg.start > 0 && tr.frame == sg.start) kind = predsense::to_string(tr.kind);
+      scenes.push_back({sg.start, sg.end, time_of(sg.start), time_of(sg.end), kind});
+    }
+    const fs::path source(input.empty() ? features : input);
+    if (!csv_out.empty()) {
+      const fs::path tmp = temp_beside(csv_out, ".csv");
+      temps.push_back(tmp);
+      write_text(tmp, predsense::tools::scenes_csv(scenes), csv_out);
+      renames.emplace_back(tmp, csv_out);
+    }
+    if (!edl_out.empty()) {
+      const fs::path tmp = temp_beside(edl_out, ".edl");
+      temps.push_back(tmp);
+      write_text(tmp, predsense::tools::scenes_edl(scenes, rate, source.stem().string(), source.filename().string()),
+                 edl_out);
+      renames.emplace_back(tmp, edl_out);
+    }
+    if (!report_out.empty()) {
+      json rj = j;
+      rj["memory_trace"] = mem_trace->to_json(budget);
+      // how the page decodes its thumbnails: the frames the analysis saw, numbered the same way
+      rj["decode"] = {{"map", "0:" + std::to_string(stream_index)},
+                      {"fps", fps || !features.empty() ? json(rate) : json(nullptr)}};
+      const fs::path data = scratch.path / "report.json";
+      write_text(data, rj.dump() + "\n", data.string());
+      const fs::path script = predsense::tools::find_report_script(argv[0], __FILE__);
+      if (script.empty())
+        throw tool_error("--report: cannot find python/predsense/report.py (set PREDSENSE_REPORT_SCRIPT)");
+      const fs::path tmp = temp_beside(report_out, ".html");
+      temps.push_back(tmp);
+      const char* py = std::getenv("PREDSENSE_PYTHON");
+      child c = spawn({py ? py : "/usr/bin/python3", script.string(), data.string(), tmp.string()}, false, log);
+      if (wait_child(c.pid) != 0 || !fs::exists(tmp))
+        throw tool_error("--report " + report_out + ": writing the page failed: " + tail_of(log));
+      renames.emplace_back(tmp, report_out);
+    }
+    std::vector<std::string> split_files, split_copied;
+    fs::path split_stage;
+    if (!split_dir.empty()) {
+      const std::string kf =
+          run_capture({"ffprobe", "-v", "error", "-select_streams", std::to_string(stream_index), "-show_entries",
+                       "packet=pts_time,flags:format=start_time", "-of", "json", "--", input},
+                      log, input + ": ffprobe cannot list its keyframes");
+      split_stage = predsense::tools::split_staging(split_dir);
+      temps.push_back(split_stage);
+      std::error_code ec;
+      fs::create_directory(split_stage, ec);
+      if (ec) throw tool_error("--split-video " + split_dir + ": cannot create " + split_stage.string());
+      const auto plan = predsense::tools::split_plan(
+          scenes, predsense::tools::keyframe_times(kf, input), rate, pts.empty() ? 0.0 : pts.front(), input,
+          "0:" + std::to_string(stream_index), source.stem().string(), split_stage.string());
+      // the copy pass first; if it fails or gives other pieces than planned, every scene is re-encoded
+      bool pieces_ok = false;
+      if (!plan.segment_args.empty()) {
+        pieces_ok = wait_child(spawn(predsense::tools::with_program("ffmpeg", plan.segment_args), false, log).pid) == 0;
+        for (std::size_t i = 0; pieces_ok && i < plan.pieces; ++i)
+          pieces_ok = fs::exists(split_stage / predsense::tools::piece_name(i));
+        pieces_ok = pieces_ok && !fs::exists(split_stage / predsense::tools::piece_name(plan.pieces));
+      }
+      for (const auto& st : plan.steps) {
+        if (pieces_ok && st.piece >= 0) {
+          fs::rename(split_stage / predsense::tools::piece_name(static_cast<std::size_t>(st.piece)),
+                     split_stage / st.file);
+          split_copied.push_back(st.file);
+        } else if (wait_child(spawn(predsense::tools::with_program("ffmpeg", st.encode_args), false, log).pid) != 0) {
+          throw tool_error("--split-video " + split_dir + ": ffmpeg failed on " + st.file + ": " + tail_of(log));
+        }
+        split_files.push_back(st.file);
+      }
+      for (std::size_t i = 0; i <= plan.pieces; ++i) fs::remove(split_stage / predsense::tools::piece_name(i), ec);
+    }
+    std::vector<std::string> split_written;  // (checked against the inputs before anything moves)
+    if (!split_dir.empty())
+      split_written = predsense::tools::commit_split(split_stage, split_dir, split_files, {input, features});
     for (const auto& [tmp, target] : renames) {
       std::error_code ec;
       fs::rename(tmp, target, ec);
@@ -1233,6 +1334,11 @@ int main(int argc, char** argv) {
     temps.clear();
     std::cout << o.str();
     for (const auto& [tmp, target] : renames) std::cout << "wrote " << target << "\n";
+    for (std::size_t k = 0; k < split_written.size(); ++k)
+      std::cout << "wrote " << split_written[k]
+                << (std::find(split_copied.begin(), split_copied.end(), split_files[k]) != split_copied.end()
+                        ? " (stream copy)\n"
+                        : " (re-encoded)\n");
     if (!predsense::tools::stdout_ok()) {  // a full disk or closed pipe on stdout is a failure too
       std::cerr << "predsense-video: error: writing to standard output failed\n";
       return 2;

@@ -184,3 +184,7 @@ __all__ = [
     "transitions",
     "detector_scale",
 ]
+
+# Pure-Python helpers (no compiled code): predsense.video.detect(path) -> the tool's scenes in one
+# call, predsense.video.display(signal, boundaries, truth); predsense.report: the HTML report.
+from . import report, video  # noqa: E402

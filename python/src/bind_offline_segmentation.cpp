@@ -74,16 +74,23 @@ constexpr const char* common_doc =
     "given: z-score it first (predsense.standardize) when the cost assumes unit variance ('mean').\n"
     "cost: 'mean' (Normal, change in mean, known unit variance: residual sum of squares), 'meanvar' (Normal, "
     "change in mean and variance), 'ed' (nonparametric empirical distribution, Haynes, Fearnhead & Eckley 2017; "
-    "robust to outliers and heavy tails). Multivariate: the sum of per-dimension costs.\n"
+    "robust to outliers and heavy tails), 'linear' (change in a linear trend: residual sum of squares of the "
+    "least-squares line on time, unit variance; ruptures' CostLinear, R changepoint's cpt.reg), 'linearvar' (the "
+    "same with the noise variance estimated per segment), 'ar1' (conditional Gaussian AR(1) regression per "
+    "segment: mean, coefficient and innovation variance; Davis, Lee & Rodriguez-Yam 2006). Multivariate: the sum "
+    "of per-dimension costs. Each cost has its own minimum segment length (meanvar 2, linear 2, linearvar 3, "
+    "ar1 4), used when min_size is smaller.\n"
     "penalty: 'mbic' (default; (p+2) log n per change plus log(length) per segment, Zhang & Siegmund 2007), "
     "'bic'/'sic' ((p+1) log n), 'aic' (2(p+1)), 'hannan_quinn' (2(p+1) log log n), 'none', 'manual' (pen_value); "
-    "n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'), as R changepoint.\n"
+    "n = observed rows, p = parameters per segment (dims for 'mean'/'ed', 2 dims for 'meanvar'/'linear', 3 dims for "
+    "'linearvar'/'ar1'), as R changepoint.\n"
     "pen_value: the penalty per change for penalty='manual' (required there, refused otherwise).\n"
     "min_size: minimum segment length in observed rows (>= 1). quantiles: K of the 'ed' cost (0: ceil(4 log n)).\n"
     "missing: 'skip' (default: methods see the observed rows only, change points mapped back to the original "
     "index), 'interpolate' (linear), 'error' (NonFiniteError).\n"
     "Returns: int64 array of change points, the first row of each new segment (0-based).\n"
-    "Raises: ShapeError (not 1-D/2-D), EmptyError (no observed row, or fewer than min_size), NonFiniteError "
+    "Raises: ShapeError (not 1-D/2-D), EmptyError (an empty series, no observed row, or fewer than the minimum "
+    "segment length), NonFiniteError "
     "(infinity, or NaN with missing='error'), InvalidArgumentError (unknown name, min_size 0, negative pen_value).";
 
 }  // namespace
@@ -115,7 +122,9 @@ void bind_offline_segmentation(py::module_& m) {
       py::arg("penalty") = "mbic", py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0,
       py::arg("missing") = "skip",
       (std::string("Binary segmentation with at most max_changes (Q) change points (0: no limit): greedy best "
-                   "splits while the gain exceeds the penalty.") +
+                   "splits while the gain exceeds the penalty. cost='linear', penalty='bic' (Q = 5) is "
+                   "predsense-tcpd's default (chosen by nested leave-one-series-out cross-validation, "
+                   "docs/segmentation.md).") +
        common_doc)
           .c_str());
   m.def(
@@ -129,9 +138,7 @@ void bind_offline_segmentation(py::module_& m) {
       py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("quantiles") = 0, py::arg("missing") = "skip",
       py::arg("r_compatible") = false,
       (std::string("AMOC: at most one change, by the penalised likelihood-ratio test (r_compatible=True: R "
-                   "changepoint's form of the MBIC test). cost='ed', penalty='mbic' is "
-                   "predsense-tcpd's default (chosen by leave-one-series-out cross-validation, "
-                   "docs/segmentation.md).") +
+                   "changepoint's form of the MBIC test).") +
        common_doc)
           .c_str());
   m.def(

@@ -597,7 +597,10 @@ def video_cases(d):
 
     Q = ["-q"]
     cs = [Case("video: control clip", R, Q + [C, "--json", out], 0),
-          Case("video: control features", R, Q + ["--features", F, "--json", out], 0)]
+          Case("video: control features", R, Q + ["--features", F, "--json", out], 0),
+          Case("video: control exports", R, Q + [C, "--scenes-csv", str(d / "v_s.csv"), "--edl", str(d / "v_s.edl"),
+                                                  "--split-video", str(d / "v_split"), "--report", str(d / "v_r.html")],
+               0)]
     bad_files = [
         ("missing video", [str(d / "no_such.mp4")], "no_such.mp4"),
         ("empty file", [raw("v_empty.mp4", b"")], "v_empty.mp4"),
@@ -654,6 +657,15 @@ def video_cases(d):
         ("--features-out in a missing directory", [C, "--features-out", str(d / "missing" / "f.npy")],
          "does not exist"),
         ("--json is a directory", [C, "--json", str(d)], ""),
+        ("--report over the video", [C, "--report", C], "input"),
+        ("--scenes-csv over the video", [C, "--scenes-csv", C], "input"),
+        ("--edl over --features", ["--features", F, "--edl", F], "input"),
+        ("--scenes-csv and --edl share a file", [C, "--scenes-csv", str(d / "v_c"), "--edl", str(d / "v_c")], "share"),
+        ("--report in a missing directory", [C, "--report", str(d / "missing" / "r.html")], "does not exist"),
+        ("--edl in a missing directory", [C, "--edl", str(d / "missing" / "s.edl")], "does not exist"),
+        ("--split-video is the video", [C, "--split-video", C], "not a directory"),
+        ("--split-video in a missing directory", [C, "--split-video", str(d / "missing" / "s")], "does not exist"),
+        ("--split-video without the video", ["--features", F, "--split-video", str(d / "v_sd")], "needs the INPUT"),
     ]
     for name, args, needle in same:
         cs.append(Case("video: " + name, R, Q + args, 2, needle))

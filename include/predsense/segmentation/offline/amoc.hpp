@@ -12,7 +12,8 @@
 // `r_compatible_mbic` reproduces that test.)
 //
 // Returns {} or {j*}, j* the first row of the second segment (0-based). Errors:
-// invalid_argument_error for min_size == 0; empty_error for n < min_size.
+// invalid_argument_error for min_size == 0; empty_error for n < min_size. min_size is max(the given
+// one, the cost's own) (preconditions.hpp).
 #pragma once
 
 #include <cmath>
@@ -24,21 +25,19 @@
 #include "predsense/core/error.hpp"
 #include "predsense/segmentation/offline/costs/change_point_cost.hpp"
 #include "predsense/segmentation/offline/costs/penalty.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
 
 struct amoc_params {
   predsense::penalty penalty{};    // default: MBIC
-  std::size_t min_size = 1;        // minimum segment length (rows)
+  std::size_t min_size = 1;        // minimum segment length (rows); the cost's own minimum if larger
   bool r_compatible_mbic = false;  // R changepoint's AMOC form of the MBIC test (see above)
 };
 
 template <change_point_cost Cost>
 std::vector<std::size_t> amoc(const Cost& cost, const amoc_params& p = {}) {
-  const std::size_t n = cost.size(), m = p.min_size;
-  if (m == 0) throw invalid_argument_error("predsense: amoc: min_size must be >= 1");
-  if (n < m)
-    throw empty_error("predsense: amoc: " + std::to_string(n) + " rows are fewer than min_size = " + std::to_string(m));
+  const std::size_t n = cost.size(), m = detail::effective_min_size(cost, p.min_size, "amoc");
   if (n < 2 * m) return {};
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   const bool r_form = p.r_compatible_mbic && p.penalty.kind == penalty_kind::mbic;

@@ -12,7 +12,8 @@
 // in the middle of a long one).
 //
 // Change points are the first row of each new segment (0-based). Errors: invalid_argument_error
-// for min_size == 0; empty_error for n < min_size.
+// for min_size == 0; empty_error for n < min_size. min_size is max(the given one, the cost's own)
+// (preconditions.hpp).
 #pragma once
 
 #include <algorithm>
@@ -24,22 +25,19 @@
 #include "predsense/core/error.hpp"
 #include "predsense/segmentation/offline/costs/change_point_cost.hpp"
 #include "predsense/segmentation/offline/costs/penalty.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
 
 struct binary_segmentation_params {
   predsense::penalty penalty{};  // default: MBIC
   std::size_t max_changes = 5;   // Q
-  std::size_t min_size = 1;      // minimum segment length (rows)
+  std::size_t min_size = 1;      // minimum segment length (rows); the cost's own minimum if larger
 };
 
 template <change_point_cost Cost>
 std::vector<std::size_t> binary_segmentation(const Cost& cost, const binary_segmentation_params& p = {}) {
-  const std::size_t n = cost.size(), m = p.min_size;
-  if (m == 0) throw invalid_argument_error("predsense: binary_segmentation: min_size must be >= 1");
-  if (n < m)
-    throw empty_error("predsense: binary_segmentation: " + std::to_string(n) +
-                      " rows are fewer than min_size = " + std::to_string(m));
+  const std::size_t n = cost.size(), m = detail::effective_min_size(cost, p.min_size, "binary_segmentation");
   if (n < 2 * m) return {};  // no room for a change
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   constexpr double ninf = -std::numeric_limits<double>::infinity();

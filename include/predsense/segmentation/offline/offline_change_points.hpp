@@ -1,5 +1,5 @@
 // predsense/segmentation/offline/offline_change_points.hpp - one call for the offline change-point methods,
-// chosen at run time (PELT, binary segmentation, AMOC x three costs x six penalties), with missing
+// chosen at run time (PELT, binary segmentation, AMOC x six costs x six penalties), with missing
 // values handled by a policy. The tools and the Python binding use this; C++ code that knows its
 // cost at compile time can call pelt / binary_segmentation / amoc with a cost type directly.
 //
@@ -8,11 +8,15 @@
 // variance (normal_mean). Output: change points in the original index (first row of each new
 // segment, 0-based, increasing, never 0 or n).
 //
-// Errors: shape_error (data not rows of dims); empty_error (no observed row, or fewer observed
-// rows than min_size); non_finite_error (Inf, or NaN under missing_policy::error);
+// The minimum segment length is max(min_size, the cost's own: 2 for meanvar, 2 for linear, 3 for
+// linearvar, 4 for ar1) (preconditions.hpp).
+//
+// Errors: shape_error (data not rows of dims); empty_error (an empty series, no observed row, or
+// fewer observed rows than the minimum segment length); non_finite_error (Inf, or NaN under missing_policy::error);
 // invalid_argument_error (min_size 0, bad penalty value, unknown names in the parse_* helpers).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -24,6 +28,8 @@
 #include "predsense/segmentation/offline/binary_segmentation.hpp"
 #include "predsense/segmentation/offline/costs/empirical_distribution_cost.hpp"
 #include "predsense/segmentation/series/missing_values.hpp"
+#include "predsense/segmentation/offline/costs/normal_ar1_cost.hpp"
+#include "predsense/segmentation/offline/costs/normal_linear_trend_cost.hpp"
 #include "predsense/segmentation/offline/costs/normal_mean_cost.hpp"
 #include "predsense/segmentation/offline/costs/normal_meanvar_cost.hpp"
 #include "predsense/segmentation/offline/pelt.hpp"
@@ -32,7 +38,7 @@
 namespace predsense {
 
 enum class offline_method { pelt, binseg, amoc };
-enum class cost_kind { normal_mean, normal_meanvar, empirical_distribution };
+enum class cost_kind { normal_mean, normal_meanvar, empirical_distribution, linear_trend, linear_trend_var, ar1 };
 
 inline offline_method parse_offline_method(std::string_view s) {
   if (s == "pelt") return offline_method::pelt;
@@ -46,7 +52,29 @@ inline cost_kind parse_cost_kind(std::string_view s) {
   if (s == "mean" || s == "normal_mean") return cost_kind::normal_mean;
   if (s == "meanvar" || s == "normal_meanvar") return cost_kind::normal_meanvar;
   if (s == "ed" || s == "empirical_distribution") return cost_kind::empirical_distribution;
-  throw invalid_argument_error("predsense: unknown cost '" + std::string(s) + "' (known: mean, meanvar, ed)");
+  if (s == "linear" || s == "normal_linear_trend") return cost_kind::linear_trend;
+  if (s == "linearvar" || s == "normal_linear_trend_var") return cost_kind::linear_trend_var;
+  if (s == "ar1" || s == "normal_ar1") return cost_kind::ar1;
+  throw invalid_argument_error("predsense: unknown cost '" + std::string(s) +
+                               "' (known: mean, meanvar, ed, linear, linearvar, ar1)");
+}
+
+// The cost's own minimum segment length (its min_size(), preconditions.hpp).
+inline std::size_t cost_min_size(cost_kind k) {
+  switch (k) {
+    case cost_kind::normal_mean:
+    case cost_kind::empirical_distribution:
+      return 1;
+    case cost_kind::normal_meanvar:
+      return normal_meanvar_cost::min_size();
+    case cost_kind::linear_trend:
+      return 2;
+    case cost_kind::linear_trend_var:
+      return 3;
+    case cost_kind::ar1:
+      return normal_ar1_cost::min_size();
+  }
+  return 1;
 }
 
 struct offline_params {
@@ -81,9 +109,11 @@ inline std::vector<std::size_t> offline_change_points(std::span<const double> x,
                                                       const offline_params& p = {}) {
   if (p.min_size == 0) throw invalid_argument_error("predsense: offline_change_points: min_size must be >= 1");
   const observed_series obs = apply_missing_policy(x, dims, p.missing, "predsense: offline_change_points");
-  if (obs.rows() < p.min_size)
+  const std::size_t m = std::max(p.min_size, cost_min_size(p.cost));
+  if (obs.rows() < m)
     throw empty_error("predsense: offline_change_points: " + std::to_string(obs.rows()) + " observed rows (of " +
-                      std::to_string(obs.original_rows) + ") are fewer than min_size = " + std::to_string(p.min_size));
+                      std::to_string(obs.original_rows) + ") are fewer than min_size = " + std::to_string(m) +
+                      (m > p.min_size ? " (the cost's own minimum)" : ""));
   std::vector<std::size_t> cps;
   switch (p.cost) {
     case cost_kind::normal_mean:
@@ -94,6 +124,15 @@ inline std::vector<std::size_t> offline_change_points(std::span<const double> x,
       break;
     case cost_kind::empirical_distribution:
       cps = detail::run_offline(empirical_distribution_cost(obs.x, dims, p.quantiles), p);
+      break;
+    case cost_kind::linear_trend:
+      cps = detail::run_offline(normal_linear_trend_cost(obs.x, dims, noise_variance::known), p);
+      break;
+    case cost_kind::linear_trend_var:
+      cps = detail::run_offline(normal_linear_trend_cost(obs.x, dims, noise_variance::estimated), p);
+      break;
+    case cost_kind::ar1:
+      cps = detail::run_offline(normal_ar1_cost(obs.x, dims), p);
       break;
   }
   return obs.to_original(cps);

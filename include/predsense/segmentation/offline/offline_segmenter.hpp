@@ -13,7 +13,9 @@
 // NaN is a missing value (offline_params::missing decides); time must increase.
 //
 // Errors: invalid_argument_error when t does not increase; the method's own errors at flush()
-// (empty_error for too few observed values, non_finite_error for infinity).
+// (empty_error for too few observed values, non_finite_error for infinity); empty_error at
+// flush() when nothing was pushed since construction or reset(): an empty series is an error in
+// every offline entry point (a second flush() after a run has nothing new and returns {}).
 #pragma once
 
 #include <cstddef>
@@ -46,13 +48,17 @@ class offline_segmenter {
     if (t == 0) return std::nullopt;  // frame 0: no prediction
     x_.push_back(value);
     t_.push_back(t);
+    pushed_ = true;
     return std::nullopt;
   }
 
   // Runs the method on every value pushed since the last reset(); the buffer is then cleared.
   std::vector<boundary> flush() {
     std::vector<boundary> out;
-    if (x_.empty()) return out;
+    if (x_.empty()) {
+      if (!pushed_) throw empty_error("predsense: offline_segmenter: empty series (nothing pushed)");
+      return out;
+    }
     std::vector<double> x = x_;
     if (p_.standardize) standardize_columns(x, 1);
     const auto cps = offline_change_points(x, 1, p_.method);
@@ -62,16 +68,21 @@ class offline_segmenter {
     return out;
   }
 
-  std::vector<boundary> segment(std::span<const double> s) { return segment_series(*this, s); }
+  std::vector<boundary> segment(std::span<const double> s) {
+    if (s.empty()) throw empty_error("predsense: offline_segmenter: empty series");
+    return segment_series(*this, s);
+  }
   void reset() {
     x_.clear();
     t_.clear();
+    pushed_ = false;
   }
 
  private:
   offline_segmenter_params p_;
   std::vector<double> x_;
   std::vector<std::size_t> t_;
+  bool pushed_ = false;  // anything pushed since construction / reset()
 };
 
 }  // namespace predsense

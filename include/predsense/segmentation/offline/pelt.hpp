@@ -22,7 +22,7 @@
 // Change points are returned as the first row of each new segment (0-based, increasing, never 0
 // or n); a series shorter than 2 min_size has none. Errors: invalid_argument_error for
 // min_size == 0 or a penalty that cannot be computed (Hannan-Quinn on n < 3, a negative manual
-// value); empty_error for n < min_size.
+// value); empty_error for n < min_size. min_size is max(the given one, the cost's own) (preconditions.hpp).
 #pragma once
 
 #include <algorithm>
@@ -35,21 +35,19 @@
 #include "predsense/kernels/argmin.hpp"
 #include "predsense/segmentation/offline/costs/change_point_cost.hpp"
 #include "predsense/segmentation/offline/costs/penalty.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
 
 struct pelt_params {
   predsense::penalty penalty{};       // default: MBIC
-  std::size_t min_size = 1;           // minimum segment length (rows)
+  std::size_t min_size = 1;           // minimum segment length (rows); the cost's own minimum if larger
   bool r_compatible_pruning = false;  // prune as R changepoint (inexact under MBIC), see above
 };
 
 template <change_point_cost Cost>
 std::vector<std::size_t> pelt(const Cost& cost, const pelt_params& p = {}) {
-  const std::size_t n = cost.size(), m = p.min_size;
-  if (m == 0) throw invalid_argument_error("predsense: pelt: min_size must be >= 1");
-  if (n < m)
-    throw empty_error("predsense: pelt: " + std::to_string(n) + " rows are fewer than min_size = " + std::to_string(m));
+  const std::size_t n = cost.size(), m = detail::effective_min_size(cost, p.min_size, "pelt");
   if (n < 2 * m) return {};  // no room for a change: every method answers "none" here
   const double beta = p.penalty.per_change(n, cost.parameters_per_segment());
   const double slack = p.r_compatible_pruning ? 0.0 : p.penalty.pruning_slack(n);

@@ -46,7 +46,10 @@
 //       |x_t - (A + clamp(alpha_t) (B - A))| <= max_residual * D -- a dissolve over the frames
 //       with alpha in (0.05, 0.95), its frame the first with alpha >= 0.5; if not (camera motion:
 //       shifted, blurred views are not a cross-fade of the ends), no event.
-//  Frames before warmup + scale (baselines not yet formed) cannot open a span.
+//  Frames before warmup + scale (baselines not yet formed) open a span only when q_t exceeds
+//  floor + min_change (pixel units: the first frames differ from those `scale` earlier as a change of
+//  shot does); the first span may look back to frame 0 for its A, so a cut in the first frames of a
+//  video is found.
 // Conventions: a cut's frame = start = end = the first frame of the new shot; a gradual
 // transition's [start, end] are frame indices (inclusive) and frame is where the new shot (or the
 // solid colour, for a fade-out) dominates.
@@ -164,8 +167,7 @@ inline double mean_abs_diff(const std::vector<float>& a, const std::vector<float
 
 class transition_detector {
  public:
-  explicit transition_detector(const transition_detector_params& p = {})
-      : p_((p.validate(), p)), prev_b_(p.warmup > 0 ? p.warmup - 1 : 0) {}
+  explicit transition_detector(const transition_detector_params& p = {}) : p_((p.validate(), p)) {}
 
   // Push frame t (= the number of frames pushed before). Returns the transitions decided now.
   std::vector<transition> push(std::span<const float> thumb, double surprise) {
@@ -195,9 +197,11 @@ class transition_detector {
     rec& cur = hist_.back();
     cur.q = t >= p_.scale ? detail::mean_abs_diff(cur.x, at(t - p_.scale).x) : 0.0;
     const bool solid_change = t >= 1 && cur.solid != at(t - 1).solid;  // entering or leaving a solid frame
+    const bool early = t >= p_.scale && t < p_.warmup + p_.scale;      // baselines not formed yet
     const bool elevated =
-        t >= p_.warmup + p_.scale && (solid_change || (base_s_.size() >= 3 && surprise_above(cur.s)) ||
-                                      (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor)));
+        (early && cur.q > p_.floor + p_.min_change) ||  // a change of shot in the first frames
+        (t >= p_.warmup + p_.scale && (solid_change || (base_s_.size() >= 3 && surprise_above(cur.s)) ||
+                                       (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor))));
     std::vector<transition> out;
     PREDSENSE_TRANSITION_TRACE("t=%zu s=%.4f q=%.4f c=%.3f solid=%d elev=%d open=%d\n", t, cur.s, cur.q, cur.contrast,
                                (int)cur.solid, (int)elevated, (int)open_);

@@ -8,9 +8,14 @@
 // fit better). That holds for normal_mean_cost and empirical_distribution_cost; for
 // normal_meanvar_cost it fails where its 1e-11 variance floor binds (see pelt.hpp).
 //
+// A cost may declare its own minimum segment length, `min_size()` (a segment shorter than that has
+// no finite or meaningful cost, e.g. one row for a variance); the search methods then use
+// max(their min_size, the cost's) (preconditions.hpp). Without it the minimum is 1.
+//
 // The costs in predsense: normal_mean_cost (change in mean, known variance), normal_meanvar_cost
 // (change in mean and variance), empirical_distribution_cost (nonparametric, robust to outliers
-// and heavy tails).
+// and heavy tails), normal_linear_trend_cost (change in a linear trend: piecewise linear
+// regression), normal_ar1_cost (change in mean, AR(1) coefficient and innovation variance).
 #pragma once
 
 #include <concepts>
@@ -23,6 +28,12 @@ concept change_point_cost = requires(const C& c, std::size_t s, std::size_t t) {
   { c(s, t) } -> std::convertible_to<double>;                          // cost of rows [s, t)
   { c.size() } -> std::convertible_to<std::size_t>;                    // number of rows n
   { c.parameters_per_segment() } -> std::convertible_to<std::size_t>;  // p, for the penalties
+};
+
+// Optional: a cost that declares its minimum segment length.
+template <class C>
+concept sized_change_point_cost = change_point_cost<C> && requires(const C& c) {
+  { c.min_size() } -> std::convertible_to<std::size_t>;
 };
 
 // Optional: a cost that evaluates C(s0 + i, t) for i < r, many segments ending at one t, in one call

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
-#include "predsense/segmentation/offline/costs/normal_mean_cost.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
 

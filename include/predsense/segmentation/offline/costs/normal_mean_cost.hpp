@@ -6,7 +6,8 @@
 // the residual sum of squares about the segment mean: twice the negative Normal log-likelihood
 // with known variance sigma2, up to a constant (R changepoint's cpt.mean, test.stat = "Normal",
 // which assumes sigma2 = 1: standardise the series first, as TCPDBench does). O(1) per segment
-// from prefix sums (computed once, O(n dims) memory). p = dims parameters per segment.
+// from prefix sums about the column means (prefix_moments.hpp: no dependence on an offset;
+// computed once, O(n dims) memory). p = dims parameters per segment; minimum segment length 1.
 //
 // Input: finite values (apply missing_values.hpp first). Errors: shape_error if the data do not
 // form rows of dims; empty_error for no rows; invalid_argument_error for sigma2 <= 0;
@@ -21,36 +22,10 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/segmentation/offline/costs/prefix_moments.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
-
-namespace detail {
-inline std::size_t checked_rows(std::span<const double> x, std::size_t dims, const char* who) {
-  if (dims == 0 || x.size() % dims != 0)
-    throw shape_error(std::string("predsense: ") + who + ": " + std::to_string(x.size()) +
-                      " values do not form rows of dims = " + std::to_string(dims));
-  if (x.empty()) throw empty_error(std::string("predsense: ") + who + ": empty series");
-  for (std::size_t i = 0; i < x.size(); ++i)
-    if (!std::isfinite(x[i]))
-      throw non_finite_error(std::string("predsense: ") + who + ": value at row " + std::to_string(i / dims) +
-                             ", column " + std::to_string(i % dims) + " is not finite (apply a missing_policy first)");
-  return x.size() / dims;
-}
-
-// Prefix sums of x and x^2 per column: (n + 1) x dims each, row 0 zero.
-struct moment_prefix_sums {
-  std::vector<double> s1, s2;
-  moment_prefix_sums(std::span<const double> x, std::size_t n, std::size_t dims)
-      : s1((n + 1) * dims, 0.0), s2((n + 1) * dims, 0.0) {
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t d = 0; d < dims; ++d) {
-        const double v = x[i * dims + d];
-        s1[(i + 1) * dims + d] = s1[i * dims + d] + v;
-        s2[(i + 1) * dims + d] = s2[i * dims + d] + v * v;
-      }
-  }
-};
-}  // namespace detail
 
 class normal_mean_cost {
  public:

@@ -7,9 +7,11 @@
 // twice the negative Normal log-likelihood at the segment's MLE (R changepoint's cpt.meanvar,
 // test.stat = "Normal", including its 1e-11 floor on the variance, which makes a constant
 // segment very cheap, and breaks the split inequality PELT's exact pruning relies on: standardise
-// the series and use a minimum segment length >= 2). O(1) per segment from prefix sums.
-// p = 2 dims parameters per segment. costs_to_range() evaluates the segments [s0 + i, t) at once
-// (PELT's candidates), SIMD for a univariate series (kernels/meanvar_segment_costs.hpp).
+// the series). A one-row segment has zero variance, so the cost declares min_size() == 2 and the
+// search methods never use shorter segments (preconditions.hpp; R's cpt.meanvar also requires
+// minseglen >= 2). O(1) per segment from prefix sums about the column means (prefix_moments.hpp:
+// no dependence on an offset). p = 2 dims parameters per segment. costs_to_range() evaluates the segments [s0 + i, t)
+// at once (PELT's candidates), SIMD for a univariate series (kernels/meanvar_segment_costs.hpp).
 //
 // Input: finite values (apply missing_values.hpp first). Errors: shape_error, empty_error,
 // non_finite_error as normal_mean_cost.
@@ -25,7 +27,8 @@
 
 #include "predsense/core/error.hpp"
 #include "predsense/kernels/meanvar_segment_costs.hpp"
-#include "predsense/segmentation/offline/costs/normal_mean_cost.hpp"
+#include "predsense/segmentation/offline/costs/prefix_moments.hpp"
+#include "predsense/segmentation/offline/preconditions.hpp"
 
 namespace predsense {
 
@@ -65,6 +68,7 @@ class normal_meanvar_cost {
   std::size_t size() const { return n_; }
   std::size_t dims() const { return dims_; }
   std::size_t parameters_per_segment() const { return 2 * dims_; }
+  static constexpr std::size_t min_size() { return 2; }
 
  private:
   static constexpr double log_2pi_ = 1.8378770664093453;  // log(2 pi)
