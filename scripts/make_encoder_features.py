@@ -45,7 +45,9 @@ identical 128x128 native frame (the script stops if one is not found). Mapping (
   anything after the last sampled frame is dropped.
 
 Cached: a (video, rate) whose files all exist is skipped; every file is written to a temporary name
-and renamed. Runs 2 (video, rate) jobs in parallel at most, torch with one thread each.
+and renamed. Runs 2 videos in parallel at most, torch with one thread each. The whole set (8 videos,
+native + 5, 2, 1 fps, 192 files, 0.8 GB) took 18.5 min wall on 2 cores shared with other builds
+(load 9-17), 3.4 min of CPU; every one of the 32 (video, rate) frame choices matched the prediction.
 """
 
 import argparse

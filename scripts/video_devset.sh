@@ -6,7 +6,8 @@
 # Then the encoder x rate grid: six stand-in encoders' latents (scripts/make_encoder_features.py,
 # cached in DEVSET/features) through `--features`, at the native rate and 5, 2, 1 fps, beside the built-in
 # embedder at the same rates, and the copy-last / rls / lfp ablation per encoder at native and 2 fps
-# (scripts/score_video_devset.py --encoders). Tables to stdout and to DEVSET/encoders.md.
+# (scripts/score_video_devset.py --encoders). Tables to stdout and to DEVSET/encoders.md. The grid is 448 runs of
+# predsense-video: ~12 min on 2 busy cores, after ~19 min for the features the first time (cached after).
 #
 #   bash scripts/video_devset.sh [BUILD_DIR] [SEED] [all|builtin|encoders]
 #        (defaults: build, 2511, all; docs/video.md uses both seeds)
