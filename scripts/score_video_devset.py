@@ -5,6 +5,8 @@ ContentDetector-style HSV frame-difference peer.
 
     /usr/bin/python3 scripts/score_video_devset.py DEVSET_DIR [--tool build/bin/predsense-video]
         [--config NAME=ARGS ...] [--markdown OUT.md] [--jobs N]
+    /usr/bin/python3 scripts/score_video_devset.py DEVSET_DIR --encoders [--rates native,5,2,1]
+        [--ablation-rates native,2] [--markdown OUT.md] [--jobs N]
 
 Without --config the predsense configurations are "predsense" (the tool's defaults) and
 "copy-last cut" (--segmenter cut, the previous default: hard cuts only).
@@ -18,6 +20,15 @@ boundary; the peers report cuts only). False
 alarms that fall in a distractor's [start - 2, end + 2] (flash, motion, occluder; not transitions)
 are counted per distractor kind, and reported per 500 distractor frames, where a distractor's
 frames are its own plus 10 on either side (the part of the shot it disturbs).
+
+--encoders: the encoder x rate grid over the stand-in encoders' latents of
+scripts/make_encoder_features.py (DEVSET/features/<encoder>/<rate>/<video>.npy, the truth mapped to
+the sampled frames in DEVSET/features/_truth/<rate>/). Per rate R the built-in embedder is
+`predsense-video VIDEO --fps R` (native: `predsense-video VIDEO`) and encoder E is
+`predsense-video VIDEO --features E/R/VIDEO.npy --fps R` (native: the video's own rate from its truth
+JSON), every other option at its default. At the --ablation-rates every one of them also runs with
+`--predictor rls` and `--predictor lfp` (the paper's ablation: copy-last against online learned
+predictors). Scoring as above, in sampled frames (+-2 sampled frames around a cut).
 
 Peers:
   ffmpeg scene   ffmpeg -vf "setpts=N,select='gt(scene,0.3)',metadata=print" (frame of each selected
@@ -182,6 +193,178 @@ def frame_labels(truth, n):
     return lab
 
 
+def kind_cells(scores):
+    """Recall 'hit/true' and F1 per kind, summed over videos."""
+    rec, f1 = [], []
+    for k in KINDS:
+        hit = sum(s["per_kind"][k][0] for s in scores)
+        tot = sum(s["per_kind"][k][1] for s in scores)
+        fa = sum(s["fa_as"][k] for s in scores)
+        pr, rc = (hit / (hit + fa) if hit + fa else 0.0), (hit / tot if tot else 0.0)
+        rec.append(f"{rc:.2f} ({hit}/{tot})" if tot else "-")
+        f1.append(f"{2 * pr * rc / (pr + rc):.2f}" if pr + rc > 0 else "0.00")
+    return rec, f1
+
+
+def surprise_auroc(runs):
+    """AUROC per kind and over all transitions; runs: [(truth, surprise)]."""
+    allsc, alllab = [], []
+    for truth, s in runs:
+        allsc += s[1:]
+        alllab += frame_labels(truth, len(s))[1:]
+    allsc, alllab = np.asarray(allsc), np.asarray(alllab)
+    neg = alllab == ""
+    out = {}
+    for k in KINDS + ["all"]:
+        pos = alllab != "" if k == "all" else alllab == k
+        sel = pos | neg
+        out[k] = auroc(allsc[sel], pos[sel])
+    return out
+
+
+def rate_name(r):
+    return "native" if r == "native" else f"{float(r):g}fps"
+
+
+def encoder_grid(a):
+    """The encoder x rate tables (see the module docstring, --encoders)."""
+    feat = a.devset / "features"
+    rates = [r.strip() for r in a.rates.split(",") if r.strip()]
+    ab_rates = [r.strip() for r in a.ablation_rates.split(",") if r.strip()]
+    for r in ab_rates:
+        if r not in rates:
+            rates.append(r)
+    encoders = sorted(p.name for p in feat.iterdir() if p.is_dir() and not p.name.startswith("_")) if feat.is_dir() else []
+    if not encoders:
+        print(f"score_video_devset: no encoder features in {feat} (run scripts/make_encoder_features.py)", file=sys.stderr)
+        return 2
+    methods = ["built-in"] + encoders
+    predictors = {"copy-last": [], "rls": ["--predictor", "rls"], "lfp": ["--predictor", "lfp"]}
+    tasks = []  # (rate, predictor, method, video, truth, args)
+    for r in rates:
+        tdir = feat / "_truth" / rate_name(r)
+        truths = sorted(tdir.glob("*.json"))
+        if not truths:
+            print(f"score_video_devset: no mapped truth in {tdir} (run scripts/make_encoder_features.py --rates "
+                  f"{r})", file=sys.stderr)
+            return 2
+        for tp in truths:
+            truth = json.loads(tp.read_text())
+            video = (tp.parent / truth["video"]).resolve()
+            for pred in (predictors if r in ab_rates else ["copy-last"]):
+                for m in methods:
+                    if m == "built-in":
+                        args = [] if r == "native" else ["--fps", f"{float(r):g}"]
+                    else:
+                        f = feat / m / rate_name(r) / (tp.stem + ".npy")
+                        if not f.exists():
+                            print(f"score_video_devset: {f} is missing (run scripts/make_encoder_features.py)",
+                                  file=sys.stderr)
+                            return 2
+                        args = ["--features", str(f), "--fps", f"{truth['fps']:g}" if r == "native" else f"{float(r):g}"]
+                    tasks.append((r, pred, m, video, truth, args + predictors[pred]))
+
+    def work(t):
+        r, pred, m, video, truth, args = t
+        t0 = time.perf_counter()
+        dets, j, kinds = run_predsense(a.tool, video, args)
+        secs = time.perf_counter() - t0
+        if j["frames"] != truth["frames"]:
+            raise RuntimeError(f"{video} {args}: predsense-video saw {j['frames']} frames, the mapped truth has "
+                               f"{truth['frames']}")
+        return (r, pred, m), truth, score(truth, dets, kinds), j["surprise"], secs
+
+    t_start = time.perf_counter()
+    res = {}
+    with ThreadPoolExecutor(max(1, a.jobs)) as ex:
+        for key, truth, sc, sur, secs in ex.map(work, tasks):
+            res.setdefault(key, []).append((truth, sc, sur, secs))
+    wall = time.perf_counter() - t_start
+
+    lines = []
+    emit = lines.append
+    n0 = {r: (len(res[(r, "copy-last", "built-in")]), sum(t["frames"] for t, _, _, _ in res[(r, "copy-last", "built-in")]),
+              sum(len(t["transitions"]) for t, _, _, _ in res[(r, "copy-last", "built-in")]))
+          for r in rates}
+    emit("Sampled frames and transitions per rate: " +
+         "; ".join(f"{rate_name(r)}: {n0[r][0]} videos, {n0[r][1]} frames, {n0[r][2]} transitions" for r in rates))
+    emit("")
+    emit("Encoders (scripts/make_encoder_features.py): " + ", ".join(
+        f"{m} ({'x'.join(str(x) for x in np.load(feat / m / rate_name(rates[0]) / (Path(res[(rates[0], 'copy-last', m)][0][0]['video']).stem + '.npy'), mmap_mode='r').shape[1:])})"
+        for m in encoders))
+    emit("")
+    emit("Mean F1 over the videos (P / R / **F1**), copy-last surprise, every option at its default:")
+    emit("")
+    emit("| encoder | " + " | ".join(rate_name(r) for r in rates) + " |")
+    emit("|---|" + "---|" * len(rates))
+    for m in methods:
+        cells = []
+        for r in rates:
+            sc = [x[1] for x in res[(r, "copy-last", m)]]
+            cells.append(f"{np.mean([s['p'] for s in sc]):.2f} / {np.mean([s['r'] for s in sc]):.2f} / "
+                         f"**{np.mean([s['f1'] for s in sc]):.2f}**")
+        emit(f"| {m} | " + " | ".join(cells) + " |")
+    emit("")
+    emit("Per transition kind: recall (hit / true) and F1; false alarms on distractors (flash, motion, occluder); "
+         "AUROC of the per-frame surprise over all transitions:")
+    emit("")
+    emit("| encoder | rate | " + " | ".join(f"{k} recall" for k in KINDS) + " | " +
+         " | ".join(f"{k} F1" for k in KINDS) + " | false alarms (on distractors) | surprise AUROC |")
+    emit("|---|---|" + "---|" * (2 * len(KINDS) + 2))
+    for m in methods:
+        for r in rates:
+            runs = res[(r, "copy-last", m)]
+            sc = [x[1] for x in runs]
+            rec, f1 = kind_cells(sc)
+            fa = sum(s["fa"] for s in sc)
+            dfa = sum(sum(s["fa_kind"].values()) for s in sc)
+            au = surprise_auroc([(x[0], x[2]) for x in runs])
+            emit(f"| {m} | {rate_name(r)} | " + " | ".join(rec) + " | " + " | ".join(f1) +
+                 f" | {fa} ({dfa}) | {au['all']:.3f} |")
+    emit("")
+    emit("AUROC of the per-frame surprise per kind (frames of transitions of a kind against all frames outside any "
+         "transition; a cut is its first sampled frame, a gradual transition its sampled [start, end]):")
+    emit("")
+    emit("| encoder | rate | " + " | ".join(KINDS) + " | all |")
+    emit("|---|---|" + "---|" * (len(KINDS) + 1))
+    for m in methods:
+        for r in rates:
+            au = surprise_auroc([(x[0], x[2]) for x in res[(r, "copy-last", m)]])
+            emit(f"| {m} | {rate_name(r)} | " + " | ".join(f"{au[k]:.3f}" for k in KINDS + ["all"]) + " |")
+    if ab_rates:
+        emit("")
+        emit("The paper's ablation per encoder: copy-last against the online learned predictors (`--predictor rls`: "
+             "ridge regression per token; `--predictor lfp`: the Cambrian-S LFP head trained on the stream). "
+             "Surprise AUROC over all transitions (per kind: cut / dissolve / fade / dip) and mean F1:")
+        emit("")
+        hdr = []
+        for r in ab_rates:
+            hdr += [f"{rate_name(r)} AUROC {p}" for p in predictors] + [f"{rate_name(r)} F1 {p}" for p in predictors]
+        emit("| encoder | " + " | ".join(hdr) + " |")
+        emit("|---|" + "---|" * len(hdr))
+        for m in methods:
+            cells = []
+            for r in ab_rates:
+                for p in predictors:
+                    au = surprise_auroc([(x[0], x[2]) for x in res[(r, p, m)]])
+                    cells.append(f"**{au['all']:.3f}** ({' / '.join(f'{au[k]:.2f}' for k in KINDS)})")
+                for p in predictors:
+                    cells.append(f"{np.mean([x[1]['f1'] for x in res[(r, p, m)]]):.2f}")
+            emit(f"| {m} | " + " | ".join(cells) + " |")
+    emit("")
+    emit("Tool time summed over the videos (s): " + "; ".join(
+        f"{rate_name(r)}: " + ", ".join(f"{m} {sum(x[3] for x in res[(r, 'copy-last', m)]):.1f}" for m in methods)
+        for r in rates))
+    emit(f"Wall time of the grid: {wall:.0f} s with {a.jobs} job(s), {len(tasks)} runs of predsense-video.")
+    text = "\n".join(lines)
+    print(text)
+    if a.markdown:
+        tmp = a.markdown.with_name(a.markdown.name + ".tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, a.markdown)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("devset", type=Path)
@@ -191,7 +374,17 @@ def main():
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     ap.add_argument("--jobs", type=int, default=1, help="videos scored in parallel (default 1)")
     ap.add_argument("--details", action="store_true", help="list the misses and false alarms of the first config")
+    ap.add_argument("--encoders", action="store_true",
+                    help="score the encoder x rate grid of scripts/make_encoder_features.py instead")
+    ap.add_argument("--rates", default="native,5,2,1", help="--encoders: rates (default %(default)s)")
+    ap.add_argument("--ablation-rates", default="native,2",
+                    help="--encoders: rates of the copy-last / rls / lfp ablation (default %(default)s; '' for none)")
     a = ap.parse_args()
+    if not a.tool.exists():
+        print(f"score_video_devset: {a.tool} not found (build predsense-video or pass --tool)", file=sys.stderr)
+        return 2
+    if a.encoders:
+        return encoder_grid(a)
     truths = sorted(a.devset.glob("*.json"))
     if not truths:
         print(f"score_video_devset: no VIDEO.json truth files in {a.devset} (run scripts/make_video_devset.py)",
