@@ -101,7 +101,8 @@ def content_hsv(video, threshold=27.0, min_scene_len=15):
 def run_predsense(tool, video, args):
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "r.json"
-        p = subprocess.run([str(tool), str(video), "-q", "--json", str(out), *args], capture_output=True, text=True)
+        video_arg = [] if video is None else [str(video)]  # None: the latents alone (--features, no frames)
+        p = subprocess.run([str(tool), *video_arg, "-q", "--json", str(out), *args], capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError(f"predsense-video failed on {video}: {p.stderr.strip()}")
         j = json.loads(out.read_text())
@@ -267,7 +268,8 @@ def encoder_grid(a):
     def work(t):
         r, pred, m, video, truth, args = t
         t0 = time.perf_counter()
-        dets, j, kinds = run_predsense(a.tool, video, args)
+        alone = a.features_only and m != "built-in"
+        dets, j, kinds = run_predsense(a.tool, None if alone else video, args)
         secs = time.perf_counter() - t0
         if j["frames"] != truth["frames"]:
             raise RuntimeError(f"{video} {args}: predsense-video saw {j['frames']} frames, the mapped truth has "
@@ -377,6 +379,9 @@ def main():
     ap.add_argument("--encoders", action="store_true",
                     help="score the encoder x rate grid of scripts/make_encoder_features.py instead")
     ap.add_argument("--rates", default="native,5,2,1", help="--encoders: rates (default %(default)s)")
+    ap.add_argument("--features-only", action="store_true",
+                    help="--encoders: run each encoder's features without the video (the cut segmenter on the "
+                         "surprise alone; the built-in row keeps its video)")
     ap.add_argument("--ablation-rates", default="native,2",
                     help="--encoders: rates of the copy-last / rls / lfp ablation (default %(default)s; '' for none)")
     a = ap.parse_args()
