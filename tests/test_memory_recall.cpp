@@ -27,8 +27,7 @@ std::vector<float> randn(std::size_t n, std::mt19937& g, float sd = 1.0f) {
   return v;
 }
 // The definition in double: mean over query tokens of the best cosine over entry tokens.
-double max_sim_reference(const float* q, std::size_t m, const float* e, std::size_t n, std::size_t d,
-                         const float* w) {
+double max_sim_reference(const float* q, std::size_t m, const float* e, std::size_t n, std::size_t d, const float* w) {
   double num = 0, den = 0;
   for (std::size_t i = 0; i < m; ++i) {
     double best = -2;
@@ -189,8 +188,7 @@ std::vector<std::vector<std::uint64_t>> run(Mem& mem, const std::vector<double>&
   return out;
 }
 bool kept_alone(const std::vector<std::vector<std::uint64_t>>& entries, std::uint64_t frame) {
-  return std::any_of(entries.begin(), entries.end(),
-                     [&](const auto& m) { return m.size() == 1 && m[0] == frame; });
+  return std::any_of(entries.begin(), entries.end(), [&](const auto& m) { return m.size() == 1 && m[0] == frame; });
 }
 }  // namespace
 

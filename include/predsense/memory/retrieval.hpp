@@ -12,6 +12,10 @@
 // by late interaction (O(entries * dim) + O(shortlist * query tokens * entry tokens * dim)).
 // `informative` < 1 keeps only that fraction of the query's tokens for late interaction: those
 // least like the searched entries' mean token (background every frame shares says little).
+// `calibrate` standardises each query token's best cosine against its distribution over the
+// scored entries ((x - median) / (1.4826 MAD)) before averaging: a token that matches something in
+// every frame (a colour, an edge) then counts for little, and one that matches rarely for much -
+// the analogue of IDF weighting for late interaction. Scores are then z-units, not cosines.
 // Hits come best first (ties to the older entry), or in time order (`order = time`) for
 // sequential questions ("where did you see it first, then?"); with `contiguity` each hit is
 // followed by its neighbours (EM-LLM's contiguity buffer: events next to a relevant one are likely
@@ -47,6 +51,7 @@ struct retrieval_params {
   retrieval_scoring scoring = retrieval_scoring::token_mean;
   std::size_t shortlist = 0;  // late_interaction: rescore only this many token_mean best (0: all)
   double informative = 1.0;   // late_interaction: fraction of query tokens used, in (0, 1]
+  bool calibrate = false;     // late_interaction: each query token's best cosine as a robust z over the entries
   retrieval_order order = retrieval_order::best_first;
 };
 
@@ -61,6 +66,13 @@ struct retrieved_entry {
 };
 
 namespace detail {
+inline double median_of(std::vector<double>& v) {
+  const std::size_t h = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
+  const double hi = v[h];
+  if (v.size() % 2) return hi;
+  return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)) + hi) / 2.0;
+}
 // The query's tokens to use for late interaction: the ceil(fraction * m) least similar to `mean`
 // (ties to the earlier token), as indices in token order.
 inline std::vector<std::size_t> informative_tokens(const frame_view& q, const std::vector<float>& mean,
@@ -138,13 +150,33 @@ template <class Memory>
       std::copy(query.row(toks[i]), query.row(toks[i]) + query.dim, qsel.data() + i * query.dim);
     kernels::inverse_norms(qsel.data(), toks.size(), query.dim, q_inv.data());
     std::vector<char> rescored(all.size(), 0);
+    const std::size_t m = toks.size();
+    std::vector<float> best(opt.calibrate ? n * m : m);
     for (std::size_t r = 0; r < n; ++r) {
       retrieved_entry& e = all[order[r]];
       e_inv.resize(e.data.tokens);
       kernels::inverse_norms(e.data.data, e.data.tokens, e.data.dim, e_inv.data());
-      e.score = kernels::max_sim(qsel.data(), toks.size(), q_inv.data(), e.data.data, e.data.tokens, e_inv.data(),
-                                 query.dim);
+      float* b = opt.calibrate ? best.data() + r * m : best.data();
+      kernels::max_sim_each(qsel.data(), m, q_inv.data(), e.data.data, e.data.tokens, e_inv.data(), query.dim, b);
+      double sum = 0.0;
+      for (std::size_t i = 0; i < m; ++i) sum += b[i];
+      e.score = sum / static_cast<double>(m);
       rescored[order[r]] = 1;
+    }
+    if (opt.calibrate) {
+      std::vector<double> col(n), med(m), scale(m);
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t r = 0; r < n; ++r) col[r] = best[r * m + i];
+        med[i] = detail::median_of(col);
+        for (auto& v : col) v = std::abs(v - med[i]);
+        scale[i] = 1.4826 * detail::median_of(col);
+        if (!(scale[i] > 0.0)) scale[i] = 1e-6;  // a token every entry matches equally: no evidence
+      }
+      for (std::size_t r = 0; r < n; ++r) {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < m; ++i) sum += (best[r * m + i] - med[i]) / scale[i];
+        all[order[r]].score = sum / static_cast<double>(m);
+      }
     }
     if (n < all.size()) {  // entries left out of the shortlist rank below every rescored one
       std::vector<std::size_t> kept;

@@ -45,11 +45,11 @@ namespace predsense {
 class peak_preserving {
  public:
   static constexpr std::string_view name = "peak_preserving";
-  std::size_t radius = 5;    // neighbourhood: r frames each side
-  std::size_t window = 120;  // trailing frames of the stream's robust scale
-  double z_peak = 3.0;       // a local maximum this far above its neighbourhood is a peak
-  double z_merge = 2.0;      // neighbours both this surprising (for the stream) may merge
-  double transient_gain = 2.0;  // weight of the one-frame-event evidence in the score
+  std::size_t radius = 5;        // neighbourhood: r frames each side
+  std::size_t window = 120;      // trailing frames of the stream's robust scale
+  double z_peak = 3.0;           // a local maximum this far above its neighbourhood is a peak
+  double z_merge = 2.0;          // neighbours both this surprising (for the stream) may merge
+  double transient_gain = 16.0;  // weight of the one-frame-event evidence in the score
   [[nodiscard]] policy_params params() const {
     return {{"radius", std::uint64_t{radius}},
             {"window", std::uint64_t{window}},
@@ -59,7 +59,7 @@ class peak_preserving {
   }
 
   peak_preserving() = default;
-  peak_preserving(std::size_t r, std::size_t trailing, double peak, double merge, double gain = 2.0)
+  peak_preserving(std::size_t r, std::size_t trailing, double peak, double merge, double gain = 16.0)
       : radius(r), window(trailing), z_peak(peak), z_merge(merge), transient_gain(gain), stats_(trailing) {
     if (!std::isfinite(peak) || !std::isfinite(merge) || !std::isfinite(gain))
       throw non_finite_error("predsense: peak_preserving: z_peak, z_merge and transient_gain must be finite");
@@ -83,7 +83,7 @@ class peak_preserving {
     me = slot{};
     me.z_stream = stats_.size() == 0 ? 0.0 : trailing_robust_z::standardize(x, med, scale);
     stats_.push(x);
-    hist_.push_back({id, s.entry(id).seq, x, scale});
+    hist_.push_back({id, s.entry(id).seq, x});
     if (hist_.size() > 2 * radius + 1) hist_.pop_front();
     // the entry radius frames back now has both sides of its neighbourhood: final score
     if (hist_.size() > radius) finalize(s, hist_.size() - 1 - radius, true);
@@ -122,7 +122,7 @@ class peak_preserving {
   struct seen {
     entry_id id;
     std::uint64_t seq;
-    double surprise, scale;
+    double surprise;
   };
   detail::indexed_heap<> heap_;
   trailing_robust_z stats_{120};
@@ -146,7 +146,10 @@ class peak_preserving {
     for (auto& v : tmp_) v = std::abs(v - med);
     // the stream's scale, or the neighbourhood's when that is wider (moving footage: its
     // fluctuations are not events)
-    const double scale = std::max(me.scale, trailing_robust_z::mad_to_sigma * trailing_robust_z::median(tmp_));
+    // the trailing scale now (it covers frames up to t + r: at the stream's start the admission-time
+    // window is too short to be robust)
+    const double trailing_scale = stats_.location_scale().second;
+    const double scale = std::max(trailing_scale, trailing_robust_z::mad_to_sigma * trailing_robust_z::median(tmp_));
     slot& sl = info_[me.id];
     const double excess = trailing_robust_z::standardize(me.surprise, med, scale);
     // a one-frame event is two spikes of copy-last surprise (it appears, it leaves): the onset's

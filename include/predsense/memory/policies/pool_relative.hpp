@@ -23,7 +23,7 @@ namespace predsense {
 class pool_relative {
  public:
   static constexpr std::string_view name = "pool_relative";
-  double z = 1.0;           // pool frames whose robust z-score is below this
+  double z = 1.0;            // pool frames whose robust z-score is below this
   std::size_t window = 120;  // trailing frames the z-score is taken over (2 minutes at 1 fps)
   std::size_t ratio = 2;     // pooling ratio; 1 disables pooling
   [[nodiscard]] policy_params params() const {
