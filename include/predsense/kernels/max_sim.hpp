@@ -98,9 +98,10 @@ inline void max_sim_each(const float* q, std::size_t m, const float* q_inv, cons
     }
   }
   PREDSENSE_SIMD_DIAGNOSTICS_END
-  for (; i < m; ++i)
-    for (std::size_t j = 0; j < n; ++j) best[i] = std::max(best[i], dot(q + i * d, e + j * d, d) * e_inv[j]);
-  for (std::size_t t = 0; t < m; ++t) best[t] *= q_inv[t];
+  const float* qr = q + i * d;
+  for (float* b = best + i; b != best + m; ++b, qr += d)
+    for (std::size_t j = 0; j < n; ++j) *b = std::max(*b, dot(qr, e + j * d, d) * e_inv[j]);
+  for (float* b = best; b != best + m; ++b) *b *= q_inv[b - best];
 #else
   scalar::max_sim_each(q, m, q_inv, e, n, e_inv, d, best);
 #endif
