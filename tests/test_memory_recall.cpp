@@ -2,15 +2,19 @@
 // single-frame events (memory/policies/peak_preserving.hpp, pool_relative.hpp, relative_surprise.hpp).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "predsense/kernels/max_sim.hpp"
 #include "predsense/kernels/token_cosine_distance.hpp"
+#include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/memory/policies/drop_merge.hpp"
 #include "predsense/memory/policies/peak_preserving.hpp"
@@ -255,4 +259,22 @@ TEST_CASE("trailing_robust_z: median/MAD z-score; degenerate windows") {
   CHECK_THROWS_AS((void)trailing_robust_z(0), invalid_argument_error);
   CHECK_THROWS_AS((void)peak_preserving(5, 120, std::nan(""), 1.0), non_finite_error);
   CHECK_THROWS_AS((void)pool_relative(std::numeric_limits<double>::infinity()), non_finite_error);
+}
+
+TEST_CASE("the default memory (pool_relative + peak_preserving) checkpoints its entries and parameters") {
+  const std::vector<std::size_t> needles = {57, 143, 301, 377};
+  const auto s = surprise_stream(400, needles, 9);
+  memory_store<> mem({8, 160});
+  const auto before = run(mem, s);
+  const auto path = std::filesystem::temp_directory_path() / ("predsense_peak_" + std::to_string(::getpid()));
+  save_checkpoint(mem, path);
+  memory_store<> back({8, 160});
+  load_checkpoint(back, path);
+  std::vector<std::vector<std::uint64_t>> after;
+  back.for_each([&](const memory_item& it) { after.push_back(it.entry.merged); });
+  CHECK(after == before);
+  // another parameter set is refused, as for every policy
+  memory_store<> other({8, 160}, pool_relative(1.0), peak_preserving(5, 120, 3.0, 2.0, 4.0));
+  CHECK_THROWS((load_checkpoint(other, path)));
+  std::filesystem::remove(path);
 }

@@ -120,6 +120,11 @@ def test_devset_small_case(tmp_path):
     assert ka["late_interaction"]["top4"] > ka["token_mean"]["top4"]
     assert ka["late_interaction"]["mean_rank"] < ka["token_mean"]["mean_rank"]
     assert len(r["streams"]) == 2 and all(len(s["needles"]) == 4 for s in r["streams"])
+    # another encoder (raw pixel patches, another surprise scale): the same defaults keep the needles
+    pix = tmp_path / "p.json"
+    subprocess.run([str(RECALL), "--devset", str(tmp_path / "d"), "--encoder", "pixels", "--minutes", "10", "--seeds",
+                    "2", "--first-seed", "100", "--budgets", "8192", "-o", str(pix)], check=True, capture_output=True)
+    assert json.loads(pix.read_text())["results"]["peak_preserving"]["8192"]["10"]["kept"] == 1.0
     # bad input: a manifest that does not match the files is exit 2 with the file named
     (tmp_path / "d" / "objects.u8").write_bytes(b"x")
     bad = subprocess.run([str(RECALL), "--devset", str(tmp_path / "d"), "--minutes", "10", "--seeds", "1"],

@@ -22,6 +22,9 @@
 // merged entry scores the mean of its parts and is not a peak. Every threshold is on a z-score, so
 // any affine map a*s + b (a > 0) of the surprise leaves every decision unchanged
 // (tests/test_memory.cpp checks it).
+// Checkpoints: the entries and parameters round-trip exactly; the policy's statistics are rebuilt
+// from the entries still held (reset + on_admit in time order), not from every frame seen, so a
+// restored memory's later decisions may differ from an uninterrupted run's.
 // Cost per admission: O(window + r log r) for the statistics, O(log n) heap work per edit, and
 // amortised O(1) merge scanning (the scan starts where the last one stopped, as in drop_merge).
 #pragma once
