@@ -79,6 +79,7 @@ class peak_preserving {
 
   void on_admit(long_term_store& s, entry_id id) {
     if (s.entry(id).is_protected) return;
+    if (stats_.window() != window) stats_ = trailing_robust_z(window);  // the field was set after construction
     if (info_.size() < s.slot_count()) info_.resize(s.slot_count());
     const double x = s.entry(id).surprise;
     const auto [med, scale] = stats_.location_scale();

@@ -37,6 +37,7 @@ class pool_relative {
   }
 
   [[nodiscard]] grid_shape target(double surprise, grid_shape g) const {
+    if (stats_.window() != window) stats_ = trailing_robust_z(window);  // the field was set after construction
     const double zs = stats_.z(surprise);
     stats_.push(surprise);
     if (stats_.size() < 2 || !(zs < z)) return g;  // no history yet: keep
