@@ -441,13 +441,14 @@ int main(int argc, char** argv) {
 
     const memory_params cfg{window, budget};
     const pool_when_unsurprising pool{threshold, 2, pool_edge::floor};
-    const std::array<const char*, 7> names = {
-        "drop_merge", "drop", "similarity_merge", "surprise_reservoir", "sinks_recent", "uniform_stride", "fifo"};
+    const std::array<const char*, 8> names = {
+        "drop_merge",     "drop", "similarity_merge", "surprise_reservoir", "sinks_recent",
+        "uniform_stride", "fifo", "peak_preserving"};
     json results = json::object();
     json timeline;
     for (auto m : minutes) {
       const std::size_t n = m * 60;
-      std::array<int, 7> kept{}, recalled{};
+      std::array<int, 8> kept{}, recalled{};
       for (std::size_t seed = 0; seed < seeds; ++seed) {
         auto stores = std::make_tuple(
             memory_store<pool_when_unsurprising, drop_merge>(cfg, pool, drop_merge{threshold}),
@@ -456,7 +457,7 @@ int main(int argc, char** argv) {
             memory_store<pool_when_unsurprising, surprise_reservoir>(cfg, pool, surprise_reservoir{seed}),
             memory_store<pool_when_unsurprising, sinks_recent>(cfg, pool),
             memory_store<pool_when_unsurprising, uniform_stride>(cfg, pool),
-            memory_store<pool_when_unsurprising, fifo>(cfg, pool));
+            memory_store<pool_when_unsurprising, fifo>(cfg, pool), memory_store<>(cfg));
         needle_stream s(n, dim, seed * 1000 + m);
         std::vector<double> surprise(n);
         for (std::size_t t = 0; t < n; ++t) {
