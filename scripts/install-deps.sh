@@ -10,8 +10,10 @@ build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-d
 # its --report page is tested in a real browser: chromium + chromium-driver + python3-selenium (test set).
 media=(ffmpeg python3-matplotlib)
 demo=("${build[@]}" "${media[@]}")
-test=("${build[@]}" "${media[@]}" python3-pil chromium chromium-driver python3-selenium python3-pytest python3-torch python3-pybind11 python3-setuptools python3-pip clang-14
-      python3-dask python3-distributed python3-pandas python3-tqdm locales ninja-build python3-opencv opencv-doc)
+test=("${build[@]}" "${media[@]}" chromium chromium-driver python3-selenium python3-pytest python3-torch python3-pybind11
+      python3-setuptools python3-pip clang-14 python3-dask python3-distributed python3-pandas python3-tqdm locales
+      ninja-build python3-opencv opencv-doc
+      python3-skimage python3-pil)  # the last two: the recall dev set (scripts/make_recall_devset.py) and the report
 # Debian's numpy/torch fall back to the reference BLAS (~6 GFLOP/s) unless OpenBLAS is present;
 # peers must run at their best for a fair comparison.
 bench=("${test[@]}" libopenblas0-pthread python3-threadpoolctl opencv-doc python3-opencv python3-skimage)

@@ -21,7 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["drop_merge", "drop", "similarity_merge", "surprise_reservoir", "sinks_recent", "uniform_stride", "fifo"]
+ORDER = ["peak_preserving", "drop_merge", "drop", "similarity_merge", "surprise_reservoir", "sinks_recent",
+         "uniform_stride", "fifo"]
 
 
 def main():

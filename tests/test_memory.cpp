@@ -174,7 +174,7 @@ TEST_CASE("pool_when_unsurprising: 2x2 average, floor on odd grids like the refe
 }
 
 TEST_CASE("memory_store: window holds the newest frames at full resolution, then long-term pools") {
-  memory_store<> mem({4, 1000}, {0.5}, drop_merge{0.5});
+  memory_store<pool_when_unsurprising, drop_merge> mem({4, 1000}, {0.5}, drop_merge{0.5});
   const std::vector<double> s = {0.9, 0.1, 0.7, 0.2, 0.8, 0.3};
   for (std::size_t t = 0; t < s.size(); ++t) {
     auto f = constant_frame(64, 2, static_cast<float>(t));
@@ -202,7 +202,7 @@ TEST_CASE("memory_store: window holds the newest frames at full resolution, then
 }
 
 TEST_CASE("memory_store::push refuses a NaN or infinite surprise or timestamp, and stays usable") {
-  memory_store<> mem({2, 1000}, {0.5}, drop_merge{0.5});
+  memory_store<pool_when_unsurprising, drop_merge> mem({2, 1000}, {0.5}, drop_merge{0.5});
   auto f = constant_frame(64, 2, 1.0f);
   const frame_view v(f.data(), 64, 2);
   CHECK_THROWS_AS((void)mem.push(v, std::nan("")), non_finite_error);
@@ -215,7 +215,7 @@ TEST_CASE("memory_store::push refuses a NaN or infinite surprise or timestamp, a
 TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothing for an entry evicted unmade") {
   constexpr std::uint64_t full = 64 * 2 * sizeof(float), pooled = 16 * 2 * sizeof(float);
   {  // window 1: frame t leaves when t + 1 arrives
-    memory_store<> mem({1, 1000}, {0.5}, drop_merge{0.5});
+    memory_store<pool_when_unsurprising, drop_merge> mem({1, 1000}, {0.5}, drop_merge{0.5});
     for (std::size_t t = 0; t < 3; ++t) {
       auto f = constant_frame(64, 2, static_cast<float>(t));
       (void)mem.push(frame_view(f.data(), 64, 2), t == 1 ? 0.9 : 0.1);
@@ -226,7 +226,7 @@ TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothin
     CHECK(mem.traffic().merge_bytes_read == 0);
   }
   {  // budget = one full frame: frame 1 arrives over budget and merges into frame 0 unmade
-    memory_store<> mem({1, 64}, {0.5}, drop_merge{0.5});
+    memory_store<pool_when_unsurprising, drop_merge> mem({1, 64}, {0.5}, drop_merge{0.5});
     for (std::size_t t = 0; t < 3; ++t) {
       auto f = constant_frame(64, 2, static_cast<float>(t));
       (void)mem.push(frame_view(f.data(), 64, 2), 0.9);
@@ -243,7 +243,7 @@ TEST_CASE("memory_store::traffic: window copies, kept tensors and merges, nothin
 
 TEST_CASE("drop_merge merges surprising neighbours like the reference: averages, left's tokens") {
   // budget forces consolidation; window 0 sends frames straight to long-term memory
-  memory_store<> mem({0, 3 * 64}, {0.5}, drop_merge{0.5});
+  memory_store<pool_when_unsurprising, drop_merge> mem({0, 3 * 64}, {0.5}, drop_merge{0.5});
   auto f0 = constant_frame(64, 2, 2.0f), f1 = constant_frame(64, 2, 4.0f), f2 = constant_frame(64, 2, 10.0f);
   f1[3] = 100.0f;
   mem.push(frame_view(f0.data(), 64, 2), 0.6);
@@ -391,8 +391,8 @@ TEST_CASE("retrieval: top-k by cosine, time order, contiguity neighbours") {
   REQUIRE(r.size() == 2);
   CHECK(r[0].entry->frame == 5);
   CHECK(r[1].entry->frame == 12);
-  CHECK(r[0].similarity == doctest::Approx(1.0));
-  CHECK(r[1].similarity < r[0].similarity);
+  CHECK(r[0].score == doctest::Approx(1.0));
+  CHECK(r[1].score < r[0].score);
   CHECK(r[1].in_window == false);
   auto c = retrieve(mem, frame_view(q.data(), 1, dim), {.k = 1, .contiguity = 1});
   REQUIRE(c.size() == 3);
@@ -412,7 +412,7 @@ TEST_CASE("retrieval: top-k by cosine, time order, contiguity neighbours") {
 }
 
 TEST_CASE("keys are the token mean of the current tensor, also after merges and pooling") {
-  memory_store<> mem({1, 100}, {0.5}, drop_merge{0.5});
+  memory_store<pool_when_unsurprising, drop_merge> mem({1, 100}, {0.5}, drop_merge{0.5});
   std::vector<float> f(64, 0.0f);
   for (std::size_t i = 0; i < 64; ++i) f[i] = static_cast<float>(i % 8);
   mem.push(frame_view(f.data(), 64, 1), 0.1);

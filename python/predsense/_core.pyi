@@ -111,20 +111,21 @@ class Memory:
 class MemoryStore(Memory):
     """Cambrian-S surprise-driven memory: a sensory window of the newest `window` frames at full resolution in front of a long-term store held within `budget` tokens.
     
-    A frame leaving the window is pooled 2x2 when its surprise < threshold (Cambrian-S compression_downsample_ratio = 2), admitted to long-term memory, and the consolidation `policy` brings the store back within budget:
-      'drop_merge' (default, Cambrian-S: merge the least surprising neighbours, threshold shared),
+    Default (no threshold, no policy): 'peak_preserving' - thresholds relative to the stream's own surprise (robust z-scores over the last `trailing` frames, default 120): a frame leaving the window is pooled 2x2 when its z < z_pool (default 1); over budget, runs of sustained surprise (z >= z_merge, default 2) merge unless one is a local peak (z_peak, default 3), then the entry least surprising against its neighbourhood (radius frames each side, default 5; a one-frame event's two spikes weighted by transient_gain) is evicted. Holds for any encoder's surprise scale; keeps single-frame events (docs/memory.md).
+    With a threshold (Cambrian-S): a frame leaving the window is pooled 2x2 when its surprise < threshold (compression_downsample_ratio = 2), admitted to long-term memory, and the consolidation `policy` brings the store back within budget:
+      'drop_merge' (the default with a threshold, Cambrian-S: merge the least surprising neighbours, threshold shared),
       'drop' (evict the least surprising), 'fifo' (evict the oldest), 'uniform_stride' (keep frames evenly spread over the stream),
       'sinks_recent' (keep the first `sinks` entries (default 4) + the newest),
       'similarity_merge' (merge adjacent entries whose pooled keys have cosine >= merge_threshold, default 0.83, else drop the least surprising),
       'surprise_reservoir' (weighted reservoir sample by surprise + weight_floor (default 1e-3), seeded by `seed` (default 0)).
     
-    threshold: surprise threshold (required, finite; Cambrian-S uses one value for pooling and merging).
+    threshold: absolute surprise threshold of the Cambrian-S policies (finite; one value for pooling and merging); not accepted by 'peak_preserving'.
     window: frames in the sensory window (default 32, Cambrian-S sensory_window_size).
     budget: long-term tokens incl. protected entries (default 8192, Cambrian-S consolidation_mem_budget).
     Raises InvalidArgumentError (unknown policy, a parameter that does not apply to the policy), NonFiniteError.
     Thread rule: per-object mutex: pushes from several threads are serialized, none is lost.
     Pickles (and save()/load()) through the bit-exact checkpoint format of docs/memory.md."""
-    def __init__(self, threshold: float, window: int = 32, budget: int = 8192, *, policy: str = 'drop_merge', sinks: Optional[int] = None, merge_threshold: Optional[float] = None, seed: Optional[int] = None, weight_floor: Optional[float] = None) -> None: ...
+    def __init__(self, threshold: Optional[float] = None, window: int = 32, budget: int = 8192, *, policy: Optional[str] = None, sinks: Optional[int] = None, merge_threshold: Optional[float] = None, seed: Optional[int] = None, weight_floor: Optional[float] = None, z_pool: Optional[float] = None, z_peak: Optional[float] = None, z_merge: Optional[float] = None, transient_gain: Optional[float] = None, radius: Optional[int] = None, trailing: Optional[int] = None) -> None: ...
     def push(self, frame: ArrayLike, surprise: float, timestamp: Optional[float] = None) -> int:
         """Takes in one frame (tokens, dim) or (dim,) (copied) with its surprise; returns its frame index (0-based count of pushes). timestamp: seconds, default = the frame index (1 fps). The token grid is square for a square token count (64 -> 8x8), else one row.
         Raises ShapeError (dim differs from earlier frames), EmptyError, NonFiniteError (NaN/Inf in the frame or the surprise)."""
@@ -151,8 +152,8 @@ class MemoryStore(Memory):
         """Latent dim (0 before the first frame)."""
         ...
     @property
-    def threshold(self) -> float:
-        """Surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it)."""
+    def threshold(self) -> Optional[float]:
+        """Absolute surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it); None for peak_preserving."""
         ...
     @property
     def window(self) -> int:
@@ -182,8 +183,8 @@ class MemoryStore(Memory):
     def window_tokens(self) -> npt.NDArray[np.float32]:
         """The sensory window's frames, oldest first, as one float32 (tokens, dim) array: the model input (a copy)."""
         ...
-    def retrieve(self, query: ArrayLike, k: int = 1, contiguity: int = 0, include_window: bool = True) -> list:
-        """Top-k entries by cosine of the pooled (token-mean) key to the pooled query, in time order, plus `contiguity` neighbours on each side of every hit (hit=False). query: (tokens, dim) or (dim,). Returns entries() dicts with similarity and hit. Raises ShapeError (dim differs), NonFiniteError."""
+    def retrieve(self, query: ArrayLike, k: int = 1, contiguity: int = 0, include_window: bool = True, *, scoring: str = 'token_mean', shortlist: int = 0, informative: float = 1.0, calibrate: bool = False, order: str = 'best_first') -> list:
+        """The top-k entries for a query (tokens, dim) or (dim,) - any token count, e.g. a crop of an object - best first (order='time': in time order), plus `contiguity` neighbours on each side of every hit (hit=False; each hit's group in time order). scoring='token_mean': cosine of the pooled keys (Cambrian-S); 'late_interaction': ColBERT MaxSim, each query token's best cosine over the entry's tokens, averaged (finds small objects); shortlist=n rescores only the n best by token mean; informative=f uses the fraction f of query tokens least like the memory's mean token; calibrate=True standardises each query token's best cosine over the entries. Returns entries() dicts with score (similarity: the same), hit and data (the entry's tokens, a float32 copy). Raises ShapeError (dim differs), NonFiniteError, InvalidArgumentError (scoring, order, informative outside (0, 1])."""
         ...
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes a checkpoint (one safetensors file; temp file + rename, so a crash leaves the previous one intact). save -> load -> save gives identical bytes."""

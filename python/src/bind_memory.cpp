@@ -32,6 +32,8 @@
 #include "predsense/memory/policies/sinks_recent.hpp"
 #include "predsense/memory/policies/surprise_reservoir.hpp"
 #include "predsense/memory/policies/uniform_stride.hpp"
+#include "predsense/memory/policies/peak_preserving.hpp"
+#include "predsense/memory/policies/pool_relative.hpp"
 
 using namespace predsense;
 using namespace predsense_py;
@@ -40,9 +42,10 @@ namespace {
 
 template <class P>
 using store_t = memory_store<pool_when_unsurprising, P>;
+using peak_store = memory_store<pool_relative, peak_preserving>;
 using any_store =
     std::variant<store_t<drop_merge>, store_t<drop_least_surprising>, store_t<fifo>, store_t<uniform_stride>,
-                 store_t<sinks_recent>, store_t<similarity_merge>, store_t<surprise_reservoir>>;
+                 store_t<sinks_recent>, store_t<similarity_merge>, store_t<surprise_reservoir>, peak_store>;
 
 // Policy parameters as Python sees them (unused ones stay empty).
 struct policy_args {
@@ -51,12 +54,18 @@ struct policy_args {
   std::optional<double> merge_threshold;
   std::optional<std::uint64_t> seed;
   std::optional<double> weight_floor;
+  // peak_preserving (with pool_relative compression)
+  std::optional<double> z_pool, z_peak, z_merge, transient_gain;
+  std::optional<std::size_t> radius, trailing;
 };
 
-any_store make_store(double threshold, std::size_t window, std::size_t budget, const policy_args& a) {
-  if (!std::isfinite(threshold))
-    throw non_finite_error("MemoryStore: threshold is " + std::to_string(threshold) + " (must be finite)");
+// peak_preserving's defaults (chosen on the development seeds of predsense-memory-recall --devset).
+const pool_relative default_pool_relative{};
+const peak_preserving default_peak_preserving{};
+
+any_store make_store(std::optional<double> thr, std::size_t window, std::size_t budget, const policy_args& a) {
   const memory_params cfg{window, budget};
+  const bool relative = a.policy == "peak_preserving";
   auto refuse = [&](bool given, const char* name) {
     if (given)
       throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy +
@@ -66,6 +75,32 @@ any_store make_store(double threshold, std::size_t window, std::size_t budget, c
   if (p != "sinks_recent") refuse(a.sinks.has_value(), "sinks");
   if (p != "similarity_merge") refuse(a.merge_threshold.has_value(), "merge_threshold");
   if (p != "surprise_reservoir") refuse(a.seed.has_value(), "seed"), refuse(a.weight_floor.has_value(), "weight_floor");
+  for (auto [v, name] : {std::pair{a.z_pool, "z_pool"}, std::pair{a.z_peak, "z_peak"}, std::pair{a.z_merge, "z_merge"},
+                         std::pair{a.transient_gain, "transient_gain"}}) {
+    if (v && !relative)
+      throw invalid_argument_error(std::string("MemoryStore: ") + name + "= does not apply to policy '" + a.policy +
+                                   "'");
+    if (v && !std::isfinite(*v)) throw non_finite_error(std::string("MemoryStore: ") + name + " must be finite");
+  }
+  if ((a.radius || a.trailing) && !relative)
+    throw invalid_argument_error("MemoryStore: radius= and trailing= apply to policy 'peak_preserving' only");
+  if (relative) {
+    if (thr)
+      throw invalid_argument_error(
+          "MemoryStore: threshold= does not apply to policy 'peak_preserving' (its thresholds are z-scores: z_pool, "
+          "z_peak, z_merge)");
+    const std::size_t trailing = a.trailing.value_or(default_peak_preserving.window);
+    if (trailing == 0) throw invalid_argument_error("MemoryStore: trailing must be >= 1");
+    return peak_store(cfg, pool_relative(a.z_pool.value_or(default_pool_relative.z), trailing),
+                      peak_preserving(a.radius.value_or(default_peak_preserving.radius), trailing,
+                                      a.z_peak.value_or(default_peak_preserving.z_peak),
+                                      a.z_merge.value_or(default_peak_preserving.z_merge),
+                                      a.transient_gain.value_or(default_peak_preserving.transient_gain)));
+  }
+  if (!thr) throw invalid_argument_error("MemoryStore: policy '" + a.policy + "' needs a threshold");
+  const double threshold = *thr;
+  if (!std::isfinite(threshold))
+    throw non_finite_error("MemoryStore: threshold is " + std::to_string(threshold) + " (must be finite)");
   if (p == "drop_merge") return make_cambrian_memory<drop_merge>(threshold, cfg);
   if (p == "drop") return make_cambrian_memory<drop_least_surprising>(threshold, cfg);
   if (p == "fifo") return make_cambrian_memory<fifo>(threshold, cfg);
@@ -84,8 +119,8 @@ any_store make_store(double threshold, std::size_t window, std::size_t budget, c
     return make_cambrian_memory<surprise_reservoir>(threshold, cfg, r);
   }
   throw invalid_argument_error("MemoryStore: policy: unknown policy '" + p +
-                               "' (expected drop_merge, drop, fifo, uniform_stride, sinks_recent, similarity_merge "
-                               "or surprise_reservoir)");
+                               "' (expected peak_preserving, drop_merge, drop, fifo, uniform_stride, sinks_recent, "
+                               "similarity_merge or surprise_reservoir)");
 }
 
 struct entry_copy {
@@ -93,13 +128,14 @@ struct entry_copy {
   bool in_window = false;
   double similarity = 0.0;
   bool hit = false;
+  frame_buffer data;  // retrieve(): the entry's tokens
 };
 
 struct memory_box final : memory_base {
   any_store store;
-  double threshold;
+  std::optional<double> threshold;
   policy_args args;
-  memory_box(double thr, std::size_t window, std::size_t budget, policy_args a)
+  memory_box(std::optional<double> thr, std::size_t window, std::size_t budget, policy_args a)
       : store(make_store(thr, window, budget, a)), threshold(thr), args(std::move(a)) {}
 
   template <class F>
@@ -238,10 +274,25 @@ std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
   const nlohmann::json meta = detail::checkpoint_metadata(r);
   const policy_desc comp = policy_of(meta, "compression", src);
   const policy_desc cons = policy_of(meta, "consolidation", src);
-  if (comp.name != "pool")
-    throw format_error(src + ": compression '" + comp.name + "' cannot be rebuilt from Python (expected 'pool')");
+  if (comp.name != "pool" && comp.name != "pool_relative")
+    throw format_error(src + ": compression '" + comp.name +
+                       "' cannot be rebuilt from Python (expected 'pool' or 'pool_relative')");
   policy_args a;
   a.policy = cons.name;
+  std::optional<double> threshold;
+  if (comp.name == "pool_relative") {
+    if (cons.name != "peak_preserving")
+      throw format_error(src + ": compression 'pool_relative' with consolidation '" + cons.name +
+                         "' cannot be rebuilt from Python");
+    a.z_pool = param(comp, "z", src);
+    a.z_peak = param(cons, "z_peak", src);
+    a.z_merge = param(cons, "z_merge", src);
+    a.transient_gain = param(cons, "transient_gain", src);
+    a.radius = static_cast<std::size_t>(param_uint(cons, "radius", src));
+    a.trailing = static_cast<std::size_t>(param_uint(cons, "window", src));
+  } else {
+    threshold = param(comp, "threshold", src);
+  }
   {
     if (cons.name == "sinks_recent") a.sinks = param_uint(cons, "sinks", src);
     if (cons.name == "similarity_merge") a.merge_threshold = param(cons, "threshold", src);
@@ -250,7 +301,6 @@ std::shared_ptr<memory_box> load_store(const std::filesystem::path& path) {
       a.weight_floor = param(cons, "weight_floor", src);
     }
   }
-  const double threshold = param(comp, "threshold", src);
   std::shared_ptr<memory_box> box;
   try {
     box = std::make_shared<memory_box>(threshold, static_cast<std::size_t>(detail::json_uint(meta, "window", src)),
@@ -300,30 +350,53 @@ void init_memory(py::module_& m) {
       m, "MemoryStore",
       "Cambrian-S surprise-driven memory: a sensory window of the newest `window` frames at full resolution "
       "in front of a long-term store held within `budget` tokens.\n\n"
-      "A frame leaving the window is pooled 2x2 when its surprise < threshold (Cambrian-S "
-      "compression_downsample_ratio = 2), admitted to long-term memory, and the consolidation `policy` brings "
+      "Default (no threshold, no policy): 'peak_preserving' - thresholds relative to the stream's own surprise "
+      "(robust z-scores over the last `trailing` frames, default 120): a frame leaving the window is pooled 2x2 "
+      "when its z < z_pool (default 1); over budget, runs of sustained surprise (z >= z_merge, default 2) merge "
+      "unless one is a local peak (z_peak, default 3), then the entry least surprising against its neighbourhood "
+      "(radius frames each side, default 5; a one-frame event's two spikes weighted by transient_gain) is evicted. "
+      "Holds for any encoder's surprise scale; keeps single-frame events (docs/memory.md).\n"
+      "With a threshold (Cambrian-S): a frame leaving the window is pooled 2x2 when its surprise < threshold "
+      "(compression_downsample_ratio = 2), admitted to long-term memory, and the consolidation `policy` brings "
       "the store back within budget:\n"
-      "  'drop_merge' (default, Cambrian-S: merge the least surprising neighbours, threshold shared),\n"
+      "  'drop_merge' (the default with a threshold, Cambrian-S: merge the least surprising neighbours, "
+      "threshold shared),\n"
       "  'drop' (evict the least surprising), 'fifo' (evict the oldest), 'uniform_stride' (keep frames evenly "
       "spread over the stream),\n  'sinks_recent' (keep the first `sinks` entries (default 4) + the newest),\n"
       "  'similarity_merge' (merge adjacent entries whose pooled keys have cosine >= merge_threshold, default "
       "0.83, else drop the least surprising),\n  'surprise_reservoir' (weighted reservoir sample by surprise + "
       "weight_floor (default 1e-3), seeded by `seed` (default 0)).\n\n"
-      "threshold: surprise threshold (required, finite; Cambrian-S uses one value for pooling and merging).\n"
+      "threshold: absolute surprise threshold of the Cambrian-S policies (finite; one value for pooling and "
+      "merging); not accepted by 'peak_preserving'.\n"
       "window: frames in the sensory window (default 32, Cambrian-S sensory_window_size).\n"
       "budget: long-term tokens incl. protected entries (default 8192, Cambrian-S consolidation_mem_budget).\n"
       "Raises InvalidArgumentError (unknown policy, a parameter that does not apply to the policy), NonFiniteError.\n"
       "Thread rule: per-object mutex: pushes from several threads are serialized, none is lost.\n"
       "Pickles (and save()/load()) through the bit-exact checkpoint format of docs/memory.md.")
-      .def(py::init([](double threshold, std::size_t window, std::size_t budget, const std::string& policy,
-                       std::optional<std::size_t> sinks, std::optional<double> merge_threshold,
-                       std::optional<std::uint64_t> seed, std::optional<double> weight_floor) {
-             return std::make_shared<memory_box>(threshold, window, budget,
-                                                 policy_args{policy, sinks, merge_threshold, seed, weight_floor});
+      .def(py::init([](std::optional<double> threshold, std::size_t window, std::size_t budget,
+                       std::optional<std::string> policy, std::optional<std::size_t> sinks,
+                       std::optional<double> merge_threshold, std::optional<std::uint64_t> seed,
+                       std::optional<double> weight_floor, std::optional<double> z_pool, std::optional<double> z_peak,
+                       std::optional<double> z_merge, std::optional<double> transient_gain,
+                       std::optional<std::size_t> radius, std::optional<std::size_t> trailing) {
+             policy_args a{policy.value_or(threshold ? "drop_merge" : "peak_preserving"),
+                           sinks,
+                           merge_threshold,
+                           seed,
+                           weight_floor,
+                           z_pool,
+                           z_peak,
+                           z_merge,
+                           transient_gain,
+                           radius,
+                           trailing};
+             return std::make_shared<memory_box>(threshold, window, budget, std::move(a));
            }),
-           py::arg("threshold"), py::arg("window") = 32, py::arg("budget") = 8192, py::kw_only(),
-           py::arg("policy") = "drop_merge", py::arg("sinks") = py::none(), py::arg("merge_threshold") = py::none(),
-           py::arg("seed") = py::none(), py::arg("weight_floor") = py::none())
+           py::arg("threshold") = py::none(), py::arg("window") = 32, py::arg("budget") = 8192, py::kw_only(),
+           py::arg("policy") = py::none(), py::arg("sinks") = py::none(), py::arg("merge_threshold") = py::none(),
+           py::arg("seed") = py::none(), py::arg("weight_floor") = py::none(), py::arg("z_pool") = py::none(),
+           py::arg("z_peak") = py::none(), py::arg("z_merge") = py::none(), py::arg("transient_gain") = py::none(),
+           py::arg("radius") = py::none(), py::arg("trailing") = py::none())
       .def(
           "push",
           [](memory_box& self, py::handle frame, double surprise, std::optional<double> timestamp) {
@@ -374,7 +447,8 @@ void init_memory(py::module_& m) {
           "Latent dim (0 before the first frame).")
       .def_property_readonly(
           "threshold", [](const memory_box& self) { return self.threshold; },
-          "Surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it).")
+          "Absolute surprise threshold: frames below it are pooled 2x2 (and drop_merge merges below it); None for "
+          "peak_preserving.")
       .def_property_readonly("window", &memory_box::window, "Sensory window size in frames.")
       .def_property_readonly("budget", &memory_box::budget, "Long-term budget in tokens.")
       .def_property_readonly(
@@ -384,7 +458,15 @@ void init_memory(py::module_& m) {
           [](const memory_box& self) {
             py::dict d;
             const auto& a = self.args;
-            if (a.policy == "drop_merge") d["threshold"] = self.threshold;
+            if (a.policy == "drop_merge") d["threshold"] = *self.threshold;
+            if (a.policy == "peak_preserving") {
+              d["z_pool"] = a.z_pool.value_or(default_pool_relative.z);
+              d["z_peak"] = a.z_peak.value_or(default_peak_preserving.z_peak);
+              d["z_merge"] = a.z_merge.value_or(default_peak_preserving.z_merge);
+              d["transient_gain"] = a.transient_gain.value_or(default_peak_preserving.transient_gain);
+              d["radius"] = a.radius.value_or(default_peak_preserving.radius);
+              d["trailing"] = a.trailing.value_or(default_peak_preserving.window);
+            }
             if (a.policy == "sinks_recent") d["sinks"] = a.sinks.value_or(4);
             if (a.policy == "similarity_merge") d["merge_threshold"] = a.merge_threshold.value_or(0.83);
             if (a.policy == "surprise_reservoir")
@@ -405,7 +487,7 @@ void init_memory(py::module_& m) {
             std::vector<entry_copy> v;
             locked(self, [&] {
               self.visit([&](auto& s) {
-                s.for_each([&](const memory_item& it) { v.push_back({it.entry, it.in_window}); });
+                s.for_each([&](const memory_item& it) { v.push_back({it.entry, it.in_window, 0.0, false, {}}); });
               });
             });
             py::list out;
@@ -445,30 +527,58 @@ void init_memory(py::module_& m) {
           "The sensory window's frames, oldest first, as one float32 (tokens, dim) array: the model input (a copy).")
       .def(
           "retrieve",
-          [](memory_box& self, py::handle query, std::size_t k, std::size_t contiguity, bool include_window) {
+          [](memory_box& self, py::handle query, std::size_t k, std::size_t contiguity, bool include_window,
+             const std::string& scoring, std::size_t shortlist, double informative, bool calibrate,
+             const std::string& order) {
             const frame_arg q = frame_of(query, "query");
+            retrieval_params opt{.k = k, .contiguity = contiguity, .include_window = include_window};
+            if (scoring == "late_interaction")
+              opt.scoring = retrieval_scoring::late_interaction;
+            else if (scoring != "token_mean")
+              throw invalid_argument_error(
+                  "MemoryStore.retrieve: scoring must be 'token_mean' or 'late_interaction', got '" + scoring + "'");
+            if (order == "time")
+              opt.order = retrieval_order::time;
+            else if (order != "best_first")
+              throw invalid_argument_error("MemoryStore.retrieve: order must be 'best_first' or 'time', got '" + order +
+                                           "'");
+            opt.shortlist = shortlist;
+            opt.informative = informative;
+            opt.calibrate = calibrate;
             std::vector<entry_copy> hits;
             locked(self, [&] {
               require_finite(q.view, "query");
               self.visit([&](auto& s) {
-                for (const auto& h :
-                     retrieve(s, q.view, {.k = k, .contiguity = contiguity, .include_window = include_window}))
-                  hits.push_back({*h.entry, h.in_window, h.similarity, h.hit});
+                for (const auto& h : retrieve(s, q.view, opt)) {
+                  entry_copy c{*h.entry, h.in_window, h.score, h.hit, {}};
+                  c.data.assign(h.data);
+                  hits.push_back(std::move(c));
+                }
               });
             });
             py::list out;
             for (const auto& h : hits) {
               py::dict d = entry_dict(h);
-              d["similarity"] = h.similarity;
+              d["score"] = h.similarity;
+              d["similarity"] = h.similarity;  // the same value under its former name
               d["hit"] = h.hit;
+              d["data"] = to_numpy(h.data);
               out.append(d);
             }
             return out;
           },
           py::arg("query"), py::arg("k") = 1, py::arg("contiguity") = 0, py::arg("include_window") = true,
-          "Top-k entries by cosine of the pooled (token-mean) key to the pooled query, in time order, plus "
-          "`contiguity` neighbours on each side of every hit (hit=False). query: (tokens, dim) or (dim,). "
-          "Returns entries() dicts with similarity and hit. Raises ShapeError (dim differs), NonFiniteError.")
+          py::kw_only(), py::arg("scoring") = "token_mean", py::arg("shortlist") = 0, py::arg("informative") = 1.0,
+          py::arg("calibrate") = false, py::arg("order") = "best_first",
+          "The top-k entries for a query (tokens, dim) or (dim,) - any token count, e.g. a crop of an object - best "
+          "first (order='time': in time order), plus `contiguity` neighbours on each side of every hit "
+          "(hit=False; each hit's group in time order). scoring='token_mean': cosine of the pooled keys (Cambrian-S); "
+          "'late_interaction': ColBERT MaxSim, each query token's best cosine over the entry's tokens, averaged "
+          "(finds small objects); shortlist=n rescores only the n best by token mean; informative=f uses the "
+          "fraction f of query tokens least like the memory's mean token; calibrate=True standardises each query "
+          "token's best cosine over the entries. Returns entries() dicts with score (similarity: the same), hit and "
+          "data (the entry's tokens, a float32 copy). Raises ShapeError (dim differs), NonFiniteError, "
+          "InvalidArgumentError (scoring, order, informative outside (0, 1]).")
       .def(
           "save",
           [](memory_box& self, const std::filesystem::path& path) {
@@ -493,7 +603,8 @@ void init_memory(py::module_& m) {
         const auto [tokens, frames] = locked(self, [&] {
           return self.visit([](auto& s) { return std::pair<std::size_t, std::uint64_t>(s.tokens(), s.frames_seen()); });
         });
-        return "MemoryStore(threshold=" + std::string(py::str(py::float_(self.threshold))) +
+        return "MemoryStore(threshold=" +
+               (self.threshold ? std::string(py::str(py::float_(*self.threshold))) : std::string("None")) +
                ", window=" + std::to_string(self.window()) + ", budget=" + std::to_string(self.budget()) +
                ", policy='" + self.args.policy + "', tokens=" + std::to_string(tokens) +
                ", frames_seen=" + std::to_string(frames) + ")";

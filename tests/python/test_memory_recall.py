@@ -23,10 +23,11 @@ def results():
 
 def test_surprise_driven_policies_hold_at_240_minutes(results):
     res = results["results"]
-    for policy in ("drop", "drop_merge"):
+    for policy in ("drop", "drop_merge", "peak_preserving"):
         assert res[policy]["240"]["kept"] == 1.0, policy
         assert res[policy]["240"]["recalled"] >= 2 / 3, policy
     assert res["drop"]["240"]["recalled"] == 1.0
+    assert res["peak_preserving"]["240"]["recalled"] == 1.0  # the default policy
 
 
 def test_fifo_and_uniform_stride_fail_at_240_minutes(results):

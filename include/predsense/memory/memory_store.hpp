@@ -1,11 +1,15 @@
 // predsense/memory/memory_store.hpp - surprise-driven memory for unbounded streams: a sensory
 // window of the newest frames in front of a long-term store held within a token budget.
 //
-// Cambrian-S (VSR) behaviour with the defaults below: a frame leaving the window is pooled 2x2 if
-// its surprise is below the threshold, appended to long-term memory, and the consolidation policy
-// (drop_merge) brings the store back within budget. Both steps are template parameters:
+// A frame leaving the window is compressed (or not), appended to long-term memory, and the
+// consolidation policy brings the store back within budget. Both steps are template parameters.
+// The defaults, pool_relative + peak_preserving, take every threshold relative to the stream's own
+// surprise (robust z-scores), so they hold for any encoder, and keep single-frame events (an object
+// seen once) that Cambrian-S's drop_merge folds away (docs/memory.md, real-footage recall).
+// Cambrian-S (VSR) behaviour, the reference the replay tests check bit for bit:
 //   memory_store<pool_when_unsurprising, drop_merge> mem({.window = 32, .budget = 8192},
 //                                                       {.threshold = 0.35}, drop_merge{0.35});
+//   // or make_cambrian_memory(0.35, {.window = 32, .budget = 8192})
 //   mem.push(frame, surprise);   // per frame, O(log n) + the O(T*D) copy/pool of that frame
 //   mem.window().tokens_view();  // the window as one contiguous tokens x dim span (no copy)
 //   mem.flush();                 // end of stream: the window joins long-term memory (reference)
@@ -30,6 +34,8 @@
 #include "predsense/memory/policies/compression_policy.hpp"
 #include "predsense/memory/policies/consolidation_policy.hpp"
 #include "predsense/memory/policies/drop_merge.hpp"
+#include "predsense/memory/policies/peak_preserving.hpp"
+#include "predsense/memory/policies/pool_relative.hpp"
 #include "predsense/memory/long_term_store.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/sensory_window.hpp"
@@ -68,7 +74,7 @@ struct memory_params {
   return r * r == tokens ? grid_shape{r, r} : grid_shape{1, tokens};
 }
 
-template <compression_policy Compression = pool_when_unsurprising, consolidation_policy Consolidation = drop_merge>
+template <compression_policy Compression = pool_relative, consolidation_policy Consolidation = peak_preserving>
 class memory_store {
  public:
   using compression_type = Compression;
