@@ -981,8 +981,10 @@ int main(int argc, char** argv) {
       ::close(c.out);
       const int rc = wait_child(c.pid);
       bar->finish(surprise.size());
+      // no frame at all is said as such first: ffmpeg then fails with a log about an empty output
+      // ("Output file ... does not contain any stream") that does not tell the user what is wrong
+      if (surprise.empty()) throw tool_error(input + ": no video frames (its video stream has no decodable frame)");
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
-      if (surprise.empty()) throw tool_error(input + ": no frames decoded");
       pts = frame_times(log);
       decode_errors = count_decode_errors(log, input);
       if (decode_errors > 0)
