@@ -394,7 +394,7 @@ def process_one(inp, root, out_dir, config: dict, tool=None) -> dict:
         target = result_path(inp, root, out_dir)
         scratch_root = Path(out_dir).absolute() / TMP_DIR
         scratch_root.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=inp.name[:40] + ".", dir=scratch_root))
+        scratch = Path(tempfile.mkdtemp(prefix=_shown(inp.name)[:40] + ".", dir=scratch_root))  # UTF-8 (below)
         args, shown = [str(tool)], str(inp)
         src = inp
         if not _utf8(inp):

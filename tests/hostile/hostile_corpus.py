@@ -745,8 +745,9 @@ def video_cases(d):
         cs.append(Case("video: " + name, R, Q + args, 2, needle))
     cs.append(Case("video: stdout is /dev/full", R, Q + ["--features", F], 2, "standard output",
                    stdout="/dev/full"))
-    # a container with a video stream and no frame in it: said as such, not as ffmpeg's raw log
-    for ext in ("mp4", "avi"):
+    # a container with a video stream and no frame in it: said as such, not as ffmpeg's raw log (an
+    # empty .mp4 has no usable stream at all for ffprobe: "not a video", a case above)
+    for ext in ("avi",):
         empty = d / ("v_noframes." + ext)
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
                         "-frames:v", "0", "-c:v", "mpeg4", str(empty)], check=True)
