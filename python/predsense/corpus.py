@@ -524,8 +524,16 @@ def _local_client(workers: Optional[int]):
     import logging
     from distributed import Client, LocalCluster
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+    # the workers' scratch space (Dask's dask-worker-space) in a folder of its own, removed with the
+    # cluster: nothing is left in the system's temporary folder
+    space = tempfile.mkdtemp(prefix="predsense-corpus-dask.")
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0",
+                               silence_logs=logging.ERROR, local_directory=space)
+    except BaseException:
+        shutil.rmtree(space, ignore_errors=True)
+        raise
+    cluster._predsense_space = space
     return Client(cluster), cluster
 
 
@@ -601,6 +609,7 @@ def run(inputs: Iterable, config: Optional[Config] = None, out_dir=".", client=N
                 if own is not None:
                     client.close()
                     own.close()
+                    shutil.rmtree(own._predsense_space, ignore_errors=True)
         df = pd.DataFrame(rows, columns=COLUMNS)
         for c in ("frames", "boundaries", "segments", "memory_tokens"):
             df[c] = df[c].astype("Int64")
