@@ -118,7 +118,7 @@ TEST_CASE("npy: malformed files raise format_error naming file and field") {
       "too large");
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4), }", 8)),
       "overflows");
-  // no element, but no array library can represent it (NumPy: "array is too big"): a bad file, issue 25
+  // no element, but no array library can represent it (NumPy: "array is too big"): a bad file
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904, "
                          "4611686018427387904), }",
                          0)),

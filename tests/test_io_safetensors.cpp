@@ -204,7 +204,7 @@ TEST_CASE("safetensors: a file truncated at every length is rejected, never read
 }
 
 TEST_CASE("safetensors: a reader reads the file it opened, even after the path is re-saved by rename") {
-  // issue 25: a checkpoint loaded while another process re-saved it (write_safetensors: temp file +
+  // A checkpoint loaded while another process re-saved it (write_safetensors: temp file +
   // rename) was refused as corrupted, because each tensor read reopened the path and got the new file
   const auto dir = temp_dir("st_resave");
   const auto path = dir / "ckpt.safetensors";

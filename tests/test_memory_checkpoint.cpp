@@ -211,7 +211,7 @@ TEST_CASE("a window's slot ring grows past its first 64 slots without reordering
 }
 
 TEST_CASE("a checkpoint loaded while another thread re-saves it is read whole, never refused") {
-  // issue 25: the loader reopened the file for every tensor, so a save renamed over the path between
+  // The loader once reopened the file for every tensor, so a save renamed over the path between
   // two tensor reads paired one file's header with the other's bytes ("corrupted"). The reader now
   // reads every tensor from the file it opened.
   const auto dir = scratch("resave");

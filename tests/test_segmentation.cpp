@@ -120,7 +120,7 @@ TEST_CASE("adaptive_segmenter: mean + gamma * std of the trailing window") {
 }
 
 TEST_CASE("adaptive_segmenter: storage grows with the data, any window up to SIZE_MAX") {
-  // issue 25: the window was allocated at construction (8 bytes x window: 1 GiB at 2^27, bad_alloc or
+  // The window was once allocated at construction (8 bytes x window: 1 GiB at 2^27, bad_alloc or
   // a length_error beyond). Now it fills as surprises arrive; every window, however large, must give
   // what the definition gives: threshold from the last min(window, seen) surprises.
   std::vector<double> s(300);

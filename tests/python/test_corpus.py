@@ -321,7 +321,7 @@ def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_p
     check_results(df, paths, reference, out, root)
 
 
-# ---- issue 25: path aliases, the summary, file names, full disks, scripts without a __main__ guard ----
+# ---- path aliases, the summary, file names, full disks, scripts without a __main__ guard ----
 
 def _cli(*args, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
