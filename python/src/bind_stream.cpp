@@ -204,9 +204,9 @@ void init_stream(py::module_& m) {
                try {  // checked here so that the error names Stream's own parameter, seg_window
                  adaptive_segmenter_params{seg_window, gamma, min_block, max_block}.validate();
                } catch (const invalid_argument_error& e) {
-                 throw invalid_argument_error("Stream(seg_window=" + std::to_string(seg_window) +
-                                              ", gamma, min_block, "
-                                              "max_block) for the default AdaptiveSegmenter: " +
+                 throw invalid_argument_error("Stream: seg_window=" + std::to_string(seg_window) +
+                                              " (and gamma, min_block, max_block) for the default "
+                                              "AdaptiveSegmenter: " +
                                               e.what());
                }
                segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
