@@ -516,7 +516,7 @@ def _cleanup_temporaries(out_dir: Path) -> None:
             pass
 
 
-def _local_client(workers: Optional[int]):
+def _local_client(workers: Optional[int], out_dir: Path):
     """The embedded cluster: worker THREADS in this process. Every task spends its time in a child
     process (the tool) and waits for it in wait4 without the GIL, so threads use every core; and
     unlike worker processes, which multiprocessing starts by re-importing the calling script, they
@@ -524,9 +524,10 @@ def _local_client(workers: Optional[int]):
     import logging
     from distributed import Client, LocalCluster
     n = workers or os.cpu_count() or 1
-    # the workers' scratch space (Dask's dask-worker-space) in a folder of its own, removed with the
-    # cluster: nothing is left in the system's temporary folder
-    space = tempfile.mkdtemp(prefix="predsense-corpus-dask.")
+    # the workers' scratch space (Dask's dask-worker-space) in the run's temporary folder under OUT_DIR,
+    # removed with the cluster, or by the next run if this one is killed: nothing is left in /tmp
+    (out_dir / TMP_DIR).mkdir(parents=True, exist_ok=True)
+    space = tempfile.mkdtemp(prefix="dask.", dir=out_dir / TMP_DIR)
     try:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0",
                                silence_logs=logging.ERROR, local_directory=space)
@@ -602,7 +603,7 @@ def run(inputs: Iterable, config: Optional[Config] = None, out_dir=".", client=N
         if pending:
             own = None
             if client is None:
-                client, own = _local_client(workers)
+                client, own = _local_client(workers, out_dir)
             try:
                 _submit_and_collect(client, inputs, pending, rows, root, out_dir, config, tool, progress)
             finally:
