@@ -118,6 +118,12 @@ TEST_CASE("npy: malformed files raise format_error naming file and field") {
       "too large");
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4), }", 8)),
       "overflows");
+  // no element, but no array library can represent it (NumPy: "array is too big"): a bad file
+  has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904, "
+                         "4611686018427387904), }",
+                         0)),
+      "'shape' overflows");
+  CHECK(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1048576, 1048576), }", 0)).empty());
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8)),
       "unexpected header key");
   has(npy_error(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (2,", 8)), "'shape'");

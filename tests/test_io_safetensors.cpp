@@ -202,3 +202,35 @@ TEST_CASE("safetensors: a file truncated at every length is rejected, never read
   }
   CHECK(safetensors_reader::from_bytes(full).read_floats("b") == std::vector<float>{5, 6});
 }
+
+TEST_CASE("safetensors: a reader reads the file it opened, even after the path is re-saved by rename") {
+  // A checkpoint loaded while another process re-saved it (write_safetensors: temp file +
+  // rename) was refused as corrupted, because each tensor read reopened the path and got the new file
+  const auto dir = temp_dir("st_resave");
+  const auto path = dir / "ckpt.safetensors";
+  const std::vector<float> a{1, 2, 3, 4, 5, 6}, b{-1, -2};
+  tensor_map old_m, new_m;
+  old_m["first"] = tensor_data::from_floats(a, {2, 3});
+  old_m["second"] = tensor_data::from_floats(b, {2});
+  new_m["first"] = tensor_data::from_floats(std::vector<float>{9}, {1});  // smaller: the old offsets overrun it
+  write_safetensors(path, old_m);
+  const auto r = safetensors_reader::open(path);
+  const auto copy = r;  // copies share the open file
+  write_safetensors(path, new_m);
+  CHECK(r.read_floats("first") == a);
+  CHECK(copy.read_floats("second") == b);
+  CHECK(r.read_all().size() == 2);
+  CHECK(safetensors_reader::open(path).read_floats("first") == std::vector<float>{9});  // a new open: the new file
+}
+
+TEST_CASE("safetensors: a shape no array library can represent is refused, even with a zero dimension") {
+  const std::string big = std::to_string(std::uint64_t{1} << 62);
+  // holds 0 elements, but (0, 2^62, 2^62) x 4 bytes over its non-zero dimensions is beyond PTRDIFF_MAX
+  const auto e =
+      error_of(make_file(R"({"t":{"dtype":"F32","shape":[0,)" + big + "," + big + R"(],"data_offsets":[0,0]}})", 0));
+  CHECK(e.find("bad.safetensors") != std::string::npos);
+  CHECK(e.find("\"t\": shape overflows") != std::string::npos);
+  // the same zero dimension with representable others is a valid empty tensor
+  const auto ok = make_file(R"({"t":{"dtype":"F32","shape":[0,1024,1024],"data_offsets":[0,0]}})", 0);
+  CHECK(safetensors_reader::from_bytes(ok).read_floats("t").empty());
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <clocale>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <locale>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "predsense/core/checked_size.hpp"
@@ -206,4 +208,44 @@ TEST_CASE("a window's slot ring grows past its first 64 slots without reordering
   while (!w.full()) push();
   CHECK(w.size() == 200);
   CHECK_THROWS_AS(push(), invalid_argument_error);
+}
+
+TEST_CASE("a checkpoint loaded while another thread re-saves it is read whole, never refused") {
+  // The loader once reopened the file for every tensor, so a save renamed over the path between
+  // two tensor reads paired one file's header with the other's bytes ("corrupted"). The reader now
+  // reads every tensor from the file it opened.
+  const auto dir = scratch("resave");
+  const auto path = dir / "m.safetensors";
+  const auto make = [] { return make_cambrian_memory(0.35, memory_params{4, 300}); };
+  auto small = make(), large = make();
+  feed(small, 10);
+  feed(large, 60);
+  save_checkpoint(small, path);
+  std::atomic<bool> stop{false};
+  std::atomic<int> saves{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      save_checkpoint(i % 2 ? small : large, path);
+      saves.fetch_add(1);
+    }
+  });
+  int refused = 0, other = 0, loads = 0;
+  std::string why;
+  for (; loads < 300 || saves.load() < 20; ++loads) {
+    auto m = make();
+    try {
+      load_checkpoint(m, path);
+      if (m.frames_seen() != 10 && m.frames_seen() != 60) ++other;
+    } catch (const error& e) {
+      ++refused;
+      why = e.what();
+    }
+  }
+  stop = true;
+  writer.join();
+  INFO("loads ", loads, ", saves ", saves.load(), ", last refusal: ", why);
+  CHECK(saves.load() >= 20);  // the two really overlapped
+  CHECK(refused == 0);
+  CHECK(other == 0);
+  fs::remove_all(dir);
 }

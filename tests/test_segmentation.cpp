@@ -1,6 +1,7 @@
 // Segmenters: concepts, hand-checked decisions, streaming == offline, BOCPD's recursion.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -116,6 +117,46 @@ TEST_CASE("adaptive_segmenter: mean + gamma * std of the trailing window") {
   q.max_block = 10;
   predsense::adaptive_segmenter seg4(q);
   CHECK(starts(seg4.segment(spikes)) == std::vector<std::size_t>{5, 15, 25});
+}
+
+TEST_CASE("adaptive_segmenter: storage grows with the data, any window up to SIZE_MAX") {
+  // The window was once allocated at construction (8 bytes x window: 1 GiB at 2^27, bad_alloc or
+  // a length_error beyond). Now it fills as surprises arrive; every window, however large, must give
+  // what the definition gives: threshold from the last min(window, seen) surprises.
+  std::vector<double> s(300);
+  noise z;
+  for (std::size_t t = 0; t < s.size(); ++t) s[t] = z.normal() + (t / 60 % 2 ? 3.0 : 0.0);
+  const auto reference = [&](std::size_t window, std::size_t min_block, std::size_t max_block) {
+    std::vector<std::size_t> out;
+    std::size_t start = 0;
+    for (std::size_t t = 0; t < s.size(); ++t) {
+      const std::size_t n = std::min(window, t), len = t - start;
+      bool cut = false;
+      if (n >= 2) {
+        double m = 0.0, ss = 0.0;
+        for (std::size_t i = t - n; i < t; ++i) m += s[i];
+        m /= static_cast<double>(n);
+        for (std::size_t i = t - n; i < t; ++i) ss += (s[i] - m) * (s[i] - m);
+        cut = s[t] > m + std::sqrt(ss / static_cast<double>(n - 1)) && len >= min_block;
+      }
+      if (!cut && max_block != 0 && len >= max_block) cut = true;
+      if (cut) out.push_back(t), start = t;
+    }
+    return out;
+  };
+  for (const std::size_t window :
+       {std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{1} << 40, std::size_t{1} << 62, SIZE_MAX}) {
+    INFO("window ", window);
+    predsense::adaptive_segmenter_params p;
+    p.window = window;
+    p.min_block = 3;
+    p.max_block = 40;
+    predsense::adaptive_segmenter seg(p);  // constructing allocates nothing for the window
+    const auto want = reference(window, p.min_block, p.max_block);
+    CHECK(starts(seg.segment(s)) == want);
+    seg.reset();  // reset empties the storage: the second stream is a fresh one
+    CHECK(starts(stream(seg, s)) == want);
+  }
 }
 
 TEST_CASE("peak_segmenter: height, prominence, separation, look-ahead delay") {

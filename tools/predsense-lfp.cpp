@@ -16,8 +16,8 @@
 // under "grad.". The PyTorch parity tests (tests/python/test_predictors_parity.py) drive it; it
 // also shows how to load a Cambrian-S head from a checkpoint shard.
 // Each subcommand has its own options (no defaults shared between them). Exit codes and path
-// rules: tools/support/cli.hpp (a bad or mismatched file, an option out of range, --out naming
-// an input: exit 2, nothing written).
+// rules: tools/support/cli.hpp (a bad or mismatched file, a NaN/Inf in an input tensor, an option
+// out of range, --out naming an input or not writable: exit 2, nothing written).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -35,13 +35,24 @@ using namespace predsense;
 
 namespace {
 
+// Every input tensor the tool computes on is read through here: a NaN or infinity in it would only
+// come out as NaN output with exit 0, so it is refused, naming the file, tensor and first bad index.
+std::vector<float> read_finite(const safetensors_reader& r, const std::string& name) {
+  auto v = r.read_floats(name);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw non_finite_error("predsense-lfp: " + r.source() + ": tensor \"" + name + "\" has a non-finite value " +
+                             std::to_string(v[i]) + " at flat index " + std::to_string(i));
+  return v;
+}
+
 std::vector<float> read_2d(const safetensors_reader& r, const std::string& name, std::size_t cols, std::size_t& rows) {
   const auto& info = r.info(name);
   if (info.shape.size() != 2 || info.shape[1] != cols)
     throw shape_error("predsense-lfp: \"" + name + "\" in " + r.source() + " has shape " +
                       detail::shape_string(info.shape) + ", expected [T, " + std::to_string(cols) + "]");
   rows = info.shape[0];
-  return r.read_floats(name);
+  return read_finite(r, name);
 }
 
 struct head_opts {
@@ -72,7 +83,7 @@ void run_backbone(const head_opts& o, const mini_transformer_params& mc, const s
     throw shape_error("predsense-lfp: " + o.inputs + ": \"frames\" must be [F, T, " +
                       std::to_string(model.input_dim()) + "], got " + detail::shape_string(fi.shape));
   const std::size_t F = fi.shape[0], T = fi.shape[1];
-  const auto frames = in.read_floats("frames");  // F x T x input_dim floats present in the file
+  const auto frames = read_finite(in, "frames");  // F x T x input_dim floats present in the file
   std::vector<float> hidden(checked_product({F, T, mc.hidden}, "frames F x T x hidden")), pred;
   tensor_map result;
   if (!head_weights.empty()) {
@@ -91,7 +102,7 @@ void run_backbone(const head_opts& o, const mini_transformer_params& mc, const s
       model.step(frames.data() + f * T * fi.shape[2], T, hidden.data() + f * T * mc.hidden);
   }
   result["hidden"] = tensor_data::from_floats(hidden, {F, T, mc.hidden});
-  write_safetensors(o.out, result);
+  tools::write_with(o.out, "--out", [&] { write_safetensors(o.out, result); });
 }
 
 void run_head(const head_opts& o, const lfp_train_params* train, int steps) {
@@ -130,7 +141,9 @@ void run_head(const head_opts& o, const lfp_train_params* train, int steps) {
     result["loss"] = tensor_data::from_floats(losses, {losses.size()});
     for (auto& [k, v] : head.to_tensors()) result[k] = std::move(v);
   }
-  write_safetensors(o.out, result, {{"gemm_backend", kernels::gemm_backend_name()}});
+  tools::write_with(o.out, "--out", [&] {
+    write_safetensors(o.out, result, {{"gemm_backend", kernels::gemm_backend_name()}});
+  });
 }
 
 }  // namespace

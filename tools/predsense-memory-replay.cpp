@@ -65,13 +65,16 @@ json run(Mem mem, const params& p, const checkpoint_opts& ck) {
     std::vector<float> prompt(p.prompt_tokens * p.dim, -1.0f);
     mem.add_protected(predsense::frame_view(prompt.data(), p.prompt_tokens, p.dim), {1, p.prompt_tokens});
   }
+  const auto save = [&] {
+    predsense::tools::write_with(ck.save, "--checkpoint", [&] { predsense::save_checkpoint(mem, ck.save); });
+  };
   std::vector<float> frame(tokens * p.dim);  // sizes checked against the limits in parse_replay
   for (std::size_t t = start; t < p.surprise.size(); ++t) {
     for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<float>(t) + static_cast<float>(i % p.dim);
     mem.push(predsense::frame_view(frame.data(), tokens, p.dim), p.surprise[t], {p.rows, p.cols});
-    if (!ck.save.empty() && ck.every && (t + 1) % ck.every == 0) predsense::save_checkpoint(mem, ck.save);
+    if (!ck.save.empty() && ck.every && (t + 1) % ck.every == 0) save();
   }
-  if (!ck.save.empty() && !ck.every) predsense::save_checkpoint(mem, ck.save);
+  if (!ck.save.empty() && !ck.every) save();
   if (p.flush) mem.flush();
   json out;
   out["entries"] = json::array();

@@ -1049,8 +1049,10 @@ int main(int argc, char** argv) {
       ::close(c.out);
       const int rc = wait_child(c.pid);
       bar->finish(surprise.size());
+      // no frame at all is said as such first: ffmpeg then fails with a log about an empty output
+      // ("Output file ... does not contain any stream") that does not tell the user what is wrong
+      if (decoded == 0) throw tool_error(input + ": no video frames (its video stream has no decodable frame)");
       if (rc != 0) throw tool_error(input + ": ffmpeg failed to decode it: " + tail_of(log));
-      if (decoded == 0) throw tool_error(input + ": no frames decoded");
       if (feature_frames) {
         // The features and the video must cover the same time: a sampler of one's own may round the
         // last frame differently (1 + 1% of the frames are allowed either way; the missing last

@@ -211,6 +211,39 @@ def result_path(inp, root, out_dir) -> Path:
     return Path(out_dir).absolute() / rel.parent / (rel.name + ".json")
 
 
+def _identity(p) -> Optional[tuple]:
+    """(device, inode) of what `p` names (symlinks followed), None if it does not exist. Paths are
+    compared by this, never as text: IN/../IN, a symlink or a bind mount all name the same folder."""
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _inside(p, folder_id: Optional[tuple]) -> bool:
+    """Whether `p` (a file or folder) is `folder_id` or lies inside it, by identity: every folder on
+    `p`'s resolved path is compared with it."""
+    if folder_id is None:
+        return False
+    real = Path(os.path.realpath(p))
+    return any(_identity(q) == folder_id for q in (real, *real.parents))
+
+
+def _shown(text) -> str:
+    """`text` printable on any terminal: a file name that is not valid UTF-8 (Python keeps its bytes
+    as surrogate escapes) shows those bytes as \\xNN instead of failing the print."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _utf8(text) -> bool:
+    try:
+        str(text).encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _kind(inp: Path) -> str:
     return "features" if inp.suffix.lower() in FEATURE_SUFFIXES else "video"
 
@@ -225,7 +258,7 @@ def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
             os.fchmod(f.fileno(), 0o644)
             f.write(text)
             f.flush()
@@ -239,19 +272,36 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+_PRCTL = None
+
+
+def _prctl():
+    """libc's prctl, looked up in the parent: the child (forked from a process with threads) only
+    calls it, it loads nothing."""
+    global _PRCTL
+    if _PRCTL is None:
+        try:
+            import ctypes
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+        except Exception:
+            _PRCTL = False
+    return _PRCTL
+
+
 def _die_with_parent():
     """In the tool's child process: SIGKILL it when the worker thread that started it dies (a killed
     Dask worker must not leave tools running). Linux prctl(PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
-    except Exception:
-        pass
+    fn = _PRCTL
+    if fn:
+        try:
+            fn(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+        except Exception:
+            pass
 
 
 def _run_tool(args: list, log: Path, timeout: Optional[float]):
     """Runs the tool, stdout+stderr to `log`; returns (exit code, wall s, CPU s of it and its ffmpeg)."""
+    _prctl()
     t0 = time.perf_counter()
     with open(log, "wb") as out:
         p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -344,17 +394,24 @@ def process_one(inp, root, out_dir, config: dict, tool=None) -> dict:
         target = result_path(inp, root, out_dir)
         scratch_root = Path(out_dir).absolute() / TMP_DIR
         scratch_root.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=inp.name[:40] + ".", dir=scratch_root))
+        scratch = Path(tempfile.mkdtemp(prefix=_shown(inp.name)[:40] + ".", dir=scratch_root))  # UTF-8 (below)
         args, shown = [str(tool)], str(inp)
+        src = inp
+        if not _utf8(inp):
+            # the tool writes its input path into its JSON, which must be UTF-8: it reads the file
+            # through a UTF-8 alias, and the record gets the real name back below
+            src = scratch / ("input" + "".join(c for c in inp.suffix if _utf8(c)))
+            src.symlink_to(inp)
+            shown = str(src)
         if kind == "features":
-            feats = inp
+            feats = src
             if inp.suffix.lower() == ".npz":
                 feats = scratch / "features.npy"
-                _npz_to_npy(inp, cfg.features_key, feats)
+                _npz_to_npy(src, cfg.features_key, feats)
                 shown = str(feats)
             args += ["--features", str(feats)]
         else:
-            args += [str(inp)]
+            args += [str(src)]
         out_json = scratch / "result.json"
         args += cfg.tool_options() + ["--json", str(out_json), "--quiet"]
         rc, wall, cpu = _run_tool(args, scratch / "tool.log", cfg.timeout_s)
@@ -366,6 +423,8 @@ def process_one(inp, root, out_dir, config: dict, tool=None) -> dict:
         res = json.loads(out_json.read_text())
         if kind == "features":
             res["features"] = str(inp)
+        elif src != inp:
+            res["input"] = str(inp)
         if _input_identity(inp) != ident:
             raise ValueError("the file changed while it was being processed")
         rec = {
@@ -457,16 +516,25 @@ def _cleanup_temporaries(out_dir: Path) -> None:
             pass
 
 
-def _local_client(workers: Optional[int]):
+def _local_client(workers: Optional[int], out_dir: Path):
+    """The embedded cluster: worker THREADS in this process. Every task spends its time in a child
+    process (the tool) and waits for it in wait4 without the GIL, so threads use every core; and
+    unlike worker processes, which multiprocessing starts by re-importing the calling script, they
+    work from a script that calls run() at top level without an `if __name__ == "__main__":` guard."""
     import logging
     from distributed import Client, LocalCluster
-    import predsense
     n = workers or os.cpu_count() or 1
-    pkg_parent = str(Path(predsense.__file__).resolve().parent.parent)
-    pp = os.environ.get("PYTHONPATH", "")
-    env = {"PYTHONPATH": pkg_parent + (os.pathsep + pp if pp else ""), "OMP_NUM_THREADS": "1"}
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR, env=env)
+    # the workers' scratch space (Dask's dask-worker-space) in the run's temporary folder under OUT_DIR,
+    # removed with the cluster, or by the next run if this one is killed: nothing is left in /tmp
+    (out_dir / TMP_DIR).mkdir(parents=True, exist_ok=True)
+    space = tempfile.mkdtemp(prefix="dask.", dir=out_dir / TMP_DIR)
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0",
+                               silence_logs=logging.ERROR, local_directory=space)
+    except BaseException:
+        shutil.rmtree(space, ignore_errors=True)
+        raise
+    cluster._predsense_space = space
     return Client(cluster), cluster
 
 
@@ -505,9 +573,12 @@ def run(inputs: Iterable, config: Optional[Config] = None, out_dir=".", client=N
         root = Path(os.path.commonpath([str(p.parent) for p in inputs])) if inputs else out_dir
     root = Path(root).absolute()
     targets = [result_path(p, root, out_dir) for p in inputs]
-    clash = set(targets) & set(inputs)
+    # by identity, not text: OUT_DIR given as IN/../IN or through a symlink names the inputs' folder
+    # under another spelling, and a result would replace an input of the same name
+    input_ids = {_identity(p): p for p in inputs}
+    clash = sorted(str(input_ids[i]) for i in map(_identity, targets) if i is not None and i in input_ids)
     if clash:
-        raise CorpusError(f"{sorted(map(str, clash))[0]}: its result file would overwrite an input")
+        raise CorpusError(f"{clash[0]}: its result file would overwrite an input")
     tool_path = find_tool(tool)
     tool_sha = _file_sha256(tool_path)
     _check_options(tool_path, config)
@@ -532,13 +603,14 @@ def run(inputs: Iterable, config: Optional[Config] = None, out_dir=".", client=N
         if pending:
             own = None
             if client is None:
-                client, own = _local_client(workers)
+                client, own = _local_client(workers, out_dir)
             try:
                 _submit_and_collect(client, inputs, pending, rows, root, out_dir, config, tool, progress)
             finally:
                 if own is not None:
                     client.close()
                     own.close()
+                    shutil.rmtree(own._predsense_space, ignore_errors=True)
         df = pd.DataFrame(rows, columns=COLUMNS)
         for c in ("frames", "boundaries", "segments", "memory_tokens"):
             df[c] = df[c].astype("Int64")
@@ -603,12 +675,13 @@ def _collect(in_dir: Path, out_dir: Path, pattern: Optional[str]) -> list:
         found = in_dir.glob(pattern)
     else:
         found = (p for p in in_dir.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES + FEATURE_SUFFIXES)
+    out_id = _identity(out_dir)
     out = []
     for p in found:
         if not p.is_file() or p.name.startswith("."):
             continue
         a = p.absolute()
-        if out_dir == a.parent or out_dir in a.parents:  # earlier results are not inputs
+        if out_dir == a.parent or out_dir in a.parents or _inside(a.parent, out_id):  # earlier results
             continue
         out.append(a)
     return sorted(out)
@@ -620,14 +693,15 @@ def _summary(df, in_dir: Path, wall: float) -> str:
     t["error"] = [None if not isinstance(e, str) else e[len(p) + 2:] if e.startswith(p + ": ") else e
                   for p, e in zip(t["input"], t["error"])]
     t["error"] = ["" if e is None else e if len(e) <= 80 else e[:77] + "..." for e in t["error"]]
-    t["input"] = [os.path.relpath(p, in_dir) for p in t["input"]]
+    t["error"] = [_shown(e) for e in t["error"]]
+    t["input"] = [_shown(os.path.relpath(p, in_dir)) for p in t["input"]]
     cols = ["input", "status", "frames", "boundaries", "segments", "memory_tokens", "wall_s", "error"]
+    done = df[df.status == "done"]  # counted on the numbers, before they become text below
+    frames = int(sum(int(v) for v in done["frames"] if not pd.isna(v)))
     for c in ("frames", "boundaries", "segments", "memory_tokens", "wall_s"):
         t[c] = [("" if pd.isna(v) else f"{v:.2f}" if c == "wall_s" else str(int(v))) for v in t[c]]
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 90):
         table = t[cols].to_string(index=False, na_rep="", float_format=lambda v: f"{v:.2f}")
-    done = t[t.status == "done"]
-    frames = int(done["frames"].sum()) if len(done) else 0
     counts = ", ".join(f"{int((t.status == s).sum())} {s}" for s in ("done", "cached", "error"))
     if len(t) > 200:
         table += f"\n... ({len(t)} rows; all in corpus.csv)"
@@ -668,9 +742,14 @@ def main(argv: Optional[Sequence] = None) -> int:
 
     in_dir, out_dir = Path(a.in_dir).absolute(), Path(a.out_dir).absolute()
     if not in_dir.is_dir():
-        return fail(f"{a.in_dir}: " + ("not a folder" if in_dir.exists() else "no such folder"))
-    if out_dir == in_dir:
-        return fail(f"{a.out_dir}: OUT_DIR must be another folder than IN_DIR")
+        return fail(f"{_shown(a.in_dir)}: " + ("not a folder" if in_dir.exists() else "no such folder"))
+    # by device and inode (as the C++ tools compare paths): IN/../IN, a symlink or a bind mount of IN
+    # is IN under another name
+    if out_dir == in_dir or _identity(out_dir) == _identity(in_dir):
+        return fail(f"{_shown(a.out_dir)}: OUT_DIR must be another folder than IN_DIR (it is the same folder)")
+    if _inside(in_dir, _identity(out_dir)):
+        return fail(f"{_shown(a.in_dir)}: IN_DIR is inside OUT_DIR {_shown(a.out_dir)}: results would be written "
+                    "among the inputs; choose an OUT_DIR outside IN_DIR")
     if a.workers is not None and a.workers < 1:
         return fail(f"--workers {a.workers}: must be >= 1")
     if a.workers is not None and a.scheduler:
@@ -684,7 +763,7 @@ def main(argv: Optional[Sequence] = None) -> int:
                     timeout_s=a.timeout)
     inputs = _collect(in_dir, out_dir, a.pattern)
     if not inputs:
-        return fail(f"no input under {a.in_dir} matches {a.pattern or 'the video/.npy/.npz suffixes'}")
+        return fail(f"no input under {_shown(a.in_dir)} matches {a.pattern or 'the video/.npy/.npz suffixes'}")
     client = None
     try:
         config.validate()
@@ -700,7 +779,9 @@ def main(argv: Optional[Sequence] = None) -> int:
                  progress=not a.no_progress and sys.stdout.isatty())
         wall = time.perf_counter() - t0
     except CorpusError as e:
-        return fail(str(e))
+        return fail(_shown(e))
+    except OSError as e:  # OUT_DIR not writable: full disk, read-only, permissions
+        return fail(f"{_shown(e.filename or out_dir)}: cannot write the results ({e.strerror or e})")
     except KeyboardInterrupt:
         print("predsense-corpus: interrupted; finished results are kept, rerun the same command to continue",
               file=sys.stderr)
@@ -708,12 +789,16 @@ def main(argv: Optional[Sequence] = None) -> int:
     finally:
         if client is not None:
             client.close()
-    _atomic_write(out_dir / "corpus.csv", df.to_csv(index=False))
+    try:
+        _atomic_write(out_dir / "corpus.csv", df.to_csv(index=False))
+    except OSError as e:
+        return fail(f"{_shown(out_dir / 'corpus.csv')}: cannot write the table ({e.strerror or e}); "
+                    f"{int((df.status != 'error').sum())} result files are in {_shown(out_dir)}")
     print(_summary(df, in_dir, wall))
-    print(f"results: {out_dir}/ (table: corpus.csv)")
+    print(f"results: {_shown(out_dir)}/ (table: corpus.csv)")
     errors = df[df.status == "error"]
     for _, r in errors.iterrows():
-        print(f"predsense-corpus: error: {r['error']}", file=sys.stderr)
+        print(f"predsense-corpus: error: {_shown(r['error'])}", file=sys.stderr)
     return 2 if len(errors) else 0
 
 

@@ -3,10 +3,13 @@
 // The loop is pipeline/stream.hpp's step (predict, score, observe, segment, remember) over the
 // type-erased components of components.hpp; it runs in C++ without the GIL. Components that are
 // Python objects take the GIL for their own calls only.
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "components.hpp"
 #include "predsense/pipeline/stream.hpp"
+#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
 #include "predsense/surprise/l2_distance.hpp"
 #include "predsense/surprise/mse.hpp"
 #include "predsense/surprise/pooled_cosine_distance.hpp"
@@ -85,7 +88,16 @@ std::shared_ptr<memory_base> as_memory(const py::object& o) {
                        type_name(o));
 }
 
+struct dyn_stream;
+
+// locked() for a Stream, refusing re-entry: a Python component runs while its stream holds the
+// stream's mutex, so a call from it back into the same stream (stream.step inside predict(), ...)
+// would wait for that mutex forever. The thread holding the mutex is recorded; a call from it raises.
+template <class F>
+decltype(auto) stream_locked(dyn_stream& s, const char* method, F&& f);
+
 struct dyn_stream : guarded {
+  std::atomic<std::thread::id> owner{};  // the thread inside a locked call, if any
   std::shared_ptr<predictor_base> predictor;
   std::shared_ptr<metric_base> metric;
   std::shared_ptr<normalizer_base> normalizer;
@@ -119,6 +131,23 @@ struct dyn_stream : guarded {
     return r;
   }
 };
+
+template <class F>
+decltype(auto) stream_locked(dyn_stream& s, const char* method, F&& f) {
+  if (s.owner.load() == std::this_thread::get_id())  // only this thread stores its own id here
+    throw py::value_error(std::string("Stream.") + method +
+                          ": called from inside a step of the same Stream (one of its Python components - "
+                          "predictor, metric, normalizer, segmenter or memory - called back into it); a component "
+                          "must not call the Stream that holds it");
+  return locked(s, [&]() -> decltype(auto) {
+    s.owner.store(std::this_thread::get_id());
+    struct clear {
+      dyn_stream& s;
+      ~clear() { s.owner.store(std::thread::id{}); }
+    } on_exit{s};
+    return f();
+  });
+}
 
 }  // namespace
 
@@ -162,7 +191,8 @@ void init_stream(py::module_& m) {
       "Python components are the slower path: the GIL is taken for each of their calls.\n"
       "The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.\n"
       "Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run "
-      "in parallel. A Python component must not call back into the stream that holds it.")
+      "in parallel. A Python component must not call back into the stream that holds it (ValueError: it would "
+      "wait for itself).")
       .def(py::init([](py::object predictor, py::object metric, py::object segmenter, py::object memory,
                        py::object normalizer, double first_surprise, double memory_threshold, std::size_t window,
                        std::size_t budget, std::size_t seg_window, double gamma, std::size_t min_block,
@@ -170,8 +200,17 @@ void init_stream(py::module_& m) {
              auto s = std::make_shared<dyn_stream>();
              const auto mod = core();
              if (predictor.is_none()) predictor = mod.attr("CopyLast")();
-             if (segmenter.is_none())
+             if (segmenter.is_none()) {
+               try {  // checked here so that the error names Stream's own parameter, seg_window
+                 adaptive_segmenter_params{seg_window, gamma, min_block, max_block}.validate();
+               } catch (const invalid_argument_error& e) {
+                 throw invalid_argument_error("Stream: seg_window=" + std::to_string(seg_window) +
+                                              " (and gamma, min_block, max_block) for the default "
+                                              "AdaptiveSegmenter: " +
+                                              e.what());
+               }
                segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
+             }
              if (memory.is(py::ellipsis())) memory = mod.attr("MemoryStore")(memory_threshold, window, budget);
              require_finite(first_surprise, "first_surprise");
              s->predictor = as_predictor(predictor);
@@ -193,7 +232,7 @@ void init_stream(py::module_& m) {
           "step",
           [](dyn_stream& s, py::handle frame) {
             const frame_arg a = frame_of(frame, "frame");
-            return locked(s, [&] { return s.step(a.view); });
+            return stream_locked(s, "step", [&] { return s.step(a.view); });
           },
           py::arg("frame"),
           "One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in "
@@ -207,7 +246,7 @@ void init_stream(py::module_& m) {
             double* o = surprise.mutable_data();
             progress_bar bar(progress, f.n, "frame", "Stream.run");
             for_chunks(bar, f.n, [&](std::size_t start, std::size_t stop) {
-              locked(s, [&] {
+              stream_locked(s, "run", [&] {
                 for (std::size_t i = start; i < stop; ++i) {
                   const auto r = s.step(f.frame(i));
                   o[i] = r.surprise;
@@ -225,14 +264,14 @@ void init_stream(py::module_& m) {
       .def(
           "flush",
           [](dyn_stream& s) {
-            const auto b = locked(s, [&] { return s.segmenter->flush(); });
+            const auto b = stream_locked(s, "flush", [&] { return s.segmenter->flush(); });
             return b;
           },
           "End of stream: the segmenter's pending boundaries (list[Boundary]).")
       .def(
           "reset",
           [](dyn_stream& s) {
-            locked(s, [&] {
+            stream_locked(s, "reset", [&] {
               s.predictor->reset();
               s.metric->reset();
               if (s.normalizer) s.normalizer->reset();
@@ -243,7 +282,8 @@ void init_stream(py::module_& m) {
           "Starts a new stream: resets the predictor, metric, normalizer and segmenter and the frame count; "
           "the memory is kept (call memory.clear() to forget it too).")
       .def_property_readonly(
-          "frames_seen", [](dyn_stream& s) { return locked(s, [&] { return s.t; }); }, "Frames stepped so far.")
+          "frames_seen", [](dyn_stream& s) { return stream_locked(s, "frames_seen", [&] { return s.t; }); },
+          "Frames stepped so far.")
       .def_property_readonly(
           "predictor", [](const dyn_stream& s) { return s.predictor_obj; },
           "The predictor object (the one passed in, or the default CopyLast).")

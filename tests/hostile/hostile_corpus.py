@@ -469,6 +469,8 @@ def tcpd_cases(d):
     series("all missing", {"n_obs": 60, "series": [{"raw": [None] * 60}]}, "missing")
     series("deep nesting", "[" * 100000, "nested deeper")
     series("dims disagree", {"n_obs": 60, "series": [{"raw": vals}, {"raw": vals[:59]}]}, "series[1].raw")
+    series("name a number", {"name": 5, "n_obs": 60, "series": [{"raw": vals}]}, "field 'name' must be a string")
+    series("name null", {"name": None, "n_obs": 60, "series": [{"raw": vals}]}, "field 'name' must be a string")
 
     def annotations(name, obj, needle):
         p = d / ("tcpd_ann_" + name.replace(" ", "_") + ".json")
@@ -566,6 +568,86 @@ def lfp_cases(d):
     cs.append(Case("lfp: backbone --out is --weights", R, [a if a != y else W for a in bb], 2, "input"))
     cs.append(Case("lfp: backbone weights without the decoder", R, bb, 2, W, [y]))
     cs.append(Case("lfp: forward option on another subcommand", R, fwd + ["--out", y, "--lr", "1"], 2, "--lr", [y]))
+    # a NaN/Inf in an input tensor: refused (it came out as NaN with exit 0), naming file, tensor, index
+    for name, tensors, sub, needle in [
+            ("forward x NaN", {"x": np.where(np.arange(5 * h).reshape(5, h) == 6, np.nan, 1).astype(np.float32)},
+             "forward", '"x" has a non-finite value nan at flat index 6'),
+            ("forward x Inf", {"x": np.full((5, h), np.inf, np.float32)}, "forward", '"x" has a non-finite value inf'),
+            ("train-step target NaN", {"x": np.ones((5, h), np.float32), "target": np.full((5, o), np.nan, np.float32)},
+             "train-step", '"target" has a non-finite value nan')]:
+        q = d / ("lfp_" + name.replace(" ", "_") + ".safetensors")
+        st_save(q, tensors, {})
+        cs.append(Case("lfp: " + name, R, [sub, "--weights", W, "--inputs", str(q), "--out", y], 2, [str(q), needle],
+                       [y]))
+    return cs
+
+
+# ---- outputs on a full disk and in a read-only folder (small tmpfs mounts; root only) -------------
+MOUNTS = {}  # name -> path, filled by mount_scratch_filesystems
+
+
+def mount_scratch_filesystems(work):
+    """A full 64 KiB tmpfs (filled by one file) and a read-only one under `work`, where the machine
+    allows it (root with mount rights). Returns the notes for the cases that had to be skipped."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return ["full disk / read-only folder cases skipped: not root"]
+    notes = []
+    for name, opts in (("full", "size=64k"), ("ro", "size=64k,ro")):
+        p = work / ("mnt_" + name)
+        p.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "predsense-hostile", str(p)], capture_output=True)
+        if r.returncode != 0:
+            p.rmdir()
+            notes.append("%s cases skipped: cannot mount a tmpfs (%s)" % (name, r.stderr.decode().strip()))
+            continue
+        MOUNTS[name] = p
+    if "full" in MOUNTS:
+        fd = os.open(MOUNTS["full"] / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return notes
+
+
+def unmount_scratch_filesystems():
+    for p in MOUNTS.values():
+        subprocess.run(["umount", str(p)], capture_output=True)
+    MOUNTS.clear()
+
+
+def disk_cases(d):
+    """Every tool output path that was exit 1 ("internal error") on a full disk or read-only folder."""
+    cs = []
+    rng = np.random.default_rng(2)
+    h, o = 4, 3
+    w = d / "disk_w.safetensors"
+    st_save(w, {"0.weight": rng.normal(size=(h, h)).astype(np.float32), "0.bias": np.zeros(h, np.float32),
+                "2.weight": rng.normal(size=(o, h)).astype(np.float32), "2.bias": np.zeros(o, np.float32)}, {})
+    x = d / "disk_x.safetensors"
+    st_save(x, {"x": rng.normal(size=(5, h)).astype(np.float32), "target": rng.normal(size=(5, o)).astype(np.float32)},
+            {})
+    g = d / "disk_replay.json"
+    g.write_text(json.dumps({"surprise": [0.5, 0.1, 0.9, 0.2] * 10, "budget": 900, "window": 8, "dim": 2}))
+    why = {"full": "No space left on device", "ro": "Read-only file system"}
+    for name, mnt in MOUNTS.items():
+        y, ck, js = str(mnt / "y.safetensors"), str(mnt / "ck.safetensors"), str(mnt / "o.json")
+        cs.append(Case("lfp: forward --out on a %s disk" % name, "predsense-lfp",
+                       ["forward", "--weights", str(w), "--inputs", str(x), "--out", y], 2,
+                       ["--out " + y, "cannot write", why[name]], [y]))
+        cs.append(Case("lfp: train-step --out on a %s disk" % name, "predsense-lfp",
+                       ["train-step", "--weights", str(w), "--inputs", str(x), "--out", y], 2,
+                       ["--out " + y, why[name]], [y]))
+        cs.append(Case("replay: --checkpoint on a %s disk" % name, "predsense-memory-replay",
+                       [str(g), "--checkpoint", ck], 2, ["--checkpoint " + ck, "cannot write", why[name]], [ck]))
+        cs.append(Case("replay: --checkpoint-every on a %s disk" % name, "predsense-memory-replay",
+                       [str(g), "--checkpoint", ck, "--checkpoint-every", "5"], 2, ["--checkpoint " + ck, why[name]],
+                       [ck]))
+        cs.append(Case("replay: -o on a %s disk" % name, "predsense-memory-replay", [str(g), "-o", js], 2,
+                       ["-o " + js, why[name]], [js]))
     return cs
 
 
@@ -671,6 +753,14 @@ def video_cases(d):
         cs.append(Case("video: " + name, R, Q + args, 2, needle))
     cs.append(Case("video: stdout is /dev/full", R, Q + ["--features", F], 2, "standard output",
                    stdout="/dev/full"))
+    # a container with a video stream and no frame in it: said as such, not as ffmpeg's raw log (an
+    # empty .mp4 has no usable stream at all for ffprobe: "not a video", a case above)
+    for ext in ("avi",):
+        empty = d / ("v_noframes." + ext)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+                        "-frames:v", "0", "-c:v", "mpeg4", str(empty)], check=True)
+        cs.append(Case("video: a video stream without frames (%s)" % ext, R, Q + [str(empty), "--json", out], 2,
+                       [str(empty), "no video frames"], [out]))
     return cs
 
 
@@ -735,7 +825,7 @@ def run_case(c, bin_dir, work, timeout):
 
 def all_cases(work, bin_dir, data_dir):
     cs = replay_cases(work, data_dir) + checkpoint_cases(work, bin_dir, data_dir) + recall_cases(work)
-    cs += predictor_eval_cases(work) + vsc_cases(work) + tcpd_cases(work) + lfp_cases(work)
+    cs += predictor_eval_cases(work) + vsc_cases(work) + tcpd_cases(work) + lfp_cases(work) + disk_cases(work)
     if shutil.which("ffmpeg") and (bin_dir / "predsense-video").exists():
         cs += video_cases(work)
     return cs
@@ -761,6 +851,8 @@ def main():
         return 2
     work = Path(tempfile.mkdtemp(prefix="predsense_hostile_"))
     try:
+        for note in mount_scratch_filesystems(work):
+            print("hostile corpus: " + note)
         if data_dir is not None:
             shutil.copytree(data_dir, work / "audit")
             (work / "audit").chmod(0o755)  # copied read-only: the scratch directory must be removable
@@ -786,6 +878,7 @@ def main():
                                                    "failed": failed}))
         return 1 if failed else 0
     finally:
+        unmount_scratch_filesystems()
         shutil.rmtree(work, ignore_errors=True)
 
 

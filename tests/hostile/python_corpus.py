@@ -450,6 +450,24 @@ def segmenter_cases():
     bad("AdaptiveSegmenter: max_block < min_block", "InvalidArgumentError", "max_block",
         lambda c: ps.AdaptiveSegmenter(min_block=10, max_block=5))
     bad("AdaptiveSegmenter.push: -Inf", "NonFiniteError", "not finite", lambda c: ps.AdaptiveSegmenter().push(-np.inf, 0))
+
+    def huge_window(w):
+        def run(c):
+            # storage grows with the data: nothing is allocated for the window up front (it was 8-16 bytes
+            # x window at creation: 1 GiB at 2^26, bad_alloc or an unnamed error beyond)
+            x = np.r_[np.zeros(40), np.full(40, 3.0), np.zeros(40)] + np.sin(np.arange(120.0))
+            got = list(ps.AdaptiveSegmenter(window=w, max_block=0).segment(c.arr(x)))
+            want = list(ps.AdaptiveSegmenter(window=len(x), max_block=0).segment(x))  # never full either
+            assert got == want and got, (got, want)
+        return run
+
+    for e in (26, 40, 62, 64):
+        control("AdaptiveSegmenter: window 2^%d holds only the data (same boundaries as window = len)" % e,
+                huge_window(2 ** e - (e == 64)))
+    control("Stream: seg_window 2^62 runs", lambda c: ps.Stream(seg_window=2 ** 62, memory=None).run(
+        c.arr(finite_frame(4, 8)[None].repeat(20, 0))))
+    bad("Stream: seg_window 1 names seg_window", "InvalidArgumentError", "seg_window=1",
+        lambda c: ps.Stream(seg_window=1))
     bad("PeakSegmenter: threshold NaN", "InvalidArgumentError", "threshold is NaN",
         lambda c: ps.PeakSegmenter(threshold=float("nan")))
     bad("PeakSegmenter: prominence -1", "InvalidArgumentError", "prominence", lambda c: ps.PeakSegmenter(prominence=-1.0))
@@ -780,6 +798,9 @@ def file_cases():
     npy("shape 2^40 with 16 bytes", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", d16))
     npy("shape product wraps", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", d16))
     npy("negative shape", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (-4,), }", d16))
+    # no element, but beyond any array: numpy's own ValueError ("array is too big") used to escape
+    npy("shape (0, 2^62, 2^62)", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, %d, %d), }"
+                                           % (2 ** 62, 2 ** 62)), frag="'shape' overflows")
     npy("header not a dict", npy_bytes("[1, 2, 3]", d16))
     npy("header length beyond file", b"\x93NUMPY\x01\x00" + struct.pack("<H", 60000) + b"{")
     npy("version 9", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", d16, version=b"\x09\x00"))
@@ -798,6 +819,9 @@ def file_cases():
             p.write_bytes(raw() if callable(raw) else raw)
             ps.read_safetensors(c.file(p))
         bad("read_safetensors: " + name, "FormatError", frag or name.replace(" ", "_"), run)
+
+    st("shape (0, 2^62, 2^62)", st_bytes({"t": {"dtype": "F32", "shape": [0, 2 ** 62, 2 ** 62], "data_offsets": [0, 0]}}),
+       frag='"t": shape overflows')
 
     x16 = np.arange(4, dtype=np.float32).tobytes()
     st("empty file", b"")
@@ -981,6 +1005,44 @@ def stream_cases():
     bad("Stream: Python memory with tokens -5", "TypeError", "memory.tokens must be an int >= 0, got int -5",
         lambda c: ps.Stream(memory=BadMemory()).run(c.arr(f(4, 8)[None].repeat(3, 0))))
 
+    # a component calling back into the Stream that holds it: raised at once (it waited on the stream's
+    # own mutex forever); the stream stays usable afterwards
+    def reentry(kind, call):
+        def run(c):
+            box = {}
+
+            class Pred:
+                def observe(self, frame):
+                    if kind == "predictor":
+                        call(box["s"])
+
+                def predict(self):
+                    return f(4, 8)
+
+            def metric(p, a):
+                if kind == "metric":
+                    call(box["s"])
+                return 0.5
+
+            class Seg:
+                def push(self, v, t):
+                    if kind == "segmenter":
+                        call(box["s"])
+                    return None
+
+            s = box["s"] = ps.Stream(predictor=Pred(), metric=metric, segmenter=Seg(), memory=None)
+            c.after(lambda: s.frames_seen == 0 or s.frames_seen == 1, "the Stream is usable after the error")
+            s.run(c.arr(f(4, 8)[None].repeat(3, 0)))
+        return run
+
+    for kind, what, call in [("predictor", "step", lambda s: s.step(f(4, 8))),
+                             ("metric", "frames_seen", lambda s: s.frames_seen),
+                             ("segmenter", "reset", lambda s: s.reset()),
+                             ("segmenter", "run", lambda s: s.run(f(4, 8)[None].repeat(2, 0))),
+                             ("predictor", "flush", lambda s: s.flush())]:
+        bad("Stream: Python %s calls Stream.%s of its own stream" % (kind, what), "ValueError",
+            "Stream.%s: called from inside a step of the same Stream" % what, reentry(kind, call))
+
 
 # ---- video primitives (predsense._core; not re-exported by the package yet) ------------------------
 def video_cases():
@@ -1072,6 +1134,105 @@ def corpus_cases():
     bad("corpus.run: workers 0", "CorpusError", "workers=0", lambda c: run(c, [c.file(c.work / "head.safetensors")], workers=0))
     bad("corpus.run: config a dict", "CorpusError", "config: expected",
         lambda c: run(c, [c.file(c.work / "head.safetensors")], config={"fps": 1}))
+
+    def cli_run(*argv):
+        """`python -m predsense.corpus ARGV` in a child process (a run leaves Dask's threads behind in
+        the process that ran it): (exit code, stdout, stderr) as bytes."""
+        r = subprocess.run([sys.executable, "-m", "predsense.corpus", *map(str, argv), "--no-progress",
+                            "--workers", "1"], capture_output=True, timeout=240)
+        return r.returncode, r.stdout, r.stderr
+
+    def cli(c, *argv):
+        """predsense-corpus ARGV: exit 2 is raised as CorpusError(stderr) for the case's check; a traceback
+        (exit 1) or a success fails the case."""
+        import predsense.corpus as pc
+        rc, _, err = cli_run(*argv)
+        if rc == 2:
+            raise pc.CorpusError(err.decode(errors="replace"))
+        raise AssertionError("predsense-corpus exit %r: %s" % (rc, err.decode(errors="replace")))
+
+    def corpus_in(c, names=("f.npy", "f.npy.json")):
+        """IN with a features file and, for --pattern '*', an input named like its result file."""
+        d = c.work / "cin"
+        d.mkdir()
+        np.save(d / "f.npy", np.repeat(np.eye(3, 8, dtype=np.float32), 4, axis=0)[:, None, :])
+        if "f.npy.json" in names:
+            (d / "f.npy.json").write_text('{"an": "input"}')
+        for n in names:
+            c.file(d / n)
+        return d
+
+    def alias(kind):
+        def run(c):
+            d = corpus_in(c)
+            if kind == "dotdot":
+                out = d / ".." / d.name
+            elif kind == "symlink":
+                out = c.work / "cout"
+                out.symlink_to(d)
+            try:
+                cli(c, d, out, "--pattern", "*")
+            finally:
+                if kind == "symlink":
+                    out.unlink()
+        return run
+
+    bad("corpus CLI: OUT_DIR is IN/../IN", "CorpusError", "OUT_DIR must be another folder than IN_DIR", alias("dotdot"))
+    bad("corpus CLI: OUT_DIR a symlink to IN", "CorpusError", "OUT_DIR must be another folder than IN_DIR",
+        alias("symlink"))
+
+    def in_inside_out(c):
+        d = corpus_in(c, ("f.npy",))
+        cli(c, d, c.work)
+
+    bad("corpus CLI: IN_DIR inside OUT_DIR", "CorpusError", "IN_DIR is inside OUT_DIR", in_inside_out)
+
+    def run_alias(c):
+        import predsense.corpus as pc
+        d = corpus_in(c)
+        out = c.work / "cout"
+        out.symlink_to(d)
+        try:
+            pc.run([d / "f.npy", d / "f.npy.json"], None, out)
+        finally:
+            out.unlink()
+
+    bad("corpus.run: out_dir a symlink to the inputs' folder", "CorpusError", "would overwrite an input", run_alias)
+
+    def non_utf8(c):
+        import shutil
+        import predsense.corpus as pc
+        d = c.work / "cutf"
+        d.mkdir()
+        name = os.fsdecode(b"caf\xe9-\xff.npy")  # Latin-1 bytes: not UTF-8
+        np.save(d / name, np.repeat(np.eye(3, 8, dtype=np.float32), 4, axis=0)[:, None, :])
+        c.file(d / name)
+        out = c.work / "cutf_out"
+        try:
+            rc, o, e = cli_run(d, out)
+            assert rc == 0, o + e
+            assert b"caf\\xe9-\\xff.npy" in o, o  # shown escaped
+            rec = json.loads((out / (name + ".json")).read_text())
+            assert rec["input"] == str(d / name) and rec["result"]["frames"] == 12, rec["input"]
+            assert os.fsencode(str(d / name)) in (out / "corpus.csv").read_bytes()  # the name's own bytes
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    control("corpus CLI: a file name that is not UTF-8", non_utf8)
+
+    def full_disk(c):
+        import shutil
+        mnt = c.work / "mnt_full"
+        if not os.path.ismount(mnt):
+            raise SkipCase("no full tmpfs mounted (needs root)")
+        d = corpus_in(c, ("f.npy",))
+        out = mnt / "out"
+        try:
+            cli(c, d, out)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    bad("corpus CLI: OUT_DIR on a full disk", "CorpusError", "No space left on device", full_disk)
 
 
 # ---- controls and concurrency ---------------------------------------------------------------------
@@ -1191,6 +1352,48 @@ def control_cases():
         assert len(refused) == 400 and m.frames_seen == 400, (len(refused), m.frames_seen)
 
     control("threads: NaN and good frames from 4 threads into one MemoryStore", threads_nan, kind="threads")
+
+    def resave_while_loading(c):
+        """Another process re-saves a checkpoint (atomic rename) while this one loads it: every load gives
+        one of the two stores, none is refused as corrupted (the loader reopened the file per tensor)."""
+        import shutil
+        d = c.work / "resave"
+        d.mkdir()
+        path = d / "m.safetensors"
+        small, large = ps.MemoryStore(0.1, window=4, budget=256), ps.MemoryStore(0.1, window=4, budget=256)
+        for i in range(40):
+            (small if i < 8 else large).push(finite_frame(4, 8, i), 0.05 if i % 2 else 0.5)
+            if i < 8:
+                large.push(finite_frame(4, 8, i), 0.05 if i % 2 else 0.5)
+        small.save(str(d / "a.safetensors"))
+        large.save(str(d / "b.safetensors"))
+        shutil.copy(d / "a.safetensors", path)
+        saver = subprocess.Popen([sys.executable, "-c", (
+            "import os, shutil, sys\n"
+            "d = sys.argv[1]\n"
+            "i = 0\n"
+            "while not os.path.exists(os.path.join(d, 'stop')):\n"
+            "    shutil.copy(os.path.join(d, 'ab'[i % 2] + '.safetensors'), os.path.join(d, 'tmp'))\n"
+            "    os.replace(os.path.join(d, 'tmp'), os.path.join(d, 'm.safetensors'))\n"
+            "    i += 1\n"), str(d)])
+        seen, refused = set(), []
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 3.0 or len(seen) < 2:
+                try:
+                    seen.add(ps.MemoryStore.load(str(path)).frames_seen)
+                except ps.Error as e:
+                    refused.append(str(e))
+                if time.monotonic() - t0 > 30:
+                    break
+        finally:
+            (d / "stop").write_text("")
+            saver.wait(30)
+            shutil.rmtree(d)
+        assert not refused, "%d loads refused, e.g. %s" % (len(refused), refused[0])
+        assert seen == {8, 40}, seen
+
+    control("threads: a checkpoint loaded while another process re-saves it", resave_while_loading, kind="threads")
 
 
 def selftest_cases():
@@ -1475,9 +1678,13 @@ def main():
         env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=98"
     t0 = time.monotonic()
     try:
+        if any("full disk" in cases[i].name for i in sel):
+            for note in hc.mount_scratch_filesystems(work):  # work/mnt_full: a full tmpfs (root only)
+                print("python hostile corpus: " + note)
         results, modules = run_workers(args, cases, sel, env, work)
     finally:
         import shutil
+        hc.unmount_scratch_filesystems()
         shutil.rmtree(root, ignore_errors=True)
     failed = 0
     for i in sel:

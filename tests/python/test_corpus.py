@@ -319,3 +319,154 @@ def test_a_worker_killed_mid_run_loses_nothing(corpus, reference, cluster, tmp_p
     df = box["df"]
     assert (df["status"] == "done").all(), df[["input", "status", "error"]].to_string()
     check_results(df, paths, reference, out, root)
+
+
+# ---- path aliases, the summary, file names, full disks, scripts without a __main__ guard ----
+
+def _cli(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    return subprocess.run([sys.executable, "-m", "predsense.corpus", *map(str, args)], capture_output=True,
+                          timeout=timeout, env=env)
+
+
+def _features_folder(d, with_result_named_input=True):
+    """IN with one features file and (for --pattern '*') an input named like that file's result."""
+    d.mkdir()
+    np.save(d / "f.npy", np.repeat(np.eye(3, 8, dtype=np.float32), 4, axis=0)[:, None, :])
+    if with_result_named_input:
+        (d / "f.npy.json").write_text('{"an": "input"}')
+    return d
+
+
+@pytest.mark.parametrize("alias", ["IN/../IN", "symlink to IN", "IN/."])
+def test_out_dir_naming_in_dir_another_way_is_refused(tmp_path, alias):
+    d = _features_folder(tmp_path / "in")
+    if alias == "symlink to IN":
+        out = tmp_path / "link"
+        out.symlink_to(d)
+    else:
+        out = str(d / ".." / "in") if alias == "IN/../IN" else str(d) + "/."
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    r = _cli(d, out, "--pattern", "*", "--workers", "1")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert b"OUT_DIR must be another folder than IN_DIR" in r.stderr, r.stderr
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before  # nothing written into IN
+
+
+def test_run_refuses_a_result_over_an_input_through_a_symlinked_out_dir(tmp_path):
+    d = _features_folder(tmp_path / "in")
+    link = tmp_path / "link"
+    link.symlink_to(d)
+    with pytest.raises(pc.CorpusError, match="f.npy.json: its result file would overwrite an input"):
+        pc.run([d / "f.npy", d / "f.npy.json"], pc.Config(), link)
+    assert (d / "f.npy.json").read_text() == '{"an": "input"}'
+
+
+def test_in_dir_inside_out_dir_is_named_as_such(tmp_path):
+    d = _features_folder(tmp_path / "in", with_result_named_input=False)
+    for out in (tmp_path, d / ".."):
+        r = _cli(d, out, "--workers", "1")
+        assert r.returncode == 2, r.stderr
+        assert b"IN_DIR is inside OUT_DIR" in r.stderr and b"no input" not in r.stderr, r.stderr
+
+
+def test_out_dir_inside_in_dir_through_a_symlink_holds_no_inputs(tmp_path):
+    """Earlier results under OUT are never inputs, whichever spelling of OUT was given."""
+    d = _features_folder(tmp_path / "in", with_result_named_input=False)
+    (d / "res").mkdir()
+    (d / "res" / "old.npy").write_bytes((d / "f.npy").read_bytes())
+    link = tmp_path / "res_link"
+    link.symlink_to(d / "res")
+    assert pc._collect(d, link.absolute(), None) == [d / "f.npy"]
+
+
+def test_summary_adds_frame_counts_as_numbers():
+    import pandas as pd
+    n = 400  # the text join overflowed int() at about 310 inputs
+    rows = [pc._row(f"/c/v{i}.mp4", "video", "done", frames=100 + (i % 2) * 50, boundaries=1, segments=2,
+                    memory_tokens=3, wall_s=0.5) for i in range(n)]
+    df = pd.DataFrame(rows, columns=pc.COLUMNS)
+    for c in ("frames", "boundaries", "segments", "memory_tokens"):
+        df[c] = df[c].astype("Int64")
+    text = pc._summary(df, Path("/c"), 10.0)
+    assert f"{n} inputs: {n} done, 0 cached, 0 error; {n // 2 * 250} frames computed in 10.0 s" in text, text[-300:]
+    small = pc._summary(df.iloc[:2], Path("/c"), 1.0)
+    assert "250 frames computed" in small, small  # was "100150 frames"
+
+
+def test_a_file_name_that_is_not_utf8(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    raw = os.fsencode(str(d)) + b"/caf\xe9 \xff.npy"
+    np.save(os.fsdecode(raw), np.repeat(np.eye(3, 8, dtype=np.float32), 4, axis=0)[:, None, :])
+    out = tmp_path / "out"
+    r = _cli(d, out, "--workers", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"caf\\xe9 \\xff.npy" in r.stdout and b"1 inputs: 1 done" in r.stdout, r.stdout  # shown escaped
+    rec = json.loads((out / os.fsdecode(b"caf\xe9 \xff.npy.json")).read_text())
+    assert rec["input"] == os.fsdecode(raw)
+    shutil.copy(os.fsdecode(raw), tmp_path / "same.npy")  # the tool itself on the same bytes (under a UTF-8
+    ref = tool_result(tmp_path / "same.npy", tmp_path)  # name: predsense-video cannot write the other in its JSON)
+    assert strip(rec["result"]) == ref
+    assert raw in (out / "corpus.csv").read_bytes()  # the name's own bytes, not a replacement
+    r = _cli(d, out, "--workers", "1")  # and the rerun recognises its result
+    assert r.returncode == 0 and b"1 inputs: 0 done, 1 cached" in r.stdout, r.stdout + r.stderr
+
+
+def _tmpfs(path, opts):
+    path.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "t", str(path)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+
+
+def test_out_dir_on_a_full_disk_is_an_error_not_a_traceback(tmp_path):
+    d = _features_folder(tmp_path / "in", with_result_named_input=False)
+    mnt = tmp_path / "full"
+    _tmpfs(mnt, "size=64k")
+    try:
+        (mnt / "out").mkdir()
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        r = _cli(d, mnt / "out", "--workers", "1")
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert b"Traceback" not in r.stderr and b"No space left on device" in r.stderr, r.stderr
+        assert b"corpus.csv: cannot write the table" in r.stderr, r.stderr
+        leftovers = [p.name for p in (mnt / "out").iterdir() if p.name != pc.LOCK_FILE]
+        assert leftovers == []
+    finally:
+        subprocess.run(["umount", str(mnt)])
+
+
+def test_out_dir_read_only_is_an_error_not_a_traceback(tmp_path):
+    d = _features_folder(tmp_path / "in", with_result_named_input=False)
+    mnt = tmp_path / "ro"
+    _tmpfs(mnt, "size=64k,ro")
+    try:
+        r = _cli(d, mnt / "out", "--workers", "1")
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert b"Traceback" not in r.stderr and b"Read-only file system" in r.stderr, r.stderr
+    finally:
+        subprocess.run(["umount", str(mnt)])
+
+
+def test_run_at_the_top_level_of_a_script_without_a_main_guard(tmp_path):
+    """docs/corpus.md's two lines as a whole script: worker processes re-imported it (errors, then a
+    ~10 minute hang); the embedded cluster's workers are threads, so it simply runs."""
+    d = _features_folder(tmp_path / "in", with_result_named_input=False)
+    script = tmp_path / "script.py"
+    script.write_text("import predsense.corpus as pc\n"
+                      f"table = pc.run([{str(d / 'f.npy')!r}], pc.Config(), {str(tmp_path / 'out')!r}, workers=2)\n"
+                      "print('STATUS', list(table['status']))\n")
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "STATUS ['done']" in r.stdout, r.stdout + r.stderr
+    assert "Error" not in r.stderr, r.stderr
+    assert (tmp_path / "out" / "f.npy.json").is_file()

@@ -354,6 +354,18 @@ inline void write_output(const std::string& path, std::string_view text, const s
   predsense::detail::remove_stale_temps(path);
 }
 
+// Runs `write` - a library writer of `path` (write_safetensors, save_checkpoint, ...) - under the
+// output rule: the library reports a failed write (full disk, read-only folder) as predsense::error,
+// which is the environment, not a bug, so it becomes bad_input (exit 2) naming the option and path.
+template <class Write>
+void write_with(const std::string& path, const std::string& option, Write&& write) {
+  try {
+    write();
+  } catch (const predsense::error& e) {
+    throw bad_input((option.empty() ? "" : option + " ") + path + ": cannot write the output (" + e.what() + ")");
+  }
+}
+
 // Several outputs that must appear together or not at all, some possibly produced by a child
 // process (ffmpeg, a plotting script): each is staged at a temp path beside its target
 // ("<target>.tmp.<pid>.<n><ext>", so the format-by-extension of the producer still works and a

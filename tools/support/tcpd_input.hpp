@@ -2,8 +2,9 @@
 // checked field by field before anything is allocated from them; also the entry points of the
 // fuzz targets fuzz/fuzz_tcpd_series.cpp and fuzz/fuzz_tcpd_annotations.cpp.
 //
-// Series: {"name": s, "n_obs": N, "series": [{"raw": [N values]}...]}; null and the string "NaN"
-// are missing values (NaN), infinities are refused; n_obs must equal the number of values present.
+// Series: {"name": s, "n_obs": N, "series": [{"raw": [N values]}...]}; "name" is optional (default:
+// the file's stem) but a string when present; null and the string "NaN" are missing values (NaN),
+// infinities are refused; n_obs must equal the number of values present.
 // Annotations: {series: {annotator: [int change points]}}. Errors: format_error / empty_error /
 // non_finite_error naming the file and the field (exit 2 in the tool).
 #pragma once
@@ -57,8 +58,11 @@ inline series series_from_json(const json& j, const std::string& file) {
   if (!s.is_array()) throw format_error(file + ": field 'series' must be an array");
   series out;
   out.file = file;
-  out.name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
-                                                         : std::filesystem::path(file).stem().string();
+  // a present "name" must be a string: the results are keyed by it (a number would silently fall
+  // back to the file name and match no annotation)
+  if (j.contains("name") && !j["name"].is_string())
+    throw format_error(file + ": field 'name' must be a string, got " + j["name"].dump());
+  out.name = j.contains("name") ? j["name"].get<std::string>() : std::filesystem::path(file).stem().string();
   out.n = j["n_obs"].get<std::size_t>();
   if (out.n == 0) throw predsense::empty_error(file + ": empty series (field 'n_obs' is 0)");
   if (s.empty()) throw predsense::empty_error(file + ": empty series (field 'series' has no dimension)");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,29 @@ inline std::size_t checked_mul(std::size_t a, std::size_t b, const std::string& 
   if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a)
     throw_format(source, std::string(field) + " overflows (" + std::to_string(a) + " x " + std::to_string(b) + ")");
   return a * b;
+}
+
+// Elements of an array of `shape` with `item`-byte elements, refusing (format_error naming `field`)
+// a shape whose byte size, counted over its non-zero dimensions, exceeds PTRDIFF_MAX. Zero
+// dimensions are skipped in that bound on purpose: (0, 2^62, 2^62) holds no element, yet no array
+// library can describe it (NumPy raises "array is too big"), so a reader must refuse it as a bad
+// file rather than hand it on. The element count itself is then exact (0 for any zero dimension).
+inline std::size_t checked_numel(std::span<const std::size_t> shape, std::size_t item, const std::string& source,
+                                 const char* field) {
+  constexpr auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
+  std::size_t bytes = item == 0 ? 1 : item, n = 1;
+  for (auto d : shape) {
+    if (d == 0) {
+      n = 0;
+      continue;
+    }
+    if (d > limit / bytes)
+      throw_format(source, std::string(field) + " overflows: " + std::to_string(d) + " x " + std::to_string(bytes) +
+                               " bytes exceeds the largest array size (" + std::to_string(limit) + " bytes)");
+    bytes *= d;
+    n *= d;  // <= bytes, cannot wrap
+  }
+  return n;
 }
 
 template <class U>
@@ -124,21 +148,30 @@ inline void atomic_write_file(const std::filesystem::path& path, std::span<const
   const auto stamp = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(stamp) + "." + std::to_string(counter.fetch_add(1));
+  // the reason (errno of the first failing call: e.g. "No space left on device", "Read-only file
+  // system") goes into the message, so a user can tell a full disk from a permission problem
   std::FILE* f = std::fopen(tmp.string().c_str(), "wb");
-  if (!f) throw error("predsense: " + path.string() + ": cannot create temp file " + tmp.string());
-  bool ok = true;
+  if (!f)
+    throw error("predsense: " + path.string() + ": cannot create temp file " + tmp.string() + " (" +
+                std::strerror(errno) + ")");
+  int why = 0;
+  auto fail = [&](bool failed) {
+    if (failed && why == 0) why = errno ? errno : EIO;
+  };
   for (auto c : chunks)
-    if (!c.empty() && std::fwrite(c.data(), 1, c.size(), f) != c.size()) ok = false;
-  if (std::fflush(f) != 0) ok = false;
+    if (why == 0 && !c.empty()) fail(std::fwrite(c.data(), 1, c.size(), f) != c.size());
+  fail(std::fflush(f) != 0);
 #ifdef PREDSENSE_IO_HAS_FSYNC
-  if (ok && ::fsync(::fileno(f)) != 0) ok = false;
+  if (why == 0) fail(::fsync(::fileno(f)) != 0);
 #endif
-  if (std::fclose(f) != 0) ok = false;
+  fail(std::fclose(f) != 0);
   std::error_code ec;
-  if (ok) std::filesystem::rename(tmp, path, ec);
-  if (!ok || ec) {
+  if (why == 0) std::filesystem::rename(tmp, path, ec);
+  if (why != 0 || ec) {
+    const std::string reason = why != 0 ? std::strerror(why) : ec.message();
     std::filesystem::remove(tmp, ec);
-    throw error("predsense: " + path.string() + ": write failed (temp file " + tmp.string() + ")");
+    throw error("predsense: " + path.string() + ": write failed (" + reason + "; temp file " + tmp.string() +
+                " removed)");
   }
 }
 

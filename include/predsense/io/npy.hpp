@@ -4,7 +4,9 @@
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 // padded with spaces and a newline, then the raw array. Fortran-order arrays are converted to C
 // order on read (the caller always gets row-major data). Either byte order is accepted. Structured,
-// integer, complex and object dtypes are rejected with a format_error naming the file and field.
+// integer, complex and object dtypes are rejected with a format_error naming the file and field,
+// and so is a 'shape' whose byte size over its non-zero dimensions exceeds PTRDIFF_MAX, even one
+// with a zero dimension such as (0, 2^62, 2^62): it holds nothing, but NumPy cannot represent it.
 //
 // Why a hand-written dict parser: core headers depend only on the standard library, and the
 // header is a tiny, fixed grammar (three keys, strings/booleans/int tuples); the parser is
@@ -230,9 +232,8 @@ inline void fortran_to_c(std::vector<float>& data, const std::vector<std::size_t
     detail::throw_format(
         source, "'descr' '" + h.descr + "' is not supported (expected float32 '<f4', float16 '<f2' or float64 '<f8')");
   a.shape = h.shape;
-  std::size_t n = 1;
-  for (auto s : a.shape) n = detail::checked_mul(n, s, source, "'shape'");
-  const std::size_t nbytes = detail::checked_mul(n, item, source, "array byte count");
+  const std::size_t n = detail::checked_numel(a.shape, item, source, "'shape'");
+  const std::size_t nbytes = n * item;  // checked_numel bounds it
   if (cur.remaining() != nbytes)
     detail::throw_format(source, "array data has " + std::to_string(cur.remaining()) +
                                      " bytes but 'shape' x 'descr' needs " + std::to_string(nbytes));

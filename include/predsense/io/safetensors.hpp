@@ -8,12 +8,16 @@
 // file and renames it over `path` (atomic: readers never see a torn file).
 // Reading: safetensors_reader::open(path) reads and validates only the header; read()/read_floats()
 // then fetch one tensor, so a head can be taken out of a multi-GB checkpoint shard without
-// loading the shard. read_floats converts F32/F16/BF16/F64 to float.
+// loading the shard. Every read goes to the file open() opened (kept open by the reader and its
+// copies), so a checkpoint re-saved by atomic rename while it is being loaded is read whole from
+// the old file, never mixed with the new one. read_floats converts F32/F16/BF16/F64 to float.
 //
 // Validation (all before any tensor byte is touched): header length within the file and <= 100 MB;
 // JSON well formed; every dtype known; shape x dtype size == data_offsets span (overflow-checked);
 // offsets inside the buffer, contiguous and non-overlapping, covering it exactly (as the
-// reference implementation requires). Any violation throws format_error naming file and field.
+// reference implementation requires); a shape whose byte size, over its non-zero dimensions,
+// exceeds PTRDIFF_MAX is refused even when it holds no element (NumPy could not represent it).
+// Any violation throws format_error naming file and field.
 // The header is parsed by nlohmann-json (Debian nlohmann-json3-dev; a compile-time error names it
 // when it is missing), nesting limited to 64 levels before any value is built.
 #pragma once
@@ -33,6 +37,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,6 +81,36 @@ inline nlohmann::json parse_json_checked(std::string_view text, const std::strin
   }
   return {};
 }
+}  // namespace detail
+
+namespace detail {
+// A file opened once and read at offsets (safetensors_reader::open): the reads see the file that was
+// opened even if its path is renamed over. The mutex serialises the seek + read of concurrent
+// readers sharing it (tensor reads are const and may come from several threads).
+class open_file {
+ public:
+  explicit open_file(const std::filesystem::path& path) : in_(path, std::ios::binary) {}
+  [[nodiscard]] bool is_open() const { return static_cast<bool>(in_); }
+  // Bytes in the file; uint64_t(-1) if unknown.
+  [[nodiscard]] std::uint64_t size() {
+    std::lock_guard<std::mutex> lk(mu_);
+    in_.clear();
+    in_.seekg(0, std::ios::end);
+    const auto end = in_.tellg();
+    return end < 0 ? std::uint64_t(-1) : static_cast<std::uint64_t>(end);
+  }
+  // n bytes at `offset` into out; false if the file is shorter or the read fails.
+  [[nodiscard]] bool read_at(std::uint64_t offset, std::byte* out, std::size_t n) {
+    std::lock_guard<std::mutex> lk(mu_);
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    return static_cast<bool>(in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n)));
+  }
+
+ private:
+  std::mutex mu_;
+  std::ifstream in_;
+};
 }  // namespace detail
 
 enum class tensor_dtype { f64, f32, f16, bf16, i64, i32, i16, i8, u8, boolean };
@@ -294,25 +329,23 @@ class safetensors_reader {
  public:
   static constexpr std::uint64_t max_header_bytes = 100'000'000;  // same cap as the reference
 
-  // Reads and validates the header of `path`; tensor bytes are read on demand.
+  // Reads and validates the header of `path`; tensor bytes are read on demand, from the same open
+  // file (copies of the reader share it), so a writer that replaces `path` meanwhile (a checkpoint
+  // re-saved by atomic rename) cannot pair this header with another file's bytes.
   static safetensors_reader open(const std::filesystem::path& path) {
     safetensors_reader r;
     r.source_ = path.string();
-    r.path_ = path;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw format_error("predsense: " + r.source_ + ": cannot open for reading");
-    in.seekg(0, std::ios::end);
-    const auto size = in.tellg();
-    if (size < 0) throw format_error("predsense: " + r.source_ + ": cannot determine file size");
-    in.seekg(0, std::ios::beg);
-    const auto file_size = static_cast<std::uint64_t>(size);
+    r.file_ = std::make_shared<detail::open_file>(path);
+    if (!r.file_->is_open()) throw format_error("predsense: " + r.source_ + ": cannot open for reading");
+    const std::uint64_t file_size = r.file_->size();
+    if (file_size == std::uint64_t(-1)) throw format_error("predsense: " + r.source_ + ": cannot determine file size");
     std::byte len8[8];
-    if (file_size < 8 || !in.read(reinterpret_cast<char*>(len8), 8))
+    if (file_size < 8 || !r.file_->read_at(0, len8, 8))
       detail::throw_format(r.source_, "truncated: header length needs 8 bytes, file has " + std::to_string(file_size));
     const std::uint64_t n = detail::load_le<std::uint64_t>(len8);
     check_header_len(r.source_, n, file_size);
     std::string header(static_cast<std::size_t>(n), '\0');
-    if (n && !in.read(header.data(), static_cast<std::streamsize>(n)))
+    if (n && !r.file_->read_at(8, reinterpret_cast<std::byte*>(header.data()), static_cast<std::size_t>(n)))
       detail::throw_format(r.source_, "read of the header failed");
     r.data_start_ = 8 + n;
     r.parse_header(header, file_size - 8 - n);
@@ -377,7 +410,7 @@ class safetensors_reader {
 
  private:
   std::string source_;
-  std::filesystem::path path_;
+  std::shared_ptr<detail::open_file> file_;  // open(): the file, shared by copies
   std::shared_ptr<const std::vector<std::byte>> mem_;
   std::uint64_t data_start_ = 0;
   std::map<std::string, tensor_info> infos_;
@@ -399,10 +432,7 @@ class safetensors_reader {
       std::memcpy(out, mem_->data() + data_start_ + ti.begin, ti.nbytes());
       return;
     }
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) throw format_error("predsense: " + source_ + ": cannot reopen to read \"" + name + "\"");
-    in.seekg(static_cast<std::streamoff>(data_start_ + ti.begin));
-    if (!in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(ti.nbytes())))
+    if (!file_->read_at(data_start_ + ti.begin, out, ti.nbytes()))
       detail::throw_format(source_, "tensor \"" + name + "\": file shrank or read failed");
   }
 
@@ -450,9 +480,10 @@ class safetensors_reader {
       if (ti.end > buffer_size)
         detail::throw_format(source_, field + ": data_offsets end " + std::to_string(ti.end) + " beyond the " +
                                           std::to_string(buffer_size) + "-byte data buffer");
-      const std::size_t numel = detail::shape_numel(ti.shape, source_, (field + ": shape").c_str());
-      const std::size_t want =
-          detail::checked_mul(numel, dtype_size(ti.dtype), source_, (field + ": byte count").c_str());
+      // bounded as NumPy bounds an array (zero dimensions included), so every tensor read converts
+      const std::size_t numel =
+          detail::checked_numel(ti.shape, dtype_size(ti.dtype), source_, (field + ": shape").c_str());
+      const std::size_t want = numel * dtype_size(ti.dtype);
       if (want != ti.nbytes())
         detail::throw_format(source_, field + ": shape " + detail::shape_string(ti.shape) + " of " + dtype_text +
                                           " needs " + std::to_string(want) + " bytes but data_offsets span " +

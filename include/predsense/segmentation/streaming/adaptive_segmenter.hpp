@@ -48,11 +48,12 @@ struct adaptive_segmenter_params {
 
 class adaptive_segmenter {
  public:
+  // Storage grows with the surprises seen, up to `window` of them: a large window costs nothing
+  // until the stream is that long (memory: 8 bytes per surprise held, amortised growth).
   adaptive_segmenter() : adaptive_segmenter(adaptive_segmenter_params{}) {}
   template <std::same_as<adaptive_segmenter_params> Params = adaptive_segmenter_params>
   explicit adaptive_segmenter(const Params& p) : p_(p) {
     p_.validate();
-    ring_.assign(p_.window, 0.0);
   }
 
   std::optional<boundary> push(double surprise, std::size_t t) {
@@ -91,6 +92,7 @@ class adaptive_segmenter {
   // No look-ahead: nothing is pending at the end of a stream.
   std::vector<boundary> flush() { return {}; }
   void reset() {
+    ring_.clear();  // capacity kept
     count_ = head_ = since_exact_ = 0;
     mean_ = m2_ = 0.0;
     started_ = false;
@@ -112,7 +114,10 @@ class adaptive_segmenter {
       mean_ -= d / static_cast<double>(count_);
       m2_ -= d * (y - mean_);
     }
-    ring_[head_] = x;
+    if (ring_.size() < p_.window)
+      ring_.push_back(x);  // filling: ring_.size() == count_ and head_ == count_ (mod window once full)
+    else
+      ring_[head_] = x;
     head_ = (head_ + 1) % p_.window;
     ++count_;
     const double d = x - mean_;
@@ -120,14 +125,19 @@ class adaptive_segmenter {
     m2_ += d * (x - mean_);
     if (++since_exact_ >= p_.window) recompute();
   }
+  // The i-th most recent surprise held (i < count_); no sum can wrap, even for window near SIZE_MAX.
+  [[nodiscard]] double back(std::size_t i) const {
+    const std::size_t k = i + 1;
+    return ring_[head_ >= k ? head_ - k : head_ + (p_.window - k)];
+  }
   void recompute() {
     since_exact_ = 0;
     double m = 0.0;
-    for (std::size_t i = 0; i < count_; ++i) m += ring_[(head_ + p_.window - 1 - i) % p_.window];
+    for (std::size_t i = 0; i < count_; ++i) m += back(i);
     m /= static_cast<double>(count_);
     double ss = 0.0;
     for (std::size_t i = 0; i < count_; ++i) {
-      const double e = ring_[(head_ + p_.window - 1 - i) % p_.window] - m;
+      const double e = back(i) - m;
       ss += e * e;
     }
     mean_ = m;
