@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/compile_times.sh - compile time of every program of docs/cpp.md (the C++ cookbook), as
 # written (per-area headers; the compiled checkpoint part) and as a user would have written it
-# before issue 30 (the umbrella header predsense/predsense.hpp in place of the predsense includes,
+# before the per-area headers and the compiled checkpoint part (the umbrella header predsense/predsense.hpp in place of the predsense includes,
 # which makes a checkpoint program instantiate memory_checkpoint.hpp's JSON/safetensors templates);
 # for a program using the compiled checkpoint part, also with the header-only memory_checkpoint.hpp
 # in its place (per-area headers otherwise), which isolates what the compiled part saves.

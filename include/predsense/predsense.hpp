@@ -94,6 +94,7 @@
 #include "predsense/memory/storage/tensor_block.hpp"
 #include "predsense/memory/policies/uniform_stride.hpp"
 
+#include "predsense/pipeline/normalized_metric.hpp"
 #include "predsense/pipeline/run_batch.hpp"
 #include "predsense/pipeline/stream.hpp"
 

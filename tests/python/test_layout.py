@@ -5,7 +5,8 @@ from pathlib import Path
 
 ROOT = Path(os.environ.get("PREDSENSE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 INCLUDE = ROOT / "include"
-OPT_IN = {"predsense/core/eigen.hpp", "predsense/core/xtensor.hpp"}
+# third-party adapters, and the header of the compiled checkpoint part (it needs predsense::checkpoint linked)
+OPT_IN = {"predsense/core/eigen.hpp", "predsense/core/xtensor.hpp", "predsense/memory/checkpoint_library.hpp"}
 
 
 def headers():
