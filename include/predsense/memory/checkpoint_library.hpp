@@ -19,6 +19,8 @@
 #include "predsense/memory/policies/drop_least_surprising.hpp"
 #include "predsense/memory/policies/drop_merge.hpp"
 #include "predsense/memory/policies/fifo.hpp"
+#include "predsense/memory/policies/peak_preserving.hpp"
+#include "predsense/memory/policies/pool_relative.hpp"
 #include "predsense/memory/policies/similarity_merge.hpp"
 #include "predsense/memory/policies/sinks_recent.hpp"
 #include "predsense/memory/policies/surprise_reservoir.hpp"
@@ -26,6 +28,12 @@
 
 // X(compression, consolidation) for every built-in pair the library instantiates.
 #define PREDSENSE_CHECKPOINT_LIBRARY_TYPES(X)      \
+  X(pool_relative, peak_preserving)                \
+  X(pool_relative, drop_merge)                     \
+  X(pool_relative, drop_least_surprising)          \
+  X(pool_relative, fifo)                           \
+  X(pool_when_unsurprising, peak_preserving)       \
+  X(no_compression, peak_preserving)               \
   X(pool_when_unsurprising, drop_merge)            \
   X(pool_when_unsurprising, drop_least_surprising) \
   X(pool_when_unsurprising, fifo)                  \
