@@ -207,7 +207,7 @@ TEST_CASE("every API taking a frame takes adapter types and agrees with the copi
       for (std::size_t i = 0; i < by_copy.size(); ++i) {
         CHECK(by_eigen[i].entry->frame == by_copy[i].entry->frame);
         CHECK(by_xt[i].entry->frame == by_copy[i].entry->frame);
-        CHECK(by_eigen[i].similarity == by_copy[i].similarity);
+        CHECK(by_eigen[i].score == by_copy[i].score);
       }
     }
   }
