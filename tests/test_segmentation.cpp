@@ -122,17 +122,19 @@ TEST_CASE("adaptive_segmenter: mean + gamma * std of the trailing window") {
 TEST_CASE("adaptive_segmenter: storage grows with the data, any window up to SIZE_MAX") {
   // The window was once allocated at construction (8 bytes x window: 1 GiB at 2^27, bad_alloc or
   // a length_error beyond). Now it fills as surprises arrive; every window, however large, must give
-  // what the definition gives: threshold from the last min(window, seen) surprises.
+  // what the definition gives: threshold from the last min(window, seen) surprises (frame 0 ignored,
+  // none before min_history = min(10, window) were seen).
   std::vector<double> s(300);
   noise z;
   for (std::size_t t = 0; t < s.size(); ++t) s[t] = z.normal() + (t / 60 % 2 ? 3.0 : 0.0);
   const auto reference = [&](std::size_t window, std::size_t min_block, std::size_t max_block) {
     std::vector<std::size_t> out;
     std::size_t start = 0;
-    for (std::size_t t = 0; t < s.size(); ++t) {
-      const std::size_t n = std::min(window, t), len = t - start;
+    for (std::size_t t = 1; t < s.size(); ++t) {  // t = 0: frame 0, ignored (no prediction)
+      // the values seen are s[1..t); no decision before min(10, window) of them (min_history)
+      const std::size_t n = std::min(window, t - 1), len = t - start;
       bool cut = false;
-      if (n >= 2) {
+      if (n >= std::max<std::size_t>(2, std::min<std::size_t>(10, window))) {
         double m = 0.0, ss = 0.0;
         for (std::size_t i = t - n; i < t; ++i) m += s[i];
         m /= static_cast<double>(n);
