@@ -699,7 +699,33 @@ class video_predictor {
   impl p_;
 };
 
-using memory_type = decltype(predsense::make_cambrian_memory(0.0));
+// The memory: the library's default (memory_store<>: pool_relative + peak_preserving, every threshold
+// a robust z-score of the stream's own surprise, so it holds for any encoder), or with
+// --memory-threshold X the Cambrian-S memory (pooling below the absolute surprise X, drop_merge).
+class video_memory {
+ public:
+  using relative = predsense::memory_store<>;
+  using cambrian = decltype(predsense::make_cambrian_memory(0.0));
+  explicit video_memory(relative m) : m_(std::move(m)) {}
+  explicit video_memory(cambrian m) : m_(std::move(m)) {}
+  void push(const predsense::frame_view& f, double s) {
+    std::visit([&](auto& m) { m.push(f, s); }, m_);
+  }
+  [[nodiscard]] std::size_t tokens() const {
+    return std::visit([](const auto& m) { return static_cast<std::size_t>(m.tokens()); }, m_);
+  }
+  [[nodiscard]] std::uint64_t frames_seen() const {
+    return std::visit([](const auto& m) { return static_cast<std::uint64_t>(m.frames_seen()); }, m_);
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    std::visit([&](const auto& m) { m.for_each(f); }, m_);
+  }
+
+ private:
+  std::variant<relative, cambrian> m_;
+};
+using memory_type = video_memory;
 using pipeline = predsense::stream<video_predictor, predsense::token_cosine_distance<>, video_segmenter, memory_type>;
 
 // ---- outputs -----------------------------------------------------------------------------------
@@ -753,8 +779,8 @@ int main(int argc, char** argv) {
   std::optional<double> fps;
   predsense::cut_segmenter_params cut;
   predsense::transition_detector_params tp;
-  double threshold = 3.5, memory_threshold = 0.1, lfp_lr = 3e-3;
-  std::optional<double> absolute_threshold, floor;
+  double threshold = 3.5, lfp_lr = 3e-3;
+  std::optional<double> absolute_threshold, floor, memory_threshold;
   std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
   bool quiet = false;
   const auto finite_positive = [](const std::string& s) -> std::string {
@@ -824,8 +850,10 @@ int main(int argc, char** argv) {
       ->check(predsense::tools::count_in(0, 1000000));
   app.add_option("--memory-budget", budget, "memory: long-term token budget")
       ->check(predsense::tools::count_in(1, 1000000000));
-  app.add_option("--memory-threshold", memory_threshold, "memory: frames below this surprise are pooled 2x2")
-      ->check(predsense::tools::real_in(0.0, 2.0));
+  app.add_option("--memory-threshold", memory_threshold,
+                 "memory: the Cambrian-S memory, frames below this surprise (its own units) pooled 2x2, drop_merge "
+                 "(default: the library's relative memory, pool_relative + peak_preserving)")
+      ->check(predsense::tools::real_in(-1e6, 1e6));
   app.add_flag("-q,--quiet", quiet, "no progress bar");
   try {
     app.parse(argc, argv);
@@ -907,7 +935,9 @@ int main(int argc, char** argv) {
     else
       pred.emplace(lfp_online(lfp_lr));
     pipeline pipe(std::move(*pred), predsense::token_cosine_distance<>{}, std::move(*seg),
-                  predsense::make_cambrian_memory(memory_threshold, predsense::memory_params{window, budget}));
+                  memory_threshold ? video_memory(predsense::make_cambrian_memory(
+                                         *memory_threshold, predsense::memory_params{window, budget}))
+                                   : video_memory(video_memory::relative(predsense::memory_params{window, budget})));
 
     std::vector<double> surprise;
     std::vector<predsense::boundary> bounds;
@@ -1110,18 +1140,20 @@ int main(int argc, char** argv) {
       frames_kept += std::max<std::size_t>(1, it.entry.merged.size());
       mem_tokens += it.entry.tokens;
     });
-    const json memory_json = {{"window_frames", window},
-                              {"budget_tokens", budget},
-                              {"threshold", memory_threshold},
-                              {"frames_seen", mem.frames_seen()},
-                              {"entries_in_window", in_window},
-                              {"entries_long_term", long_term},
-                              {"entries_pooled", pooled},
-                              {"entries_merged", merged_entries},
-                              {"frames_represented", frames_kept},
-                              {"frames_dropped", static_cast<std::size_t>(mem.frames_seen()) - frames_kept},
-                              {"tokens", mem_tokens},
-                              {"tokens_full_resolution", static_cast<std::size_t>(mem.frames_seen()) * tokens}};
+    const json memory_json = {
+        {"window_frames", window},
+        {"budget_tokens", budget},
+        {"policy", memory_threshold ? "pool_when_unsurprising+drop_merge" : "pool_relative+peak_preserving"},
+        {"threshold", memory_threshold ? json(*memory_threshold) : json(nullptr)},
+        {"frames_seen", mem.frames_seen()},
+        {"entries_in_window", in_window},
+        {"entries_long_term", long_term},
+        {"entries_pooled", pooled},
+        {"entries_merged", merged_entries},
+        {"frames_represented", frames_kept},
+        {"frames_dropped", static_cast<std::size_t>(mem.frames_seen()) - frames_kept},
+        {"tokens", mem_tokens},
+        {"tokens_full_resolution", static_cast<std::size_t>(mem.frames_seen()) * tokens}};
 
     // ---- report ----
     // Seconds from the first frame: its presentation time when known, else frame / fps; t == n is
@@ -1184,13 +1216,14 @@ int main(int argc, char** argv) {
                     predsense::tools::timecode_ms(time_of(segs[k].end)).c_str());
       o << line;
     }
-    o << "\nmemory (Cambrian-S: window " << window << " frames, budget " << budget << " tokens, pool below surprise "
-      << fmt(memory_threshold, 3) << ", drop_merge): " << mem_tokens << " tokens in " << (in_window + long_term)
-      << " entries (" << in_window << " in the window, " << long_term << " long-term; " << pooled << " pooled, "
-      << merged_entries << " merged) for " << mem.frames_seen()
-      << " frames = " << static_cast<std::size_t>(mem.frames_seen()) * tokens << " tokens at full resolution; "
-      << frames_kept << " frames represented, " << (static_cast<std::size_t>(mem.frames_seen()) - frames_kept)
-      << " dropped\n";
+    o << "\nmemory (window " << window << " frames, budget " << budget << " tokens, "
+      << (memory_threshold ? "Cambrian-S: pool below surprise " + fmt(*memory_threshold, 3) + ", drop_merge"
+                           : std::string("pool_relative + peak_preserving: relative to the stream's surprise"))
+      << "): " << mem_tokens << " tokens in " << (in_window + long_term) << " entries (" << in_window
+      << " in the window, " << long_term << " long-term; " << pooled << " pooled, " << merged_entries << " merged) for "
+      << mem.frames_seen() << " frames = " << static_cast<std::size_t>(mem.frames_seen()) * tokens
+      << " tokens at full resolution; " << frames_kept << " frames represented, "
+      << (static_cast<std::size_t>(mem.frames_seen()) - frames_kept) << " dropped\n";
 
     // ---- outputs (temporary files, renamed at the end) ----
     std::vector<std::pair<fs::path, std::string>> renames;

@@ -245,11 +245,11 @@ class Stream:
     metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions (ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.
     normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from frame 1 on.
     segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).
-    memory: MemoryStore(memory_threshold, window, budget) by default (`...`), any MemoryStore, None (no memory), or a Python object with push(frame, surprise).
+    memory: MemoryStore(memory_threshold, window, budget) by default (`...`): with memory_threshold None (the default) the library's relative memory (pool_relative + peak_preserving: thresholds are robust z-scores of the stream's own surprise, so any encoder works), with a number the Cambrian-S memory (pooling below that surprise, drop_merge); any MemoryStore, None (no memory), or a Python object with push(frame, surprise).
     Python components are the slower path: the GIL is taken for each of their calls.
     The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.
-    Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run in parallel. A Python component must not call back into the stream that holds it."""
-    def __init__(self, predictor: Any = None, metric: Any = 'token_cosine', segmenter: Any = None, memory: Any = ..., *, normalizer: Any = None, first_surprise: float = 1.0, memory_threshold: float = 0.1, window: int = 32, budget: int = 8192, seg_window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
+    Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run in parallel. A Python component must not call back into the stream that holds it (ValueError: it would wait for itself)."""
+    def __init__(self, predictor: Any = None, metric: Any = 'token_cosine', segmenter: Any = None, memory: Any = ..., *, normalizer: Any = None, first_surprise: float = 1.0, memory_threshold: Optional[float] = None, window: int = 32, budget: int = 8192, seg_window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
     def step(self, frame: ArrayLike) -> StepResult:
         """One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in the frame), and whatever a component raises."""
         ...

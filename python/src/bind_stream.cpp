@@ -186,17 +186,20 @@ void init_stream(py::module_& m) {
       "segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense "
       "Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, "
       "CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).\n"
-      "memory: MemoryStore(memory_threshold, window, budget) by default (`...`), any MemoryStore, None (no "
-      "memory), or a Python object with push(frame, surprise).\n"
+      "memory: MemoryStore(memory_threshold, window, budget) by default (`...`): with memory_threshold None (the "
+      "default) the library's relative memory (pool_relative + peak_preserving: thresholds are robust z-scores "
+      "of the stream's own surprise, so any encoder works), with a number the Cambrian-S memory (pooling below "
+      "that surprise, drop_merge); any MemoryStore, None (no memory), or a Python object with push(frame, "
+      "surprise).\n"
       "Python components are the slower path: the GIL is taken for each of their calls.\n"
       "The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.\n"
       "Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run "
       "in parallel. A Python component must not call back into the stream that holds it (ValueError: it would "
       "wait for itself).")
       .def(py::init([](py::object predictor, py::object metric, py::object segmenter, py::object memory,
-                       py::object normalizer, double first_surprise, double memory_threshold, std::size_t window,
-                       std::size_t budget, std::size_t seg_window, double gamma, std::size_t min_block,
-                       std::size_t max_block) {
+                       py::object normalizer, double first_surprise, std::optional<double> memory_threshold,
+                       std::size_t window, std::size_t budget, std::size_t seg_window, double gamma,
+                       std::size_t min_block, std::size_t max_block) {
              auto s = std::make_shared<dyn_stream>();
              const auto mod = core();
              if (predictor.is_none()) predictor = mod.attr("CopyLast")();
@@ -211,7 +214,9 @@ void init_stream(py::module_& m) {
                }
                segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
              }
-             if (memory.is(py::ellipsis())) memory = mod.attr("MemoryStore")(memory_threshold, window, budget);
+             if (memory.is(py::ellipsis()))
+               memory =
+                   mod.attr("MemoryStore")(memory_threshold ? py::cast(*memory_threshold) : py::none(), window, budget);
              require_finite(first_surprise, "first_surprise");
              s->predictor = as_predictor(predictor);
              s->metric = as_metric(metric);
@@ -225,7 +230,7 @@ void init_stream(py::module_& m) {
            }),
            py::arg("predictor") = py::none(), py::arg("metric") = "token_cosine", py::arg("segmenter") = py::none(),
            py::arg("memory") = py::ellipsis(), py::kw_only(), py::arg("normalizer") = py::none(),
-           py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = 0.1, py::arg("window") = 32,
+           py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = py::none(), py::arg("window") = 32,
            py::arg("budget") = 8192, py::arg("seg_window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8,
            py::arg("max_block") = 128)
       .def(
