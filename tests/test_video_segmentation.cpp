@@ -207,11 +207,11 @@ TEST_CASE("transition_detector: fade-out, a held black, fade-in = two fades; a s
   INFO(describe(out));
   REQUIRE(out.size() == 3);
   CHECK(out[0].kind == transition_kind::fade);
-  CHECK(out[0].frame >= 46);  // the first frame dark enough to count as solid
-  CHECK(out[0].frame <= 50);
+  CHECK(out[0].frame == 50);  // the first frame of the held black (the ramp's end)
   CHECK(out[0].start >= 38);
   CHECK(out[0].start <= 42);
   CHECK(out[1].kind == transition_kind::fade);
+  CHECK(out[1].start == 61);  // the last frame of the held black (the ramp's start)
   CHECK(out[1].frame >= 60);
   CHECK(out[1].frame <= 63);
   CHECK(out[1].end >= 69);
@@ -346,4 +346,41 @@ TEST_CASE("transition_detector: a hard cut in the first frames of a video is rep
   stream s;
   s.hold(a, 60);
   CHECK(s.run(params()).empty());
+}
+
+TEST_CASE("transition_detector: a cut with one blended frame inside moving shots is one cut") {
+  // frame 40 mixes the shots (w of the new one); both cameras pan from frame 0 on, so the
+  // long-scale difference is high from the start and must not hold one span over the video
+  for (double w : {0.3, 0.5, 0.7})
+    for (std::size_t v : {0, 1, 2}) {
+      const scene a(31), b(32);
+      stream s;
+      // the camera moves i * v / 4 thumbnail pixels right and i * v / 6 down (the scenes are 32 wider)
+      for (std::size_t i = 0; i < 40; ++i) s.add(a.view(i * v / 4, i * v / 6));
+      s.add(mix(a.view(40 * v / 4, 40 * v / 6), b.view(0, 0), w));
+      for (std::size_t i = 1; i < 50; ++i) s.add(b.view(i * v / 4, i * v / 6));
+      const auto out = s.run(params());
+      INFO("w " << w << ", speed " << v << ": " << describe(out));
+      REQUIRE(out.size() == 1);
+      CHECK(out[0].kind == transition_kind::cut);
+      if (w != 0.5) CHECK(out[0].frame == (w > 0.5 ? 40u : 41u));  // where the new shot dominates
+      CHECK((out[0].frame == 40 || out[0].frame == 41));
+    }
+}
+
+TEST_CASE("transition_detector: a slow fade-in from black starts at the last black frame") {
+  // a 25-frame ramp whose first frames are under solid_std (they count as "solid"): the fade
+  // begins where the black hold ends, not where the contrast passes the threshold
+  const scene a(41);
+  stream s;
+  for (int i = 0; i < 30; ++i) s.add(solid(0.0f));                                  // 0..29
+  for (int i = 1; i <= 25; ++i) s.add(mix(solid(0.0f), a.view(16, 16), i / 26.0));  // 30..54
+  s.hold(a, 40);
+  const auto out = s.run(params());
+  INFO(describe(out));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == transition_kind::fade);
+  CHECK(out[0].start == 29);
+  CHECK(out[0].end >= 53);
+  CHECK(out[0].end <= 56);
 }

@@ -124,3 +124,63 @@ def test_bad_predictor_is_exit_2(edited, tmp_path):
     assert r.returncode == 2
     assert "predictor" in r.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+# ---- cuts split over two frames and slow fades (field reports) ----------------------------------
+
+def moving(seed, n, vx, vy):
+    """A camera panning over a texture from the first frame on (vx, vy pixels a frame)."""
+    rng = np.random.default_rng(seed)
+    img = np.repeat(np.repeat(rng.random(((H + 200) // 10, (W + 200) // 10, 3)), 10, 0), 10, 1)
+    for _ in range(20):
+        img = (img + np.roll(img, 1, 0) + np.roll(img, -1, 0) + np.roll(img, 1, 1) + np.roll(img, -1, 1)) / 5
+    img = (img - img.mean()) / img.std() * 50 + rng.uniform(80, 170, 3)
+    return [img[5 + i * vy:5 + i * vy + H, 5 + i * vx:5 + i * vx + W].copy() for i in range(n)]
+
+
+def run_tool(frames, tmp_path, name):
+    video = tmp_path / f"{name}.avi"
+    raw = b"".join(np.clip(np.rint(f), 0, 255).astype(np.uint8).tobytes() for f in frames)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", "25",
+                    "-i", "-", "-c:v", "mpeg4", "-q:v", "3", str(video)], input=raw, check=True, timeout=60)
+    out = tmp_path / f"{name}.json"
+    r = subprocess.run([str(TOOL), str(video), "--json", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return [(b["kind"], b["start"], b["frame"], b["end"]) for b in json.loads(out.read_text())["boundaries"]]
+
+
+@pytest.mark.parametrize("speed", [(0, 0), (1, 0), (2, 1), (3, 1)])
+@pytest.mark.parametrize("mix", ["blend50", "blend30", "fields"])
+def test_cut_with_one_blended_frame_is_a_cut(tmp_path, speed, mix):
+    # frame 40 mixes the two shots: a 50/50 or 70/30 blend, or interlaced material cut between
+    # fields (even rows from the old shot, odd rows from the new one); the cameras move from frame 0
+    a, b = moving(11, 50, *speed), moving(12, 50, *speed)
+    if mix == "fields":
+        m = a[40].copy()
+        m[1::2] = b[0][1::2]
+    else:
+        w = 0.5 if mix == "blend50" else 0.3
+        m = (1 - w) * a[40] + w * b[0]
+    found = run_tool(a[:40] + [m] + b[1:], tmp_path, mix)
+    assert len(found) == 1 and found[0][0] == "cut", found
+    assert found[0][2] in (40, 41), found  # the blended frame or the first frame of the new shot
+
+
+@pytest.mark.parametrize("contrast", [1.0, 0.4])
+@pytest.mark.parametrize("black_at_start", [True, False])
+def test_slow_fade_in_after_black_starts_at_the_last_black_frame(tmp_path, contrast, black_at_start):
+    # 20-30 black frames, then a 25-frame fade-in whose first frames are darker than the "solid"
+    # threshold: the fade starts at the last black frame and ends where the picture stops rising
+    s = [contrast * (f - f.mean()) + f.mean() for f in moving(7, 80, 1, 0)]
+    head = [] if black_at_start else moving(6, 40, 1, 0)
+    black = 30 if black_at_start else 20
+    frames = head + [np.zeros((H, W, 3))] * black + [s[j] * (j + 1) / 26 for j in range(25)] + s[25:]
+    last_black = len(head) + black - 1
+    found = run_tool(frames, tmp_path, "fadein")
+    fades_in = [f for f in found if f[0] == "fade" and f[1] >= last_black - 3]
+    assert len(fades_in) == 1, found
+    kind, start, frame, end = fades_in[0]
+    assert abs(start - last_black) <= 1, found
+    assert abs(end - (last_black + 25)) <= 2, found
+    if not black_at_start:  # the cut to black before it is a fade-out ending at the first black frame
+        assert ("fade", len(head), len(head), len(head)) in found, found

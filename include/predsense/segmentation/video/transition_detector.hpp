@@ -34,22 +34,27 @@
 //     span hit max_span (a lasting change of level becomes the new baseline).
 //  2. Verification, on the frame before the span (A) and the frame after it (B):
 //     * "solid" frames (luma standard deviation <= solid_std: black, white, one colour) inside
-//       [A, B] mean a fade: A not solid and B solid -> fade-out [start, first solid frame];
-//       A solid and B not -> fade-in [last solid frame, end]; solid frames between two non-solid
+//       [A, B] mean a fade: A not solid and B solid -> fade-out [start, first frame of the hold];
+//       A solid and B not -> fade-in [last frame of the hold, end], the hold's edge found by the
+//       mixing coefficient of the ramp (the darkest frames of a slow fade are under solid_std but
+//       still changing; a span also stays open while a fade-in's contrast keeps rising by > 2% a
+//       frame, and A moves back over a fade-out's ramp); solid frames between two non-solid
 //       ends: a run of >= min_hold solid frames -> a fade-out and a fade-in, a shorter one -> one
 //       dip [start, end] (if A and B differ by >= min_change, else nothing: a black flash).
 //     * otherwise D = mean |A - B|; the shot did not change -- a flash, an occluder that left, shake
 //       that came back -- when D < min_change or D < return_ratio * max_t mean |x_t - A|: no event.
 //     * the mixing coefficient alpha_t = <x_t - A, B - A> / |B - A|^2 (0 at A, 1 at B). One step
 //       raising alpha by >= cut_jump is a cut at that frame (also a cut at the end of a stretch of
-//       motion). Otherwise, if the frames are close to the cross-fade A + alpha (B - A) -- mean
-//       |x_t - (A + clamp(alpha_t) (B - A))| <= max_residual * D -- a dissolve over the frames
-//       with alpha in (0.05, 0.95), its frame the first with alpha >= 0.5; if not (camera motion:
-//       shifted, blurred views are not a cross-fade of the ends), no event.
+//       motion). A cut with one blended frame between the shots (a mix, or interlaced material cut
+//       between fields) is one cut, at the first frame where the new shot dominates. Otherwise, if the frames are close
+//       to the cross-fade A + alpha (B - A) -- mean |x_t - (A + clamp(alpha_t) (B - A))| <= max_residual * D -- a
+//       dissolve over the frames with alpha in (0.05, 0.95), its frame the first with alpha >= 0.5; if not (camera
+//       motion: shifted, blurred views are not a cross-fade of the ends), no event.
 //  Frames before warmup + scale (baselines not yet formed) open a span only when q_t exceeds
 //  floor + min_change (pixel units: the first frames differ from those `scale` earlier as a change of
-//  shot does); the first span may look back to frame 0 for its A, so a cut in the first frames of a
-//  video is found.
+//  shot does) and the change shows as a step (the largest recent frame-to-frame difference at least
+//  cut_contrast times the median one: a camera moving from frame 0 is not a change); the first span may look back to
+//  frame 0 for its A, so a cut in the first frames of a video is found.
 // Conventions: a cut's frame = start = end = the first frame of the new shot; a gradual
 // transition's [start, end] are frame indices (inclusive) and frame is where the new shot (or the
 // solid colour, for a fade-out) dominates.
@@ -201,9 +206,15 @@ class transition_detector {
     cur.q = t >= p_.scale ? detail::mean_abs_diff(cur.x, at(t - p_.scale).x) : 0.0;
     const bool solid_change = t >= 1 && cur.solid != at(t - 1).solid;  // entering or leaving a solid frame
     const bool early = t >= p_.scale && t < p_.warmup + p_.scale;      // baselines not formed yet
+    // a fade-in's ramp: from a solid frame on, while the contrast keeps rising by > 2% a frame (q
+    // of a slow, dark ramp can stay under the baseline of a moving shot; its first frames are
+    // still "solid"), so the span lasts until the picture has come up and B is the new shot
+    const bool rising =
+        t >= 1 && cur.contrast > 1.02 * at(t - 1).contrast + 1e-4 && detail::mean_abs_diff(cur.x, at(t - 1).x) >= 1e-3;
+    ramp_up_ = rising && (ramp_up_ || at(t - 1).solid);
     const bool elevated =
-        (early && cur.q > p_.floor + p_.min_change) ||  // a change of shot in the first frames
-        (t >= p_.warmup + p_.scale && (solid_change || (base_s_.size() >= 3 && surprise_above(cur.s)) ||
+        (early && cur.q > p_.floor + p_.min_change && early_step(t)) ||  // a change of shot in the first frames
+        (t >= p_.warmup + p_.scale && (solid_change || ramp_up_ || (base_s_.size() >= 3 && surprise_above(cur.s)) ||
                                        (t >= p_.scale && above(cur.q, base_q_, p_.gamma, p_.floor))));
     std::vector<transition> out;
     PREDSENSE_TRANSITION_TRACE("t=%zu s=%.4f q=%.4f c=%.3f solid=%d elev=%d open=%d\n", t, cur.s, cur.q, cur.contrast,
@@ -309,12 +320,59 @@ class transition_detector {
 
   void trim() {
     // keep: the open span and the frame before it, and `scale` frames for q
-    std::size_t keep = 2 * p_.scale + 2;
+    std::size_t keep = 2 * p_.scale + 2 + p_.max_dissolve;  // + a fade-out's ramp before its span
     if (open_) keep = std::max(keep, t_ - span_start_ + p_.scale + 2);
     while (hist_.size() > keep) hist_.pop_front();
   }
 
   double contrast(std::size_t u) const { return at(u).contrast; }
+
+  // Before the baselines form, q alone cannot tell a change of shot from a camera that moves from
+  // the first frame on (q is large for both): the change must also show as a step -- the largest
+  // frame-to-frame difference of the last `scale` frames at least cut_contrast times the median
+  // step since frame 1 (a cut, or a cut with one blended frame, halves at most).
+  bool early_step(std::size_t t) {
+    scratch_.clear();
+    double recent = 0.0;
+    for (std::size_t u = std::max<std::size_t>(1, t_ - hist_.size() + 1); u <= t; ++u) {
+      const double d = detail::mean_abs_diff(at(u - 1).x, at(u).x);
+      scratch_.push_back(d);
+      if (u + p_.scale > t) recent = std::max(recent, d);
+    }
+    std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_.size() / 2),
+                     scratch_.end());
+    return recent >= p_.cut_contrast * scratch_[scratch_.size() / 2];
+  }
+
+  // Where a fade's ramp meets the solid hold, by the mixing coefficient alpha_u of frame u between
+  // frame p (alpha 0) and frame q (alpha 1), which averages the sensor noise of a hold away: the
+  // frames of [lo, hi] are scanned from `from` (lo or hi) towards the other end and the first with
+  // alpha on the hold's side of `level` is returned (`from`'s other end if none is). A fade-out
+  // (p before the ramp, q in the hold) ends at the first frame with alpha >= 0.98; a fade-in
+  // (p in the hold, q after the ramp) begins at the last frame with alpha <= 0.02 -- not at the
+  // first / last frame under solid_std: the dark frames of a ramp still change.
+  std::size_t hold_edge(std::size_t p, std::size_t q, std::size_t lo, std::size_t hi, bool fade_out) const {
+    const auto& P = at(p).x;
+    const auto& Q = at(q).x;
+    double nn = 0.0;
+    for (std::size_t i = 0; i < P.size(); ++i)
+      nn += (static_cast<double>(Q[i]) - P[i]) * (static_cast<double>(Q[i]) - P[i]);
+    const auto alpha = [&](std::size_t u) {
+      const auto& x = at(u).x;
+      double dot = 0.0;
+      for (std::size_t i = 0; i < P.size(); ++i)
+        dot += (static_cast<double>(x[i]) - P[i]) * (static_cast<double>(Q[i]) - P[i]);
+      return nn > 0.0 ? dot / nn : (fade_out ? 1.0 : 0.0);
+    };
+    if (fade_out) {
+      for (std::size_t u = lo; u <= hi; ++u)
+        if (alpha(u) >= 0.98) return u;
+      return hi;
+    }
+    for (std::size_t u = hi + 1; u-- > lo;)
+      if (alpha(u) <= 0.02) return u;
+    return lo;
+  }
 
   // Mean over the frames strictly between x0 and x1 of |x_u - (P + clamp(alpha_u) (Q - P))|, alpha_u
   // the least-squares mixing coefficient (P = frame x0, Q = frame x1); 0 if there are none.
@@ -356,6 +414,7 @@ class transition_detector {
     std::size_t a = s - 1;
     for (std::size_t k = 0; k < p_.scale && a > oldest && a > prev_b_; ++k) --a;
     s = a + 1;
+    const std::size_t prev_b = prev_b_;
     prev_b_ = b;
     PREDSENSE_TRANSITION_TRACE("analyse %zu..%zu (e=%zu)\n", a, b, e);
     const std::size_t now = t_ - 1;
@@ -369,6 +428,11 @@ class transition_detector {
       plain(a, b, out, 0);
       return;
     }
+    // a fade-out's ramp may have begun before A (a slow or dark fade does not raise q): A moves back
+    // to the frame before the ramp, within the history kept and after the previous span
+    if (!at(a).solid)
+      while (a > oldest && a > prev_b + 1 && a + p_.max_dissolve > f0 && contrast(a - 1) > 1.02 * contrast(a) + 1e-4)
+        --a;
     const rec& A = at(a);
     const rec& B = at(b);
     const double D = detail::mean_abs_diff(A.x, B.x);
@@ -409,14 +473,19 @@ class transition_detector {
     } else {
       return;
     }
-    if (fade_out && !is_fade(fs > a ? fs - 1 : a, f0)) fade_out = false;
-    if (fade_in && !is_fade(f1, fe)) fade_in = false;
+    // the fades end / begin where the solid hold begins / ends (not at the first / last frame
+    // under solid_std: the dark frames of a ramp are still changing)
+    // (a fade-in has a non-solid B, so f1 < b and fe <= b)
+    const std::size_t hold_in = fade_out ? hold_edge(fs > a ? fs - 1 : a, f1, f0, f1, true) : f0;
+    const std::size_t hold_out = fade_in ? hold_edge(f0, fe, f0, f1, false) : f1;
+    if (fade_out && !is_fade(fs > a ? fs - 1 : a, hold_in)) fade_out = false;
+    if (fade_in && !is_fade(hold_out, fe)) fade_in = false;
     if (fade_out) {
       if (fs > a + 2) plain(a, fs - 1, out, 1);  // what happened before the fade began
-      emit(out, {f0, fs, f0, transition_kind::fade, detail::mean_abs_diff(A.x, at(f0).x), now});
+      emit(out, {hold_in, fs, hold_in, transition_kind::fade, detail::mean_abs_diff(A.x, at(hold_in).x), now});
     }
     if (fade_in) {
-      emit(out, {f1 + 1, f1, fe, transition_kind::fade, detail::mean_abs_diff(at(f1).x, B.x), now});
+      emit(out, {f1 + 1, hold_out, fe, transition_kind::fade, detail::mean_abs_diff(at(hold_out).x, B.x), now});
       if (fe + 2 < b) plain(fe, b, out, 1);  // what happened after it ended
     }
   }
@@ -478,11 +547,24 @@ class transition_detector {
         if (best == 0 || cp > comp_[best - a]) best = u;
       }
       if (best != 0 && (D >= p_.min_change || candidates >= 2)) {
+        // the cut's step may be the larger part of a cut with one blended frame (a 70/30 mix):
+        // the blended frame is then left out of both sides, and the cut is where the new shot
+        // dominates
+        for (std::size_t k : {best - 1, best}) {
+          double d2 = 0.0, beta = 0.0;
+          if (k <= a || k + 1 > b || flash_[k - a] || flash_[k + 1 - a] || !blended_frame(k, d2, beta)) continue;
+          const std::size_t frame = beta >= 0.5 ? k : k + 1;
+          plain(a, k - 1, out, depth + 1);
+          emit(out, {frame, frame, frame, transition_kind::cut, comp_[best - a], now});
+          plain(k + 1, b, out, depth + 1);
+          return;
+        }
         plain(a, best - 1, out, depth + 1);
         emit(out, {best, best, best, transition_kind::cut, comp_[best - a], now});
         plain(best, b, out, depth + 1);
         return;
       }
+      if (best == 0 && blended_cut(a, b, D, out, depth)) return;
     }
     double excursion = 0.0;
     for (std::size_t u = a + 1; u < b; ++u)
@@ -567,6 +649,71 @@ class transition_detector {
     emit(out, {fr, st, en, transition_kind::dissolve, D, now});
   }
 
+  // Frame k lies on the line from x_{k-1} to x_{k+1}: mixing coefficient beta in [0.15, 0.85] and
+  // residual <= max_residual of the change d2 = mean |x_{k+1} - x_{k-1}| >= min_change.
+  bool blended_frame(std::size_t k, double& d2, double& beta) const {
+    const auto& P = at(k - 1).x;
+    const auto& X = at(k).x;
+    const auto& Q = at(k + 1).x;
+    d2 = detail::mean_abs_diff(P, Q);
+    if (d2 < p_.min_change) return false;
+    double nn = 0.0, dot = 0.0;
+    for (std::size_t i = 0; i < P.size(); ++i) {
+      const double dq = static_cast<double>(Q[i]) - P[i];
+      nn += dq * dq;
+      dot += (static_cast<double>(X[i]) - P[i]) * dq;
+    }
+    beta = dot / nn;
+    if (!(beta >= 0.15 && beta <= 0.85)) return false;
+    double r = 0.0;
+    for (std::size_t i = 0; i < P.size(); ++i)
+      r += std::fabs(X[i] - (P[i] + beta * (static_cast<double>(Q[i]) - P[i])));
+    return r / static_cast<double>(P.size()) <= p_.max_residual * d2;
+  }
+
+  // A cut with one blended frame k (a 50/50 mix of the shots, or interlaced material cut between
+  // fields, which the thumbnail's area average turns into a mix): the change x_{k-1} -> x_{k+1}
+  // is split over two steps, so neither passes the one-step test against the other. Tested as one
+  // step of lag 2: frame k lies on the line from x_{k-1} to x_{k+1} (mixing coefficient beta in
+  // [0.15, 0.85], residual <= max_residual of the change), the two-frame change is not camera
+  // motion, half of it (each step's share) is cut_contrast times every other step within `scale`
+  // frames (the steps of a dissolve are alike, so no pair of them stands out) and its new content
+  // persists. Reported at the first frame where the new shot dominates: k if beta >= 0.5, else
+  // k + 1. Returns false (nothing emitted) when no frame qualifies.
+  bool blended_cut(std::size_t a, std::size_t b, double D, std::vector<transition>& out, int depth) {
+    std::size_t best = 0;
+    double best_comp = 0.0, best_beta = 0.0;
+    for (std::size_t k = a + 1; k + 1 <= b; ++k) {
+      if (flash_[k - a] || flash_[k - a - 1] || flash_[k + 1 - a]) continue;
+      double d2 = 0.0, beta = 0.0;
+      if (!blended_frame(k, d2, beta)) continue;
+      const double ratio = step_shift_ratio(k + 1, 2);
+      const double comp = ratio < 0.0 ? 0.0 : ratio * d2;
+      if (comp < p_.min_motion_gain * d2) continue;
+      double local = 0.0;
+      for (std::size_t v = (k > a + p_.scale ? k - p_.scale : a + 1); v <= std::min(b, k + 1 + p_.scale); ++v)
+        if (v != k && v != k + 1) local = std::max(local, comp_[v - a]);
+      if (0.5 * comp < p_.cut_contrast * local) continue;  // half of it, per step, stands out as a cut's step
+      bool persists = true;
+      for (std::size_t j = 2; j <= p_.scale + 1 && k + j <= b; ++j)
+        if (!flash_[k + j - a] && detail::mean_abs_diff(at(k - 1).x, at(k + j).x) < 0.5 * d2) persists = false;
+      PREDSENSE_TRANSITION_TRACE("  blended cut? %zu beta=%.2f d2=%.3f comp=%.3f local=%.3f persists=%d\n", k, beta, d2,
+                                 comp, local, (int)persists);
+      if (!persists) continue;
+      if (best == 0 || comp > best_comp) {
+        best = k;
+        best_comp = comp;
+        best_beta = beta;
+      }
+    }
+    if (best == 0 || D < p_.min_change) return false;
+    const std::size_t frame = best_beta >= 0.5 ? best : best + 1;
+    plain(a, best - 1, out, depth + 1);
+    emit(out, {frame, frame, frame, transition_kind::cut, best_comp, t_ - 1});
+    plain(best + 1, b, out, depth + 1);
+    return true;
+  }
+
   // How much of the frame-to-frame change in (a, b] is NOT explained by camera motion (a global
   // shift or a centred zoom of the thumbnail): sum over steps of the motion-compensated
   // difference / sum of the plain differences (1: nothing explains it, as in a cross-fade; near 0:
@@ -584,13 +731,13 @@ class transition_detector {
     return n_d > 0.0 ? sum / n_d : 1.0;
   }
 
-  // min over shifts of |x_u - shift(x_{u-1})| / |x_u - x_{u-1}|; -1 when the step is ~0.
-  double step_shift_ratio(std::size_t u) const {
+  // min over shifts of |x_u - shift(x_{u-lag})| / |x_u - x_{u-lag}|; -1 when the step is ~0.
+  double step_shift_ratio(std::size_t u, std::size_t lag = 1) const {
     const std::size_t W = p_.width, H = p_.height, C = p_.channels;
     const long R = static_cast<long>(p_.max_shift);
     {
       const auto& x = at(u).x;
-      const auto& y = at(u - 1).x;
+      const auto& y = at(u - lag).x;
       const double plain_d = detail::mean_abs_diff(x, y);
       if (plain_d < 1e-4) return -1.0;
       double best = plain_d;
@@ -666,6 +813,7 @@ class transition_detector {
   bool open_ = false;
   std::size_t span_start_ = 0, last_elev_ = 0, prev_b_ = 0;
   bool has_emitted_ = false;
+  bool ramp_up_ = false;      // inside a fade-in's ramp (see push)
   std::size_t last_end_ = 0;  // end of the last reported gradual transition
 };
 
