@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "components.hpp"
+#include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/io/state_file.hpp"
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/predictors/ema_predictor.hpp"
@@ -20,6 +21,7 @@
 #include "predsense/segmentation/streaming/bocpd_segmenter.hpp"
 #include "predsense/segmentation/streaming/peak_segmenter.hpp"
 #include "predsense/segmentation/streaming/threshold_segmenter.hpp"
+#include "predsense/segmentation/offline/offline_segmenter.hpp"
 #include "predsense/segmentation/video/cut_segmenter.hpp"
 #include "predsense/surprise/ema_normalizer.hpp"
 #include "predsense/surprise/gaussian_nll.hpp"
@@ -155,7 +157,7 @@ void guard_setstate(const py::object& cls, const char* name) {
   cls.attr("__setstate__") = py::cpp_function(
       [original, name](py::handle self, py::object state) {
         auto* inst = reinterpret_cast<py::detail::instance*>(self.ptr());
-        const auto vh = py::detail::values_and_holders(inst).begin();
+        auto vh = py::detail::values_and_holders(inst).begin();
         if (vh->holder_constructed())
           throw py::type_error(std::string(name) +
                                ".__setstate__ on an existing object would not replace its state: use "
@@ -182,10 +184,19 @@ void init_state(py::module_& m) {
   def_segmenter_state<peak_segmenter>(m, "PeakSegmenter");
   def_segmenter_state<bocpd_segmenter>(m, "BOCPDSegmenter");
   def_segmenter_state<cut_segmenter>(m, "CutSegmenter");
+  def_segmenter_state<offline_segmenter>(m, "OfflineSegmenter");
 
-  for (const char* name : {"CopyLast", "EMAPredictor", "RLSPredictor", "LFPPredictor", "TransformerPredictor",
-                           "ZScoreNormalizer", "EMANormalizer", "GaussianNLL", "ThresholdSegmenter",
-                           "AdaptiveSegmenter", "PeakSegmenter", "BOCPDSegmenter", "CutSegmenter", "MemoryStore"})
+  py::reinterpret_borrow<py::class_<sum_aggregator>>(m.attr("SumAggregator"))
+      .def(py::pickle([](const sum_aggregator& a) { return as_bytes(encode_state(a)); },
+                      [](const py::bytes& b) {
+                        const auto bytes = of_bytes(b);
+                        return state_from_bytes<sum_aggregator>(bytes, "sum_aggregator pickle");
+                      }));
+
+  for (const char* name :
+       {"CopyLast", "EMAPredictor", "RLSPredictor", "LFPPredictor", "TransformerPredictor", "ZScoreNormalizer",
+        "EMANormalizer", "GaussianNLL", "ThresholdSegmenter", "AdaptiveSegmenter", "PeakSegmenter", "BOCPDSegmenter",
+        "CutSegmenter", "OfflineSegmenter", "MemoryStore", "TransitionDetector", "MiniTransformer", "PatchEmbedder"})
     guard_setstate(m.attr(name), name);
 
   // Stream: its parts pickle themselves; the stream adds the frame counter and first_surprise.
@@ -294,7 +305,7 @@ void init_state(py::module_& m) {
         static const std::set<std::string> allowed = {
             "CopyLast",          "EMAPredictor",  "RLSPredictor",   "LFPPredictor", "TransformerPredictor",
             "ZScoreNormalizer",  "EMANormalizer", "GaussianNLL",    "MemoryStore",  "ThresholdSegmenter",
-            "AdaptiveSegmenter", "PeakSegmenter", "BOCPDSegmenter", "CutSegmenter"};
+            "AdaptiveSegmenter", "PeakSegmenter", "BOCPDSegmenter", "CutSegmenter", "OfflineSegmenter"};
         py::dict kw;
         for (const char* slot : {"predictor", "metric", "normalizer", "segmenter", "memory"}) {
           const auto p = parts->find(slot);

@@ -167,7 +167,7 @@ def default_instances():
             continue
         try:
             out.append((name, obj()))
-        except TypeError:  # needs arguments (or is an abstract protocol)
+        except (TypeError, ps.Error):  # needs arguments (or is an abstract protocol)
             continue
     return out
 
