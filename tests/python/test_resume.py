@@ -80,6 +80,9 @@ def make(kind):
         "copy_last": lambda: (ps.CopyLast(), f, pred_step),
         "ema": lambda: (ps.EMAPredictor(0.3), f, pred_step),
         "rls": lambda: (ps.RLSPredictor(), f, pred_step),
+        "lfp": lambda: (ps.LFPPredictor(8, seed=2, learn=True, residual=True, lr=1e-2), f, pred_step),
+        "transformer": lambda: (ps.TransformerPredictor(
+            ps.MiniTransformer(16, 2, 4, 2, 24, input_dim=8, attn_block=8, seed=3), seed=4, learn=True, lr=1e-2), f, pred_step),
         "stream_copy": lambda: (ps.Stream(ps.CopyLast(), memory_threshold=0.1, window=4, budget=40), f,
                                 stream_step),
         "stream_rls_peak": lambda: (ps.Stream(ps.RLSPredictor(), segmenter=ps.PeakSegmenter(0.0, 0.5, 1, 3),
@@ -89,7 +92,8 @@ def make(kind):
     }[kind]()
 
 
-KINDS = ["zscore", "ema_norm", "threshold", "adaptive", "peak", "bocpd", "cut", "copy_last", "ema", "rls",
+KINDS = ["zscore", "ema_norm", "threshold", "adaptive", "peak", "bocpd", "cut", "copy_last", "ema", "rls", "lfp",
+         "transformer",
          "stream_copy", "stream_rls_peak", "stream_ema_bocpd"]
 
 
@@ -128,7 +132,8 @@ def test_pickled_state_resumes_exactly_in_another_process(kind, pool):
         assert final == want_final  # every field of the state, bit for bit
 
 
-SAVE_LOAD = ["zscore", "ema_norm", "threshold", "adaptive", "peak", "bocpd", "cut", "copy_last", "ema", "rls"]
+SAVE_LOAD = ["zscore", "ema_norm", "threshold", "adaptive", "peak", "bocpd", "cut", "copy_last", "ema", "rls", "lfp",
+             "transformer"]
 
 
 @pytest.mark.parametrize("kind", SAVE_LOAD)
@@ -172,6 +177,10 @@ def default_instances():
     return out
 
 
+# Known gaps, listed so that they stay visible (docs/python.md "Saving and resuming").
+NOT_PICKLED = {"DedupAggregator"}  # its descriptors and union-find have no state file yet
+
+
 def test_every_default_constructible_public_class_pickles():
     built = default_instances()
     names = {n for n, _ in built}
@@ -179,6 +188,10 @@ def test_every_default_constructible_public_class_pickles():
     assert {"CopyLast", "EMAPredictor", "RLSPredictor", "AdaptiveSegmenter", "BOCPDSegmenter", "CutSegmenter",
             "ZScoreNormalizer", "EMANormalizer", "GaussianNLL", "MemoryStore", "Stream"} <= names
     for name, obj in built:
+        if name in NOT_PICKLED:
+            with pytest.raises(TypeError, match="pickle"):  # when it starts to pickle, move it out of the list
+                pickle.dumps(obj)
+            continue
         blob = pickle.dumps(obj)
         back = pickle.loads(blob)
         assert type(back) is type(obj), name
