@@ -23,6 +23,8 @@
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/predictors/transformer_predictor.hpp"
+#include "predsense/counting/sum_aggregator.hpp"
+#include "predsense/segmentation/offline/offline_segmenter.hpp"
 #include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
 #include "predsense/segmentation/streaming/bocpd_segmenter.hpp"
 #include "predsense/segmentation/streaming/peak_segmenter.hpp"
@@ -487,4 +489,21 @@ TEST_CASE("transition_detector resumes exactly: open spans, thumbnails and basel
   check_resume<transition_detector>("transition", [&] { return transition_detector(p); }, step, n,
                                     {0, 1, 2, 3, 4, 31, 33, 58, 60, 92, 119});
   CHECK(fired >= 2);  // the run reports transitions, so resuming is tested on pending decisions
+}
+
+TEST_CASE("offline_segmenter and sum_aggregator resume exactly") {
+  const auto x = series(80);
+  auto step = [&](offline_segmenter& s, std::size_t i) {
+    out_rec r;
+    add_boundary(r, s.push(x[i], i));
+    if (i == 79)
+      for (const auto& b : s.flush()) add_boundary(r, b);
+    return r;
+  };
+  check_resume<offline_segmenter>("offline", [] { return offline_segmenter(); }, step, 80, {0, 1, 40, 79});
+  auto sum_step = [](sum_aggregator& a, std::size_t i) {
+    a.add(segment_answer{i * 10, i * 10 + 10, i % 3, {}});
+    return out_rec{{}, {a.count(), a.segments()}};
+  };
+  check_resume<sum_aggregator>("sum", [] { return sum_aggregator(); }, sum_step, 10, {0, 1, 5, 9});
 }
