@@ -762,7 +762,8 @@ def state_cases():
                 m["checksum"] = hc.checksum(t)
             if edit_m:
                 edit_m(m)
-            hc.st_save(dst, t, {"predsense.state": json.dumps(m)})
+            # shapes as they are: st_save's ascontiguousarray would make a 0-d scalar [1]
+            hc.st_save(dst, t, {"predsense.state": json.dumps(m)}, {k: list(np.shape(v)) for k, v in t.items()})
         return c.file(dst)
 
     def load(name, frag, **kw):
@@ -837,7 +838,7 @@ def rls_crafted(c):
     t["P"] = t["P"][:-1]
     m["checksum"] = hc.checksum(t)
     dst = c.work / "rls_bad.state"
-    hc.st_save(dst, t, {"predsense.state": json.dumps(m)})
+    hc.st_save(dst, t, {"predsense.state": json.dumps(m)}, {k: list(np.shape(v)) for k, v in t.items()})
     src.unlink()
     return dst
 
