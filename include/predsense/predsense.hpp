@@ -39,6 +39,7 @@
 #ifdef PREDSENSE_HAS_NLOHMANN_JSON  // needs nlohmann-json3-dev
 #include "predsense/io/safetensors.hpp"
 #include "predsense/io/safetensors_index.hpp"
+#include "predsense/io/state_file.hpp"
 #endif
 
 #include "predsense/kernels/activation.hpp"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "components.hpp"
+#include "predsense/io/state_file.hpp"
 #include "predsense/io/npz.hpp"
 #include "predsense/io/safetensors.hpp"
 #include "predsense/io/safetensors_index.hpp"
@@ -355,6 +356,19 @@ void init_predictors(py::module_& m) {
       "Raises InvalidArgumentError for sizes that do not split into heads.\n"
       "Memory: the KV cache grows by every token stepped (layers x 2 x kv_heads x head_dim floats per token) "
       "until reset().\nThread rule: per-object mutex; the GIL is released while stepping.")
+      .def(py::pickle(  // every weight and the KV cache (io/state_file.hpp)
+          [](backbone_box& b) {
+            const auto bytes = locked(b, [&] { return encode_state(b.impl); });
+            return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+          },
+          [](const py::bytes& data) {
+            const std::string s = data;
+            const auto* p = reinterpret_cast<const std::byte*>(s.data());
+            // a small prototype: the file's parameters and weights replace it
+            return std::make_shared<backbone_box>(state_from_bytes<mini_transformer>(
+                std::span<const std::byte>(p, s.size()), "mini_transformer pickle",
+                mini_transformer(mini_transformer_params{2, 1, 1, 1, 1, 0, 10000.0, 1e-6, 1})));
+          }))
       .def(py::init([](std::size_t hidden, std::size_t layers, std::size_t heads, std::size_t kv_heads,
                        std::size_t intermediate, std::size_t input_dim, double rope_theta, double rms_eps,
                        std::size_t attn_block, std::uint64_t seed) {

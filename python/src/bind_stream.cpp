@@ -233,6 +233,13 @@ void init_stream(py::module_& m) {
            py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = py::none(), py::arg("window") = 32,
            py::arg("budget") = 8192, py::arg("seg_window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8,
            py::arg("max_block") = 128)
+      .def_property(
+          "_resume_state", [](dyn_stream& s) { return py::make_tuple(s.t, s.first_surprise); },
+          [](dyn_stream& s, const py::tuple& st) {  // for unpickling (bind_state.cpp): the frame counter
+            if (st.size() != 2) throw invalid_argument_error("Stream._resume_state: expected (frames, first_surprise)");
+            s.t = st[0].cast<std::size_t>();
+          },
+          "(frames seen, first_surprise): what pickling adds to the parts' own state.")
       .def(
           "step",
           [](dyn_stream& s, py::handle frame) {

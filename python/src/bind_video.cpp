@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "components.hpp"
+#include "predsense/io/state_file.hpp"
 #include "predsense/core/frame_buffer.hpp"
 #include "predsense/encoders/patch_embedder.hpp"
 #include "predsense/kernels/area_downsample.hpp"
@@ -139,6 +140,17 @@ void bind_video(py::module_& m) {
              return std::make_shared<embedder_box>(patch_embedder_params{grid, dim, seed});
            }),
            py::arg("grid") = pe.grid, py::arg("dim") = pe.dim, py::arg("seed") = pe.seed)
+      .def(py::pickle(  // no state between frames: the parameters rebuild it (through the checks above)
+          [](const embedder_box& e) {
+            const auto& p = e.impl.params();
+            return py::make_tuple(p.grid, p.dim, p.seed);
+          },
+          [](const py::tuple& t) {
+            if (t.size() != 3) throw format_error("predsense: PatchEmbedder pickle: expected (grid, dim, seed)");
+            return py::module_::import("predsense._core")
+                .attr("PatchEmbedder")(t[0], t[1], t[2])
+                .cast<std::shared_ptr<embedder_box>>();
+          }))
       .def_property_readonly(
           "tokens", [](const embedder_box& e) { return e.impl.tokens(); }, "Tokens per frame: grid * grid.")
       .def_property_readonly(
@@ -323,6 +335,46 @@ void bind_video(py::module_& m) {
       .def(
           "reset", [](detector_box& d) { locked(d, [&] { d.impl.reset(); }); },
           "Forgets the stream (frames pushed, baselines, open span); the parameters are kept.")
+      // state (io/state_file.hpp): the kept thumbnails, baselines and open span, as docs/python.md
+      .def(
+          "save",
+          [](detector_box& d, const std::string& path) {
+            const auto bytes = locked(d, [&] { return encode_state(d.impl); });
+            py::gil_scoped_release nogil;
+            detail::atomic_write_file(path, std::span<const std::byte>(bytes));
+            detail::remove_stale_temps(path);
+          },
+          py::arg("path"), "Writes the detector's state to `path` atomically (docs/python.md 'Saving and resuming').")
+      .def(
+          "restore",
+          [](detector_box& d, const std::string& path) {
+            locked(d, [&] { load_state(d.impl, std::filesystem::path(path)); });
+          },
+          py::arg("path"),
+          "The file's state into this detector (same parameters; FormatError naming the file and the field or "
+          "parameter otherwise, and the detector is unchanged).")
+      .def_static(
+          "load",
+          [](const std::string& path) {
+            const auto bytes = detail::read_file_bytes(path);
+            auto d = std::make_shared<detector_box>(transition_detector_params{});
+            d->impl = state_from_bytes<transition_detector>(bytes, path);
+            return d;
+          },
+          py::arg("path"), "A detector rebuilt from a state file alone (parameters from the file).")
+      .def(py::pickle(
+          [](detector_box& d) {
+            const auto b = locked(d, [&] { return encode_state(d.impl); });
+            return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
+          },
+          [](const py::bytes& b) {
+            const std::string s = b;
+            const auto* p = reinterpret_cast<const std::byte*>(s.data());
+            auto d = std::make_shared<detector_box>(transition_detector_params{});
+            d->impl = state_from_bytes<transition_detector>(std::span<const std::byte>(p, s.size()),
+                                                            "transition_detector pickle");
+            return d;
+          }))
       .def(
           "segment",
           [](detector_box& d, const py::handle& thumbnails, const py::handle& surprise, bool progress) {

@@ -23,6 +23,7 @@ void init_segmentation(py::module_& m);
 void init_memory(py::module_& m);
 void init_stream(py::module_& m);
 void init_eval_io(py::module_& m);
+void init_state(py::module_& m);
 void bind_offline_segmentation(py::module_& m);
 void bind_video(py::module_& m);
 
@@ -135,4 +136,5 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
   init_eval_io(m);
   bind_offline_segmentation(m);
   bind_video(m);
+  init_state(m);  // after every class it extends
 }

@@ -733,6 +733,116 @@ def memory_cases():
     bad("pickle: state not bytes", "TypeError", "", lambda c: pickle.loads(pickled_state(12345)))
 
 
+def state_cases():
+    """Component state files (io/state_file.hpp) through Cls.load / obj.restore / pickle / Stream.load:
+    corrupted, truncated, crafted (checksum recomputed: the field checks must refuse them) and
+    wrong-kind files, each refused with FormatError naming the file or the field; the object a
+    failed restore was called on stays as it was."""
+
+    def good_state(c, name="good.state"):
+        seg = ps.AdaptiveSegmenter(9, 1.0, 3, 20)
+        for t in range(30):
+            seg.push(0.2 + 0.3 * (t % 7 == 3), t)
+        p = c.work / name
+        seg.save(str(p))
+        c.file(p)  # made by the case: removed after it
+        return seg, p
+
+    def crafted(c, name, edit_t=None, edit_m=None, rehash=True, raw=None):
+        _, src = good_state(c)
+        dst = c.work / name
+        if raw is not None:
+            dst.write_bytes(raw(src.read_bytes()))
+        else:
+            t, meta = hc.st_load(src)
+            m = json.loads(meta["predsense.state"])
+            if edit_t:
+                edit_t(t)
+            if rehash:
+                m["checksum"] = hc.checksum(t)
+            if edit_m:
+                edit_m(m)
+            # shapes as they are: st_save's ascontiguousarray would make a 0-d scalar [1]
+            hc.st_save(dst, t, {"predsense.state": json.dumps(m)}, {k: list(np.shape(v)) for k, v in t.items()})
+        return c.file(dst)
+
+    def load(name, frag, **kw):
+        bad("state: AdaptiveSegmenter.load: " + name, "FormatError", frag,
+            lambda c: ps.AdaptiveSegmenter.load(crafted(c, name.replace(" ", "_") + ".state", **kw)))
+
+    def restore(name, frag, **kw):
+        def run(c):
+            seg = ps.AdaptiveSegmenter(9, 1.0, 3, 20)
+            seg.push(0.5, 0)
+            before = pickle.dumps(seg)
+            c.after(lambda: pickle.dumps(seg) == before, "restore refused: the segmenter is unchanged")
+            seg.restore(crafted(c, "r_" + name.replace(" ", "_") + ".state", **kw))
+        bad("state: restore: " + name, "FormatError", frag, run)
+
+    def setp(key, value):
+        def edit(m):
+            m["params"][key] = value
+        return edit
+
+    def sett(key, value, dtype=np.int64):
+        def edit(t):
+            t[key] = np.asarray(value, dtype=dtype)
+        return edit
+
+    for f in (load, restore):
+        f("empty file", "empty_file", raw=lambda b: b"")
+        f("truncated data", "truncated_data", raw=lambda b: b[:len(b) - 30])
+        f("flipped byte", "checksum mismatch", raw=lambda b: b[:-3] + bytes([b[-3] ^ 0x40]) + b[-2:])
+        f("head past the ring", "field ring", edit_t=sett("head", 1000))
+        f("count negative", "negative", edit_t=sett("count", -1))
+        f("ring as int64", "tensor \"ring\": expected F64", edit_t=sett("ring", [1, 2, 3]))
+        f("count a float", "tensor \"count\": expected I64", edit_t=sett("count", 2.0, np.float64))
+        f("extra tensor", "\"extra\" is not part", edit_t=sett("extra", 1))
+        f("missing tensor", "tensor \"mean\" is missing", edit_t=lambda t: t.pop("mean"))
+        f("bool 2", "a bool is 0 or 1", edit_t=sett("started", 2, np.uint8))
+        f("kind peak", "not a \"adaptive_segmenter\"", edit_m=lambda m: m.__setitem__("kind", "peak_segmenter"))
+        f("version 9", "version", edit_m=lambda m: m.__setitem__("version", 9))
+        f("params not an object", "params", edit_m=lambda m: m.__setitem__("params", [1]))
+        f("param nested object", "params/window", edit_m=setp("window", {"a": 1}))
+        f("unknown param", "not a parameter here", edit_m=setp("colour", 3))
+    load("window 1 (out of range)", "out of range", edit_m=setp("window", 1))
+    load("window -1", "window", edit_m=setp("window", -1))
+    load("gamma a string", "gamma", edit_m=setp("gamma", "big"))
+    restore("gamma differs", "parameter gamma is 3.0 in the file but 1.0", edit_m=setp("gamma", 3.0))
+    bad("state: a memory checkpoint loaded as a segmenter", "FormatError", "memory checkpoint",
+        lambda c: ps.AdaptiveSegmenter.load(c.file(c.work / "good_ck.safetensors")))
+    bad("state: a segmenter's file loaded as a predictor", "FormatError", "not a \"rls_predictor\"",
+        lambda c: ps.RLSPredictor.load(crafted(c, "seg_as_pred.state")))
+    bad("state: RLS with P of the wrong size", "FormatError", "field P",
+        lambda c: ps.RLSPredictor.load(c.file(rls_crafted(c))))
+    bad("state: pickle of a segmenter with crafted bytes", "FormatError", "",
+        lambda c: pickle.loads(pickle.dumps(ps.AdaptiveSegmenter()).replace(b"predsense.state", b"predsense.stat_")))
+    bad("state: Stream.load of a segmenter's file", "FormatError", "not a \"python.stream\"",
+        lambda c: ps.Stream.load(crafted(c, "seg_as_stream.state")))
+    bad("state: Stream.load of a missing file", "FormatError", "nope.state",
+        lambda c: ps.Stream.load(str(c.work / "nope.state")))
+    bad("state: save to a missing directory", "Error", "missing_dir",
+        lambda c: ps.CopyLast().save(str(c.work / "missing_dir" / "x.state")))
+    bad("state: __setstate__ on an existing MemoryStore", "TypeError", "existing object",
+        lambda c: ps.MemoryStore(0.1).__setstate__(ps.MemoryStore(0.1).__getstate__()))
+
+
+def rls_crafted(c):
+    p = ps.RLSPredictor()
+    for i in range(3):
+        p.observe(np.full((2, 4), 0.1 * i, np.float32))
+    src = c.work / "rls.state"
+    p.save(str(src))
+    t, meta = hc.st_load(src)
+    m = json.loads(meta["predsense.state"])
+    t["P"] = t["P"][:-1]
+    m["checksum"] = hc.checksum(t)
+    dst = c.work / "rls_bad.state"
+    hc.st_save(dst, t, {"predsense.state": json.dumps(m)}, {k: list(np.shape(v)) for k, v in t.items()})
+    src.unlink()
+    return dst
+
+
 class SkipCase(Exception):
     pass
 
@@ -1449,7 +1559,7 @@ def all_cases():
         selftest_cases()
     elif not CASES:
         for f in (conversion_cases, torch_cases, metric_cases, predictor_cases, transformer_cases, segmenter_cases, offline_cases, eval_cases,
-                  memory_cases, file_cases, stream_cases, video_cases, corpus_cases, control_cases):
+                  memory_cases, state_cases, file_cases, stream_cases, video_cases, corpus_cases, control_cases):
             f()
     names = [c.name for c in CASES]
     dup = {n for n in names if names.count(n) > 1}

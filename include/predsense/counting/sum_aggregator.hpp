@@ -25,6 +25,16 @@ class sum_aggregator {
 
  private:
   std::size_t total_ = 0, end_ = 0, segments_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the running count, the last segment's end, the segments added.
+  static constexpr const char* state_kind = "sum_aggregator";
+  template <class A>
+  void visit_state(A& a) {
+    a.field("total", total_);
+    a.field("end", end_);
+    a.field("segments", segments_);
+  }
 };
 
 }  // namespace predsense

@@ -312,8 +312,9 @@ inline nlohmann::json checkpoint_metadata(const safetensors_reader& r) {
 
 }  // namespace detail
 
+// The checkpoint's bytes (what save_checkpoint writes; a stream's state file embeds them).
 template <class C, class P>
-void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& path) {
+std::vector<std::byte> encode_checkpoint(const memory_store<C, P>& m) {
   const std::size_t dim = m.dim();
   detail::checkpoint_part lt, win;
   m.for_each([&](const memory_item& it) {
@@ -338,7 +339,13 @@ void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& p
                                {"long_term_entries", lt.entries.size()},
                                {"window_entries", win.entries.size()},
                                {"checksum", detail::hex64(h)}};
-  write_safetensors(path, tensors, {{detail::checkpoint_key, meta.dump()}});
+  return encode_safetensors(tensors, {{detail::checkpoint_key, meta.dump()}});
+}
+
+template <class C, class P>
+void save_checkpoint(const memory_store<C, P>& m, const std::filesystem::path& path) {
+  const auto bytes = encode_checkpoint(m);
+  detail::atomic_write_file(path, std::span<const std::byte>(bytes));
   detail::remove_stale_temps(path);
 }
 
@@ -426,6 +433,21 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
     row += e.tokens;
   }
   access::finish(m, next_seq);
+}
+
+// A memory_store as a part of a stream's state file (io/state_file.hpp): its checkpoint's bytes as
+// one tensor, loaded back through load_checkpoint with every check above.
+template <class C, class P>
+constexpr const char* state_kind_of(const memory_store<C, P>&) noexcept {
+  return "memory_store";
+}
+template <class A, class C, class P>
+requires requires { A::loading; }
+void visit_state(A& a, memory_store<C, P>& m) {
+  if constexpr (A::loading)
+    load_checkpoint(m, safetensors_reader::from_bytes(a.blob("checkpoint"), a.source() + " (memory checkpoint)"));
+  else
+    a.blob("checkpoint", encode_checkpoint(m));
 }
 
 }  // namespace predsense

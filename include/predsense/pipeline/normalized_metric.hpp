@@ -24,6 +24,14 @@ struct normalized_metric {
   double operator()(const A& pred, const B& actual) {
     return static_cast<double>(normalizer(static_cast<double>(metric(pred, actual))));
   }
+
+  // State (io/state_file.hpp): the metric's, then the normalizer's.
+  static constexpr const char* state_kind = "normalized_metric";
+  template <class A>
+  void visit_state(A& a) {
+    a.nested("metric", metric);
+    a.nested("normalizer", normalizer);
+  }
 };
 
 }  // namespace predsense

@@ -123,6 +123,21 @@ class stream {
   double first_surprise_ = 1.0;
   frame_buffer guess_;
   std::size_t t_ = 0;
+
+ public:
+  // State (io/state_file.hpp: save_state / load_state): every component's under its slot name
+  // ("predictor.", "metric.", "segmenter.", "memory."), first_surprise and the frame counter. A
+  // memory_store is stored as its memory checkpoint (memory/memory_checkpoint.hpp: include it).
+  static constexpr const char* state_kind = "stream";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("first_surprise", first_surprise_);
+    a.nested("predictor", predictor_);
+    a.nested("metric", metric_);
+    a.nested("segmenter", segmenter_);
+    a.nested("memory", memory_);
+    a.field("t", t_);
+  }
 };
 
 }  // namespace predsense

@@ -26,6 +26,14 @@ class copy_last {
 
  private:
   frame_buffer last_;
+
+ public:
+  // State (io/state_file.hpp: save_state / load_state): the last frame.
+  static constexpr const char* state_kind = "copy_last";
+  template <class A>
+  void visit_state(A& a) {
+    a.field("last", last_);
+  }
 };
 
 }  // namespace predsense

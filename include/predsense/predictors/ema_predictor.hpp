@@ -45,6 +45,17 @@ class ema_predictor {
  private:
   float alpha_;
   frame_buffer state_;
+
+ public:
+  // State (io/state_file.hpp: save_state / load_state): alpha, then the running average.
+  static constexpr const char* state_kind = "ema_predictor";
+  template <class A>
+  void visit_state(A& a) {
+    double alpha = alpha_;
+    a.param("alpha", alpha);
+    a.validated([&] { *this = ema_predictor(alpha); });
+    a.field("state", state_);
+  }
 };
 
 }  // namespace predsense

@@ -224,6 +224,26 @@ class lfp_head {
     w2_ = std::move(w2);
     b2_ = std::move(b2);
   }
+
+ public:
+  // State (io/state_file.hpp): the sizes, then the four weight tensors (nn.Linear layout).
+  static constexpr const char* state_kind = "lfp_head";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("hidden", h_);
+    a.param("out_dim", d_);
+    a.validated([&] {
+      if (h_ != 0 || d_ != 0) *this = lfp_head(h_, d_);
+    });
+    a.field("w1", w1_);
+    a.field("b1", b1_);
+    a.field("w2", w2_);
+    a.field("b2", b2_);
+    a.require(h_ == 0 ? w1_.empty() && w2_.empty() : w1_.size() / h_ == h_ && w1_.size() % h_ == 0, "w1",
+              "not hidden x hidden");
+    a.require(b1_.size() == h_ && b2_.size() == d_, "b1", "biases not of the sizes");
+    a.require(h_ == 0 || (w2_.size() / h_ == d_ && w2_.size() % h_ == 0), "w2", "not out_dim x hidden");
+  }
 };
 
 }  // namespace predsense

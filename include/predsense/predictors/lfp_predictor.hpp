@@ -91,6 +91,28 @@ class lfp_predictor {
   frame_buffer last_;
   std::vector<float> delta_;
   lfp_loss last_loss_{};
+
+ public:
+  // State (io/state_file.hpp): learn / residual, the head's weights, the optimiser's state, the
+  // last frame (the next training input) and the last loss.
+  static constexpr const char* state_kind = "lfp_predictor";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("learn", c_.learn);
+    a.param("residual", c_.residual);
+    a.nested("head", head_);
+    a.nested("trainer", trainer_);
+    c_.train = trainer_.params();
+    a.field("last", last_);
+    a.field("loss_total", last_loss_.total);
+    a.field("loss_mse", last_loss_.mse);
+    a.field("loss_cos", last_loss_.cos);
+    a.require(!head_.empty() && head_.hidden() == head_.out_dim(), "head", "needs weights with hidden == out_dim");
+    a.require(last_.empty() || last_.dim() == head_.hidden(), "last", "dim differs from the head's");
+    a.require(trainer_.state_fits(head_), "trainer", "moments do not fit the head");
+  }
+  // For state_from_bytes: a head-less predictor the file's state replaces.
+  lfp_predictor() : head_(1, 1) {}
 };
 
 }  // namespace predsense

@@ -218,6 +218,48 @@ class lfp_trainer {
       }
     }
   }
+
+ public:
+  // State (io/state_file.hpp): the optimiser's settings, the step count and the moments
+  // (Adam's first and second, SGD's momentum buffer) of W1, b1, W2, b2.
+  static constexpr const char* state_kind = "lfp_trainer";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("optimizer", c_.optimizer);
+    a.param("lr", c_.lr);
+    a.param("beta1", c_.beta1);
+    a.param("beta2", c_.beta2);
+    a.param("eps", c_.eps);
+    a.param("momentum", c_.momentum);
+    a.param("dampening", c_.dampening);
+    a.param("nesterov", c_.nesterov);
+    a.param("weight_decay", c_.weight_decay);
+    a.param("mse_weight", c_.mse_weight);
+    a.param("cos_weight", c_.cos_weight);
+    a.param("cos_eps", c_.cos_eps);
+    a.validated([&] {
+      a.require(c_.optimizer == optimizer_kind::sgd || c_.optimizer == optimizer_kind::adam, "optimizer", "unknown");
+      *this = lfp_trainer(c_);
+    });
+    a.field("t", t_);
+    static constexpr const char* names[4] = {"w1", "b1", "w2", "b2"};
+    for (int i = 0; i < 4; ++i) {
+      a.field((std::string("m1.") + names[i]).c_str(), state_[i]);
+      a.field((std::string("m2.") + names[i]).c_str(), state2_[i]);
+    }
+  }
+  // The moments fit `head` (or there are none yet): checked after a load.
+  [[nodiscard]] bool state_fits(const lfp_head& head) const {
+    if (state_[0].empty() && state_[1].empty() && state_[2].empty() && state_[3].empty()) return true;
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t n = i == 0   ? head.w1().size()
+                            : i == 1 ? head.b1().size()
+                            : i == 2 ? head.w2().size()
+                                     : head.b2().size();
+      if (state_[i].size() != n || state2_[i].size() != n) return false;
+    }
+    return true;
+  }
 };
 
 }  // namespace predsense

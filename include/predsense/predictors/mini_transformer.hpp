@@ -407,6 +407,56 @@ class mini_transformer {
         }
     }
   }
+
+ public:
+  // State (io/state_file.hpp): the sizes, every weight (the backbone may have been loaded from a
+  // checkpoint or initialised at random: the file is self-contained) and the KV cache with its
+  // position and capacity.
+  static constexpr const char* state_kind = "mini_transformer";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("hidden", c_.hidden);
+    a.param("layers", c_.layers);
+    a.param("heads", c_.heads);
+    a.param("kv_heads", c_.kv_heads);
+    a.param("intermediate", c_.intermediate);
+    a.param("input_dim", c_.input_dim);
+    a.param("rope_theta", c_.rope_theta);
+    a.param("rms_eps", c_.rms_eps);
+    a.param("attn_block", c_.attn_block);
+    a.validated([&] { *this = mini_transformer(c_); });
+    const std::size_t H = c_.hidden, q = c_.heads * hd_, kv = c_.kv_heads * hd_, I = c_.intermediate;
+    a.field("pos", pos_);
+    a.field("cap", cap_);
+    a.require(pos_ <= cap_ && cap_ <= (std::size_t(1) << 40), "pos", "past the cache capacity");
+    a.each("layers", L_, [&](auto& ar, layer& l) {
+      ar.field("ln1", l.ln1);
+      ar.field("ln2", l.ln2);
+      ar.field("wq", l.wq);
+      ar.field("bq", l.bq);
+      ar.field("wk", l.wk);
+      ar.field("bk", l.bk);
+      ar.field("wv", l.wv);
+      ar.field("bv", l.bv);
+      ar.field("wo", l.wo);
+      ar.field("wg", l.wg);
+      ar.field("wu", l.wu);
+      ar.field("wd", l.wd);
+      ar.field("k_cache", l.kc);
+      ar.field("v_cache", l.vc);
+      ar.require(l.ln1.size() == H && l.ln2.size() == H && l.wq.size() == q * H && l.bq.size() == q &&
+                     l.wk.size() == kv * H && l.bk.size() == kv && l.wv.size() == kv * H && l.bv.size() == kv &&
+                     l.wo.size() == H * q && l.wg.size() == I * H && l.wu.size() == I * H && l.wd.size() == H * I,
+                 "weights", "a layer's weights do not have the sizes of the parameters");
+      ar.require(l.kc.size() == kv * cap_ && l.vc.size() == kv * cap_, "k_cache", "not kv_heads x cap x head_dim");
+    });
+    a.require(L_.size() == c_.layers, "layers", "not `layers` layers");
+    a.field("norm", norm_);
+    a.field("in_proj_w", win_);
+    a.field("in_proj_b", bin_);
+    a.require(norm_.size() == H && win_.size() == H * c_.input_dim && bin_.size() == (c_.input_dim ? H : 0), "norm",
+              "sizes differ from the parameters");
+  }
 };
 
 }  // namespace predsense

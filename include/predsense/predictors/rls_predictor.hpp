@@ -257,6 +257,44 @@ class rls_predictor {
         p_[c * n_ + r] = v;
       }
   }
+
+ public:
+  // State (io/state_file.hpp: save_state / load_state): the parameters, then P, W, the last
+  // frame and the sample count; the work buffers are re-sized from the last frame's dim.
+  static constexpr const char* state_kind = "rls_predictor";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("mode", c_.mode);
+    a.param("forgetting", c_.forgetting);
+    a.param("ridge", c_.ridge);
+    a.param("residual", c_.residual);
+    a.param("bias", c_.bias);
+    a.param("token_stride", c_.token_stride);
+    a.validated([&] {
+      a.require(c_.mode == rls_mode::per_token || c_.mode == rls_mode::pooled, "mode", "unknown mode");
+      *this = rls_predictor(c_);
+    });
+    a.field("last", last_);
+    a.field("samples", samples_);
+    a.field("P", p_);
+    a.field("W", w_);
+    if constexpr (A::loading) {
+      const std::size_t d = last_.dim(), n = d + (c_.bias ? 1 : 0);
+      a.require(last_.empty() || (p_.size() / n == n && p_.size() % n == 0), "P", "is not n x n for n = dim + bias");
+      a.require(last_.empty() || (w_.size() / n == d && w_.size() % n == 0), "W", "is not dim x n");
+      a.require(!last_.empty() || samples_ == 0, "samples", "non-zero without a last frame");
+      if (last_.empty()) {
+        d_ = n_ = 0;
+      } else {
+        d_ = d;
+        n_ = n;
+        x_.assign(d_, 0.0);
+        y_.assign(d_, 0.0);
+        px_.assign(n_, 0.0);
+        xa_.assign(n_, 1.0);
+      }
+    }
+  }
 };
 
 }  // namespace predsense

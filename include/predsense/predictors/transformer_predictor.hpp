@@ -73,6 +73,29 @@ class transformer_predictor {
   lfp_trainer trainer_;
   std::vector<float> hidden_;
   std::size_t tokens_ = 0;
+
+ public:
+  // State (io/state_file.hpp): learn, the backbone (weights and KV cache), the head, the
+  // optimiser's state and the last frame's hidden states.
+  static constexpr const char* state_kind = "transformer_predictor";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("learn", c_.learn);
+    a.nested("backbone", bb_);
+    a.nested("head", head_);
+    a.nested("trainer", trainer_);
+    c_.train = trainer_.params();
+    a.field("hidden", hidden_);
+    a.field("tokens", tokens_);
+    a.require(!head_.empty() && head_.hidden() == bb_.params().hidden, "head", "width differs from the backbone's");
+    a.require(hidden_.size() == tokens_ * bb_.params().hidden && tokens_ <= hidden_.size(), "hidden",
+              "not tokens x width");
+    a.require(trainer_.state_fits(head_), "trainer", "moments do not fit the head");
+  }
+  // For state_from_bytes: a minimal predictor the file's state replaces.
+  transformer_predictor()
+      : transformer_predictor(mini_transformer(mini_transformer_params{2, 1, 1, 1, 1, 0, 10000.0, 1e-6, 1}),
+                              lfp_head(2, 2)) {}
 };
 
 }  // namespace predsense

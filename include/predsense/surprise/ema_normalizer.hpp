@@ -46,6 +46,19 @@ class ema_normalizer {
   double alpha_, eps_;
   std::size_t n_ = 0;
   double m_ = 0.0, v_ = 0.0;
+
+ public:
+  // State (io/state_file.hpp): alpha and eps, then the count, EMA mean and variance.
+  static constexpr const char* state_kind = "ema_normalizer";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("alpha", alpha_);
+    a.param("eps", eps_);
+    a.validated([&] { *this = ema_normalizer(alpha_, eps_); });
+    a.field("n", n_);
+    a.field("mean", m_);
+    a.field("var", v_);
+  }
 };
 
 }  // namespace predsense

@@ -97,6 +97,20 @@ class gaussian_nll {
   double prior_var_, min_var_;
   std::vector<double> mean_, m2_;
   std::size_t count_ = 0;
+
+ public:
+  // State (io/state_file.hpp): prior_var and min_var, then the residual moments per dim.
+  static constexpr const char* state_kind = "gaussian_nll";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("prior_var", prior_var_);
+    a.param("min_var", min_var_);
+    a.validated([&] { *this = gaussian_nll(prior_var_, min_var_); });
+    a.field("mean", mean_);
+    a.field("m2", m2_);
+    a.field("count", count_);
+    a.require(mean_.size() == m2_.size(), "m2", "not as long as mean");
+  }
 };
 
 }  // namespace predsense

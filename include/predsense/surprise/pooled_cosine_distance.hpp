@@ -31,6 +31,12 @@ class pooled_cosine_distance {
 
  private:
   std::vector<float> scratch_;
+
+ public:
+  // No state between calls (the scratch buffer is rebuilt each call).
+  static constexpr const char* state_kind = "pooled_cosine_distance";
+  template <class A>
+  void visit_state(A&) {}
 };
 
 }  // namespace predsense

@@ -85,6 +85,20 @@ class robust_zscore_normalizer {
   std::deque<double> past_;
   std::vector<double> scratch_;
   std::size_t n_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the parameters, then the trailing window and the count.
+  static constexpr const char* state_kind = "robust_zscore_normalizer";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("window", p_.window);
+    a.param("min_count", p_.min_count);
+    a.param("max_abs_z", p_.max_abs_z);
+    a.validated([&] { *this = robust_zscore_normalizer(p_); });
+    a.field("past", past_);
+    a.field("n", n_);
+    a.require(past_.size() <= p_.window && past_.size() <= n_, "past", "longer than the window or the count");
+  }
 };
 
 }  // namespace predsense

@@ -43,6 +43,18 @@ class zscore_normalizer {
   double min_std_;
   std::size_t n_ = 0;
   double mean_ = 0.0, m2_ = 0.0;
+
+ public:
+  // State (io/state_file.hpp): min_std, then the Welford count, mean and M2.
+  static constexpr const char* state_kind = "zscore_normalizer";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("min_std", min_std_);
+    a.validated([&] { *this = zscore_normalizer(min_std_); });
+    a.field("n", n_);
+    a.field("mean", mean_);
+    a.field("m2", m2_);
+  }
 };
 
 }  // namespace predsense

@@ -86,6 +86,39 @@ class offline_segmenter {
   std::vector<double> x_;
   std::vector<std::size_t> t_;
   bool pushed_ = false;  // anything pushed since construction / reset()
+
+ public:
+  // State (io/state_file.hpp): the method's parameters, then every value pushed since the last
+  // flush with its step.
+  static constexpr const char* state_kind = "offline_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("method", p_.method.method);
+    a.param("cost", p_.method.cost);
+    a.param("penalty", p_.method.penalty.kind);
+    a.param("penalty_value", p_.method.penalty.manual_value);
+    a.param("min_size", p_.method.min_size);
+    a.param("max_changes", p_.method.max_changes);
+    a.param("quantiles", p_.method.quantiles);
+    a.param("missing", p_.method.missing);
+    a.param("r_compatible", p_.method.r_compatible);
+    a.param("standardize", p_.standardize);
+    a.validated([&] {
+      a.require(static_cast<int>(p_.method.method) >= 0 && static_cast<int>(p_.method.method) <= 2, "method",
+                "unknown");
+      a.require(static_cast<int>(p_.method.cost) >= 0 && static_cast<int>(p_.method.cost) <= 5, "cost", "unknown");
+      a.require(static_cast<int>(p_.method.penalty.kind) >= 0 && static_cast<int>(p_.method.penalty.kind) <= 5,
+                "penalty", "unknown");
+      a.require(static_cast<int>(p_.method.missing) >= 0 && static_cast<int>(p_.method.missing) <= 2, "missing",
+                "unknown");
+      a.require(p_.method.min_size >= 1, "min_size", "must be >= 1");
+    });
+    a.field("x", x_);
+    a.field("t", t_);
+    a.field("pushed", pushed_);
+    a.require(x_.size() == t_.size(), "t", "not one step per value");
+    for (std::size_t i = 1; i < t_.size(); ++i) a.require(t_[i] > t_[i - 1], "t", "steps not increasing");
+  }
 };
 
 }  // namespace predsense

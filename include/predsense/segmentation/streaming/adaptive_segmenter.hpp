@@ -150,6 +150,33 @@ class adaptive_segmenter {
   double mean_ = 0.0, m2_ = 0.0;
   bool started_ = false;
   std::size_t event_start_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the parameters, then the ring of trailing surprises with its
+  // running mean / M2 and the open event's start.
+  static constexpr const char* state_kind = "adaptive_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("window", p_.window);
+    a.param("gamma", p_.gamma);
+    a.param("min_block", p_.min_block);
+    a.param("max_block", p_.max_block);
+    a.param("min_history", p_.min_history);
+    a.validated([&] { *this = adaptive_segmenter(p_); });
+    a.field("ring", ring_);
+    a.field("count", count_);
+    a.field("head", head_);
+    a.field("since_exact", since_exact_);
+    a.field("mean", mean_);
+    a.field("m2", m2_);
+    a.field("started", started_);
+    a.field("event_start", event_start_);
+    // back(i) indexes ring_ from head_: the ring fills in order, then wraps
+    a.require(ring_.size() <= p_.window && count_ == ring_.size() && head_ < p_.window &&
+                  (ring_.size() == p_.window || head_ == ring_.size()),
+              "ring", "count, head and ring length disagree");
+    a.require(since_exact_ < p_.window, "since_exact", "not below the window");
+  }
 };
 
 }  // namespace predsense

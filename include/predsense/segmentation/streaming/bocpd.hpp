@@ -349,6 +349,54 @@ class bocpd {
   std::vector<double> rc_, rq_, ra_, rk_;  // per-count constants, reverse count order
   std::vector<std::size_t> best_start_;
   std::size_t gap_ = 0, missing_steps_ = 0;  // pending missing steps before the next observation; total
+
+ public:
+  // State (io/state_file.hpp): the prior and pruning parameters, then the live run lengths'
+  // posterior statistics and log weights, the Viterbi state and the step / gap counters. The
+  // per-count tables are rebuilt on the next step (their values depend on the count only).
+  static constexpr const char* state_kind = "bocpd";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("lambda", p_.lambda);
+    a.param("mu0", p_.mu0);
+    a.param("kappa0", p_.kappa0);
+    a.param("alpha0", p_.alpha0);
+    a.param("beta0", p_.beta0);
+    a.param("prune_mass", p_.prune_mass);
+    a.param("max_run_length", p_.max_run_length);
+    a.param("track_map", p_.track_map);
+    a.param("simd", p_.simd);
+    a.param("dims", dims_);
+    a.validated([&] { *this = bocpd(p_, dims_); });
+    a.field("t", t_);
+    a.field("head", head_);
+    a.field("base_start", base_start_);
+    a.field("best_vit", best_vit_);
+    a.field("mu", mu_);
+    a.field("beta", beta_);
+    a.field("logbeta", logbeta_);
+    a.field("logp", logp_);
+    a.field("vit", vit_);
+    a.field("best_start", best_start_);
+    a.field("gap", gap_);
+    a.field("missing_steps", missing_steps_);
+    if constexpr (A::loading) {
+      const std::size_t n = logp_.size();
+      a.require(head_ <= n && vit_.size() == n, "logp", "run arrays of different lengths or head past them");
+      a.require(mu_.size() / dims_ == n && mu_.size() % dims_ == 0 && beta_.size() == mu_.size() &&
+                    logbeta_.size() == mu_.size(),
+                "mu", "not runs x dims");
+      // live runs start at consecutive steps ending at the last one
+      a.require(base_start_ <= t_ && n - head_ == t_ - base_start_, "base_start", "live runs do not end at step t");
+      a.require(!p_.track_map || t_ == 0 || (best_vit_ >= head_ && best_vit_ < n), "best_vit", "not a live run");
+      a.require(best_start_.size() == (p_.track_map ? t_ : 0), "best_start", "not one entry per step");
+      for (std::size_t i = 0; i < best_start_.size(); ++i)
+        a.require(best_start_[i] <= i, "best_start", "a segment starting after its step");
+      a.require(gap_ <= missing_steps_, "gap", "more pending than missing steps");
+      cap_ = 0;  // tables rebuilt by the next step()
+      rc_.clear(), rq_.clear(), ra_.clear(), rk_.clear();
+    }
+  }
 };
 
 namespace detail {

@@ -161,6 +161,41 @@ class bocpd_segmenter {
   };
   std::vector<welford> stats_;  // per dimension, for `standardize`
   std::vector<double> z_;       // the standardised row
+
+ public:
+  // State (io/state_file.hpp): the parameters, the model's and the peak picker's state, the
+  // step counter, the original step of each observed row and the per-dimension z-score moments.
+  static constexpr const char* state_kind = "bocpd_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("lag", p_.lag);
+    a.param("standardize", p_.standardize);
+    a.param("skip_first", p_.skip_first);
+    a.param("max_abs_z", p_.max_abs_z);
+    a.param("model_track_map", p_.model.track_map);
+    a.validated([&] { a.require(p_.max_abs_z > 0.0, "max_abs_z", "must be > 0"); });
+    a.nested("model", model_);
+    a.nested("peaks", peaks_);
+    const bool tm = p_.model.track_map;
+    p_.model = model_.params(), p_.model.track_map = tm;
+    p_.peaks = peaks_.params();
+    a.field("next", next_);
+    a.field("original", original_);
+    a.each("stats", stats_, [](auto& ar, welford& w) {
+      ar.field("n", w.n);
+      ar.field("mean", w.mean);
+      ar.field("m2", w.m2);
+    });
+    if constexpr (A::loading) {
+      a.require(!model_.params().track_map, "model.track_map", "the segmenter's model keeps no Viterbi state");
+      a.require(stats_.size() == model_.dims(), "stats", "not one entry per dimension");
+      a.require(original_.size() == model_.steps(), "original", "not one step per observed row");
+      for (std::size_t i = 0; i < original_.size(); ++i)
+        a.require(original_[i] < next_ && (i == 0 || original_[i] > original_[i - 1]), "original",
+                  "steps not increasing or not below next");
+      a.require(peaks_.next_step() <= original_.size(), "peaks", "buffered past the observed rows");
+    }
+  }
 };
 
 // Offline: the boundaries of a whole row-major n x dims series (same as streaming + flush()).

@@ -138,6 +138,34 @@ class peak_segmenter {
   std::size_t first_t_ = 0;
   bool has_last_ = false;  // (not std::optional: GCC 12 warns maybe-uninitialized on it)
   std::size_t last_peak_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the parameters, then the buffered values (left context and the
+  // candidates waiting for their look-ahead), the step of the first one and the last peak.
+  [[nodiscard]] const peak_segmenter_params& params() const noexcept { return p_; }
+  // The step after the last buffered one (0 before any).
+  [[nodiscard]] std::size_t next_step() const noexcept { return buf_.empty() ? 0 : first_t_ + buf_.size(); }
+  [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size(); }
+  static constexpr const char* state_kind = "peak_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("threshold", p_.threshold);
+    a.param("prominence", p_.prominence);
+    a.param("min_separation", p_.min_separation);
+    a.param("lookahead", p_.lookahead);
+    a.param("window", p_.window);
+    a.param("relative_prominence", p_.relative_prominence);
+    a.validated([&] { *this = peak_segmenter(p_); });
+    a.field("buffer", buf_);
+    a.field("first_t", first_t_);
+    a.field("has_last", has_last_);
+    a.field("last_peak", last_peak_);
+    a.require(buf_.size() <= std::max(p_.window, p_.lookahead) + p_.lookahead + 1, "buffer",
+              "longer than the context kept");
+    a.require(first_t_ <= std::numeric_limits<std::size_t>::max() / 2, "first_t", "out of range");
+    a.require(!has_last_ || last_peak_ < first_t_ + buf_.size() || buf_.empty(), "last_peak",
+              "after the buffered steps");
+  }
 };
 
 }  // namespace predsense

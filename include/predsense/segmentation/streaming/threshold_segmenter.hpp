@@ -87,6 +87,27 @@ class threshold_segmenter {
   // (a bool + index rather than std::optional: GCC 12 warns maybe-uninitialized on the latter)
   bool has_last_ = false;
   std::size_t last_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the rule's parameters, then the z-score window and the last boundary.
+  static constexpr const char* state_kind = "threshold_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    bool absolute = p_.threshold.has_value();
+    double threshold = p_.threshold.value_or(0.0);
+    a.param("z_threshold", p_.z_threshold);
+    a.param("absolute", absolute);
+    a.param("threshold", threshold);
+    a.param("window", p_.window);
+    a.param("min_gap", p_.min_gap);
+    a.validated([&] {
+      p_.threshold = absolute ? std::optional<double>(threshold) : std::nullopt;
+      *this = threshold_segmenter(p_);
+    });
+    a.nested("z", z_);
+    a.field("has_last", has_last_);
+    a.field("last", last_);
+  }
 };
 
 }  // namespace predsense

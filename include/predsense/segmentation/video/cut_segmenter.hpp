@@ -159,6 +159,40 @@ class cut_segmenter {
   std::deque<outlier> outliers_;
   bool has_last_ = false;
   std::size_t last_ = 0;
+
+ public:
+  // State (io/state_file.hpp): the parameters, the peak picker's state, the trailing windows
+  // (outlier rule, long-scale spread, peak context), the pending outliers and the last cut.
+  static constexpr const char* state_kind = "cut_segmenter";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("window", p_.window);
+    a.param("long_window", p_.long_window);
+    a.param("min_history", p_.min_history);
+    a.param("gamma", p_.gamma);
+    a.param("prominence", p_.prominence);
+    a.param("absolute_prominence", p_.absolute_prominence);
+    a.param("floor", p_.floor);
+    a.param("lookahead", p_.lookahead);
+    a.param("min_gap", p_.min_gap);
+    a.validated([&] { *this = cut_segmenter(p_); });
+    a.nested("peak", peak_);
+    a.field("past", past_);
+    a.field("recent", recent_);
+    a.field("long", long_);
+    a.each("outliers", outliers_, [](auto& ar, outlier& o) {
+      ar.field("t", o.t);
+      ar.field("sigma", o.sigma);
+    });
+    a.field("has_last", has_last_);
+    a.field("last", last_);
+    a.require(past_.size() <= p_.window && long_.size() <= p_.long_window, "past", "longer than its window");
+    // the peak picker and recent_ hold the same steps (both from step 1, same cap)
+    a.require(recent_.size() == peak_.buffered() && recent_.size() <= context(), "recent",
+              "does not match the peak picker's buffer");
+    for (const auto& o : outliers_)
+      a.require(peak_.buffered() > 0 && o.t < peak_.next_step(), "outliers", "an outlier after the last step");
+  }
 };
 
 }  // namespace predsense

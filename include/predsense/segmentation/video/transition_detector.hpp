@@ -815,6 +815,71 @@ class transition_detector {
   bool has_emitted_ = false;
   bool ramp_up_ = false;      // inside a fade-in's ramp (see push)
   std::size_t last_end_ = 0;  // end of the last reported gradual transition
+
+ public:
+  // State (io/state_file.hpp): every parameter, then the frame counter, the kept thumbnails with
+  // their per-frame signals (the open span and the frames before it), the quiet baselines, the
+  // long surprise window and the open span's bounds.
+  static constexpr const char* state_kind = "transition_detector";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("width", p_.width);
+    a.param("height", p_.height);
+    a.param("channels", p_.channels);
+    a.param("scale", p_.scale);
+    a.param("window", p_.window);
+    a.param("warmup", p_.warmup);
+    a.param("gamma", p_.gamma);
+    a.param("floor", p_.floor);
+    a.param("surprise_gamma", p_.surprise_gamma);
+    a.param("surprise_floor", p_.surprise_floor);
+    a.param("surprise_long_window", p_.surprise_long_window);
+    a.param("gap", p_.gap);
+    a.param("max_span", p_.max_span);
+    a.param("min_change", p_.min_change);
+    a.param("return_ratio", p_.return_ratio);
+    a.param("max_residual", p_.max_residual);
+    a.param("solid_std", p_.solid_std);
+    a.param("min_hold", p_.min_hold);
+    a.param("max_shift", p_.max_shift);
+    a.param("min_motion_gain", p_.min_motion_gain);
+    a.param("min_dissolve_change", p_.min_dissolve_change);
+    a.param("dissolve_motion", p_.dissolve_motion);
+    a.param("dissolve_contrast", p_.dissolve_contrast);
+    a.param("max_dissolve", p_.max_dissolve);
+    a.param("dip_level", p_.dip_level);
+    a.param("cut_contrast", p_.cut_contrast);
+    a.validated([&] { *this = transition_detector(p_); });
+    a.field("t", t_);
+    a.each("hist", hist_, [](auto& ar, rec& r) {
+      ar.field("x", r.x);
+      ar.field("s", r.s);
+      ar.field("q", r.q);
+      ar.field("contrast", r.contrast);
+      ar.field("luma", r.luma);
+      ar.field("solid", r.solid);
+    });
+    a.field("base_s", base_s_);
+    a.field("base_q", base_q_);
+    a.field("long_s", long_s_);
+    a.field("open", open_);
+    a.field("span_start", span_start_);
+    a.field("last_elev", last_elev_);
+    a.field("prev_b", prev_b_);
+    a.field("has_emitted", has_emitted_);
+    a.field("last_end", last_end_);
+    if constexpr (A::loading) {
+      const std::size_t m = p_.width * p_.height * p_.channels;
+      for (const auto& r : hist_) a.require(r.x.size() == m, "hist", "a thumbnail not of width x height x channels");
+      a.require(!open_ || (span_start_ <= last_elev_ && last_elev_ < t_), "span_start", "open span outside the frames");
+      std::size_t keep = 2 * p_.scale + 2;
+      if (open_) keep = std::max(keep, t_ - span_start_ + p_.scale + 2);
+      a.require(hist_.size() == std::min<std::size_t>(t_, keep), "hist", "not the frames the detector keeps");
+      a.require(base_s_.size() <= p_.window && base_q_.size() <= p_.window && long_s_.size() <= p_.surprise_long_window,
+                "base_s", "longer than its window");
+      a.require(prev_b_ <= t_ && last_end_ <= t_, "prev_b", "after the last frame");
+    }
+  }
 };
 
 }  // namespace predsense
