@@ -441,8 +441,9 @@ TEST_CASE("bad state files are refused naming the file and the field; the compon
 }
 
 TEST_CASE("transition_detector resumes exactly: open spans, thumbnails and baselines") {
-  // 8 x 8 x 1 thumbnails: a shot, a cut at 30, a dissolve over 55..64, a fade to black at 90..95
-  const std::size_t w = 8, h = 8, n = 120;
+  // 8 x 8 x 1 thumbnails: a shot, a cut at 30, a dissolve over 55..64, a fade to black at 90..95,
+  // black, a slow fade-in over 100..114 (its rising ramp holds the span open)
+  const std::size_t w = 8, h = 8, n = 140;
   std::mt19937_64 g(4);
   std::normal_distribution<float> noise(0.0f, 0.01f);
   auto shot = [&](unsigned k) {
@@ -464,8 +465,12 @@ TEST_CASE("transition_detector resumes exactly: open spans, thumbnails and basel
         v = b[i] + (c[i] - b[i]) * static_cast<float>(t - 54) / 10.0f;
       else if (t < 90)
         v = c[i];
-      else
+      else if (t < 100)
         v = c[i] * static_cast<float>(std::max<int>(0, 95 - static_cast<int>(t))) / 5.0f;
+      else if (t < 115)
+        v = a[i] * static_cast<float>(t - 99) / 15.0f;
+      else
+        v = a[i];
       th[t][i] = v + noise(g);
     }
   }
@@ -487,7 +492,7 @@ TEST_CASE("transition_detector resumes exactly: open spans, thumbnails and basel
     return r;
   };
   check_resume<transition_detector>("transition", [&] { return transition_detector(p); }, step, n,
-                                    {0, 1, 2, 3, 4, 31, 33, 58, 60, 92, 119});
+                                    {0, 1, 2, 3, 4, 31, 33, 58, 60, 92, 103, 107, 112, 119, 139});
   CHECK(fired >= 2);  // the run reports transitions, so resuming is tested on pending decisions
 }
 

@@ -318,11 +318,17 @@ class transition_detector {
     if (base_q_.size() > p_.window) base_q_.pop_front();
   }
 
+  // frames of history kept: `scale` for q and the frame before a span, a fade-out's ramp before
+  // its span (max_dissolve), and the open span
+  std::size_t kept_frames() const {
+    std::size_t keep = 2 * p_.scale + 2 + p_.max_dissolve;
+    if (open_) keep = std::max(keep, t_ - span_start_ + p_.scale + 2);
+    return keep;
+  }
+
   void trim() {
     // keep: the open span and the frame before it, and `scale` frames for q
-    std::size_t keep = 2 * p_.scale + 2 + p_.max_dissolve;  // + a fade-out's ramp before its span
-    if (open_) keep = std::max(keep, t_ - span_start_ + p_.scale + 2);
-    while (hist_.size() > keep) hist_.pop_front();
+    while (hist_.size() > kept_frames()) hist_.pop_front();
   }
 
   double contrast(std::size_t u) const { return at(u).contrast; }
@@ -867,14 +873,13 @@ class transition_detector {
     a.field("last_elev", last_elev_);
     a.field("prev_b", prev_b_);
     a.field("has_emitted", has_emitted_);
+    a.field("ramp_up", ramp_up_);
     a.field("last_end", last_end_);
     if constexpr (A::loading) {
       const std::size_t m = p_.width * p_.height * p_.channels;
       for (const auto& r : hist_) a.require(r.x.size() == m, "hist", "a thumbnail not of width x height x channels");
       a.require(!open_ || (span_start_ <= last_elev_ && last_elev_ < t_), "span_start", "open span outside the frames");
-      std::size_t keep = 2 * p_.scale + 2;
-      if (open_) keep = std::max(keep, t_ - span_start_ + p_.scale + 2);
-      a.require(hist_.size() == std::min<std::size_t>(t_, keep), "hist", "not the frames the detector keeps");
+      a.require(hist_.size() == std::min<std::size_t>(t_, kept_frames()), "hist", "not the frames the detector keeps");
       a.require(base_s_.size() <= p_.window && base_q_.size() <= p_.window && long_s_.size() <= p_.surprise_long_window,
                 "base_s", "longer than its window");
       a.require(prev_b_ <= t_ && last_end_ <= t_, "prev_b", "after the last frame");
