@@ -7,6 +7,9 @@
 #include <set>
 #include <string>
 
+#include "predsense/memory/memory_store.hpp"
+#include "predsense/memory/policies/peak_preserving.hpp"
+#include "predsense/memory/policies/pool_relative.hpp"
 #include "predsense/registry/make_component.hpp"
 
 using namespace predsense;
@@ -150,4 +153,74 @@ TEST_CASE("registry: the transition detector's 26 parameters are all validated, 
   transition_detector_params bad{};
   bad.max_dissolve = 0;
   CHECK_THROWS_WITH_AS(transition_detector{bad}, doctest::Contains("'max_dissolve'"), invalid_argument_error);
+}
+
+TEST_CASE("registry: defaults are the C++ types' own defaults") {
+  const auto v = [](const char* kind, const char* name) { return reg::resolve(kind, name, {}).values; };
+  {
+    const auto r = reg::threshold_params(v("segmenter", "threshold"));
+    const threshold_segmenter_params d{};
+    CHECK(!r.threshold.has_value());
+    CHECK(r.z_threshold == d.z_threshold);
+    CHECK(r.window == d.window);
+    CHECK(r.min_gap == d.min_gap);
+  }
+  {
+    const auto r = reg::peak_params(v("segmenter", "peak"));
+    const peak_segmenter_params d{};
+    CHECK(r.threshold == d.threshold);
+    CHECK(r.prominence == d.prominence);
+    CHECK(r.min_separation == d.min_separation);
+    CHECK(r.lookahead == d.lookahead);
+    CHECK(r.window == d.window);
+    CHECK(r.relative_prominence == d.relative_prominence);
+  }
+  {
+    const auto r = reg::bocpd_params_of(v("segmenter", "bocpd"));
+    const bocpd_segmenter_params d{};
+    CHECK(r.model.lambda == d.model.lambda);
+    CHECK(r.model.kappa0 == d.model.kappa0);
+    CHECK(r.model.prune_mass == d.model.prune_mass);
+    CHECK(r.lag == d.lag);
+    CHECK(r.peaks.threshold == d.peaks.threshold);
+    CHECK(r.peaks.min_separation == d.peaks.min_separation);
+    CHECK(r.peaks.lookahead == d.peaks.lookahead);
+    CHECK(r.standardize == d.standardize);
+    CHECK(r.skip_first == d.skip_first);
+    CHECK(r.max_abs_z == d.max_abs_z);
+  }
+  {
+    const auto r = reg::offline_params_of(v("segmenter", "offline"));
+    const offline_segmenter_params d{};
+    CHECK(r.method.method == d.method.method);
+    CHECK(r.method.cost == d.method.cost);
+    CHECK(r.method.penalty.kind == d.method.penalty.kind);
+    CHECK(r.method.min_size == d.method.min_size);
+    CHECK(r.method.max_changes == d.method.max_changes);
+    CHECK(r.standardize == d.standardize);
+  }
+  {
+    const auto r = v("memory_policy", "peak_preserving");
+    const peak_preserving pp{};
+    const pool_relative pr{};
+    CHECK(reg::real(r, "z_pool") == pr.z);
+    CHECK(reg::size(r, "trailing") == pr.window);
+    CHECK(reg::size(r, "trailing") == pp.window);
+    CHECK(reg::real(r, "z_peak") == pp.z_peak);
+    CHECK(reg::real(r, "z_merge") == pp.z_merge);
+    CHECK(reg::real(r, "transient_gain") == pp.transient_gain);
+    CHECK(reg::size(r, "radius") == pp.radius);
+    const memory_params mp{};
+    CHECK(reg::size(r, "window") == mp.window);
+    CHECK(reg::size(r, "budget") == mp.budget);
+  }
+  {
+    const auto r = v("predictor", "rls");
+    const rls_params d{};
+    CHECK(reg::real(r, "forgetting") == d.forgetting);
+    CHECK(reg::real(r, "ridge") == d.ridge);
+    CHECK(reg::flag(r, "residual") == d.residual);
+    CHECK(reg::flag(r, "bias") == d.bias);
+    CHECK(reg::size(r, "token_stride") == d.token_stride);
+  }
 }

@@ -174,7 +174,7 @@ def test_memory_parts_are_the_same_objects(policy):
     reference(X, ps.CopyLast(), ps.token_cosine_distance, ps.AdaptiveSegmenter(window=16), memory=ref)
     assert mem.entries() == ref.entries()
     # the default stream is the documented Cambrian-S configuration
-    d = ps.Stream(memory_threshold=0.2, window=8, budget=256)
+    d = ps.Stream(memory=("drop_merge", {"threshold": 0.2, "window": 8, "budget": 256}))
     assert isinstance(d.predictor, ps.CopyLast) and d.metric == "token_cosine"
     assert isinstance(d.segmenter, ps.AdaptiveSegmenter)
     assert (d.memory.threshold, d.memory.window, d.memory.budget, d.memory.policy) == (0.2, 8, 256, "drop_merge")

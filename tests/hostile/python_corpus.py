@@ -277,7 +277,7 @@ def metric_cases():
         lambda c: ps.l2_distance(c.arr(np.zeros((2, 2, 2), np.float32)), c.arr(f(2, 2))))
     bad("l2_distance: empty actual", "EmptyError", "actual: empty frame (shape (4, 0))",
         lambda c: ps.l2_distance(c.arr(f()), c.arr(np.zeros((4, 0), np.float32))))
-    bad("copy_last_surprise: unknown metric", "InvalidArgumentError", "metric: unknown metric 'cosine'",
+    bad("copy_last_surprise: unknown metric", "InvalidArgumentError", "unknown metric 'cosine'",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros((3, 4, 8), np.float32)), metric="cosine"))
     bad("copy_last_surprise: 1-D frames", "ShapeError", "frames: expected a sequence",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros(8, np.float32))))
@@ -468,7 +468,7 @@ def segmenter_cases():
         c.arr(finite_frame(4, 8)[None].repeat(20, 0))))
     bad("Stream: seg_window 1 names seg_window", "InvalidArgumentError", "seg_window=1",
         lambda c: ps.Stream(seg_window=1))
-    bad("PeakSegmenter: threshold NaN", "InvalidArgumentError", "threshold is NaN",
+    bad("PeakSegmenter: threshold NaN", "InvalidArgumentError", "'threshold' is NaN",
         lambda c: ps.PeakSegmenter(threshold=float("nan")))
     bad("PeakSegmenter: prominence -1", "InvalidArgumentError", "prominence", lambda c: ps.PeakSegmenter(prominence=-1.0))
     bad("PeakSegmenter: min_separation 0", "InvalidArgumentError", "min_separation",
@@ -937,11 +937,12 @@ def file_cases():
 def stream_cases():
     f = finite_frame
     bad("Stream: predictor 42", "TypeError", "predictor: expected", lambda c: ps.Stream(predictor=42))
-    bad("Stream: unknown metric name", "InvalidArgumentError", "metric: unknown metric 'cosine'",
+    bad("Stream: unknown metric name", "InvalidArgumentError", "unknown metric 'cosine'",
         lambda c: ps.Stream(metric="cosine"))
     bad("Stream: metric 3.5", "TypeError", "metric: expected", lambda c: ps.Stream(metric=3.5))
     bad("Stream: segmenter a list", "TypeError", "segmenter: expected", lambda c: ps.Stream(segmenter=[1]))
-    bad("Stream: memory a string", "TypeError", "memory: expected", lambda c: ps.Stream(memory="ram"))
+    bad("Stream: memory an unknown policy name", "InvalidArgumentError", "unknown memory_policy 'ram'",
+        lambda c: ps.Stream(memory="ram"))
     bad("Stream: normalizer 7", "TypeError", "normalizer: expected", lambda c: ps.Stream(normalizer=7))
     bad("Stream: first_surprise NaN", "NonFiniteError", "first_surprise", lambda c: ps.Stream(first_surprise=float("nan")))
     bad("Stream: memory_threshold NaN", "NonFiniteError", "threshold", lambda c: ps.Stream(memory_threshold=float("nan")))

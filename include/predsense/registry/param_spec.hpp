@@ -152,8 +152,8 @@ inline param_value check_value(const component_spec& c, const param_spec& p, con
                                      (std::holds_alternative<std::int64_t>(v) ? std::to_string(n) : to_text(v)));
       if (p.type == param_type::real) return x;
       if (std::holds_alternative<std::int64_t>(v)) return n;
-      if (x != std::floor(x) || std::fabs(x) > 9.0e18)
-        throw invalid_argument_error(at + " must be an integer, got " + to_text(v));
+      if (x != std::floor(x)) throw invalid_argument_error(at + " must be an integer, got " + to_text(v));
+      if (std::fabs(x) > 9.0e18) throw invalid_argument_error(at + " is out of range, got " + to_text(v));
       return static_cast<std::int64_t>(x);
     }
   }

@@ -35,12 +35,11 @@ inline const std::vector<std::string>& kinds() {
 namespace detail {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double int_max = 9.0e18;  // integers: at most ~2^63
 
 inline param_spec integer(std::string name, std::int64_t def, std::int64_t lo, std::string unit, std::string doc,
                           std::vector<std::string> aliases = {}) {
   param_spec p;
-  p.name = std::move(name), p.type = param_type::integer, p.lo = static_cast<double>(lo), p.hi = int_max;
+  p.name = std::move(name), p.type = param_type::integer, p.lo = static_cast<double>(lo), p.hi = inf;
   p.def = def, p.unit = std::move(unit), p.doc = std::move(doc), p.aliases = std::move(aliases);
   return p;
 }
@@ -189,7 +188,7 @@ inline std::vector<component_spec> build_table() {
                  choice("penalty", "mbic", penalty_names(), "penalty per change (registry kind penalty)"),
                  optional(finite("pen_value", 0.0, 0.0, "cost units", "penalty='manual': the penalty per change")),
                  integer("min_size", 1, 1, "steps", "shortest segment (the cost's own minimum applies if larger)"),
-                 integer("max_changes", 5, 0, "changes", "binseg: at most this many changes (0: no limit)"),
+                 integer("max_changes", 5, 0, "changes", "binseg: at most this many changes (0: no limit)", {"Q"}),
                  boolean("standardize", true, "z-score the series first"),
                  choice("missing", "skip", {"skip", "interpolate", "error"}, "missing values (NaN)")},
                 "OfflineSegmenter", "predsense::offline_segmenter"));
@@ -241,7 +240,7 @@ inline std::vector<component_spec> build_table() {
       store_params({finite("z_pool", 1.0, -inf, "sd", "pool a frame 2x2 when its z < z_pool"),
                     finite("z_peak", 3.0, -inf, "sd", "a local peak at or above this is never merged"),
                     finite("z_merge", 2.0, -inf, "sd", "runs of z >= this merge over budget"),
-                    finite("transient_gain", 1.0, -inf, "", "weight of a one-frame event's two spikes"),
+                    finite("transient_gain", 16.0, -inf, "", "weight of a one-frame event's two spikes"),
                     integer("radius", 5, 0, "frames", "neighbourhood each side for eviction"),
                     integer("trailing", 120, 1, "frames", "frames of the robust z")},
                    false),
