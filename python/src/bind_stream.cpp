@@ -213,14 +213,20 @@ void init_stream(py::module_& m) {
                  throw invalid_argument_error("Stream: " + seg_given +
                                               " apply only to the default segmenter 'adaptive'; pass "
                                               "segmenter=('adaptive', {...}) or set them on the segmenter object");
-               warn_deprecated("Stream", {"seg_window/gamma/min_block/max_block -> segmenter=('adaptive', {'window': "
-                                          "..., 'gamma': ..., 'min_block': ..., 'max_block': ...})"});
-               try {  // the error names Stream's own keywords
-                 segmenter = mod.attr("AdaptiveSegmenter")(**seg_params);
+               warn_text(
+                   "Stream(seg_window=, gamma=, min_block=, max_block=) is deprecated: use "
+                   "segmenter=('adaptive', {'window': ..., 'gamma': ..., 'min_block': ..., 'max_block': ...})");
+               try {  // checked here so that the error names Stream's own keywords
+                 (void)values_from_python("segmenter", "adaptive", py::args(), py::kwargs(std::move(seg_params)), {},
+                                          "AdaptiveSegmenter");
                } catch (const invalid_argument_error& e) {
                  throw invalid_argument_error("Stream: " + seg_given +
                                               " for the default AdaptiveSegmenter: " + e.what());
                }
+               py::dict again;
+               for (const auto& [name, v] : seg_kw)
+                 if (!v->is_none()) again[name] = *v;
+               segmenter = mod.attr("AdaptiveSegmenter")(**again);
              }
              if (segmenter.is(py::ellipsis())) segmenter = py::str("adaptive");
              // Deprecated keywords of the default memory (MemoryStore's threshold, window, budget).
@@ -230,8 +236,10 @@ void init_stream(py::module_& m) {
                      "Stream: memory_threshold=, window=, budget= apply only to the default memory; pass "
                      "memory=(policy, "
                      "{'threshold': ..., 'window': ..., 'budget': ...}) or a MemoryStore");
-               warn_deprecated("Stream", {"memory_threshold/window/budget -> memory=('drop_merge', {'threshold': ..., "
-                                          "'window': ..., 'budget': ...}) (or ('peak_preserving', {...}))"});
+               warn_text(
+                   "Stream(memory_threshold=, window=, budget=) is deprecated: use memory=('drop_merge', "
+                   "{'threshold': ..., 'window': ..., 'budget': ...}) (or ('peak_preserving', {'window': ..., "
+                   "'budget': ...}))");
                memory = mod.attr("MemoryStore")(memory_threshold, window.is_none() ? py::int_(32) : window,
                                                 budget.is_none() ? py::int_(8192) : budget);
              }

@@ -34,6 +34,18 @@ inline void warn_deprecated(const std::string& what, const std::vector<std::stri
   }
 }
 
+// The Python keyword of a registry parameter (a Python keyword gets a trailing '_').
+inline std::string python_keyword(const std::string& name) {
+  static const char* reserved[] = {"lambda", "from", "in", "is", "global", "class", "def", "pass"};
+  for (const char* r : reserved)
+    if (name == r) return name + "_";
+  return name;
+}
+
+inline void warn_text(const std::string& msg) {
+  if (PyErr_WarnEx(PyExc_DeprecationWarning, msg.c_str(), 2) != 0) throw py::error_already_set();
+}
+
 inline reg::param_value param_of(const reg::component_spec& c, const std::string& key, const py::handle& o) {
   if (o.is_none()) return std::monostate{};
   if (PyBool_Check(o.ptr())) return o.cast<bool>();
@@ -66,7 +78,28 @@ inline reg::param_values values_from_python(const reg::component_spec& c, const 
     if (!key.empty() && key.back() == '_') key.pop_back();  // lambda_ -> lambda
     if (given.count(key))
       throw py::type_error(who + "() got multiple values for argument '" + k.cast<std::string>() + "'");
+    bool known = false;
+    for (const auto& p : c.params) {
+      known = known || p.name == key;
+      for (const auto& a : p.aliases) known = known || a == key;
+    }
+    if (!known) {
+      std::string names;
+      for (const auto& p : c.params) names += (names.empty() ? "" : ", ") + python_keyword(p.name);
+      throw py::type_error(who + "() got an unexpected keyword argument '" + k.cast<std::string>() + "' (" + c.kind +
+                           " '" + c.name + "' takes: " + (names.empty() ? "no parameters" : names) + ")");
+    }
     given[key] = param_of(c, key, v);
+    for (const auto& p : c.params) {  // a value of the wrong kind is a TypeError, as Python's own
+      bool is_p = p.name == key;
+      for (const auto& a : p.aliases) is_p = is_p || a == key;
+      const bool text = std::holds_alternative<std::string>(given[key]);
+      if (is_p && text != (p.type == reg::param_type::choice) && !std::holds_alternative<std::monostate>(given[key]))
+        throw py::type_error(
+            who + "(): " + p.name + ": expected " +
+            (p.type == reg::param_type::choice ? "a name (" + reg::range_text(p) + ")" : std::string("a number")) +
+            ", got " + type_name(v));
+    }
   }
   std::vector<std::string> deprecated;
   auto out = reg::resolve(c, given, &deprecated);
@@ -78,14 +111,6 @@ inline reg::param_values values_from_python(const std::string& kind, const std::
                                             const py::kwargs& kwargs, const std::vector<std::string>& positional,
                                             const std::string& who) {
   return values_from_python(reg::find(kind, name), args, kwargs, positional, who);
-}
-
-// The Python keyword of a registry parameter (a Python keyword gets a trailing '_').
-inline std::string python_keyword(const std::string& name) {
-  static const char* reserved[] = {"lambda", "from", "in", "is", "global", "class", "def", "pass"};
-  for (const char* r : reserved)
-    if (name == r) return name + "_";
-  return name;
 }
 
 // The parameters of a registry component as doc lines ("name: type in range, default d (unit). doc."),

@@ -51,6 +51,9 @@ def parse_signature(doc):
         if a == "*":
             kwonly = True
             continue
+        if a.startswith("*"):  # *args / **kwargs (a registry class: its real parameters come from the registry)
+            params.append((a.split(":")[0], "Any", None, kwonly))
+            continue
         pm = re.match(r"^(\w+)(?:: ([^=]+?))?(?: = (.*))?$", a)
         params.append((pm.group(1), (pm.group(2) or "Any").strip(), pm.group(3), kwonly))
     return name, params, ret

@@ -94,8 +94,10 @@ def test_stream_takes_registry_names_with_parameters():
         ps.Stream(memory=("drop_merge", {"threshold": math.nan}))
     with pytest.raises(ps.InvalidArgumentError, match="unknown segmenter 'peeks'"):
         ps.Stream(segmenter="peeks")
-    with pytest.raises(ps.InvalidArgumentError, match="'peak': unknown parameter 'gap'"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'gap'"):
         ps.Stream(segmenter=("peak", {"gap": 1}))
+    with pytest.raises(ps.InvalidArgumentError, match="'drop_merge': unknown parameter 'sinks'"):
+        ps.Stream(memory=("drop_merge", {"threshold": 0.1, "sinks": 2}))
 
 
 def test_none_means_off():

@@ -155,7 +155,9 @@ def test_python_component_errors_propagate():
     with pytest.raises(TypeError, match="predictor"):
         ps.Stream(predictor=42)
     with pytest.raises(TypeError, match="segmenter"):
-        ps.Stream(segmenter="adaptive")
+        ps.Stream(segmenter=42)
+    with pytest.raises(ps.InvalidArgumentError, match="segmenter: unknown segmenter 'adaptiv'"):
+        ps.Stream(segmenter="adaptiv")
     with pytest.raises(ps.InvalidArgumentError, match="metric: unknown metric 'cos'"):
         ps.Stream(metric="cos")
     with pytest.raises(TypeError, match="memory"):

@@ -277,7 +277,7 @@ def metric_cases():
         lambda c: ps.l2_distance(c.arr(np.zeros((2, 2, 2), np.float32)), c.arr(f(2, 2))))
     bad("l2_distance: empty actual", "EmptyError", "actual: empty frame (shape (4, 0))",
         lambda c: ps.l2_distance(c.arr(f()), c.arr(np.zeros((4, 0), np.float32))))
-    bad("copy_last_surprise: unknown metric", "InvalidArgumentError", "unknown metric 'cosine'",
+    bad("copy_last_surprise: unknown metric", "InvalidArgumentError", "metric: unknown metric 'cosine'",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros((3, 4, 8), np.float32)), metric="cosine"))
     bad("copy_last_surprise: 1-D frames", "ShapeError", "frames: expected a sequence",
         lambda c: ps.copy_last_surprise(c.arr(np.zeros(8, np.float32))))
@@ -314,13 +314,14 @@ def predictor_cases():
     f = finite_frame
     bad("EMAPredictor: alpha 0", "InvalidArgumentError", "alpha", lambda c: ps.EMAPredictor(alpha=0.0))
     bad("EMAPredictor: alpha NaN", "InvalidArgumentError", "alpha", lambda c: ps.EMAPredictor(alpha=float("nan")))
-    bad("RLSPredictor: unknown mode", "InvalidArgumentError", "mode must be", lambda c: ps.RLSPredictor(mode="tokens"))
+    bad("RLSPredictor: unknown mode", "InvalidArgumentError", "'mode': 'tokens' is not one of", lambda c: ps.RLSPredictor(mode="tokens"))
     bad("RLSPredictor: forgetting 0", "InvalidArgumentError", "forgetting", lambda c: ps.RLSPredictor(forgetting=0.0))
     bad("RLSPredictor: forgetting NaN", "InvalidArgumentError", "forgetting",
         lambda c: ps.RLSPredictor(forgetting=float("nan")))
     bad("RLSPredictor: ridge -1", "InvalidArgumentError", "ridge", lambda c: ps.RLSPredictor(ridge=-1.0))
     bad("RLSPredictor: token_stride 0", "InvalidArgumentError", "token_stride", lambda c: ps.RLSPredictor(token_stride=0))
-    bad("RLSPredictor: token_stride -1", "TypeError", "incompatible", lambda c: ps.RLSPredictor(token_stride=-1))
+    bad("RLSPredictor: token_stride -1", "InvalidArgumentError", "'token_stride' must be in [1, inf)",
+        lambda c: ps.RLSPredictor(token_stride=-1))
     bad("CopyLast: predict before observe", "EmptyError", "before any frame", lambda c: ps.CopyLast().predict())
     bad("RLSPredictor: predict before observe", "EmptyError", "before any frame", lambda c: ps.RLSPredictor().predict())
 
@@ -414,9 +415,10 @@ def transformer_cases():
 
 # ---- segmenters -----------------------------------------------------------------------------------
 def segmenter_cases():
-    bad("ThresholdSegmenter: threshold NaN", "InvalidArgumentError", "threshold is NaN",
+    bad("ThresholdSegmenter: threshold NaN", "InvalidArgumentError", "'threshold' is NaN",
         lambda c: ps.ThresholdSegmenter(float("nan")))
-    bad("ThresholdSegmenter: min_gap 0", "InvalidArgumentError", "min_gap", lambda c: ps.ThresholdSegmenter(0.5, 0))
+    bad("ThresholdSegmenter: min_separation 0", "InvalidArgumentError", "'min_separation' must be in [1, inf)",
+        lambda c: ps.ThresholdSegmenter(0.5, 0))
 
     def thr_nan(c):
         s = ps.ThresholdSegmenter(0.5)
@@ -496,7 +498,7 @@ def segmenter_cases():
         lambda c: ps.bocpd_segment(c.arr(np.array([0.0, np.nan, 1.0])), missing="error"))
     bad("OfflineSegmenter: unknown method", "InvalidArgumentError", "kmeans", lambda c: ps.OfflineSegmenter("kmeans"))
     bad("OfflineSegmenter: min_size 0", "InvalidArgumentError", "min_size", lambda c: ps.OfflineSegmenter(min_size=0))
-    bad("OfflineSegmenter: pen_value without manual", "InvalidArgumentError", "pen_value applies only",
+    bad("OfflineSegmenter: pen_value without manual", "InvalidArgumentError", "applies only to 'manual'",
         lambda c: ps.OfflineSegmenter(pen_value=3.0))
     bad("OfflineSegmenter: pen_value a string", "TypeError", "pen_value: expected a number, got str",
         lambda c: ps.OfflineSegmenter(penalty="manual", pen_value="high"))
@@ -1087,7 +1089,7 @@ def video_cases():
     bad("area_downsample: out 2^40 x 2^40", "ShapeError", "", lambda c: V("area_downsample")(c.arr(img()), 2 ** 40, 2 ** 40))
     bad("area_downsample: negative pixel values", "TypeError", "image: expected 8-bit",
         lambda c: V("area_downsample")(c.arr(np.full((8, 8, 3), -1, np.int16)), 4, 4))
-    bad("CutSegmenter: window 2", "InvalidArgumentError", "window must be >= 3", lambda c: V("CutSegmenter")(window=2))
+    bad("CutSegmenter: window 2", "InvalidArgumentError", "'window' must be in [3, inf)", lambda c: V("CutSegmenter")(window=2))
     bad("CutSegmenter: gamma NaN", "InvalidArgumentError", "gamma", lambda c: V("CutSegmenter")(gamma=float("nan")))
     bad("CutSegmenter.push: NaN", "NonFiniteError", "value nan at t=0 is not finite", lambda c: V("CutSegmenter")().push(float("nan"), 0))
 

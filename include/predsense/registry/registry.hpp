@@ -337,7 +337,8 @@ inline const component_spec& find(const std::string& kind, const std::string& na
         return *c;
       }
   }
-  throw invalid_argument_error("predsense: unknown " + kind + " '" + name + "' (known: " + names(kind) + ")");
+  throw invalid_argument_error("predsense: " + kind + ": unknown " + kind + " '" + name + "' (known: " + names(kind) +
+                               ")");
 }
 
 // find() + resolve(): the component's spec and every parameter's checked value.
