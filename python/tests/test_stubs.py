@@ -128,7 +128,8 @@ def test_registry_classes_take_their_parameters_from_the_registry():
         for p in spec["params"]:
             assert f"{p['keyword']}: " in doc and p["doc"] in doc, f"{name}.{p['keyword']}: stub doc not the registry's"
             assert f"{p['keyword']}: " in cls.__doc__ and p["doc"] in cls.__doc__, f"{name}.__doc__: {p['keyword']}"
-        with pytest.raises(TypeError, match=f"unexpected keyword argument 'no_such' .*'{spec['name']}'"):
+        with pytest.raises(TypeError, match=f"unexpected keyword argument 'no_such' .*'{spec['name']}'"
+                           if spec["params"] else "incompatible constructor arguments"):
             cls(no_such=1)
         seen += 1
     assert seen >= 12
