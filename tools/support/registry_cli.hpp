@@ -117,9 +117,9 @@ inline std::vector<std::pair<std::string, std::string>> split_key_values(const s
 
 // What the user chose for one kind: a name and KEY=VALUE texts.
 struct registry_choice {
-  std::string name;                 // the default before parsing
-  std::vector<std::string> params;  // KEY=VALUE
-  std::string kind{}, flag{};       // set by add_registry_options
+  std::string name;                   // the default before parsing
+  std::vector<std::string> params{};  // KEY=VALUE
+  std::string kind{}, flag{};         // set by add_registry_options
   std::vector<std::string> offered{};
 };
 
