@@ -33,8 +33,8 @@ METHODS = [
     ("binseg", "binseg", [], "TCPDBench's binseg default reproduced (cpt.mean Normal, MBIC, Q = 5)"),
     ("amoc", "amoc", [], "TCPDBench's amoc default reproduced (cpt.mean Normal, MBIC)"),
     ("bocpd_peaks", "bocpd_peaks", [], "BOCPD + peaks of the lag-5 change probability (the earlier default)"),
-    ("bocpd (TCPDBench defaults)", "bocpd", [], "BOCPD MAP segmentation, lambda 100, a = b = k = 1"),
-    ("peaks", "peaks", [], "peak picking on the AR(2) standardized residual"),
+    ("bocpd (TCPDBench defaults)", "bocpd", [], "BOCPD MAP segmentation, lambda 100, alpha0 = beta0 = kappa0 = 1"),
+    ("peak", "peak", [], "peak picking on the AR(2) standardized residual"),
     ("threshold", "threshold", [], "fixed threshold on the AR(2) standardized residual"),
     ("adaptive", "adaptive", [], "EM-LLM mean + gamma std on the AR(2) standardized residual"),
     ("zero", "zero", [], "no change points"),
@@ -370,7 +370,7 @@ def main():
     L.append("- BOCPD (`bocpd`, `bocpd_peaks`): a missing step updates no likelihood, but time runs: after g "
              "missing steps the next observation has change probability 1 - (1 - H)^(g + 1), so run lengths "
              "keep growing through the gap.")
-    L.append("- The surprise-based segmenters (`threshold`, `adaptive`, `peaks`) run on the observed rows; "
+    L.append("- The surprise-based segmenters (`threshold`, `adaptive`, `peak`) run on the observed rows; "
              "boundaries are mapped back to the original index.")
     L.append("")
     L.append("A series with every value missing, or with fewer observed values than the method's minimum, is "
@@ -388,7 +388,7 @@ def main():
     pb_f1, pb_cov = pmean("default_f1", "bocpd"), pmean("default_cover", "bocpd")
     L.append("## Validation: BOCPD with TCPDBench's default settings")
     L.append("")
-    L.append(f"`--method bocpd` (lambda 100, mu0 0, a 1, b 1, k 1, run lengths pruned below 1e-4 tail mass, MAP "
+    L.append(f"`--method bocpd` (lambda 100, mu0 0, alpha0 1, beta0 1, kappa0 1, run lengths pruned below 1e-4 tail mass, MAP "
              f"segmentation) gives mean F1 {b_u['mean_f1']:.4f} against the published {pb_f1:.4f} "
              f"(difference {b_u['mean_f1'] - pb_f1:+.4f}) and cover {b_u['mean_cover']:.4f} against "
              f"{pb_cov:.4f} ({b_u['mean_cover'] - pb_cov:+.4f}).")

@@ -145,7 +145,7 @@ TEST_CASE("bad input: exit code 2, a message naming file and field, no output fi
       {"NaN (null)", ann + " --missing error '" + nan + "'", "series[0].raw[1]"},
       {"NaN (string)", ann + " --missing error '" + nan_str + "'", "series[0].raw[1]"},
       {"empty series", ann + " '" + empty + "'", "n_obs"},
-      {"shorter than the window", ann + " --method peaks '" + shortf + "'", "window"},
+      {"shorter than the window", ann + " --method peak '" + shortf + "'", "window"},
       {"not JSON", ann + " '" + notjson + "'", "not valid JSON"},
       {"no series", ann + " '" + noseries + "'", "'series'"},
       {"no n_obs", ann + " '" + nonobs + "'", "'n_obs'"},
@@ -204,7 +204,7 @@ TEST_CASE("--method default is binary segmentation, linear-trend cost, BIC: smal
   CHECK(j["method"] == "default");
   CHECK(j["params"]["cost"] == "linear");
   CHECK(j["params"]["penalty"] == "bic");
-  CHECK(j["params"]["Q"].get<double>() == 5.0);
+  CHECK(j["params"]["max_changes"].get<double>() == 5.0);  // the registry name (was Q)
   CHECK(j["series"]["kink"]["cps"] == json::array({40}));
   CHECK(j["series"]["trend"]["cps"] == json::array());  // a trend is not a change
   CHECK(j["series"]["step"]["cps"] == json::array({30}));

@@ -8,7 +8,11 @@
 // listed without scores. Methods (--list-methods): default (the nested leave-one-series-out choice:
 // binary segmentation, Q = 5, linear-trend cost, BIC), pelt / binseg / amoc (TCPDBench's defaults
 // unless overridden: cost, penalty, pen_value, min_size, Q, quantiles, tcpdbench_index, r_compatible),
-// bocpd, bocpd_peaks, threshold, adaptive, peaks, zero. Every series is z-scored first.
+// bocpd, bocpd_peaks, threshold, adaptive, peak, zero. Every series is z-scored first.
+// Names and parameters are the component registry's (predsense/registry/registry.hpp; --help lists
+// them): min_separation (was separation / min_gap), kappa0, alpha0, beta0, prune_mass (were k, a,
+// b, prune), max_changes (was Q), method peak (was peaks); the old spellings still work and warn on
+// stderr. Every registry parameter is checked by the registry's validator (NaN, range) -> exit 2.
 // Missing values (`null`): --missing skip (default; methods see the observed rows, change points
 // in the original index), interpolate or error; see docs/segmentation.md.
 // Any bad input (unreadable or non-JSON file, missing `series`/`n_obs`, a length that does not
@@ -49,7 +53,9 @@
 #include "predsense/segmentation/streaming/peak_segmenter.hpp"
 #include "predsense/segmentation/series/standardize.hpp"
 #include "predsense/segmentation/streaming/threshold_segmenter.hpp"
+#include "predsense/registry/registry.hpp"
 #include "support/cli.hpp"
+#include "support/registry_cli.hpp"
 #include "support/tcpd_input.hpp"
 
 namespace fs = std::filesystem;
@@ -82,7 +88,25 @@ struct method {
   // True when `run` takes missing values (NaN rows) itself; otherwise, under --missing skip, the
   // tool runs the method on the observed rows and maps the change points back.
   bool handles_missing = false;
+  // The registry component whose parameters this method takes (by the registry's names, checked by
+  // its validator), and the values the method fixes (not user parameters).
+  std::string segmenter = {};
+  predsense::registry::param_values fixed = {};
 };
+
+// The tool's own parameters (the surprise source, TCPDBench's conventions), described as the
+// registry describes components', for --help and --list-methods.
+const std::vector<predsense::registry::param_spec>& tool_params() {
+  namespace r = predsense::registry::detail;
+  static const std::vector<predsense::registry::param_spec> p{
+      r::integer("source", 1, 0, "", "surprise signal: 0 BOCPD -log predictive, 1 online AR residual"),
+      r::integer("order", 2, 1, "steps", "AR order of the residual surprise (source 1)"),
+      r::real("forgetting", 0.99, 0.0, 1.0, "", "AR forgetting factor (source 1)", true),
+      r::integer("quantiles", 0, 0, "", "K of the empirical-distribution cost (0: ceil(4 log n))"),
+      r::integer("r_compatible", 1, 0, "", "1: R changepoint's PELT pruning / AMOC test (TCPDBench ran R)"),
+      r::integer("tcpdbench_index", 1, 0, "", "1: report TCPDBench's index (one row early)")};
+  return p;
+}
 
 std::size_t as_size(const param_map& p, const char* key) {
   const double v = p.at(key);
@@ -96,10 +120,10 @@ predsense::bocpd_params bocpd_from(const param_map& p) {
   predsense::bocpd_params b;
   b.lambda = p.at("lambda");
   b.mu0 = p.at("mu0");
-  b.kappa0 = p.at("k");
-  b.alpha0 = p.at("a");
-  b.beta0 = p.at("b");
-  b.prune_mass = p.at("prune");
+  b.kappa0 = p.at("kappa0");
+  b.alpha0 = p.at("alpha0");
+  b.beta0 = p.at("beta0");
+  b.prune_mass = p.at("prune_mass");
   b.validate();
   return b;
 }
@@ -127,7 +151,7 @@ std::vector<double> surprise_of(const series& s, const param_map& p) {
 }
 
 param_map with_bocpd(param_map m) {
-  m.insert({{"lambda", 100.0}, {"mu0", 0.0}, {"k", 1.0}, {"a", 1.0}, {"b", 1.0}, {"prune", 1e-4}});
+  m.insert({{"lambda", 100.0}, {"mu0", 0.0}, {"kappa0", 1.0}, {"alpha0", 1.0}, {"beta0", 1.0}, {"prune_mass", 1e-4}});
   return m;
 }
 // Defaults of the generic segmenters were picked by a small grid search on the shared series
@@ -139,7 +163,8 @@ param_map with_source(param_map m, double source) {
 
 // The lagged-change-probability readout of BOCPD (the default before the leave-one-out choice).
 param_map bocpd_peaks_params() {
-  return with_bocpd({{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"separation", 5.0}, {"lookahead", 5.0}});
+  return with_bocpd(
+      {{"lag", 5.0}, {"threshold", 0.2}, {"prominence", 0.0}, {"min_separation", 5.0}, {"lookahead", 5.0}});
 }
 
 std::vector<std::int64_t> run_bocpd_peaks(const series& s, const param_map& p) {
@@ -148,7 +173,7 @@ std::vector<std::int64_t> run_bocpd_peaks(const series& s, const param_map& p) {
   q.lag = as_size(p, "lag");
   q.peaks.threshold = p.at("threshold");
   q.peaks.prominence = p.at("prominence");
-  q.peaks.min_separation = as_size(p, "separation");
+  q.peaks.min_separation = as_size(p, "min_separation");
   q.peaks.lookahead = as_size(p, "lookahead");
   q.standardize = false;  // the series is z-scored as a whole first (TCPDBench), and row 0 is data
   q.skip_first = false;
@@ -175,8 +200,8 @@ predsense::offline_params offline_from(const param_map& p, predsense::offline_me
   o.min_size = as_size(p, "min_size");
   if (o.min_size == 0) throw invalid_argument_error("parameter 'min_size' must be >= 1");
   o.quantiles = as_size(p, "quantiles");
-  if (p.count("Q")) {
-    o.max_changes = as_size(p, "Q");
+  if (p.count("max_changes")) {
+    o.max_changes = as_size(p, "max_changes");
     if (o.max_changes == 0) o.max_changes = std::numeric_limits<std::size_t>::max();  // Q = 0: no limit
   }
   for (const char* flag : {"r_compatible", "tcpdbench_index"})
@@ -209,11 +234,11 @@ std::map<std::string, method> methods() {
                       true};
   // The offline methods (PELT, binary segmentation, AMOC). Defaults: TCPDBench's ("default"
   // experiment of its R wrapper: cpt.mean, penalty MBIC, test statistic Normal, Q = 5, minseglen 1).
-  const choice_list offline_choices = {{"cost", {"mean", "meanvar", "ed", "linear", "linearvar", "ar1"}},
-                                       {"penalty", {"mbic", "bic", "aic", "hannan_quinn", "none", "manual"}}};
+  const choice_list offline_choices = {{"cost", predsense::registry::detail::offline_cost_names()},
+                                       {"penalty", predsense::registry::detail::penalty_names()}};
   auto offline = [&](const char* help, predsense::offline_method which) {
     param_map d{{"min_size", 1.0}, {"pen_value", std::numeric_limits<double>::quiet_NaN()}, {"quantiles", 0.0}};
-    if (which == predsense::offline_method::binseg) d["Q"] = 5.0;
+    if (which == predsense::offline_method::binseg) d["max_changes"] = 5.0;
     // R changepoint's own variants (PELT's pruning, AMOC's MBIC test): TCPDBench ran R.
     if (which != predsense::offline_method::binseg) d["r_compatible"] = 1.0;
     // TCPDBench's R wrapper reports R's change point tau (the last row of the old segment, 1-based)
@@ -239,7 +264,7 @@ std::map<std::string, method> methods() {
       "PELT (Killick et al. 2012); r_compatible=1 (default) prunes as R does, 0 gives the exact "
       "penalised optimum; tcpdbench_index=1 reports TCPDBench's index (one row early)",
       predsense::offline_method::pelt);
-  m["binseg"] = offline("binary segmentation with at most Q changes (Q=0: no limit); tcpdbench_index as pelt",
+  m["binseg"] = offline("binary segmentation with at most max_changes changes (0: no limit); tcpdbench_index as pelt",
                         predsense::offline_method::binseg);
   m["amoc"] = offline("at most one change (likelihood-ratio test); r_compatible=1 (default) is R's MBIC test",
                       predsense::offline_method::amoc);
@@ -249,15 +274,15 @@ std::map<std::string, method> methods() {
   // variance on the z-scored series, its own minimum segment length 2) and the BIC penalty;
   // change points at the first row of the new segment.
   m["default"] = offline(
-      "the recommended rule (nested leave-one-out choice): binseg, Q 5, cost linear (piecewise linear "
+      "the recommended rule (nested leave-one-out choice): binseg, max_changes 5, cost linear (piecewise linear "
       "trend), penalty bic",
       predsense::offline_method::binseg);
   m["default"].defaults.names = {{"cost", "linear"}, {"penalty", "bic"}};
   m["default"].defaults["tcpdbench_index"] = 0.0;
   m["threshold"] = {"fixed threshold on a surprise signal (Cambrian-S VSC)",
-                    with_source({{"threshold", 4.0}, {"min_gap", 5.0}}, 1.0), [](const param_map&) { return 1; },
+                    with_source({{"threshold", 4.0}, {"min_separation", 5.0}}, 1.0), [](const param_map&) { return 1; },
                     [](const series& s, const param_map& p) {
-                      predsense::threshold_segmenter seg(p.at("threshold"), as_size(p, "min_gap"));
+                      predsense::threshold_segmenter seg(p.at("threshold"), as_size(p, "min_separation"));
                       return boundaries_to_cps(seg.segment(surprise_of(s, p)));
                     }};
   m["adaptive"] = {"mean + gamma * std over a trailing window (EM-LLM)",
@@ -272,19 +297,91 @@ std::map<std::string, method> methods() {
                      predsense::adaptive_segmenter seg(a);
                      return boundaries_to_cps(seg.segment(surprise_of(s, p)));
                    }};
-  m["peaks"] = {"peak picking on a surprise signal",
-                with_source({{"threshold", 4.0}, {"prominence", 1.0}, {"separation", 5.0}, {"lookahead", 3.0}}, 1.0),
-                [](const param_map& p) { return 2 * as_size(p, "lookahead") + 1; },
-                [](const series& s, const param_map& p) {
-                  predsense::peak_segmenter_params a;
-                  a.threshold = p.at("threshold");
-                  a.prominence = p.at("prominence");
-                  a.min_separation = as_size(p, "separation");
-                  a.lookahead = as_size(p, "lookahead");
-                  predsense::peak_segmenter seg(a);
-                  return boundaries_to_cps(seg.segment(surprise_of(s, p)));
-                }};
+  m["peak"] = {"peak picking on a surprise signal",
+               with_source({{"threshold", 4.0}, {"prominence", 1.0}, {"min_separation", 5.0}, {"lookahead", 3.0}}, 1.0),
+               [](const param_map& p) { return 2 * as_size(p, "lookahead") + 1; },
+               [](const series& s, const param_map& p) {
+                 predsense::peak_segmenter_params a;
+                 a.threshold = p.at("threshold");
+                 a.prominence = p.at("prominence");
+                 a.min_separation = as_size(p, "min_separation");
+                 a.lookahead = as_size(p, "lookahead");
+                 predsense::peak_segmenter seg(a);
+                 return boundaries_to_cps(seg.segment(surprise_of(s, p)));
+               }};
+  // The registry component behind each method (its names, ranges and docs).
+  m["threshold"].segmenter = "threshold";
+  m["adaptive"].segmenter = "adaptive";
+  m["peak"].segmenter = "peak";
+  m["bocpd_peaks"].segmenter = "bocpd";
+  m["bocpd_peaks"].fixed = {{"standardize", false}, {"skip_first", false}};
+  m["bocpd"].segmenter = "bocpd";  // its model parameters (the peak picker's are not used)
+  for (const char* o : {"pelt", "binseg", "amoc", "default"}) {
+    m[o].segmenter = "offline";
+    m[o].fixed = {{"method", std::string(std::string(o) == "default" ? "binseg" : o)}};
+  }
   return m;
+}
+
+// Every registry parameter of the method checked by the registry's validator (NaN, range, type):
+// invalid_argument_error naming the component and parameter.
+void registry_check(const method& m, const param_map& params) {
+  namespace reg = predsense::registry;
+  const auto& spec = reg::find("segmenter", m.segmenter);
+  reg::param_values v = m.fixed;
+  for (const auto& p : spec.params) {
+    if (v.count(p.name)) continue;
+    if (const auto n = params.names.find(p.name); n != params.names.end()) {
+      v[p.name] = n->second;
+    } else if (const auto x = params.find(p.name); x != params.end()) {
+      const double d = x->second;
+      if (p.optional && std::isnan(d))
+        v[p.name] = std::monostate{};  // pen_value: not given
+      else if (p.type == reg::param_type::integer && d == std::floor(d) && std::fabs(d) < 9e18)
+        v[p.name] = static_cast<std::int64_t>(d);
+      else
+        v[p.name] = d;
+    }
+  }
+  (void)reg::resolve(spec, v);
+}
+
+// --help / --list-methods: each method, its parameters (registry ones with the registry's type,
+// range, unit and doc) and the tool's defaults.
+std::string methods_help() {
+  namespace reg = predsense::registry;
+  std::string s;
+  for (const auto& [name, m] : methods()) {
+    s += "  " + name + ": " + m.help;
+    if (!m.segmenter.empty()) s += " [registry segmenter '" + m.segmenter + "']";
+    s += "\n";
+    const reg::component_spec* spec = m.segmenter.empty() ? nullptr : &reg::find("segmenter", m.segmenter);
+    auto line = [&](const std::string& key, const std::string& value) {
+      const reg::param_spec* p = nullptr;
+      // the method's component, then BOCPD's model (the surprise of source 0), then the tool's own
+      for (const auto* c : {spec, &reg::find("segmenter", "bocpd")})
+        if (c && !p)
+          for (const auto& q : c->params)
+            if (q.name == key) p = &q;
+      for (const auto& q : tool_params())
+        if (!p && q.name == key) p = &q;
+      std::string l = "    " + key + " = " + value;
+      if (p) {
+        l += "  (" + std::string(reg::type_name(p->type));
+        const auto r = reg::range_text(*p);
+        if (!r.empty()) l += (p->type == reg::param_type::choice ? ", " : " in ") + r;
+        if (!p->unit.empty()) l += ", " + p->unit;
+        l += "): " + p->doc;
+        for (const auto& a : p->aliases) l += " [deprecated: " + a + "]";
+      }
+      s += l + "\n";
+    };
+    for (const auto& [k, v] : m.defaults)
+      line(k, std::isnan(v) ? std::string("none") : reg::to_text(reg::param_value{v}));
+    for (const auto& [k, v] : m.defaults.names) line(k, v);
+  }
+  s += "  (deprecated method name: peaks -> peak)\n";
+  return s;
 }
 
 std::string join(const std::vector<std::int64_t>& v) {
@@ -303,8 +400,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> param_args, files;
   bool list = false;
   app.add_option("--annotations", annotations_file, "annotations.json (series -> annotator -> cps)");
-  app.add_option("--method", method_name, "segmentation method (see --list-methods)");
-  app.add_option("--param", param_args, "key=value, repeatable")
+  app.add_option("--method", method_name,
+                 "segmentation method (default: default; see --list-methods):\n" + methods_help());
+  app.add_option("--param", param_args,
+                 "key=value, repeatable: a parameter of the method (names and ranges: the component registry, "
+                 "listed under --method; deprecated spellings warn)")
       ->allow_extra_args(false)  // one key=value per --param, so series files are not swallowed
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--json", json_out, "write the results as JSON to this file");
@@ -317,21 +417,17 @@ int main(int argc, char** argv) {
   return t::run_tool("predsense-tcpd", app, argc, argv, [&] {
     const auto table = methods();
     if (list) {
-      for (const auto& [name, m] : table) {
-        std::cout << name << ": " << m.help << "\n";
-        for (const auto& [k, v] : m.defaults) std::cout << "    " << k << " = " << v << "\n";
-        for (const auto& [k, v] : m.defaults.names) {
-          std::cout << "    " << k << " = " << v << "  (one of:";
-          for (const auto& c : m.choices.at(k)) std::cout << " " << c;
-          std::cout << ")\n";
-        }
-      }
+      std::cout << methods_help();
       return;
     }
 
     {
       if (annotations_file.empty()) throw invalid_argument_error("--annotations is required");
       if (files.empty()) throw invalid_argument_error("no series files given");
+      if (method_name == "peaks") {  // the registry's name is "peak"
+        predsense::tools::warn_deprecated("predsense-tcpd", {"peaks -> peak"});
+        method_name = "peak";
+      }
       const auto it = table.find(method_name);
       if (it == table.end()) {
         std::string known;
@@ -344,7 +440,15 @@ int main(int argc, char** argv) {
         const auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
           throw invalid_argument_error("--param '" + kv + "' is not of the form key=value");
-        const std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
+        std::string key = kv.substr(0, eq);
+        const std::string val = kv.substr(eq + 1);
+        if (!m.segmenter.empty())  // a deprecated spelling of a registry parameter
+          for (const auto& p : predsense::registry::find("segmenter", m.segmenter).params)
+            for (const auto& a : p.aliases)
+              if (a == key && (params.count(p.name) || m.defaults.names.count(p.name))) {
+                predsense::tools::warn_deprecated("predsense-tcpd", {key + " -> " + p.name});
+                key = p.name;
+              }
         if (m.defaults.names.count(key)) {
           const auto& allowed = m.choices.at(key);
           if (std::find(allowed.begin(), allowed.end(), val) == allowed.end()) {
@@ -370,8 +474,9 @@ int main(int argc, char** argv) {
       }
       // Check parameter values before reading any series, so a bad value fails before any output.
       g_missing = predsense::parse_missing_policy(missing_name);
-      for (const char* key : {"lag", "separation", "lookahead", "window", "min_block", "max_block", "min_gap", "order",
-                              "source", "min_size", "quantiles", "Q", "r_compatible", "tcpdbench_index"})
+      if (!m.segmenter.empty()) registry_check(m, params);
+      for (const char* key : {"lag", "min_separation", "lookahead", "window", "min_block", "max_block", "order",
+                              "source", "min_size", "quantiles", "max_changes", "r_compatible", "tcpdbench_index"})
         if (params.count(key)) as_size(params, key);
       if (params.count("lambda")) bocpd_from(params);
       if (params.names.count("cost")) offline_from(params, predsense::offline_method::pelt);

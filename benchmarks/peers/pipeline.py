@@ -30,7 +30,7 @@ def pipeline_64x1152(threads: int) -> dict:
     frames, _ = ps.synthetic_stream(frames=256, tokens=64, dim=1152, mean_scene_length=30, seed=42)
 
     def fresh():
-        s = ps.Stream(memory_threshold=0.1, window=32, budget=8192)
+        s = ps.Stream(memory=("drop_merge", {"threshold": 0.1, "window": 32, "budget": 8192}))
         for t in range(64):
             s.step(frames[t % 256])
         return s

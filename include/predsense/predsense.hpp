@@ -98,6 +98,9 @@
 #include "predsense/pipeline/normalized_metric.hpp"
 #include "predsense/pipeline/run_batch.hpp"
 #include "predsense/pipeline/stream.hpp"
+#include "predsense/registry/make_component.hpp"
+#include "predsense/registry/param_spec.hpp"
+#include "predsense/registry/registry.hpp"
 
 #include "predsense/predictors/copy_last.hpp"
 #include "predsense/predictors/ema_predictor.hpp"

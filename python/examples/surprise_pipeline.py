@@ -16,7 +16,8 @@ def main():
     args = ap.parse_args()
 
     frames, truth = ps.synthetic_stream(frames=args.frames, tokens=64, dim=256, mean_scene_length=40, seed=11)
-    stream = ps.Stream(memory_threshold=0.1, window=16, budget=2048, seg_window=64, min_block=8)
+    stream = ps.Stream(segmenter=("adaptive", {"window": 64, "min_block": 8}),
+                       memory=("drop_merge", {"threshold": 0.1, "window": 16, "budget": 2048}))
     surprise, found = stream.run(frames)
     print(f"{len(frames)} frames, true changes {list(truth)}")
     print(f"detected boundaries {list(found)}")

@@ -118,6 +118,8 @@ from ._core import (  # noqa: E402, F401
     CutSegmenter,
     TransitionDetector,
     area_downsample,
+    registry,
+    registry_kinds,
 )
 
 from .thumbnails import detector_scale, transitions, video_thumbnails  # noqa: E402
@@ -125,6 +127,8 @@ from .thumbnails import detector_scale, transitions, video_thumbnails  # noqa: E
 __version__ = _core.__version__  # written once, in include/predsense/config.hpp
 
 __all__ = [
+    "registry",
+    "registry_kinds",
     "Boundary",
     "BOCPDSegmenter",
     "OfflineSegmenter",

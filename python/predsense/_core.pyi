@@ -44,8 +44,40 @@ class BOCPDSegmenter(Segmenter):
     """Online Bayesian change-point detection (Adams & MacKay; Normal-Inverse-Gamma model, constant hazard 1/lambda_) + peaks of the lag-step change probability (threshold, min_separation). Univariate; time steps must be consecutive from 0; NaN is a missing step (the hazard keeps running). standardize=True (default): each value is z-scored online against the values before it (Welford), so the prior (mu0 0, kappa0 1, alpha0 1, beta0 1: TCPDBench's default on z-scored data) is on a unit scale for any encoder; skip_first=True (default): the value at t = 0 (frame 0's conventional surprise) is ignored.
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
-    Thread rule: per-object mutex."""
-    def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, *, standardize: bool = True, skip_first: bool = True) -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'bocpd'. Parameters (positional: lambda_, mu0, kappa0, alpha0, beta0, lag, threshold, min_separation; the rest keyword-only):
+      lambda_: float in (1, inf), default 100 (steps). expected run length: hazard 1/lambda (Python: lambda_).
+      mu0: float in (-inf, inf), default 0. prior mean (unit scale when standardize).
+      kappa0: float in (0, inf), default 1. prior pseudo-count of the mean. Deprecated alias: k.
+      alpha0: float in (0, inf), default 1. Inverse-Gamma shape of the variance. Deprecated alias: a.
+      beta0: float in (0, inf), default 1. Inverse-Gamma rate of the variance. Deprecated alias: b.
+      prune_mass: float in [0, 1), default 0.0001 (probability). run lengths with less posterior mass are dropped. Deprecated alias: prune.
+      lag: int in [0, inf), default 5 (steps). change probability read lag steps after the change.
+      threshold: float in [-inf, inf], default 0.2 (probability). minimum change probability of a boundary.
+      prominence: float in [0, inf), default 0 (probability). minimum prominence of a change-probability peak.
+      min_separation: int in [1, inf), default 5 (steps). minimum steps between two reported boundaries. Deprecated alias: separation.
+      lookahead: int in [0, inf), default 5 (steps). peak picker's right context.
+      standardize: bool, default True. z-score each value online against the earlier ones (unit-scale prior).
+      skip_first: bool, default True. ignore the value at t = 0 (frame 0 has no prediction).
+      max_abs_z: float in (0, inf], default 1000 (sd). cap on a standardized value."""
+    def __init__(self, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, *, prune_mass: float = 0.0001, prominence: float = 0.0, lookahead: int = 5, standardize: bool = True, skip_first: bool = True, max_abs_z: float = 1000.0) -> None:
+        """Parameters from the registry (segmenter 'bocpd'):
+        lambda_: float in (1, inf), default 100 (steps). expected run length: hazard 1/lambda (Python: lambda_).
+        mu0: float in (-inf, inf), default 0. prior mean (unit scale when standardize).
+        kappa0: float in (0, inf), default 1. prior pseudo-count of the mean. Deprecated alias: k.
+        alpha0: float in (0, inf), default 1. Inverse-Gamma shape of the variance. Deprecated alias: a.
+        beta0: float in (0, inf), default 1. Inverse-Gamma rate of the variance. Deprecated alias: b.
+        prune_mass: float in [0, 1), default 0.0001 (probability). run lengths with less posterior mass are dropped. Deprecated alias: prune.
+        lag: int in [0, inf), default 5 (steps). change probability read lag steps after the change.
+        threshold: float in [-inf, inf], default 0.2 (probability). minimum change probability of a boundary.
+        prominence: float in [0, inf), default 0 (probability). minimum prominence of a change-probability peak.
+        min_separation: int in [1, inf), default 5 (steps). minimum steps between two reported boundaries. Deprecated alias: separation.
+        lookahead: int in [0, inf), default 5 (steps). peak picker's right context.
+        standardize: bool, default True. z-score each value online against the earlier ones (unit-scale prior).
+        skip_first: bool, default True. ignore the value at t = 0 (frame 0 has no prediction).
+        max_abs_z: float in (0, inf], default 1000 (sd). cap on a standardized value."""
+        ...
     def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -56,8 +88,28 @@ class OfflineSegmenter(Segmenter):
     """An offline change-point method (PELT, binary segmentation or AMOC; see pelt()) behind the segmenter interface, so it can be a Stream's segmenter: push() keeps each value and returns None; flush() runs the method on every value pushed since the last reset/flush (z-scored first when standardize=True) and returns the changes as Boundary objects at the pushed t, decided at the last t. Its decision delay is the whole stream: for finite recordings. NaN is a missing value (missing='skip' | 'interpolate' | 'error').
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
-    Thread rule: per-object mutex."""
-    def __init__(self, method: str = 'pelt', *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, max_changes: int = 5, standardize: bool = True, missing: str = 'skip') -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'offline'. Parameters (positional: method; the rest keyword-only):
+      method: str, one of: pelt, binseg, amoc, default pelt. search method.
+      cost: str, one of: mean, meanvar, ed, linear, linearvar, ar1, default mean. segment cost (registry kind offline_cost).
+      penalty: str, one of: mbic, bic, aic, hannan_quinn, none, manual, default mbic. penalty per change (registry kind penalty).
+      pen_value: float in [0, inf) or None, default None (cost units). penalty='manual': the penalty per change.
+      min_size: int in [1, inf), default 1 (steps). shortest segment (the cost's own minimum applies if larger).
+      max_changes: int in [0, inf), default 5 (changes). binseg: at most this many changes (0: no limit). Deprecated alias: Q.
+      standardize: bool, default True. z-score the series first.
+      missing: str, one of: skip, interpolate, error, default skip. missing values (NaN)."""
+    def __init__(self, method: str = 'pelt', *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Optional[float] = None, min_size: int = 1, max_changes: int = 5, standardize: bool = True, missing: str = 'skip') -> None:
+        """Parameters from the registry (segmenter 'offline'):
+        method: str, one of: pelt, binseg, amoc, default pelt. search method.
+        cost: str, one of: mean, meanvar, ed, linear, linearvar, ar1, default mean. segment cost (registry kind offline_cost).
+        penalty: str, one of: mbic, bic, aic, hannan_quinn, none, manual, default mbic. penalty per change (registry kind penalty).
+        pen_value: float in [0, inf) or None, default None (cost units). penalty='manual': the penalty per change.
+        min_size: int in [1, inf), default 1 (steps). shortest segment (the cost's own minimum applies if larger).
+        max_changes: int in [0, inf), default 5 (changes). binseg: at most this many changes (0: no limit). Deprecated alias: Q.
+        standardize: bool, default True. z-score the series first.
+        missing: str, one of: skip, interpolate, error, default skip. missing values (NaN)."""
+        ...
     def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -74,8 +126,16 @@ class Normalizer:
         ...
 
 class EMANormalizer(Normalizer):
-    """z-score of x against an exponentially weighted mean/variance of the earlier values (weight alpha for the newest; default 0.05), eps added to the variance (default 1e-12). Raises InvalidArgumentError for alpha outside (0, 1] or eps <= 0. Thread rule: per-object mutex."""
-    def __init__(self, alpha: float = 0.05, eps: float = 1e-12) -> None: ...
+    """z-score of x against an exponentially weighted mean/variance of the earlier values (weight alpha for the newest; default 0.05), eps added to the variance (default 1e-12). Raises InvalidArgumentError for alpha outside (0, 1] or eps <= 0. Thread rule: per-object mutex.
+    
+    Registry name: normalizer 'ema'. Parameters (positional: alpha, eps; the rest keyword-only):
+      alpha: float in (0, 1], default 0.05. weight of the newest value.
+      eps: float in (0, inf), default 1e-12 (surprise units^2). added to the variance."""
+    def __init__(self, alpha: float = 0.05, eps: float = 1e-12) -> None:
+        """Parameters from the registry (normalizer 'ema'):
+        alpha: float in (0, 1], default 0.05. weight of the newest value.
+        eps: float in (0, inf), default 1e-12 (surprise units^2). added to the variance."""
+        ...
 
 class Error(ValueError): ...
 
@@ -93,8 +153,16 @@ class GaussianNLL(Metric):
     """Diagonal-Gaussian negative log-likelihood of actual under N(pred, var), var = running per-dim variance of past residuals (floored at min_var; prior_var until a dim has 2 samples). Stateful: call once per frame in stream order; reset() starts a new stream.
     
     prior_var: variance before 2 samples (default 1.0). min_var: floor (default 1e-6).
-    Thread rule: per-object mutex (safe to share; calls are serialized)."""
-    def __init__(self, prior_var: float = 1.0, min_var: float = 1e-06) -> None: ...
+    Thread rule: per-object mutex (safe to share; calls are serialized).
+    
+    Registry name: metric 'gaussian_nll'. Parameters (positional: prior_var, min_var; the rest keyword-only):
+      prior_var: float in (0, inf), default 1 (latent units^2). variance before a dimension has 2 samples.
+      min_var: float in (0, inf), default 1e-06 (latent units^2). variance floor."""
+    def __init__(self, prior_var: float = 1.0, min_var: float = 1e-06) -> None:
+        """Parameters from the registry (metric 'gaussian_nll'):
+        prior_var: float in (0, inf), default 1 (latent units^2). variance before a dimension has 2 samples.
+        min_var: float in (0, inf), default 1e-06 (latent units^2). variance floor."""
+        ...
     def __call__(self, pred: ArrayLike, actual: ArrayLike) -> float:
         """NLL (nats, mean over tokens x dim) of one frame; pred/actual (tokens, dim) or (dim,). Raises ShapeError (shape differs from earlier frames), NonFiniteError."""
         ...
@@ -241,15 +309,17 @@ class StepResult:
 class Stream:
     """The predictive-sensing loop: per frame t the predictor's guess (from frames < t) is scored against the frame by the metric (then the optional normalizer), the predictor observes the frame, the segmenter gets the surprise and the memory takes the frame with its surprise. Frame 0 has no guess and scores first_surprise (default 1.0, the Cambrian-S convention). The loop runs in C++ without the GIL.
     
-    predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, TransformerPredictor, or a Python object with observe(frame) and predict().
-    metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions (ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.
-    normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from frame 1 on.
-    segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).
-    memory: MemoryStore(memory_threshold, window, budget) by default (`...`): with memory_threshold None (the default) the library's relative memory (pool_relative + peak_preserving: thresholds are robust z-scores of the stream's own surprise, so any encoder works), with a number the Cambrian-S memory (pooling below that surprise, drop_merge); any MemoryStore, None (no memory), or a Python object with push(frame, surprise).
+    Every component argument takes an object, its registry name, or (name, {params}) with the parameters by their registry names (predsense.registry(kind); docs/registry.md): Stream(predictor='rls', segmenter=('peak', {'min_separation': 5})). None means off (normalizer, segmenter, memory; a Stream needs a predictor and a metric).
+    predictor: 'copy_last' (default), 'ema', 'rls', a predictor object (CopyLast, EMAPredictor, RLSPredictor, LFPPredictor, TransformerPredictor), or a Python object with observe(frame) and predict().
+    metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', 'gaussian_nll', one of the metric functions (ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.
+    normalizer: None (default: off), 'zscore', 'ema', ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from frame 1 on.
+    segmenter: 'adaptive' (default: AdaptiveSegmenter()), 'threshold', 'peak', 'bocpd', 'cut', 'offline', a segmenter object (TransitionDetector needs thumbnails and is not one), a Python object with push(value, t), or None (no boundaries).
+    memory: a memory policy name - 'peak_preserving' (default: MemoryStore(), thresholds relative to the stream's own surprise, so any encoder works), 'drop_merge' (Cambrian-S; needs {'threshold': X}), 'drop', 'fifo', 'uniform_stride', 'sinks_recent', 'similarity_merge', 'surprise_reservoir' - with its parameters (window, budget, ...), a MemoryStore, a Python object with push(frame, surprise), or None (no memory).
+    Deprecated keywords (DeprecationWarning; same meaning as before): seg_window, gamma, min_block, max_block (the default segmenter's window, gamma, min_block, max_block) and memory_threshold, window, budget (the default memory's; memory_threshold=X gives the Cambrian-S memory, drop_merge).
     Python components are the slower path: the GIL is taken for each of their calls.
     The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.
     Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run in parallel. A Python component must not call back into the stream that holds it (ValueError: it would wait for itself)."""
-    def __init__(self, predictor: Any = None, metric: Any = 'token_cosine', segmenter: Any = None, memory: Any = ..., *, normalizer: Any = None, first_surprise: float = 1.0, memory_threshold: Optional[float] = None, window: int = 32, budget: int = 8192, seg_window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
+    def __init__(self, predictor: Any = 'copy_last', metric: Any = 'token_cosine', segmenter: Any = 'adaptive', memory: Any = 'peak_preserving', *, normalizer: Any = None, first_surprise: float = 1.0, memory_threshold: Any = None, window: Any = None, budget: Any = None, seg_window: Any = None, gamma: Any = None, min_block: Any = None, max_block: Any = None) -> None: ...
     def step(self, frame: ArrayLike) -> StepResult:
         """One frame, (tokens, dim) or (dim,); returns a StepResult. Raises ShapeError, NonFiniteError (NaN/Inf in the frame), and whatever a component raises."""
         ...
@@ -268,7 +338,7 @@ class Stream:
         ...
     @property
     def predictor(self) -> Any:
-        """The predictor object (the one passed in, or the default CopyLast)."""
+        """The predictor object (the one passed in or built from its name)."""
         ...
     @property
     def metric(self) -> Any:
@@ -280,11 +350,11 @@ class Stream:
         ...
     @property
     def segmenter(self) -> Any:
-        """The segmenter object (the one passed in, or the default AdaptiveSegmenter)."""
+        """The segmenter object (the one passed in or built from its name), or None."""
         ...
     @property
     def memory(self) -> Any:
-        """The memory object (the one passed in, the default MemoryStore, or None)."""
+        """The memory object (the one passed in or built from its policy name), or None."""
         ...
     @property
     def first_surprise(self) -> float:
@@ -292,12 +362,24 @@ class Stream:
         ...
 
 class ThresholdSegmenter(Segmenter):
-    """Boundary where the surprise is above a threshold (strict), at least min_gap steps after the previous one. Default: the robust z of the value against the previous `window` values, (value - median) / (1.4826 MAD), above z_threshold = 3.5 (Iglewicz & Hoaglin's outlier cut-off): relative to the stream, so the same for any encoder's scale (a * s + b, a > 0). threshold=X: value > X in the surprise's own units instead (Cambrian-S VSC segmentation). The value at t = 0 (frame 0's conventional surprise) is ignored.
-    threshold: None (default) or a number, not NaN. min_gap: >= 1, default 1. z_threshold: default 3.5. window: >= 3, default 50.
+    """Boundary where the surprise is above a threshold (strict), at least min_separation steps after the previous one. Default: the robust z of the value against the previous `window` values, (value - median) / (1.4826 MAD), above z_threshold = 3.5 (Iglewicz & Hoaglin's outlier cut-off): relative to the stream, so the same for any encoder's scale (a * s + b, a > 0). threshold=X: value > X in the surprise's own units instead (Cambrian-S VSC segmentation). The value at t = 0 (frame 0's conventional surprise) is ignored.
+    Parameters below (from the registry).
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
-    Thread rule: per-object mutex."""
-    def __init__(self, threshold: Optional[float] = None, min_gap: int = 1, *, z_threshold: float = 3.5, window: int = 50) -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'threshold'. Parameters (positional: threshold, min_separation; the rest keyword-only):
+      threshold: float in [-inf, inf] or None, default None (surprise units). absolute threshold (Cambrian-S VSC); None: the robust-z rule.
+      min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: min_gap.
+      z_threshold: float in [-inf, inf], default 3.5 (sd). robust z a boundary must exceed (Iglewicz & Hoaglin).
+      window: int in [3, inf), default 50 (steps). trailing values of the median / MAD."""
+    def __init__(self, threshold: Optional[float] = None, min_separation: int = 1, *, z_threshold: float = 3.5, window: int = 50) -> None:
+        """Parameters from the registry (segmenter 'threshold'):
+        threshold: float in [-inf, inf] or None, default None (surprise units). absolute threshold (Cambrian-S VSC); None: the robust-z rule.
+        min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: min_gap.
+        z_threshold: float in [-inf, inf], default 3.5 (sd). robust z a boundary must exceed (Iglewicz & Hoaglin).
+        window: int in [3, inf), default 50 (steps). trailing values of the median / MAD."""
+        ...
     def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -309,8 +391,22 @@ class AdaptiveSegmenter(Segmenter):
     window: >= 2, default 128. gamma: default 1.0. min_block: default 8. max_block: default 128 (a block is closed at this length).
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
-    Thread rule: per-object mutex."""
-    def __init__(self, window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128) -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'adaptive'. Parameters (positional: window, gamma, min_block, max_block; the rest keyword-only):
+      window: int in [2, inf), default 128 (steps). trailing surprises the threshold is computed from. Deprecated alias: seg_window.
+      gamma: float in (-inf, inf), default 1 (sd). threshold = mean + gamma * sample sd.
+      min_block: int in [0, inf), default 8 (frames). shortest event (earlier candidates are merged forward).
+      max_block: int in [0, inf), default 128 (frames). longest event before a forced split (0: never split).
+      min_history: int in [0, inf), default 10 (steps). surprises seen before the first boundary (capped at window)."""
+    def __init__(self, window: int = 128, gamma: float = 1.0, min_block: int = 8, max_block: int = 128, *, min_history: int = 10) -> None:
+        """Parameters from the registry (segmenter 'adaptive'):
+        window: int in [2, inf), default 128 (steps). trailing surprises the threshold is computed from. Deprecated alias: seg_window.
+        gamma: float in (-inf, inf), default 1 (sd). threshold = mean + gamma * sample sd.
+        min_block: int in [0, inf), default 8 (frames). shortest event (earlier candidates are merged forward).
+        max_block: int in [0, inf), default 128 (frames). longest event before a forced split (0: never split).
+        min_history: int in [0, inf), default 10 (steps). surprises seen before the first boundary (capped at window)."""
+        ...
     def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -321,7 +417,10 @@ class CopyLast(Predictor):
     """Predicts that the next frame equals the last observed one (the Cambrian-S adjacent-frame ablation).
     
     Thread rule: per-object mutex (safe to share between threads; calls are serialized)."""
-    def __init__(self) -> None: ...
+    def __init__(self) -> None:
+        """Parameters from the registry (predictor 'copy_last'):
+        """
+        ...
 
 class DedupAggregator:
     """Distinct instances across segments: cosine matching of instance descriptors (threshold, default 0.6) + union-find. matching: 'mutual_nearest' (default) or 'greedy_assignment'. within_threshold (default 0.9): merge duplicates inside one segment; bridge_threshold (default 0.8). Thread rule: GIL-protected."""
@@ -342,8 +441,14 @@ class EMAPredictor(Predictor):
     """Per-token exponential moving average of the observed frames: s_1 = x_1, s_t = alpha*x_t + (1-alpha)*s_(t-1); predicts s_t.
     alpha: in (0, 1], default 0.5 (1 = copy-last). Raises InvalidArgumentError otherwise.
     
-    Thread rule: per-object mutex (safe to share between threads; calls are serialized)."""
-    def __init__(self, alpha: float = 0.5) -> None: ...
+    Thread rule: per-object mutex (safe to share between threads; calls are serialized).
+    
+    Registry name: predictor 'ema'. Parameters (positional: alpha; the rest keyword-only):
+      alpha: float in (0, 1], default 0.5. weight of the newest frame (1: copy-last)."""
+    def __init__(self, alpha: float = 0.5) -> None:
+        """Parameters from the registry (predictor 'ema'):
+        alpha: float in (0, 1], default 0.5. weight of the newest frame (1: copy-last)."""
+        ...
 
 class LFPPredictor(Predictor):
     """The Cambrian-S latent frame prediction head (Linear(h, h) -> GELU -> Linear(h, d)) applied to the observed frame's latent (h = d), optionally trained at test time on (frame t-1 -> frame t) with Adam (loss = MSE + cosine, as Cambrian-S).
@@ -367,8 +472,24 @@ class RLSPredictor(Predictor):
     forgetting: in (0, 1], default 0.98. ridge: prior precision, default 1.0. residual: predict the change (default True). bias: fit an intercept (default True). token_stride: learn from every k-th token (default 1).
     Raises InvalidArgumentError for a bad mode or range.
     
-    Thread rule: per-object mutex (safe to share between threads; calls are serialized)."""
-    def __init__(self, mode: str = 'per_token', forgetting: float = 0.98, ridge: float = 1.0, residual: bool = True, bias: bool = True, token_stride: int = 1) -> None: ...
+    Thread rule: per-object mutex (safe to share between threads; calls are serialized).
+    
+    Registry name: predictor 'rls'. Parameters (positional: mode, forgetting, ridge, residual, bias, token_stride; the rest keyword-only):
+      mode: str, one of: per_token, pooled, default per_token. one sample per token, or per frame (token means).
+      forgetting: float in (0, 1], default 0.98. forgetting factor per frame.
+      ridge: float in (0, inf), default 1. prior precision (P0 = I / ridge).
+      residual: bool, default True. learn the change (prior: copy-last).
+      bias: bool, default True. fit an intercept.
+      token_stride: int in [1, inf), default 1 (tokens). per_token: learn from every k-th token."""
+    def __init__(self, mode: str = 'per_token', forgetting: float = 0.98, ridge: float = 1.0, residual: bool = True, bias: bool = True, token_stride: int = 1) -> None:
+        """Parameters from the registry (predictor 'rls'):
+        mode: str, one of: per_token, pooled, default per_token. one sample per token, or per frame (token means).
+        forgetting: float in (0, 1], default 0.98. forgetting factor per frame.
+        ridge: float in (0, inf), default 1. prior precision (P0 = I / ridge).
+        residual: bool, default True. learn the change (prior: copy-last).
+        bias: bool, default True. fit an intercept.
+        token_stride: int in [1, inf), default 1 (tokens). per_token: learn from every k-th token."""
+        ...
 
 class SumAggregator:
     """Cambrian-S VSC: the count of a video is the sum of the per-segment counts. Thread rule: GIL-protected (no method releases the GIL)."""
@@ -385,8 +506,24 @@ class PeakSegmenter(Segmenter):
     """Local maxima with height >= threshold (default -inf), prominence >= prominence (default 0, measured over `window` steps each side, default 10) and at least min_separation steps apart (default 1); decided `lookahead` steps later (default 3). relative_prominence=r > 0 also requires prominence >= r * 1.4826 * MAD of the `window` values before the peak (scale-free). The defaults find every local maximum whatever the scale; the value at t = 0 is ignored.
     
     push(value, t) -> Boundary | None; segment(values) -> list[Boundary] (a fresh copy of the segmenter's state at construction runs over the whole series; this object is not changed).
-    Thread rule: per-object mutex."""
-    def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10, *, relative_prominence: float = 0.0) -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'peak' (deprecated alias 'peaks'). Parameters (positional: threshold, prominence, min_separation, lookahead, window; the rest keyword-only):
+      threshold: float in [-inf, inf], default -inf (surprise units). minimum height.
+      prominence: float in [0, inf), default 0 (surprise units). minimum prominence.
+      min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: separation.
+      lookahead: int in [0, inf), default 3 (steps). right context = decision delay.
+      window: int in [0, inf), default 10 (steps). left context for the prominence.
+      relative_prominence: float in [0, inf), default 0 (sd). minimum prominence in robust sd of the left context (0: off)."""
+    def __init__(self, threshold: float = ..., prominence: float = 0.0, min_separation: int = 1, lookahead: int = 3, window: int = 10, *, relative_prominence: float = 0.0) -> None:
+        """Parameters from the registry (segmenter 'peak'):
+        threshold: float in [-inf, inf], default -inf (surprise units). minimum height.
+        prominence: float in [0, inf), default 0 (surprise units). minimum prominence.
+        min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: separation.
+        lookahead: int in [0, inf), default 3 (steps). right context = decision delay.
+        window: int in [0, inf), default 10 (steps). left context for the prominence.
+        relative_prominence: float in [0, inf), default 0 (sd). minimum prominence in robust sd of the left context (0: off)."""
+        ...
     def segment(self, values: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -394,8 +531,14 @@ class PeakSegmenter(Segmenter):
         ...
 
 class ZScoreNormalizer(Normalizer):
-    """Running z-score of x against every earlier value (Welford): (x - mean) / max(std, min_std); 0 for the first value. min_std: default 1e-12. Thread rule: per-object mutex."""
-    def __init__(self, min_std: float = 1e-12) -> None: ...
+    """Running z-score of x against every earlier value (Welford): (x - mean) / max(std, min_std); 0 for the first value. min_std: default 1e-12. Thread rule: per-object mutex.
+    
+    Registry name: normalizer 'zscore'. Parameters (positional: min_std; the rest keyword-only):
+      min_std: float in (0, inf), default 1e-12 (surprise units). floor of the standard deviation."""
+    def __init__(self, min_std: float = 1e-12) -> None:
+        """Parameters from the registry (normalizer 'zscore'):
+        min_std: float in (0, inf), default 1e-12 (surprise units). floor of the standard deviation."""
+        ...
 
 class MiniTransformer:
     """A minimal Qwen2-style decoder with a KV cache (predsense/predictors/mini_transformer.hpp), the backbone that turns streamed frame tokens into the hidden states the Cambrian-S LFP head reads. Per layer (Hugging Face Qwen2 semantics and parameter names): RMSNorm; grouped-query attention (kv_heads <= heads) with rotary positions (rotate_half form, theta = rope_theta), causal over everything cached; RMSNorm; SwiGLU MLP; then a final RMSNorm. step(frame) appends the frame's tokens as the next positions of the cache.
@@ -488,11 +631,33 @@ class PatchEmbedder:
         ...
 
 class CutSegmenter(Segmenter):
-    """Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the first frame of the new shot, 0-based frame index) when s_t is an outlier against the previous `window` values (s_t > median + gamma * sigma, sigma = 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics; sigma at least the upper-tail spread (Q90 - median) / 1.2816 of the previous `long_window` values, so motion after a static shot is not an outlier), a local peak of prominence >= prominence * sigma (decided `lookahead` steps later) and >= absolute_prominence, >= `floor`, and >= min_gap steps after the previous boundary. The defaults are relative to the stream: a * s + b (a > 0) gives the same cuts, whatever the encoder. A Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()). The value at t = 0 is ignored.
-    window: >= 3 (default 50). long_window: default 500 (0: off). min_history: values before the first possible cut, in [3, window] (default 10). gamma: >= 0 (default 6.0). prominence: >= 0, in sigma (default 6.0). absolute_prominence: >= 0, surprise units (default 0: off). floor: surprise units (default -inf: off). lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).
+    """Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the first frame of the new shot, 0-based frame index) when s_t is an outlier against the previous `window` values (s_t > median + gamma * sigma, sigma = 1.4826 * MAD: EM-LLM's surprise rule, Fountas et al. 2024 sec. 3.1, with robust statistics; sigma at least the upper-tail spread (Q90 - median) / 1.2816 of the previous `long_window` values, so motion after a static shot is not an outlier), a local peak of prominence >= prominence * sigma (decided `lookahead` steps later) and >= absolute_prominence, >= `floor`, and >= min_separation steps after the previous boundary. The defaults are relative to the stream: a * s + b (a > 0) gives the same cuts, whatever the encoder. A Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into Stream(segmenter=CutSegmenter()). The value at t = 0 is ignored.
+    window: >= 3 (default 50). long_window: default 500 (0: off). min_history: values before the first possible cut, in [3, window] (default 10). gamma: >= 0 (default 6.0). prominence: >= 0, in sigma (default 6.0). absolute_prominence: >= 0, surprise units (default 0: off). floor: surprise units (default -inf: off). lookahead: decision delay in steps (default 2). min_separation: >= 1 (default 1; was min_gap).
     Raises InvalidArgumentError for a bad setting; push raises NonFiniteError for NaN/Inf, InvalidArgumentError when t does not increase.
-    Thread rule: per-object mutex."""
-    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 6.0, floor: float = ..., lookahead: int = 2, min_gap: int = 1, *, absolute_prominence: float = 0.0, long_window: int = 500, min_history: int = 10) -> None: ...
+    Thread rule: per-object mutex.
+    
+    Registry name: segmenter 'cut'. Parameters (positional: window, gamma, prominence, floor, lookahead, min_separation; the rest keyword-only):
+      window: int in [3, inf), default 50 (steps). outlier rule: previous surprises considered.
+      long_window: int in [0, inf), default 500 (steps). sd >= the upper-tail spread of this many values (0: off).
+      min_history: int in [3, inf), default 10 (steps). values needed before a step can be an outlier (<= window).
+      gamma: float in [0, inf), default 6 (sd). outlier: > median + gamma * robust sd (1.4826 * MAD).
+      prominence: float in [0, inf), default 6 (sd). peak rule: minimum prominence.
+      absolute_prominence: float in [0, inf), default 0 (surprise units). peak rule: minimum prominence (0: off).
+      floor: float in [-inf, inf), default -inf (surprise units). minimum surprise of a boundary (-inf: off).
+      lookahead: int in [0, inf), default 2 (steps). peak rule: right context = decision delay.
+      min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: min_gap."""
+    def __init__(self, window: int = 50, gamma: float = 6.0, prominence: float = 6.0, floor: float = ..., lookahead: int = 2, min_separation: int = 1, *, long_window: int = 500, min_history: int = 10, absolute_prominence: float = 0.0) -> None:
+        """Parameters from the registry (segmenter 'cut'):
+        window: int in [3, inf), default 50 (steps). outlier rule: previous surprises considered.
+        long_window: int in [0, inf), default 500 (steps). sd >= the upper-tail spread of this many values (0: off).
+        min_history: int in [3, inf), default 10 (steps). values needed before a step can be an outlier (<= window).
+        gamma: float in [0, inf), default 6 (sd). outlier: > median + gamma * robust sd (1.4826 * MAD).
+        prominence: float in [0, inf), default 6 (sd). peak rule: minimum prominence.
+        absolute_prominence: float in [0, inf), default 0 (surprise units). peak rule: minimum prominence (0: off).
+        floor: float in [-inf, inf), default -inf (surprise units). minimum surprise of a boundary (-inf: off).
+        lookahead: int in [0, inf), default 2 (steps). peak rule: right context = decision delay.
+        min_separation: int in [1, inf), default 1 (steps). minimum steps between two reported boundaries. Deprecated alias: min_gap."""
+        ...
     def segment(self, surprise: ArrayLike, *, progress: bool = False) -> List[Boundary]:
         """Boundaries of a whole 1-D series (index = time step = 0-based frame index), as pushing every value into a fresh copy of this segmenter (its state at construction) then flush(); this object is not changed. Returns list[Boundary].
         progress=True shows a tqdm bar over the values pushed (needs tqdm: ImportError otherwise); the result is the same.
@@ -502,11 +667,67 @@ class CutSegmenter(Segmenter):
 class TransitionDetector:
     """Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a surprise per frame; flashes, camera motion and occluders do not fire (predsense/segmentation/video/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & Smoliar 1993 sec. 2.2, verified on the frames either side).
     Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not have. Use push()/flush() frame by frame, or segment() over a whole video.
-    width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units, default 0: the surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), surprise_long_window (frames whose upper-tail spread bounds the surprise's sigma from below, default 500; 0: off), gap (frames), max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup (frames), cut_contrast, dissolve_contrast.
+    width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 fps). window: quiet frames in the baselines (default 50). All 26 parameters are listed below, from the registry (transition_detector 'transition'); surprise_floor = 0 keeps the surprise rule relative to its own trailing median and MAD, so any encoder's surprise works.
     Transitions are dicts {'frame', 'start', 'end', 'kind', 'score', 'decided_at'}: kind 'cut' | 'dissolve' | 'fade' | 'dip'; frame = where the new shot (or the solid colour of a fade-out) dominates, a cut's first frame of the new shot; [start, end] inclusive 0-based frame indices (a cut: start == end == frame); score = mean |A - B| of the thumbnails before and after, in [0, 1]; decided_at = the frame whose push reported it.
     Raises InvalidArgumentError for invalid parameters.
-    Thread rule: per-object mutex; the GIL is released while detecting."""
-    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.0, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, warmup: int = 5, cut_contrast: float = 2.0, dissolve_contrast: float = 0.83, surprise_long_window: int = 500) -> None: ...
+    Thread rule: per-object mutex; the GIL is released while detecting.
+    
+    Registry name: transition_detector 'transition'. Parameters (positional: width, height, channels, scale, window; the rest keyword-only):
+      width: int in [1, inf), default 32 (pixels). thumbnail width.
+      height: int in [1, inf), default 32 (pixels). thumbnail height.
+      channels: int in [1, inf), default 3. thumbnail channels.
+      scale: int in [1, inf), default 6 (frames). long-scale difference: x_t against x_(t-scale).
+      window: int in [3, inf), default 50 (frames). baseline: quiet frames considered.
+      warmup: int in [0, inf), default 5 (frames). quiet frames of each signal before a span may open.
+      gamma: float in [0, inf), default 4 (sd). elevated: > median + max(gamma * robust sd, floor).
+      floor: float in [0, inf), default 0.015 (thumbnail units). minimum elevation of the thumbnail difference.
+      surprise_gamma: float in [0, inf), default 6 (sd). as gamma, for the surprise.
+      surprise_floor: float in [0, inf), default 0 (surprise units). as floor, for the surprise (0: relative rule only).
+      surprise_long_window: int in [0, inf), default 500 (frames). surprise sd >= upper-tail spread of this many (0: off).
+      gap: int in [0, inf), default 2 (frames). non-elevated frames allowed inside a span.
+      max_span: int in [2, inf), default 90 (frames). a span is closed at this length.
+      min_change: float in [0, inf), default 0.05 (thumbnail units). mean |A - B| below this: the shot did not change.
+      return_ratio: float in [0, inf), default 0.3. D below this fraction of the largest excursion: it came back.
+      max_residual: float in [0, inf), default 0.4. cross-fade residual / D at most this: a dissolve.
+      solid_std: float in [0, inf), default 0.025 (thumbnail units). luma sd at most this: a solid frame.
+      min_hold: int in [0, inf), default 6 (frames). solid frames between two shots: >= this -> two fades, else a dip.
+      max_shift: int in [0, inf), default 4 (pixels). camera-motion test: shifts up to this many thumbnail pixels.
+      min_motion_gain: float in [0, inf), default 0.7. a shift explains the change when it removes at least this much.
+      min_dissolve_change: float in [0, inf), default 0.1 (thumbnail units). a dissolve changes the thumbnail by at least this.
+      dissolve_motion: float in [0, inf), default 0.75. a dissolve: at most 1 - this of its change explained by motion.
+      dissolve_contrast: float in [0, inf), default 0.83. a dissolve: some frame keeps at most this of the ends' contrast.
+      max_dissolve: int in [1, inf), default 75 (frames). a dissolve lasts at most this many frames.
+      dip_level: float in [0, inf), default 0.4. a frame this dark (vs both ends) makes a dip.
+      cut_contrast: float in [0, inf), default 2. a cut's step at least this times every other step in its interval."""
+    def __init__(self, width: int = 32, height: int = 32, channels: int = 3, scale: int = 6, window: int = 50, *, warmup: int = 5, gamma: float = 4.0, floor: float = 0.015, surprise_gamma: float = 6.0, surprise_floor: float = 0.0, surprise_long_window: int = 500, gap: int = 2, max_span: int = 90, min_change: float = 0.05, return_ratio: float = 0.3, max_residual: float = 0.4, solid_std: float = 0.025, min_hold: int = 6, max_shift: int = 4, min_motion_gain: float = 0.7, min_dissolve_change: float = 0.1, dissolve_motion: float = 0.75, dissolve_contrast: float = 0.83, max_dissolve: int = 75, dip_level: float = 0.4, cut_contrast: float = 2.0) -> None:
+        """Parameters from the registry (transition_detector 'transition'):
+        width: int in [1, inf), default 32 (pixels). thumbnail width.
+        height: int in [1, inf), default 32 (pixels). thumbnail height.
+        channels: int in [1, inf), default 3. thumbnail channels.
+        scale: int in [1, inf), default 6 (frames). long-scale difference: x_t against x_(t-scale).
+        window: int in [3, inf), default 50 (frames). baseline: quiet frames considered.
+        warmup: int in [0, inf), default 5 (frames). quiet frames of each signal before a span may open.
+        gamma: float in [0, inf), default 4 (sd). elevated: > median + max(gamma * robust sd, floor).
+        floor: float in [0, inf), default 0.015 (thumbnail units). minimum elevation of the thumbnail difference.
+        surprise_gamma: float in [0, inf), default 6 (sd). as gamma, for the surprise.
+        surprise_floor: float in [0, inf), default 0 (surprise units). as floor, for the surprise (0: relative rule only).
+        surprise_long_window: int in [0, inf), default 500 (frames). surprise sd >= upper-tail spread of this many (0: off).
+        gap: int in [0, inf), default 2 (frames). non-elevated frames allowed inside a span.
+        max_span: int in [2, inf), default 90 (frames). a span is closed at this length.
+        min_change: float in [0, inf), default 0.05 (thumbnail units). mean |A - B| below this: the shot did not change.
+        return_ratio: float in [0, inf), default 0.3. D below this fraction of the largest excursion: it came back.
+        max_residual: float in [0, inf), default 0.4. cross-fade residual / D at most this: a dissolve.
+        solid_std: float in [0, inf), default 0.025 (thumbnail units). luma sd at most this: a solid frame.
+        min_hold: int in [0, inf), default 6 (frames). solid frames between two shots: >= this -> two fades, else a dip.
+        max_shift: int in [0, inf), default 4 (pixels). camera-motion test: shifts up to this many thumbnail pixels.
+        min_motion_gain: float in [0, inf), default 0.7. a shift explains the change when it removes at least this much.
+        min_dissolve_change: float in [0, inf), default 0.1 (thumbnail units). a dissolve changes the thumbnail by at least this.
+        dissolve_motion: float in [0, inf), default 0.75. a dissolve: at most 1 - this of its change explained by motion.
+        dissolve_contrast: float in [0, inf), default 0.83. a dissolve: some frame keeps at most this of the ends' contrast.
+        max_dissolve: int in [1, inf), default 75 (frames). a dissolve lasts at most this many frames.
+        dip_level: float in [0, inf), default 0.4. a frame this dark (vs both ends) makes a dip.
+        cut_contrast: float in [0, inf), default 2. a cut's step at least this times every other step in its interval."""
+        ...
     def push(self, thumbnail: ArrayLike, surprise: float = 0.0) -> list:
         """Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; about scale + gap + 1 frames after a cut).
         Raises ShapeError (thumbnail size != height*width*channels), NonFiniteError (NaN/Inf in the surprise or the thumbnail)."""
@@ -527,6 +748,16 @@ class TransitionDetector:
         """Frames pushed since construction or the last reset()."""
         ...
 
+def registry(kind: Optional[str] = None, name: Optional[str] = None) -> Any:
+    """The component registry (predsense/registry/registry.hpp; docs/registry.md): one dict per registered component {kind, name, doc, aliases, python_class, cpp_type, params}, each parameter a dict {name, keyword (the Python keyword), type ('int' | 'float' | 'bool' | 'str'), range (text), min, max, min_open, max_open, choices, default, default_text, optional (None accepted: off), required, unit, doc, aliases (deprecated spellings)}.
+    kind: one of registry_kinds() (None: every kind). name: one component (needs kind; a deprecated alias warns).
+    Raises InvalidArgumentError (unknown kind or name, listing the known ones)."""
+    ...
+
+def registry_kinds() -> List[str]:
+    """The component kinds of the registry: predictor, metric, normalizer, segmenter, transition_detector, memory_policy, offline_cost, penalty."""
+    ...
+
 def read_npy(path: str) -> npt.NDArray[np.float32]:
     """Reads a float32/float16/float64 .npy (C or Fortran order) as a float32 array. Raises FormatError naming the file and the problem."""
     ...
@@ -543,9 +774,22 @@ def write_safetensors(path: str, tensors: dict, dtype: str = 'F32') -> None:
     """Writes {name: array} as safetensors in dtype F32 (default), F16 or BF16, atomically."""
     ...
 
-def bocpd_segment(series: ArrayLike, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, missing: str = 'skip', standardize: bool = True, skip_first: bool = True) -> List[Boundary]:
-    """BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability (predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims). standardize=True (default) z-scores each dimension online against the rows before it, so the unit-scale prior fits any scale (TCPDBench-comparable: z-score the whole series first and pass standardize=False, skip_first=False); skip_first=True ignores row 0 (frame 0's conventional surprise). Returns list[Boundary] (t = first row of the new segment, original index).
-    NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError."""
+def bocpd_segment(series: ArrayLike, lambda_: float = 100.0, mu0: float = 0.0, kappa0: float = 1.0, alpha0: float = 1.0, beta0: float = 1.0, lag: int = 5, threshold: float = 0.2, min_separation: int = 5, *, prune_mass: float = 0.0001, prominence: float = 0.0, lookahead: int = 5, standardize: bool = True, skip_first: bool = True, max_abs_z: float = 1000.0, missing: str = 'skip') -> List[Boundary]:
+    """Parameters from the registry (segmenter 'bocpd'):
+    lambda_: float in (1, inf), default 100 (steps). expected run length: hazard 1/lambda (Python: lambda_).
+    mu0: float in (-inf, inf), default 0. prior mean (unit scale when standardize).
+    kappa0: float in (0, inf), default 1. prior pseudo-count of the mean. Deprecated alias: k.
+    alpha0: float in (0, inf), default 1. Inverse-Gamma shape of the variance. Deprecated alias: a.
+    beta0: float in (0, inf), default 1. Inverse-Gamma rate of the variance. Deprecated alias: b.
+    prune_mass: float in [0, 1), default 0.0001 (probability). run lengths with less posterior mass are dropped. Deprecated alias: prune.
+    lag: int in [0, inf), default 5 (steps). change probability read lag steps after the change.
+    threshold: float in [-inf, inf], default 0.2 (probability). minimum change probability of a boundary.
+    prominence: float in [0, inf), default 0 (probability). minimum prominence of a change-probability peak.
+    min_separation: int in [1, inf), default 5 (steps). minimum steps between two reported boundaries. Deprecated alias: separation.
+    lookahead: int in [0, inf), default 5 (steps). peak picker's right context.
+    standardize: bool, default True. z-score each value online against the earlier ones (unit-scale prior).
+    skip_first: bool, default True. ignore the value at t = 0 (frame 0 has no prediction).
+    max_abs_z: float in (0, inf], default 1000 (sd). cap on a standardized value."""
     ...
 
 def pelt(series: ArrayLike, *, cost: str = 'mean', penalty: str = 'mbic', pen_value: Any = None, min_size: int = 1, quantiles: int = 0, missing: str = 'skip', r_compatible: bool = False) -> npt.NDArray[np.int64]:
@@ -603,11 +847,11 @@ def tcpd_f1(annotations: Any, predictions: List[int], n_obs: int, margin: int = 
     """TCPDBench F1 over several annotators (van den Burg & Williams 2020): annotations = one list of change indices per annotator, predictions = change indices, n_obs = series length, margin = allowed offset in steps (default 5, TCPDBench). Index 0 counts as a change point for everyone (TCPDBench convention). Returns (f1, precision, recall). Raises InvalidArgumentError for indices outside [0, n_obs)."""
     ...
 
-def copy_last_surprise(frames: ArrayLike, metric: str = 'token_cosine', *, progress: bool = False) -> npt.NDArray[np.float64]:
+def copy_last_surprise(frames: ArrayLike, metric: Any = 'token_cosine', *, progress: bool = False) -> npt.NDArray[np.float64]:
     """Surprise of every frame against the previous one: the adjacent-frame (copy-last) baseline.
     
     frames: (frames, tokens, dim) or (frames, dim) (one token per frame).
-    metric: 'token_cosine' (default, Cambrian-S) or 'mse'.
+    metric: as Stream's: a registry name ('token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', 'gaussian_nll'), a (name, params) pair, a metric function (ps.mse, ...), a GaussianNLL, or a callable (pred, actual) -> float.
     progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.
     Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).
     Raises ShapeError, EmptyError (no frames), NonFiniteError (naming the frame, token and dim), InvalidArgumentError (unknown metric)."""

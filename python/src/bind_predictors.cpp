@@ -243,39 +243,42 @@ void init_predictors(py::module_& m) {
                                     "adjacent-frame ablation).") +
                         thread_rule)
                            .c_str())
-      .def(py::init([] { return std::make_shared<predictor_box<copy_last>>(copy_last{}); }));
+      .def(py::init([] { return std::make_shared<predictor_box<copy_last>>(copy_last{}); }))
+      .attr("__registry__") = py::make_tuple("predictor", "copy_last", py::tuple());
 
-  box_class<ema_predictor>(
-      m, "EMAPredictor",
-      (std::string("Per-token exponential moving average of the observed frames: s_1 = x_1, "
-                   "s_t = alpha*x_t + (1-alpha)*s_(t-1); predicts s_t.\nalpha: in (0, 1], default 0.5 "
-                   "(1 = copy-last). Raises InvalidArgumentError otherwise.") +
-       thread_rule)
-          .c_str())
-      .def(py::init([](double alpha) { return std::make_shared<predictor_box<ema_predictor>>(ema_predictor(alpha)); }),
-           py::arg("alpha") = 0.5);
+  auto ema_cls = box_class<ema_predictor>(
+                     m, "EMAPredictor",
+                     (std::string("Per-token exponential moving average of the observed frames: s_1 = x_1, "
+                                  "s_t = alpha*x_t + (1-alpha)*s_(t-1); predicts s_t.\nalpha: in (0, 1], default 0.5 "
+                                  "(1 = copy-last). Raises InvalidArgumentError otherwise.") +
+                      thread_rule)
+                         .c_str())
+                     .def(py::init([](py::args a, py::kwargs k) {
+                       const auto v = values_from_python("predictor", "ema", a, k, {"alpha"}, "EMAPredictor");
+                       return std::make_shared<predictor_box<ema_predictor>>(
+                           std::get<ema_predictor>(reg::make_predictor("ema", v)));
+                     }));
+  mark_registry(ema_cls, "predictor", "ema", {"alpha"});
 
-  box_class<rls_predictor>(
-      m, "RLSPredictor",
-      (std::string(
-           "Online ridge regression (recursive least squares with forgetting) of frame t+1 on frame t; "
-           "starts as copy-last (W = 0 on the residual).\n"
-           "mode: 'per_token' (default; one sample per token) or 'pooled' (token means, one sample per frame).\n"
-           "forgetting: in (0, 1], default 0.98. ridge: prior precision, default 1.0. residual: predict the "
-           "change (default True). bias: fit an intercept (default True). token_stride: learn from every "
-           "k-th token (default 1).\nRaises InvalidArgumentError for a bad mode or range.") +
-       thread_rule)
-          .c_str())
-      .def(py::init([](const std::string& mode, double forgetting, double ridge, bool residual, bool bias,
-                       std::size_t token_stride) {
-             if (mode != "per_token" && mode != "pooled")
-               throw invalid_argument_error("RLSPredictor: mode must be 'per_token' or 'pooled', got '" + mode + "'");
-             return std::make_shared<predictor_box<rls_predictor>>(
-                 rls_predictor(rls_params{mode == "pooled" ? rls_mode::pooled : rls_mode::per_token, forgetting, ridge,
-                                          residual, bias, token_stride}));
-           }),
-           py::arg("mode") = "per_token", py::arg("forgetting") = 0.98, py::arg("ridge") = 1.0,
-           py::arg("residual") = true, py::arg("bias") = true, py::arg("token_stride") = 1);
+  const std::vector<std::string> rls_pos{"mode", "forgetting", "ridge", "residual", "bias", "token_stride"};
+  auto rls_cls =
+      box_class<rls_predictor>(
+          m, "RLSPredictor",
+          (std::string(
+               "Online ridge regression (recursive least squares with forgetting) of frame t+1 on frame t; "
+               "starts as copy-last (W = 0 on the residual).\n"
+               "mode: 'per_token' (default; one sample per token) or 'pooled' (token means, one sample per frame).\n"
+               "forgetting: in (0, 1], default 0.98. ridge: prior precision, default 1.0. residual: predict the "
+               "change (default True). bias: fit an intercept (default True). token_stride: learn from every "
+               "k-th token (default 1).\nRaises InvalidArgumentError for a bad mode or range.") +
+           thread_rule)
+              .c_str())
+          .def(py::init([rls_pos](py::args a, py::kwargs k) {
+            const auto v = values_from_python("predictor", "rls", a, k, rls_pos, "RLSPredictor");
+            return std::make_shared<predictor_box<rls_predictor>>(
+                std::get<rls_predictor>(reg::make_predictor("rls", v)));
+          }));
+  mark_registry(rls_cls, "predictor", "rls", rls_pos);
 
   box_class<lfp_predictor>(
       m, "LFPPredictor",

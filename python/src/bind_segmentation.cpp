@@ -83,22 +83,21 @@ void init_segmentation(py::module_& m) {
 
   box_class<threshold_segmenter> thr(
       m, "ThresholdSegmenter",
-      (std::string("Boundary where the surprise is above a threshold (strict), at least min_gap steps after the "
-                   "previous one. Default: the robust z of the value against the previous `window` values, "
+      (std::string("Boundary where the surprise is above a threshold (strict), at least min_separation steps after "
+                   "the previous one. Default: the robust z of the value against the previous `window` values, "
                    "(value - median) / (1.4826 MAD), above z_threshold = 3.5 (Iglewicz & Hoaglin's outlier "
                    "cut-off): relative to the stream, so the same for any encoder's scale (a * s + b, a > 0). "
                    "threshold=X: value > X in the surprise's own units instead (Cambrian-S VSC segmentation). "
                    "The value at t = 0 (frame 0's conventional surprise) is ignored.\n"
-                   "threshold: None (default) or a number, not NaN. min_gap: >= 1, default 1. z_threshold: "
-                   "default 3.5. window: >= 3, default 50.") +
+                   "Parameters below (from the registry).") +
        rule)
           .c_str());
-  thr.def(py::init([](std::optional<double> threshold, std::size_t min_gap, double z_threshold, std::size_t window) {
-            return std::make_shared<segmenter_box<threshold_segmenter>>(
-                threshold_segmenter(threshold_segmenter_params{z_threshold, threshold, window, min_gap}));
-          }),
-          py::arg("threshold") = py::none(), py::arg("min_gap") = 1, py::kw_only(), py::arg("z_threshold") = 3.5,
-          py::arg("window") = 50);
+  const std::vector<std::string> thr_pos{"threshold", "min_separation"};
+  thr.def(py::init([thr_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "threshold", a, k, thr_pos, "ThresholdSegmenter");
+    return std::make_shared<segmenter_box<threshold_segmenter>>(threshold_segmenter(reg::threshold_params(v)));
+  }));
+  mark_registry(thr, "segmenter", "threshold", thr_pos);
   def_segment(thr, "surprise");
 
   box_class<adaptive_segmenter> ada(
@@ -108,11 +107,12 @@ void init_segmentation(py::module_& m) {
                    "default 1.0. min_block: default 8. max_block: default 128 (a block is closed at this length).") +
        rule)
           .c_str());
-  ada.def(py::init([](std::size_t window, double gamma, std::size_t min_block, std::size_t max_block) {
-            return std::make_shared<segmenter_box<adaptive_segmenter>>(
-                adaptive_segmenter(adaptive_segmenter_params{window, gamma, min_block, max_block}));
-          }),
-          py::arg("window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8, py::arg("max_block") = 128);
+  const std::vector<std::string> ada_pos{"window", "gamma", "min_block", "max_block"};
+  ada.def(py::init([ada_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "adaptive", a, k, ada_pos, "AdaptiveSegmenter");
+    return std::make_shared<segmenter_box<adaptive_segmenter>>(adaptive_segmenter(reg::adaptive_params(v)));
+  }));
+  mark_registry(ada, "segmenter", "adaptive", ada_pos);
   def_segment(ada, "surprise");
 
   box_class<peak_segmenter> peak(
@@ -125,14 +125,12 @@ void init_segmentation(py::module_& m) {
                    "is ignored.") +
        rule)
           .c_str());
-  peak.def(py::init([](double threshold, double prominence, std::size_t min_separation, std::size_t lookahead,
-                       std::size_t window, double relative_prominence) {
-             return std::make_shared<segmenter_box<peak_segmenter>>(peak_segmenter(
-                 peak_segmenter_params{threshold, prominence, min_separation, lookahead, window, relative_prominence}));
-           }),
-           py::arg("threshold") = -std::numeric_limits<double>::infinity(), py::arg("prominence") = 0.0,
-           py::arg("min_separation") = 1, py::arg("lookahead") = 3, py::arg("window") = 10, py::kw_only(),
-           py::arg("relative_prominence") = 0.0);
+  const std::vector<std::string> peak_pos{"threshold", "prominence", "min_separation", "lookahead", "window"};
+  peak.def(py::init([peak_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "peak", a, k, peak_pos, "PeakSegmenter");
+    return std::make_shared<segmenter_box<peak_segmenter>>(peak_segmenter(reg::peak_params(v)));
+  }));
+  mark_registry(peak, "segmenter", "peak", peak_pos);
   def_segment(peak, "values");
 
   box_class<bocpd_segmenter> bo(
@@ -146,21 +144,13 @@ void init_segmentation(py::module_& m) {
                    "at t = 0 (frame 0's conventional surprise) is ignored.") +
        rule)
           .c_str());
-  bo.def(py::init([](double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
-                     double threshold, std::size_t min_separation, bool standardize, bool skip_first) {
-           bocpd_segmenter_params p;
-           p.standardize = standardize;
-           p.skip_first = skip_first;
-           p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
-           p.model.beta0 = beta0;
-           p.lag = lag;
-           p.peaks.threshold = threshold;
-           p.peaks.min_separation = min_separation;
-           return std::make_shared<segmenter_box<bocpd_segmenter>>(bocpd_segmenter(p, 1), true);
-         }),
-         py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0, py::arg("alpha0") = 1.0,
-         py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2, py::arg("min_separation") = 5,
-         py::kw_only(), py::arg("standardize") = true, py::arg("skip_first") = true);
+  const std::vector<std::string> bo_pos{"lambda", "mu0", "kappa0",    "alpha0",
+                                        "beta0",  "lag", "threshold", "min_separation"};
+  bo.def(py::init([bo_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "bocpd", a, k, bo_pos, "BOCPDSegmenter");
+    return std::make_shared<segmenter_box<bocpd_segmenter>>(bocpd_segmenter(reg::bocpd_params_of(v), 1), true);
+  }));
+  mark_registry(bo, "segmenter", "bocpd", bo_pos);
   def_segment(bo, "values");
 
   box_class<offline_segmenter> off(
@@ -173,70 +163,39 @@ void init_segmentation(py::module_& m) {
                    "a missing value (missing='skip' | 'interpolate' | 'error').") +
        rule)
           .c_str());
-  off.def(py::init([](const std::string& method, const std::string& cost, const std::string& penalty,
-                      const py::object& pen_value, long long min_size, long long max_changes, bool standardize,
-                      const std::string& missing) {
-            if (min_size < 1) throw invalid_argument_error("min_size must be >= 1, got " + std::to_string(min_size));
-            if (max_changes < 0)
-              throw invalid_argument_error("max_changes must be >= 0, got " + std::to_string(max_changes));
-            const bool manual = penalty == "manual";
-            if (manual == pen_value.is_none())
-              throw invalid_argument_error(manual ? "penalty='manual' needs pen_value"
-                                                  : "pen_value applies only with penalty='manual'");
-            offline_segmenter_params p;
-            p.method.method = parse_offline_method(method);
-            p.method.cost = parse_cost_kind(cost);
-            double pen = 0.0;
-            if (manual) {
-              try {
-                pen = pen_value.cast<double>();
-              } catch (const py::cast_error&) {  // TypeError naming the argument (not an unnamed cast error)
-                throw py::type_error("OfflineSegmenter: pen_value: expected a number, got " + type_name(pen_value));
-              }
-            }
-            p.method.penalty = parse_penalty(penalty, pen);
-            if (manual) (void)p.method.penalty.per_change(2, 1);
-            p.method.min_size = static_cast<std::size_t>(min_size);
-            p.method.max_changes =
-                max_changes == 0 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(max_changes);
-            p.method.missing = parse_missing_policy(missing);
-            p.standardize = standardize;
-            return std::make_shared<segmenter_box<offline_segmenter>>(offline_segmenter(p), true);
-          }),
-          py::arg("method") = "pelt", py::kw_only(), py::arg("cost") = "mean", py::arg("penalty") = "mbic",
-          py::arg("pen_value") = py::none(), py::arg("min_size") = 1, py::arg("max_changes") = 5,
-          py::arg("standardize") = true, py::arg("missing") = "skip");
+  const std::vector<std::string> off_pos{"method"};
+  off.def(py::init([off_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "offline", a, k, off_pos, "OfflineSegmenter");
+    return std::make_shared<segmenter_box<offline_segmenter>>(offline_segmenter(reg::offline_params_of(v)), true);
+  }));
+  mark_registry(off, "segmenter", "offline", off_pos);
   def_segment(off, "values");
 
   m.def(
       "bocpd_segment",
-      [](py::handle series, double lambda, double mu0, double kappa0, double alpha0, double beta0, std::size_t lag,
-         double threshold, std::size_t min_separation, const std::string& missing, bool standardize, bool skip_first) {
+      [bo_pos](py::handle series, py::args a, py::kwargs k) {
+        std::string missing = "skip";
+        if (k.contains("missing")) {
+          missing = k["missing"].cast<std::string>();
+          PyDict_DelItemString(k.ptr(), "missing");
+        }
+        const auto v = values_from_python("segmenter", "bocpd", a, k, bo_pos, "bocpd_segment");
         auto [x, dims] = series_of(series, "series");
         const auto policy = parse_missing_policy(missing);
         if (policy != missing_policy::skip) x = apply_missing_policy(x, dims, policy, "bocpd_segment").x;
         for (std::size_t i = 0; i < x.size(); ++i)
           if (std::isinf(x[i])) throw non_finite_error("series: infinite value at row " + std::to_string(i / dims));
-        bocpd_segmenter_params p;
-        p.model.lambda = lambda, p.model.mu0 = mu0, p.model.kappa0 = kappa0, p.model.alpha0 = alpha0,
-        p.model.beta0 = beta0;
-        p.lag = lag;
-        p.peaks.threshold = threshold;
-        p.peaks.min_separation = min_separation;
-        p.standardize = standardize;
-        p.skip_first = skip_first;
+        const auto p = reg::bocpd_params_of(v);
         py::gil_scoped_release nogil;
         return bocpd_segment(x, dims, p);
       },
-      py::arg("series"), py::arg("lambda_") = 100.0, py::arg("mu0") = 0.0, py::arg("kappa0") = 1.0,
-      py::arg("alpha0") = 1.0, py::arg("beta0") = 1.0, py::arg("lag") = 5, py::arg("threshold") = 0.2,
-      py::arg("min_separation") = 5, py::arg("missing") = "skip", py::arg("standardize") = true,
-      py::arg("skip_first") = true,
+      py::arg("series"),
       "BOCPD (Normal-Inverse-Gamma, constant hazard 1/lambda_) + peaks of the lag-step change probability "
       "(predsense-tcpd --method bocpd_peaks). series: (n,) or (n, dims). standardize=True (default) z-scores each "
       "dimension online against the rows before it, so the unit-scale prior fits any scale (TCPDBench-comparable: "
       "z-score the whole series first and pass standardize=False, skip_first=False); skip_first=True ignores row 0 "
       "(frame 0's conventional surprise). Returns list[Boundary] (t = first row of the new segment, original index).\n"
+      "Parameters: those of BOCPDSegmenter (the registry's segmenter 'bocpd'), plus missing. "
       "NaN is a missing step: missing='skip' (default) skips its likelihood update while the hazard keeps "
       "running; 'interpolate' fills it linearly; 'error' raises NonFiniteError. Inf raises NonFiniteError.");
 }

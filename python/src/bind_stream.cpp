@@ -9,11 +9,6 @@
 
 #include "components.hpp"
 #include "predsense/pipeline/stream.hpp"
-#include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
-#include "predsense/surprise/l2_distance.hpp"
-#include "predsense/surprise/mse.hpp"
-#include "predsense/surprise/pooled_cosine_distance.hpp"
-#include "predsense/surprise/token_cosine_distance.hpp"
 
 using namespace predsense;
 using namespace predsense_py;
@@ -23,50 +18,32 @@ namespace {
 py::module_ core() { return py::module_::import("predsense._core"); }
 
 std::shared_ptr<predictor_base> as_predictor(const py::object& o) {
+  if (o.is_none())
+    throw invalid_argument_error("Stream: predictor=None: a Stream needs a predictor (registry names: " +
+                                 reg::names("predictor") + "; default 'copy_last')");
+  if (auto n = as_named(o, "predictor")) return as_predictor(build_named("predictor", *n));
   if (py::isinstance<predictor_base>(o)) return o.cast<std::shared_ptr<predictor_base>>();
   if (py::hasattr(o, "observe") && py::hasattr(o, "predict")) return std::make_shared<python_predictor>(o);
   throw py::type_error(
-      "predictor: expected a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, "
-      "LFPPredictor, TransformerPredictor) or an object with observe(frame) and predict(), got " +
-      type_name(o));
-}
-
-std::shared_ptr<metric_base> metric_named(const std::string& name) {
-  if (name == "token_cosine") return std::make_shared<metric_box<token_cosine_distance<>>>();
-  if (name == "pooled_cosine") return std::make_shared<metric_box<pooled_cosine_distance<>>>();
-  if (name == "mse") return std::make_shared<metric_box<mse<>>>();
-  if (name == "l2") return std::make_shared<metric_box<l2_distance<>>>();
-  throw invalid_argument_error(
-      "metric: unknown metric '" + name +
-      "' (expected 'token_cosine', 'pooled_cosine', 'mse', 'l2', a GaussianNLL, or a callable)");
-}
-
-std::shared_ptr<metric_base> as_metric(const py::object& o) {
-  if (py::isinstance<py::str>(o)) return metric_named(o.cast<std::string>());
-  if (py::isinstance<metric_base>(o)) return o.cast<std::shared_ptr<metric_base>>();
-  const auto m = core();
-  const std::pair<const char*, const char*> builtin[] = {{"token_cosine_distance", "token_cosine"},
-                                                         {"pooled_cosine_distance", "pooled_cosine"},
-                                                         {"mse", "mse"},
-                                                         {"l2_distance", "l2"}};
-  for (const auto& [fn, name] : builtin)
-    if (o.is(m.attr(fn))) return metric_named(name);  // the C++ metric itself, no Python per frame
-  if (PyCallable_Check(o.ptr())) return std::make_shared<python_metric>(o);
-  throw py::type_error(
-      "metric: expected a metric name, a predsense metric function or GaussianNLL, or a callable "
-      "(pred, actual) -> float, got " +
+      "predictor: expected a registry name (" + reg::names("predictor") +
+      ") or (name, params), a predsense predictor (CopyLast, EMAPredictor, RLSPredictor, LFPPredictor, "
+      "TransformerPredictor) or an object with observe(frame) and predict(), got " +
       type_name(o));
 }
 
 std::shared_ptr<normalizer_base> as_normalizer(const py::object& o) {
   if (o.is_none()) return nullptr;
+  if (auto n = as_named(o, "normalizer")) return as_normalizer(build_named("normalizer", *n));
   if (py::isinstance<normalizer_base>(o)) return o.cast<std::shared_ptr<normalizer_base>>();
   if (PyCallable_Check(o.ptr())) return std::make_shared<python_normalizer>(o);
-  throw py::type_error("normalizer: expected ZScoreNormalizer, EMANormalizer, a callable float -> float or None, got " +
+  throw py::type_error("normalizer: expected None (off), a registry name (" + reg::names("normalizer") +
+                       ") or (name, params), ZScoreNormalizer, EMANormalizer or a callable float -> float, got " +
                        type_name(o));
 }
 
 std::shared_ptr<segmenter_base> as_segmenter(const py::object& o) {
+  if (o.is_none()) return nullptr;
+  if (auto n = as_named(o, "segmenter")) return as_segmenter(build_named("segmenter", *n));
   if (py::isinstance<segmenter_base>(o)) return o.cast<std::shared_ptr<segmenter_base>>();
   if (py::isinstance(o, core().attr("TransitionDetector")))
     throw py::type_error(
@@ -74,18 +51,27 @@ std::shared_ptr<segmenter_base> as_segmenter(const py::object& o) {
         "not have; run it beside the stream (push(thumbnail, surprise) per frame, or segment(thumbnails, "
         "surprise) with the surprise Stream.run returns), or use CutSegmenter for cuts from the surprise alone");
   if (py::hasattr(o, "push")) return std::make_shared<python_segmenter>(o);
-  throw py::type_error(
-      "segmenter: expected a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
-      "PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter) or an object with push(value, t), got " +
-      type_name(o));
+  throw py::type_error("segmenter: expected None (off), a registry name (" + reg::names("segmenter") +
+                       ") or (name, params), a predsense segmenter (ThresholdSegmenter, AdaptiveSegmenter, "
+                       "PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, CutSegmenter) or an object with "
+                       "push(value, t), got " +
+                       type_name(o));
 }
 
 std::shared_ptr<memory_base> as_memory(const py::object& o) {
   if (o.is_none()) return nullptr;
+  if (auto n = as_named(o, "memory")) return as_memory(build_named("memory_policy", *n));
   if (py::isinstance<memory_base>(o)) return o.cast<std::shared_ptr<memory_base>>();
   if (py::hasattr(o, "push")) return std::make_shared<python_memory>(o);
-  throw py::type_error("memory: expected a MemoryStore, None, or an object with push(frame, surprise), got " +
+  throw py::type_error("memory: expected None (off), a memory policy name (" + reg::names("memory_policy") +
+                       ") or (name, params), a MemoryStore, or an object with push(frame, surprise), got " +
                        type_name(o));
+}
+
+// The object a component argument stands for: a name or (name, params) becomes the registry's object.
+py::object built(const py::object& o, const char* kind) {
+  if (auto n = as_named(o, kind)) return build_named(kind, *n);
+  return o;
 }
 
 struct dyn_stream;
@@ -121,7 +107,7 @@ struct dyn_stream : guarded {
       if (normalizer) r.surprise = normalizer->apply(r.surprise);
     }
     predictor->observe(f);
-    r.boundary = segmenter->push(r.surprise, t);
+    if (segmenter) r.boundary = segmenter->push(r.surprise, t);
     if (memory) {
       memory->push(f, r.surprise);
       r.memory.tokens = memory->tokens();
@@ -176,48 +162,93 @@ void init_stream(py::module_& m) {
       "frame by the metric (then the optional normalizer), the predictor observes the frame, the segmenter gets "
       "the surprise and the memory takes the frame with its surprise. Frame 0 has no guess and scores "
       "first_surprise (default 1.0, the Cambrian-S convention). The loop runs in C++ without the GIL.\n\n"
-      "predictor: CopyLast (default), EMAPredictor, RLSPredictor, LFPPredictor, TransformerPredictor, or a Python "
-      "object with "
-      "observe(frame) and predict().\n"
-      "metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', one of the metric functions "
-      "(ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.\n"
-      "normalizer: None (default), ZScoreNormalizer, EMANormalizer or a callable float -> float; applied from "
-      "frame 1 on.\n"
-      "segmenter: AdaptiveSegmenter(seg_window, gamma, min_block, max_block) by default, any predsense "
-      "Segmenter (ThresholdSegmenter, AdaptiveSegmenter, PeakSegmenter, BOCPDSegmenter, OfflineSegmenter, "
-      "CutSegmenter; TransitionDetector needs thumbnails and is not one), or a Python object with push(value, t).\n"
-      "memory: MemoryStore(memory_threshold, window, budget) by default (`...`): with memory_threshold None (the "
-      "default) the library's relative memory (pool_relative + peak_preserving: thresholds are robust z-scores "
-      "of the stream's own surprise, so any encoder works), with a number the Cambrian-S memory (pooling below "
-      "that surprise, drop_merge); any MemoryStore, None (no memory), or a Python object with push(frame, "
-      "surprise).\n"
+      "Every component argument takes an object, its registry name, or (name, {params}) with the parameters "
+      "by their registry names (predsense.registry(kind); docs/registry.md): Stream(predictor='rls', "
+      "segmenter=('peak', {'min_separation': 5})). None means off (normalizer, segmenter, memory; a Stream needs "
+      "a predictor and a metric).\n"
+      "predictor: 'copy_last' (default), 'ema', 'rls', a predictor object (CopyLast, EMAPredictor, RLSPredictor, "
+      "LFPPredictor, TransformerPredictor), or a Python object with observe(frame) and predict().\n"
+      "metric: 'token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', 'gaussian_nll', one of the "
+      "metric functions (ps.mse, ...), a GaussianNLL, or a Python callable (pred, actual) -> float.\n"
+      "normalizer: None (default: off), 'zscore', 'ema', ZScoreNormalizer, EMANormalizer or a callable float -> "
+      "float; applied from frame 1 on.\n"
+      "segmenter: 'adaptive' (default: AdaptiveSegmenter()), 'threshold', 'peak', 'bocpd', 'cut', 'offline', a "
+      "segmenter object (TransitionDetector needs thumbnails and is not one), a Python object with push(value, "
+      "t), or None (no boundaries).\n"
+      "memory: a memory policy name - 'peak_preserving' (default: MemoryStore(), thresholds relative to the "
+      "stream's own surprise, so any encoder works), 'drop_merge' (Cambrian-S; needs {'threshold': X}), 'drop', "
+      "'fifo', 'uniform_stride', 'sinks_recent', 'similarity_merge', 'surprise_reservoir' - with its parameters "
+      "(window, budget, ...), a MemoryStore, a Python object with push(frame, surprise), or None (no memory).\n"
+      "Deprecated keywords (DeprecationWarning; same meaning as before): seg_window, gamma, min_block, max_block "
+      "(the default segmenter's window, gamma, min_block, max_block) and memory_threshold, window, budget (the "
+      "default memory's; memory_threshold=X gives the Cambrian-S memory, drop_merge).\n"
       "Python components are the slower path: the GIL is taken for each of their calls.\n"
       "The parts are the same objects afterwards: stream.predictor, .metric, .normalizer, .segmenter, .memory.\n"
       "Thread rule: per-object mutex (a stream used from two threads serializes); independent streams run "
       "in parallel. A Python component must not call back into the stream that holds it (ValueError: it would "
       "wait for itself).")
       .def(py::init([](py::object predictor, py::object metric, py::object segmenter, py::object memory,
-                       py::object normalizer, double first_surprise, std::optional<double> memory_threshold,
-                       std::size_t window, std::size_t budget, std::size_t seg_window, double gamma,
-                       std::size_t min_block, std::size_t max_block) {
+                       py::object normalizer, double first_surprise, py::object memory_threshold, py::object window,
+                       py::object budget, py::object seg_window, py::object gamma, py::object min_block,
+                       py::object max_block) {
              auto s = std::make_shared<dyn_stream>();
              const auto mod = core();
-             if (predictor.is_none()) predictor = mod.attr("CopyLast")();
-             if (segmenter.is_none()) {
-               try {  // checked here so that the error names Stream's own parameter, seg_window
-                 adaptive_segmenter_params{seg_window, gamma, min_block, max_block}.validate();
-               } catch (const invalid_argument_error& e) {
-                 throw invalid_argument_error("Stream: seg_window=" + std::to_string(seg_window) +
-                                              " (and gamma, min_block, max_block) for the default "
-                                              "AdaptiveSegmenter: " +
-                                              e.what());
+             const auto is_default = [](const py::object& o, const char* name) {
+               return py::isinstance<py::str>(o) && o.cast<std::string>() == name;
+             };
+             // Deprecated keywords of the default segmenter (the registry's adaptive segmenter's window, gamma,
+             // min_block, max_block): still accepted, with a DeprecationWarning.
+             const std::pair<const char*, py::object*> seg_kw[] = {
+                 {"window", &seg_window}, {"gamma", &gamma}, {"min_block", &min_block}, {"max_block", &max_block}};
+             py::dict seg_params;
+             std::string seg_given;
+             for (const auto& [name, v] : seg_kw)
+               if (!v->is_none()) {
+                 seg_params[name] = *v;
+                 seg_given += std::string(seg_given.empty() ? "" : ", ") +
+                              (std::string(name) == "window" ? "seg_window" : name) + "=" + std::string(py::str(*v));
                }
-               segmenter = mod.attr("AdaptiveSegmenter")(seg_window, gamma, min_block, max_block);
+             if (!seg_given.empty()) {
+               if (!is_default(segmenter, "adaptive") && !segmenter.is(py::ellipsis()))
+                 throw invalid_argument_error("Stream: " + seg_given +
+                                              " apply only to the default segmenter 'adaptive'; pass "
+                                              "segmenter=('adaptive', {...}) or set them on the segmenter object");
+               warn_text(
+                   "Stream(seg_window=, gamma=, min_block=, max_block=) is deprecated: use "
+                   "segmenter=('adaptive', {'window': ..., 'gamma': ..., 'min_block': ..., 'max_block': ...})");
+               try {  // checked here so that the error names Stream's own keywords
+                 (void)values_from_python("segmenter", "adaptive", py::args(), py::kwargs(std::move(seg_params)), {},
+                                          "AdaptiveSegmenter");
+               } catch (const invalid_argument_error& e) {
+                 throw invalid_argument_error("Stream: " + seg_given +
+                                              " for the default AdaptiveSegmenter: " + e.what());
+               }
+               py::dict again;
+               for (const auto& [name, v] : seg_kw)
+                 if (!v->is_none()) again[name] = *v;
+               segmenter = mod.attr("AdaptiveSegmenter")(**again);
              }
-             if (memory.is(py::ellipsis()))
-               memory =
-                   mod.attr("MemoryStore")(memory_threshold ? py::cast(*memory_threshold) : py::none(), window, budget);
+             if (segmenter.is(py::ellipsis())) segmenter = py::str("adaptive");
+             // Deprecated keywords of the default memory (MemoryStore's threshold, window, budget).
+             if (!memory_threshold.is_none() || !window.is_none() || !budget.is_none()) {
+               if (!is_default(memory, "peak_preserving") && !memory.is(py::ellipsis()))
+                 throw invalid_argument_error(
+                     "Stream: memory_threshold=, window=, budget= apply only to the default memory; pass "
+                     "memory=(policy, "
+                     "{'threshold': ..., 'window': ..., 'budget': ...}) or a MemoryStore");
+               warn_text(
+                   "Stream(memory_threshold=, window=, budget=) is deprecated: use memory=('drop_merge', "
+                   "{'threshold': ..., 'window': ..., 'budget': ...}) (or ('peak_preserving', {'window': ..., "
+                   "'budget': ...}))");
+               memory = mod.attr("MemoryStore")(memory_threshold, window.is_none() ? py::int_(32) : window,
+                                                budget.is_none() ? py::int_(8192) : budget);
+             }
+             if (memory.is(py::ellipsis())) memory = py::str("peak_preserving");
              require_finite(first_surprise, "first_surprise");
+             predictor = built(predictor, "predictor");
+             normalizer = built(normalizer, "normalizer");
+             segmenter = built(segmenter, "segmenter");
+             memory = as_named(memory, "memory") ? build_named("memory_policy", *as_named(memory, "memory")) : memory;
              s->predictor = as_predictor(predictor);
              s->metric = as_metric(metric);
              s->normalizer = as_normalizer(normalizer);
@@ -228,11 +259,11 @@ void init_stream(py::module_& m) {
              s->first_surprise = first_surprise;
              return s;
            }),
-           py::arg("predictor") = py::none(), py::arg("metric") = "token_cosine", py::arg("segmenter") = py::none(),
-           py::arg("memory") = py::ellipsis(), py::kw_only(), py::arg("normalizer") = py::none(),
-           py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = py::none(), py::arg("window") = 32,
-           py::arg("budget") = 8192, py::arg("seg_window") = 128, py::arg("gamma") = 1.0, py::arg("min_block") = 8,
-           py::arg("max_block") = 128)
+           py::arg("predictor") = "copy_last", py::arg("metric") = "token_cosine", py::arg("segmenter") = "adaptive",
+           py::arg("memory") = "peak_preserving", py::kw_only(), py::arg("normalizer") = py::none(),
+           py::arg("first_surprise") = 1.0, py::arg("memory_threshold") = py::none(), py::arg("window") = py::none(),
+           py::arg("budget") = py::none(), py::arg("seg_window") = py::none(), py::arg("gamma") = py::none(),
+           py::arg("min_block") = py::none(), py::arg("max_block") = py::none())
       .def_property(
           "_resume_state", [](dyn_stream& s) { return py::make_tuple(s.t, s.first_surprise); },
           [](dyn_stream& s, const py::tuple& st) {  // for unpickling (bind_state.cpp): the frame counter
@@ -276,7 +307,8 @@ void init_stream(py::module_& m) {
       .def(
           "flush",
           [](dyn_stream& s) {
-            const auto b = stream_locked(s, "flush", [&] { return s.segmenter->flush(); });
+            const auto b =
+                stream_locked(s, "flush", [&] { return s.segmenter ? s.segmenter->flush() : std::vector<boundary>{}; });
             return b;
           },
           "End of stream: the segmenter's pending boundaries (list[Boundary]).")
@@ -287,7 +319,7 @@ void init_stream(py::module_& m) {
               s.predictor->reset();
               s.metric->reset();
               if (s.normalizer) s.normalizer->reset();
-              s.segmenter->reset();
+              if (s.segmenter) s.segmenter->reset();
               s.t = 0;
             });
           },
@@ -298,7 +330,7 @@ void init_stream(py::module_& m) {
           "Frames stepped so far.")
       .def_property_readonly(
           "predictor", [](const dyn_stream& s) { return s.predictor_obj; },
-          "The predictor object (the one passed in, or the default CopyLast).")
+          "The predictor object (the one passed in or built from its name).")
       .def_property_readonly(
           "metric", [](const dyn_stream& s) { return s.metric_obj; },
           "The metric as passed in (a name, a function, a GaussianNLL or a callable).")
@@ -306,10 +338,10 @@ void init_stream(py::module_& m) {
           "normalizer", [](const dyn_stream& s) { return s.normalizer_obj; }, "The normalizer object, or None.")
       .def_property_readonly(
           "segmenter", [](const dyn_stream& s) { return s.segmenter_obj; },
-          "The segmenter object (the one passed in, or the default AdaptiveSegmenter).")
+          "The segmenter object (the one passed in or built from its name), or None.")
       .def_property_readonly(
           "memory", [](const dyn_stream& s) { return s.memory_obj; },
-          "The memory object (the one passed in, the default MemoryStore, or None).")
+          "The memory object (the one passed in or built from its policy name), or None.")
       .def_property_readonly(
           "first_surprise", [](const dyn_stream& s) { return s.first_surprise; },
           "Surprise given to frame 0 (no prediction exists; 1.0 in Cambrian-S).");

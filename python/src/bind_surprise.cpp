@@ -49,20 +49,22 @@ void init_surprise(py::module_& m) {
 
   m.def(
       "copy_last_surprise",
-      [](py::handle frames, const std::string& metric, bool progress) {
-        if (metric != "token_cosine" && metric != "mse")
-          throw invalid_argument_error("copy_last_surprise: metric: unknown metric '" + metric +
-                                       "' (expected 'token_cosine' or 'mse')");
+      [](py::handle frames, const py::object& metric_arg, bool progress) {
+        std::shared_ptr<metric_base> metric;
+        try {
+          metric = as_metric(metric_arg, "copy_last_surprise: metric");
+        } catch (const invalid_argument_error& e) {
+          throw invalid_argument_error(std::string("copy_last_surprise: metric: ") + e.what());
+        }
         const auto f = frames_of(frames, "frames");
         py::array_t<double> out(py::ssize_t(f.n));
         double* o = out.mutable_data();
         o[0] = 1.0;
-        const bool cosine = metric == "token_cosine";
         progress_bar bar(progress, f.n, "frame", "copy_last_surprise");
         for_chunks(bar, f.n, [&](std::size_t start, std::size_t stop) {
           py::gil_scoped_release nogil;
           for (std::size_t i = std::max<std::size_t>(start, 1); i < stop; ++i) try {
-              o[i] = cosine ? token_cosine_distance{}(f.frame(i - 1), f.frame(i)) : mse{}(f.frame(i - 1), f.frame(i));
+              o[i] = metric->score(f.frame(i - 1), f.frame(i));
             } catch (const non_finite_error& e) {  // say which frame: the metric only knows its two operands
               std::string what = e.what();
               if (what.rfind("predsense: ", 0) == 0) what.erase(0, 11);
@@ -77,7 +79,9 @@ void init_surprise(py::module_& m) {
       py::arg("frames"), py::arg("metric") = "token_cosine", py::kw_only(), py::arg("progress") = false,
       "Surprise of every frame against the previous one: the adjacent-frame (copy-last) baseline.\n\n"
       "frames: (frames, tokens, dim) or (frames, dim) (one token per frame).\n"
-      "metric: 'token_cosine' (default, Cambrian-S) or 'mse'.\n"
+      "metric: as Stream's: a registry name ('token_cosine' (default, Cambrian-S), 'pooled_cosine', 'mse', 'l2', "
+      "'gaussian_nll'), a (name, params) pair, a metric function (ps.mse, ...), a GaussianNLL, or a callable "
+      "(pred, actual) -> float.\n"
       "progress: True shows a tqdm bar on stderr (needs tqdm, else ImportError); same result.\n"
       "Returns float64 (frames,); out[0] = 1.0 by convention (frame 0 has no prediction, as in Cambrian-S).\n"
       "Raises ShapeError, EmptyError (no frames), NonFiniteError (naming the frame, token and dim), "
@@ -100,30 +104,32 @@ void init_surprise(py::module_& m) {
           "Forgets the running statistics.");
 
   using nll_box = metric_box<gaussian_nll<>>;
-  py::class_<nll_box, metric_base, std::shared_ptr<nll_box>>(
-      m, "GaussianNLL",
-      "Diagonal-Gaussian negative log-likelihood of actual under N(pred, var), var = running per-dim "
-      "variance of past residuals (floored at min_var; prior_var until a dim has 2 samples). Stateful: "
-      "call once per frame in stream order; reset() starts a new stream.\n\n"
-      "prior_var: variance before 2 samples (default 1.0). min_var: floor (default 1e-6).\n"
-      "Thread rule: per-object mutex (safe to share; calls are serialized).")
-      .def(py::init([](double prior_var, double min_var) {
-             return std::make_shared<nll_box>(gaussian_nll<>(prior_var, min_var));
-           }),
-           py::arg("prior_var") = 1.0, py::arg("min_var") = 1e-6)
-      .def(
-          "__call__",
-          [](nll_box& self, py::handle pred, py::handle actual) {
-            const frame_arg p = frame_of(pred, "pred"), a = frame_of(actual, "actual");
-            py::gil_scoped_release nogil;
-            return self.score(p.view, a.view);
-          },
-          py::arg("pred"), py::arg("actual"),
-          "NLL (nats, mean over tokens x dim) of one frame; pred/actual (tokens, dim) or (dim,). "
-          "Raises ShapeError (shape differs from earlier frames), NonFiniteError.")
-      .def_property_readonly(
-          "samples", [](nll_box& self) { return locked(self, [&] { return self.impl.samples(); }); },
-          "Frames seen since construction or reset().");
+  py::class_<nll_box, metric_base, std::shared_ptr<nll_box>> nll_cls =
+      py::class_<nll_box, metric_base, std::shared_ptr<nll_box>>(
+          m, "GaussianNLL",
+          "Diagonal-Gaussian negative log-likelihood of actual under N(pred, var), var = running per-dim "
+          "variance of past residuals (floored at min_var; prior_var until a dim has 2 samples). Stateful: "
+          "call once per frame in stream order; reset() starts a new stream.\n\n"
+          "prior_var: variance before 2 samples (default 1.0). min_var: floor (default 1e-6).\n"
+          "Thread rule: per-object mutex (safe to share; calls are serialized).")
+          .def(py::init([](py::args a, py::kwargs k) {
+            const auto v = values_from_python("metric", "gaussian_nll", a, k, {"prior_var", "min_var"}, "GaussianNLL");
+            return std::make_shared<nll_box>(std::get<gaussian_nll<>>(reg::make_metric("gaussian_nll", v)));
+          }))
+          .def(
+              "__call__",
+              [](nll_box& self, py::handle pred, py::handle actual) {
+                const frame_arg p = frame_of(pred, "pred"), a = frame_of(actual, "actual");
+                py::gil_scoped_release nogil;
+                return self.score(p.view, a.view);
+              },
+              py::arg("pred"), py::arg("actual"),
+              "NLL (nats, mean over tokens x dim) of one frame; pred/actual (tokens, dim) or (dim,). "
+              "Raises ShapeError (shape differs from earlier frames), NonFiniteError.")
+          .def_property_readonly(
+              "samples", [](nll_box& self) { return locked(self, [&] { return self.impl.samples(); }); },
+              "Frames seen since construction or reset().");
+  mark_registry(nll_cls, "metric", "gaussian_nll", {"prior_var", "min_var"});
 
   py::class_<normalizer_base, std::shared_ptr<normalizer_base>>(
       m, "Normalizer",
@@ -146,18 +152,26 @@ void init_surprise(py::module_& m) {
           "Forgets every earlier value.");
 
   using z_box = normalizer_box<zscore_normalizer>;
-  py::class_<z_box, normalizer_base, std::shared_ptr<z_box>>(
-      m, "ZScoreNormalizer",
-      "Running z-score of x against every earlier value (Welford): (x - mean) / max(std, min_std); 0 for the "
-      "first value. min_std: default 1e-12. Thread rule: per-object mutex.")
-      .def(py::init([](double min_std) { return std::make_shared<z_box>(zscore_normalizer(min_std)); }),
-           py::arg("min_std") = 1e-12);
+  py::class_<z_box, normalizer_base, std::shared_ptr<z_box>> z_cls =
+      py::class_<z_box, normalizer_base, std::shared_ptr<z_box>>(
+          m, "ZScoreNormalizer",
+          "Running z-score of x against every earlier value (Welford): (x - mean) / max(std, min_std); 0 for the "
+          "first value. min_std: default 1e-12. Thread rule: per-object mutex.")
+          .def(py::init([](py::args a, py::kwargs k) {
+            const auto v = values_from_python("normalizer", "zscore", a, k, {"min_std"}, "ZScoreNormalizer");
+            return std::make_shared<z_box>(std::get<zscore_normalizer>(reg::make_normalizer("zscore", v)));
+          }));
+  mark_registry(z_cls, "normalizer", "zscore", {"min_std"});
   using e_box = normalizer_box<ema_normalizer>;
-  py::class_<e_box, normalizer_base, std::shared_ptr<e_box>>(
-      m, "EMANormalizer",
-      "z-score of x against an exponentially weighted mean/variance of the earlier values (weight alpha for "
-      "the newest; default 0.05), eps added to the variance (default 1e-12). Raises InvalidArgumentError "
-      "for alpha outside (0, 1] or eps <= 0. Thread rule: per-object mutex.")
-      .def(py::init([](double alpha, double eps) { return std::make_shared<e_box>(ema_normalizer(alpha, eps)); }),
-           py::arg("alpha") = 0.05, py::arg("eps") = 1e-12);
+  py::class_<e_box, normalizer_base, std::shared_ptr<e_box>> e_cls =
+      py::class_<e_box, normalizer_base, std::shared_ptr<e_box>>(
+          m, "EMANormalizer",
+          "z-score of x against an exponentially weighted mean/variance of the earlier values (weight alpha for "
+          "the newest; default 0.05), eps added to the variance (default 1e-12). Raises InvalidArgumentError "
+          "for alpha outside (0, 1] or eps <= 0. Thread rule: per-object mutex.")
+          .def(py::init([](py::args a, py::kwargs k) {
+            const auto v = values_from_python("normalizer", "ema", a, k, {"alpha", "eps"}, "EMANormalizer");
+            return std::make_shared<e_box>(std::get<ema_normalizer>(reg::make_normalizer("ema", v)));
+          }));
+  mark_registry(e_cls, "normalizer", "ema", {"alpha", "eps"});
 }

@@ -229,7 +229,6 @@ void bind_video(py::module_& m) {
       "makes the transition detector's 32x32 thumbnails this way.\nRaises ShapeError (output size 0 or larger "
       "than the input, not 2-D/3-D), EmptyError, TypeError (floats that are not 0..255 integers).");
 
-  const cut_segmenter_params cp{};
   segmenter_class<cut_segmenter> cut(
       m, "CutSegmenter",
       "Hard shot cuts in a surprise stream (predsense/segmentation/video/cut_segmenter.hpp): a boundary at step t (the "
@@ -238,113 +237,140 @@ void bind_video(py::module_& m) {
       "sec. 3.1, with robust statistics; sigma at least the upper-tail spread (Q90 - median) / 1.2816 of the "
       "previous `long_window` values, so motion after a static shot is not an outlier), a local peak of prominence >= "
       "prominence * sigma (decided `lookahead` "
-      "steps later) and >= absolute_prominence, >= `floor`, and >= min_gap steps after the previous boundary. The "
+      "steps later) and >= absolute_prominence, >= `floor`, and >= min_separation steps after the previous boundary. "
+      "The "
       "defaults are relative to the stream: a * s + b (a > 0) gives the same cuts, whatever the encoder. A "
       "Segmenter: push(value, t) -> Boundary | None, flush(), reset(), segment(surprise); plugs into "
       "Stream(segmenter=CutSegmenter()). The value at t = 0 is ignored.\n"
       "window: >= 3 (default 50). long_window: default 500 (0: off). min_history: values before the first "
       "possible cut, in [3, window] (default 10). gamma: >= 0 (default 6.0). prominence: >= 0, in sigma (default 6.0). "
       "absolute_prominence: >= 0, surprise units (default 0: off). floor: surprise units (default -inf: off). "
-      "lookahead: decision delay in steps (default 2). min_gap: >= 1 (default 1).\n"
+      "lookahead: decision delay in steps (default 2). min_separation: >= 1 (default 1; was min_gap).\n"
       "Raises InvalidArgumentError for a bad setting; push raises NonFiniteError for NaN/Inf, "
       "InvalidArgumentError when t does not increase.\nThread rule: per-object mutex.");
-  cut.def(
-      py::init([](std::size_t window, double gamma, double prominence, double floor, std::size_t lookahead,
-                  std::size_t min_gap, double absolute_prominence, std::size_t long_window, std::size_t min_history) {
-        cut_segmenter_params p;
-        p.window = window, p.gamma = gamma, p.prominence = prominence, p.floor = floor;
-        p.lookahead = lookahead, p.min_gap = min_gap, p.absolute_prominence = absolute_prominence;
-        p.long_window = long_window, p.min_history = min_history;
-        return std::make_shared<segmenter_box<cut_segmenter>>(cut_segmenter(p));
-      }),
-      py::arg("window") = cp.window, py::arg("gamma") = cp.gamma, py::arg("prominence") = cp.prominence,
-      py::arg("floor") = cp.floor, py::arg("lookahead") = cp.lookahead, py::arg("min_gap") = cp.min_gap, py::kw_only(),
-      py::arg("absolute_prominence") = cp.absolute_prominence, py::arg("long_window") = cp.long_window,
-      py::arg("min_history") = cp.min_history);
+  const std::vector<std::string> cut_pos{"window", "gamma", "prominence", "floor", "lookahead", "min_separation"};
+  cut.def(py::init([cut_pos](py::args a, py::kwargs k) {
+    const auto v = values_from_python("segmenter", "cut", a, k, cut_pos, "CutSegmenter");
+    return std::make_shared<segmenter_box<cut_segmenter>>(cut_segmenter(reg::cut_params(v)));
+  }));
+  mark_registry(cut, "segmenter", "cut", cut_pos);
   def_segment(cut, "surprise");
 
-  const transition_detector_params tp{};
-  py::class_<detector_box, std::shared_ptr<detector_box>>(
-      m, "TransitionDetector",
-      (std::string(
-           "Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a "
-           "surprise per frame; flashes, camera motion and occluders do not fire "
-           "(predsense/segmentation/video/transition_detector.hpp: proposals by twin comparison, Zhang, Kankanhalli & "
-           "Smoliar 1993 sec. 2.2, verified on the frames either side).\n"
-           "Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not "
-           "have. Use push()/flush() frame by frame, or segment() over a whole video.\n"
-           "width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see "
-           "area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 "
-           "fps). window: quiet frames in the baselines (default 50). Keyword-only (defaults as the C++ header): "
-           "gamma, floor (thumbnail units), surprise_gamma, surprise_floor (surprise units, default 0: the "
-           "surprise's rule is relative to its own trailing median and MAD, so any encoder's surprise works), "
-           "surprise_long_window (frames whose upper-tail spread bounds the surprise's sigma from below, default 500; "
-           "0: off), gap "
-           "(frames), "
-           "max_span (frames), min_change, return_ratio, max_residual, solid_std, min_hold (frames), warmup "
-           "(frames), cut_contrast, dissolve_contrast.\n") +
-       transition_dicts +
-       "\nRaises InvalidArgumentError for invalid parameters.\nThread rule: per-object mutex; the GIL is "
-       "released while detecting.")
-          .c_str())
-      .def(py::init([](std::size_t width, std::size_t height, std::size_t channels, std::size_t scale,
-                       std::size_t window, double gamma, double floor, double surprise_gamma, double surprise_floor,
-                       std::size_t gap, std::size_t max_span, double min_change, double return_ratio,
-                       double max_residual, double solid_std, std::size_t min_hold, std::size_t warmup,
-                       double cut_contrast, double dissolve_contrast, std::size_t surprise_long_window) {
-             transition_detector_params p;
-             p.width = width, p.height = height, p.channels = channels, p.scale = scale, p.window = window;
-             p.gamma = gamma, p.floor = floor, p.surprise_gamma = surprise_gamma, p.surprise_floor = surprise_floor;
-             p.gap = gap, p.max_span = max_span, p.min_change = min_change, p.return_ratio = return_ratio;
-             p.max_residual = max_residual, p.solid_std = solid_std, p.min_hold = min_hold, p.warmup = warmup;
-             p.cut_contrast = cut_contrast, p.dissolve_contrast = dissolve_contrast;
-             p.surprise_long_window = surprise_long_window;
-             return std::make_shared<detector_box>(p);
-           }),
-           py::arg("width") = tp.width, py::arg("height") = tp.height, py::arg("channels") = tp.channels,
-           py::arg("scale") = tp.scale, py::arg("window") = tp.window, py::kw_only(), py::arg("gamma") = tp.gamma,
-           py::arg("floor") = tp.floor, py::arg("surprise_gamma") = tp.surprise_gamma,
-           py::arg("surprise_floor") = tp.surprise_floor, py::arg("gap") = tp.gap, py::arg("max_span") = tp.max_span,
-           py::arg("min_change") = tp.min_change, py::arg("return_ratio") = tp.return_ratio,
-           py::arg("max_residual") = tp.max_residual, py::arg("solid_std") = tp.solid_std,
-           py::arg("min_hold") = tp.min_hold, py::arg("warmup") = tp.warmup, py::arg("cut_contrast") = tp.cut_contrast,
-           py::arg("dissolve_contrast") = tp.dissolve_contrast,
-           py::arg("surprise_long_window") = tp.surprise_long_window)
-      .def(
-          "push",
-          [](detector_box& d, const py::handle& thumb, double surprise) {
-            const auto a = as_f32(thumb, "thumbnail");
-            const auto out =
-                locked(d, [&] { return d.impl.push(std::span<const float>(a.data(), a.size()), surprise); });
-            return to_list(out);
-          },
-          py::arg("thumbnail"), py::arg("surprise") = 0.0,
-          "Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or "
-          "flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token "
-          "cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; "
-          "about scale + gap + 1 frames after a cut).\nRaises ShapeError (thumbnail size != height*width*channels), "
-          "NonFiniteError (NaN/Inf in the surprise or the thumbnail).")
-      .def(
-          "flush",
-          [](detector_box& d) {
-            const auto out = locked(d, [&] { return d.impl.flush(); });
-            return to_list(out);
-          },
-          "End of the video: closes an open span (its B = the last frame) and returns its transitions (list of "
-          "dicts).")
-      .def(
-          "reset", [](detector_box& d) { locked(d, [&] { d.impl.reset(); }); },
-          "Forgets the stream (frames pushed, baselines, open span); the parameters are kept.")
-      // state (io/state_file.hpp): the kept thumbnails, baselines and open span, as docs/python.md
-      .def(
-          "save",
-          [](detector_box& d, const std::string& path) {
-            const auto bytes = locked(d, [&] { return encode_state(d.impl); });
-            py::gil_scoped_release nogil;
-            detail::atomic_write_file(path, std::span<const std::byte>(bytes));
-            detail::remove_stale_temps(path);
-          },
-          py::arg("path"), "Writes the detector's state to `path` atomically (docs/python.md 'Saving and resuming').")
+  py::class_<detector_box, std::shared_ptr<detector_box>> td =
+      py::class_<detector_box, std::shared_ptr<detector_box>>(
+          m, "TransitionDetector",
+          (std::string(
+               "Shot transitions of every kind (cut, dissolve, fade, dip) with [start, end], from a thumbnail and a "
+               "surprise per frame; flashes, camera motion and occluders do not fire "
+               "(predsense/segmentation/video/transition_detector.hpp: proposals by twin comparison, Zhang, "
+               "Kankanhalli & "
+               "Smoliar 1993 sec. 2.2, verified on the frames either side).\n"
+               "Not a Stream segmenter: it needs each frame's thumbnail (an image), which a latent Stream does not "
+               "have. Use push()/flush() frame by frame, or segment() over a whole video.\n"
+               "width, height, channels: thumbnail layout (default 32 x 32 x 3; values in [0, 1], see "
+               "area_downsample). scale: long-scale difference x_t vs x_(t-scale), in frames (default 6, ~0.24 s at 25 "
+               "fps). window: quiet frames in the baselines (default 50). All 26 parameters are listed below, from the "
+               "registry (transition_detector 'transition'); surprise_floor = 0 keeps the surprise rule relative to "
+               "its "
+               "own trailing median and MAD, so any encoder's surprise works.\n") +
+           transition_dicts +
+           "\nRaises InvalidArgumentError for invalid parameters.\nThread rule: per-object mutex; the GIL is "
+           "released while detecting.")
+              .c_str())
+          .def(py::init([](py::args a, py::kwargs k) {
+            const auto v = values_from_python("transition_detector", "transition", a, k,
+                                              {"width", "height", "channels", "scale", "window"}, "TransitionDetector");
+            return std::make_shared<detector_box>(reg::transition_params(v));
+          }))
+          .def(
+              "push",
+              [](detector_box& d, const py::handle& thumb, double surprise) {
+                const auto a = as_f32(thumb, "thumbnail");
+                const auto out =
+                    locked(d, [&] { return d.impl.push(std::span<const float>(a.data(), a.size()), surprise); });
+                return to_list(out);
+              },
+              py::arg("thumbnail"), py::arg("surprise") = 0.0,
+              "Pushes the next frame (frame index = frames pushed before): its thumbnail, (height, width, channels) or "
+              "flat (height*width*channels,) float32 in [0, 1], and its surprise (any predictor's, e.g. 1 - mean token "
+              "cosine; 0 if there is none; frame 0's is ignored). Returns the transitions decided now (list of dicts; "
+              "about scale + gap + 1 frames after a cut).\nRaises ShapeError (thumbnail size != "
+              "height*width*channels), "
+              "NonFiniteError (NaN/Inf in the surprise or the thumbnail).")
+          .def(
+              "flush",
+              [](detector_box& d) {
+                const auto out = locked(d, [&] { return d.impl.flush(); });
+                return to_list(out);
+              },
+              "End of the video: closes an open span (its B = the last frame) and returns its transitions (list of "
+              "dicts).")
+          .def(
+              "reset", [](detector_box& d) { locked(d, [&] { d.impl.reset(); }); },
+              "Forgets the stream (frames pushed, baselines, open span); the parameters are kept.")
+          .def(
+              "segment",
+              [](detector_box& d, const py::handle& thumbnails, const py::handle& surprise, bool progress) {
+                const auto th = as_f32(thumbnails, "thumbnails");
+                const auto s = doubles_of(surprise, "surprise");
+                const auto& p = d.impl.params();
+                const std::size_t m = p.width * p.height * p.channels;
+                const std::size_t n = th.ndim() >= 1 ? std::size_t(th.shape(0)) : 0;
+                if (th.ndim() < 2 || std::size_t(th.size()) != n * m)
+                  throw shape_error("thumbnails: expected (frames, " + std::to_string(p.height) + ", " +
+                                    std::to_string(p.width) + ", " + std::to_string(p.channels) + ") or (frames, " +
+                                    std::to_string(m) + "), got " + shape_of(th));
+                if (s.size() != n)
+                  throw shape_error("surprise: " + std::to_string(s.size()) + " values for " + std::to_string(n) +
+                                    " thumbnails (one per frame)");
+                std::vector<transition> out;
+                if (!progress) {
+                  out = locked(d, [&] {
+                    return d.impl.segment(std::span<const float>(th.data(), th.size()), std::span<const double>(s));
+                  });
+                  return to_list(out);
+                }
+                // the same steps as transition_detector::segment (reset, push every frame, flush, reset), in chunks
+                progress_bar bar(progress, n, "frame", "TransitionDetector.segment");
+                std::unique_lock<std::mutex> lk(d.mu, std::defer_lock);
+                {
+                  py::gil_scoped_release nogil;
+                  lk.lock();  // held for the whole video: no other call interleaves
+                  d.impl.reset();
+                }
+                for_chunks(bar, n, [&](std::size_t start, std::size_t stop) {
+                  py::gil_scoped_release nogil;
+                  for (std::size_t t = start; t < stop; ++t)
+                    for (auto& tr : d.impl.push(std::span<const float>(th.data() + t * m, m), s[t])) out.push_back(tr);
+                });
+                {
+                  py::gil_scoped_release nogil;
+                  for (auto& tr : d.impl.flush()) out.push_back(tr);
+                  d.impl.reset();
+                }
+                return to_list(out);
+              },
+              py::arg("thumbnails"), py::arg("surprise"), py::kw_only(), py::arg("progress") = false,
+              "A whole video offline: thumbnails (frames, height, width, channels) or (frames, height*width*channels) "
+              "float32 in [0, 1], surprise (frames,) (frame 0's is ignored). Same result as reset(), push() of every "
+              "frame, flush(); the detector is reset before and after (a stream pushed so far is forgotten). Returns "
+              "the transitions (list of dicts, in the order push/flush report them).\nprogress=True shows a tqdm bar "
+              "on stderr (needs tqdm, else ImportError); same result.\nRaises ShapeError (layout, or surprise length "
+              "!= "
+              "frames), NonFiniteError.")
+          .def_property_readonly(
+              "frames", [](detector_box& d) { return locked(d, [&] { return d.impl.frames(); }); },
+              "Frames pushed since construction or the last reset().");
+  // state (io/state_file.hpp): the kept thumbnails, baselines and open span, as docs/python.md
+  td.def(
+        "save",
+        [](detector_box& d, const std::string& path) {
+          const auto bytes = locked(d, [&] { return encode_state(d.impl); });
+          py::gil_scoped_release nogil;
+          detail::atomic_write_file(path, std::span<const std::byte>(bytes));
+          detail::remove_stale_temps(path);
+        },
+        py::arg("path"), "Writes the detector's state to `path` atomically (docs/python.md 'Saving and resuming').")
       .def(
           "restore",
           [](detector_box& d, const std::string& path) {
@@ -374,57 +400,6 @@ void bind_video(py::module_& m) {
             d->impl = state_from_bytes<transition_detector>(std::span<const std::byte>(p, s.size()),
                                                             "transition_detector pickle");
             return d;
-          }))
-      .def(
-          "segment",
-          [](detector_box& d, const py::handle& thumbnails, const py::handle& surprise, bool progress) {
-            const auto th = as_f32(thumbnails, "thumbnails");
-            const auto s = doubles_of(surprise, "surprise");
-            const auto& p = d.impl.params();
-            const std::size_t m = p.width * p.height * p.channels;
-            const std::size_t n = th.ndim() >= 1 ? std::size_t(th.shape(0)) : 0;
-            if (th.ndim() < 2 || std::size_t(th.size()) != n * m)
-              throw shape_error("thumbnails: expected (frames, " + std::to_string(p.height) + ", " +
-                                std::to_string(p.width) + ", " + std::to_string(p.channels) + ") or (frames, " +
-                                std::to_string(m) + "), got " + shape_of(th));
-            if (s.size() != n)
-              throw shape_error("surprise: " + std::to_string(s.size()) + " values for " + std::to_string(n) +
-                                " thumbnails (one per frame)");
-            std::vector<transition> out;
-            if (!progress) {
-              out = locked(d, [&] {
-                return d.impl.segment(std::span<const float>(th.data(), th.size()), std::span<const double>(s));
-              });
-              return to_list(out);
-            }
-            // the same steps as transition_detector::segment (reset, push every frame, flush, reset), in chunks
-            progress_bar bar(progress, n, "frame", "TransitionDetector.segment");
-            std::unique_lock<std::mutex> lk(d.mu, std::defer_lock);
-            {
-              py::gil_scoped_release nogil;
-              lk.lock();  // held for the whole video: no other call interleaves
-              d.impl.reset();
-            }
-            for_chunks(bar, n, [&](std::size_t start, std::size_t stop) {
-              py::gil_scoped_release nogil;
-              for (std::size_t t = start; t < stop; ++t)
-                for (auto& tr : d.impl.push(std::span<const float>(th.data() + t * m, m), s[t])) out.push_back(tr);
-            });
-            {
-              py::gil_scoped_release nogil;
-              for (auto& tr : d.impl.flush()) out.push_back(tr);
-              d.impl.reset();
-            }
-            return to_list(out);
-          },
-          py::arg("thumbnails"), py::arg("surprise"), py::kw_only(), py::arg("progress") = false,
-          "A whole video offline: thumbnails (frames, height, width, channels) or (frames, height*width*channels) "
-          "float32 in [0, 1], surprise (frames,) (frame 0's is ignored). Same result as reset(), push() of every "
-          "frame, flush(); the detector is reset before and after (a stream pushed so far is forgotten). Returns "
-          "the transitions (list of dicts, in the order push/flush report them).\nprogress=True shows a tqdm bar "
-          "on stderr (needs tqdm, else ImportError); same result.\nRaises ShapeError (layout, or surprise length != "
-          "frames), NonFiniteError.")
-      .def_property_readonly(
-          "frames", [](detector_box& d) { return locked(d, [&] { return d.impl.frames(); }); },
-          "Frames pushed since construction or the last reset().");
+          }));
+  mark_registry(td, "transition_detector", "transition", {"width", "height", "channels", "scale", "window"});
 }

@@ -13,9 +13,140 @@
 
 #include "convert.hpp"
 #include "predsense/core/boundary.hpp"
+#include "predsense/registry/make_component.hpp"
 #include "progress.hpp"
 
 namespace predsense_py {
+
+// ---- the registry: Python values -> checked parameter values ------------------------------------
+// Every component class is constructed through here (and Stream(segmenter="peak", ...) through the
+// class): keywords by their registry names (a Python keyword gets a trailing '_': lambda_), the
+// first positional arguments in the class's own order, deprecated spellings with a
+// DeprecationWarning, every value checked by predsense::registry::resolve (the one validator:
+// InvalidArgumentError naming the component and the parameter).
+namespace reg = predsense::registry;
+
+inline void warn_deprecated(const std::string& what, const std::vector<std::string>& used) {
+  for (const auto& u : used) {
+    const std::string msg = what + ": '" + u.substr(0, u.find(' ')) + "' is deprecated, use '" +
+                            u.substr(u.rfind(' ') + 1) + "' (the registry's name; docs/registry.md)";
+    if (PyErr_WarnEx(PyExc_DeprecationWarning, msg.c_str(), 2) != 0) throw py::error_already_set();
+  }
+}
+
+// The Python keyword of a registry parameter (a Python keyword gets a trailing '_').
+inline std::string python_keyword(const std::string& name) {
+  static const char* reserved[] = {"lambda", "from", "in", "is", "global", "class", "def", "pass"};
+  for (const char* r : reserved)
+    if (name == r) return name + "_";
+  return name;
+}
+
+inline void warn_text(const std::string& msg) {
+  if (PyErr_WarnEx(PyExc_DeprecationWarning, msg.c_str(), 2) != 0) throw py::error_already_set();
+}
+
+inline reg::param_value param_of(const reg::component_spec& c, const std::string& key, const py::handle& o) {
+  if (o.is_none()) return std::monostate{};
+  if (PyBool_Check(o.ptr())) return o.cast<bool>();
+  if (PyLong_Check(o.ptr()) || (!PyFloat_Check(o.ptr()) && PyIndex_Check(o.ptr()))) {
+    int overflow = 0;
+    const py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(o.ptr()));
+    if (!i) throw py::error_already_set();
+    const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow != 0)
+      throw predsense::invalid_argument_error(reg::where(c, key) + " is out of range, got " + std::string(py::str(o)));
+    return static_cast<std::int64_t>(v);
+  }
+  if (PyFloat_Check(o.ptr()) || py::hasattr(o, "__float__")) return o.cast<double>();
+  if (py::isinstance<py::str>(o)) return o.cast<std::string>();
+  throw py::type_error(reg::where(c, key) + ": expected a number, bool or str, got " + type_name(o));
+}
+
+// args/kwargs of a component class -> every parameter's checked value. `positional`: the names the
+// positional arguments fill, in order.
+inline reg::param_values values_from_python(const reg::component_spec& c, const py::args& args,
+                                            const py::kwargs& kwargs, const std::vector<std::string>& positional,
+                                            const std::string& who) {
+  if (args.size() > positional.size())
+    throw py::type_error(who + "() takes at most " + std::to_string(positional.size()) + " positional arguments (" +
+                         std::to_string(args.size()) + " given)");
+  reg::param_values given;
+  for (std::size_t i = 0; i < args.size(); ++i) given[positional[i]] = param_of(c, positional[i], args[i]);
+  for (const auto& [k, v] : kwargs) {
+    std::string key = k.cast<std::string>();
+    if (!key.empty() && key.back() == '_') key.pop_back();  // lambda_ -> lambda
+    if (given.count(key))
+      throw py::type_error(who + "() got multiple values for argument '" + k.cast<std::string>() + "'");
+    bool known = false;
+    for (const auto& p : c.params) {
+      known = known || p.name == key;
+      for (const auto& a : p.aliases) known = known || a == key;
+    }
+    if (!known) {
+      std::string names;
+      for (const auto& p : c.params) names += (names.empty() ? "" : ", ") + python_keyword(p.name);
+      throw py::type_error(who + "() got an unexpected keyword argument '" + k.cast<std::string>() + "' (" + c.kind +
+                           " '" + c.name + "' takes: " + (names.empty() ? "no parameters" : names) + ")");
+    }
+    given[key] = param_of(c, key, v);
+    for (const auto& p : c.params) {  // a value of the wrong kind is a TypeError, as Python's own
+      bool is_p = p.name == key;
+      for (const auto& a : p.aliases) is_p = is_p || a == key;
+      const bool text = std::holds_alternative<std::string>(given[key]);
+      if (is_p && text != (p.type == reg::param_type::choice) && !std::holds_alternative<std::monostate>(given[key]))
+        throw py::type_error(
+            who + "(): " + p.name + ": expected " +
+            (p.type == reg::param_type::choice ? "a name (" + reg::range_text(p) + ")" : std::string("a number")) +
+            ", got " + type_name(v));
+    }
+  }
+  std::vector<std::string> deprecated;
+  auto out = reg::resolve(c, given, &deprecated);
+  warn_deprecated(who, deprecated);
+  return out;
+}
+
+inline reg::param_values values_from_python(const std::string& kind, const std::string& name, const py::args& args,
+                                            const py::kwargs& kwargs, const std::vector<std::string>& positional,
+                                            const std::string& who) {
+  return values_from_python(reg::find(kind, name), args, kwargs, positional, who);
+}
+
+// The parameters of a registry component as doc lines ("name: type in range, default d (unit). doc."),
+// for the class docstrings; the .pyi stubs and docs/registry.md are generated from the same table.
+inline std::string registry_doc(const reg::component_spec& c, const std::vector<std::string>& positional) {
+  std::string s = "\n\nRegistry name: " + c.kind + " '" + c.name + "'";
+  for (const auto& a : c.aliases) s += " (deprecated alias '" + a + "')";
+  s += ". Parameters (positional: ";
+  std::string pos;
+  for (const auto& p : positional) pos += (pos.empty() ? "" : ", ") + python_keyword(p);
+  s += (pos.empty() ? "none" : pos) + "; the rest keyword-only):";
+  for (const auto& p : c.params) {
+    s += "\n  " + python_keyword(p.name) + ": " + reg::type_name(p.type);
+    const auto range = reg::range_text(p);
+    if (!range.empty()) s += (p.type == reg::param_type::choice ? ", " : " in ") + range;
+    if (p.optional) s += " or None";
+    s += ", default " + reg::to_text(p.def);
+    if (!p.unit.empty()) s += " (" + p.unit + ")";
+    s += ". " + p.doc + ".";
+    for (const auto& a : p.aliases) s += " Deprecated alias: " + a + ".";
+  }
+  return s;
+}
+
+// Marks a class as built from the registry: cls.__registry__ = (kind, name, positional names), read
+// by python/tests/stubgen.py to write the constructor's signature from the registry.
+template <class Cls>
+void mark_registry(Cls& cls, const std::string& kind, const std::string& name,
+                   const std::vector<std::string>& positional) {
+  py::tuple pos(positional.size());
+  for (std::size_t i = 0; i < positional.size(); ++i) pos[i] = py::str(python_keyword(positional[i]));
+  cls.attr("__registry__") = py::make_tuple(kind, name, pos);
+  const py::object doc = cls.attr("__doc__");
+  cls.attr("__doc__") = py::str((doc.is_none() ? std::string() : doc.cast<std::string>()) +
+                                registry_doc(reg::find(kind, name), positional));
+}
 
 // ---- predictors --------------------------------------------------------------------------------
 struct predictor_base : guarded {
@@ -301,5 +432,73 @@ struct python_memory final : memory_base, python_component {
   }
   std::size_t entries() override { return 0; }
 };
+
+// ---- a component argument: an object, a registry name, or (name, {params}) ------------------------
+// Wherever a component object is accepted, its registry name is too, with its parameters as a dict:
+// Stream(segmenter="peak"), Stream(segmenter=("peak", {"min_separation": 5})). None means off (for a
+// component that can be off). The name builds the registry's Python class (so the object is the
+// same one a user would construct).
+struct named_component {
+  std::string name;
+  py::dict params;
+};
+
+inline std::optional<named_component> as_named(const py::object& o, const char* kind) {
+  if (py::isinstance<py::str>(o)) return named_component{o.cast<std::string>(), py::dict()};
+  if (py::isinstance<py::tuple>(o) || py::isinstance<py::list>(o)) {
+    const auto seq = py::reinterpret_borrow<py::sequence>(o);
+    if (seq.size() == 2 && py::isinstance<py::str>(seq[0]) && (py::isinstance<py::dict>(seq[1]) || seq[1].is_none()))
+      return named_component{seq[0].cast<std::string>(),
+                             seq[1].is_none() ? py::dict() : py::reinterpret_borrow<py::dict>(seq[1])};
+    throw py::type_error(std::string(kind) + ": expected a (name, params) pair (str, dict), got " +
+                         std::string(py::repr(o)).substr(0, 80));
+  }
+  return std::nullopt;
+}
+
+// Builds the registry's Python object for (kind, name, params): the class (or metric function)
+// named by the registry.
+inline py::object build_named(const char* kind, const named_component& n) {
+  std::vector<std::string> deprecated;
+  const auto& c = reg::find(kind, n.name, &deprecated);
+  warn_deprecated(kind, deprecated);
+  const py::module_ core = py::module_::import("predsense._core");
+  if (c.python_class.empty())
+    throw predsense::invalid_argument_error(std::string(kind) + " '" + c.name + "' has no Python object");
+  const py::object target = core.attr(c.python_class.c_str());
+  if (std::string(kind) == "metric" && c.params.empty()) {
+    if (py::len(n.params) != 0)
+      throw predsense::invalid_argument_error("predsense: metric '" + c.name + "': takes no parameters");
+    return target;  // the metric function itself
+  }
+  if (std::string(kind) == "memory_policy") {
+    py::dict kw;
+    for (const auto& [k, v] : n.params) kw[k] = v;
+    kw["policy"] = c.name;
+    reg::param_values given;  // checked by the registry first (ranges, NaN, unknown names)
+    for (const auto& [k, v] : n.params) given[k.cast<std::string>()] = param_of(c, k.cast<std::string>(), v);
+    std::vector<std::string> dep;
+    (void)reg::resolve(c, given, &dep);
+    warn_deprecated(kind, dep);
+    return target(**kw);
+  }
+  return target(**n.params);
+}
+
+inline std::shared_ptr<metric_base> as_metric(const py::object& o, const char* what = "metric") {
+  if (auto n = as_named(o, what)) return as_metric(build_named("metric", *n), what);
+  if (py::isinstance<metric_base>(o)) return o.cast<std::shared_ptr<metric_base>>();
+  const py::module_ core = py::module_::import("predsense._core");
+  for (const auto* c : reg::components("metric"))  // the C++ metric itself, no Python per frame
+    if (c->params.empty() && o.is(core.attr(c->python_class.c_str())))
+      return std::visit(
+          [](auto m) -> std::shared_ptr<metric_base> { return std::make_shared<metric_box<decltype(m)>>(m); },
+          reg::make_metric(c->name));
+  if (PyCallable_Check(o.ptr())) return std::make_shared<python_metric>(o);
+  throw py::type_error(std::string(what) + ": expected a metric name (" + reg::names("metric") +
+                       "), a (name, params) pair, a predsense metric function or GaussianNLL, or a callable "
+                       "(pred, actual) -> float, got " +
+                       type_name(o));
+}
 
 }  // namespace predsense_py

@@ -24,6 +24,7 @@ void init_memory(py::module_& m);
 void init_stream(py::module_& m);
 void init_eval_io(py::module_& m);
 void init_state(py::module_& m);
+void init_registry(py::module_& m);
 void bind_offline_segmentation(py::module_& m);
 void bind_video(py::module_& m);
 
@@ -128,6 +129,7 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
       },
       py::arg("frame"), "Testing hook: the address of the float32 data the C++ core reads for `frame`.");
 
+  init_registry(m);
   init_surprise(m);
   init_predictors(m);
   init_segmentation(m);

@@ -51,6 +51,9 @@ def parse_signature(doc):
         if a == "*":
             kwonly = True
             continue
+        if a.startswith("*"):  # *args / **kwargs (a registry class: its real parameters come from the registry)
+            params.append((a.split(":")[0], "Any", None, kwonly))
+            continue
         pm = re.match(r"^(\w+)(?:: ([^=]+?))?(?: = (.*))?$", a)
         params.append((pm.group(1), (pm.group(2) or "Any").strip(), pm.group(3), kwonly))
     return name, params, ret
@@ -104,6 +107,75 @@ def def_line(fn_doc, indent, is_method, static=False, name_override=None):
     return f"{deco}{pad}def {name}({', '.join(parts)}) -> {py_type(ret)}:{body_doc(fn_doc, indent + 4)}"
 
 
+# Functions whose parameters come from the registry: name -> (kind, component, positional, params
+# before the registry's as (name, type, default), keyword-only params after them).
+REGISTRY_FUNCTIONS = {
+    "bocpd_segment": ("segmenter", "bocpd",
+                      ("lambda_", "mu0", "kappa0", "alpha0", "beta0", "lag", "threshold", "min_separation"),
+                      [("series", "ArrayLike", None)], [("missing", "str", "'skip'")]),
+}
+
+PY_TYPES = {"int": "int", "float": "float", "bool": "bool", "str": "str"}
+
+
+def registry_default(p):
+    d = p["default"]
+    if d is None:
+        return "None"
+    if isinstance(d, float) and (d != d or d in (float("inf"), float("-inf"))):
+        return "..."
+    return repr(d)
+
+
+def registry_params(kind, name, positional):
+    """[(keyword, type, default text or None if required, kwonly)] of a registry component, positional first."""
+    import predsense
+    spec = predsense._core.registry(kind, name)
+    by_kw = {p["keyword"]: p for p in spec["params"]}
+    order = [by_kw[k] for k in positional] + [p for p in spec["params"] if p["keyword"] not in positional]
+    out = []
+    for p in order:
+        t = PY_TYPES[p["type"]]
+        if p["optional"]:
+            t = f"Optional[{t}]"
+        default = None if p["required"] else registry_default(p)
+        out.append((p["keyword"], t, default, p["keyword"] not in positional))
+    return out, spec
+
+
+def registry_param_doc(spec):
+    lines = []
+    for p in spec["params"]:
+        rng = ((", " if p["type"] == "str" else " in ") + p["range"]) if p["range"] else ""
+        unit = f" ({p['unit']})" if p["unit"] else ""
+        alias = "".join(f" Deprecated alias: {a}." for a in p["aliases"])
+        lines.append(f"{p['keyword']}: {p['type']}{rng}{' or None' if p['optional'] else ''}, "
+                     f"default {p['default_text']}{unit}. {p['doc']}.{alias}")
+    return "\n".join(lines)
+
+
+def registry_def(name, params, ret, spec, indent, method):
+    parts = ["self"] if method else []
+    star = False
+    for p, t, d, kw in params:
+        if kw and not star:
+            parts.append("*")
+            star = True
+        parts.append(f"{p}: {t}" + ("" if d is None else f" = {d}"))
+    pad = " " * (indent + 4)
+    doc = f"Parameters from the registry ({spec['kind']} '{spec['name']}'):\n" + registry_param_doc(spec)
+    doc = doc.replace('"""', "'''").replace("\\", "\\\\")
+    body = "\n" + pad + '"""' + doc.replace("\n", "\n" + pad) + '"""\n' + pad + "..."
+    return f"{' ' * indent}def {name}({', '.join(parts)}) -> {ret}:{body}"
+
+
+def registry_function(fname):
+    kind, name, positional, before, after = REGISTRY_FUNCTIONS[fname]
+    params, spec = registry_params(kind, name, positional)
+    params = [(n, t, d, False) for n, t, d in before] + params + [(n, t, d, True) for n, t, d in after]
+    return params, spec
+
+
 def class_block(cls):
     bases = [b.__name__ for b in cls.__bases__ if b.__module__ == cls.__module__]
     if issubclass(cls, BaseException):
@@ -123,6 +195,10 @@ def class_block(cls):
             out.append(f"    @property\n    def {name}(self) -> {rtype}:{extra}")
         elif isinstance(member, staticmethod):
             out.append(def_line(member.__func__.__doc__, 4, True, static=True))
+        elif name == "__init__" and "__registry__" in cls.__dict__:
+            kind, comp, positional = cls.__registry__
+            params, spec = registry_params(kind, comp, positional)
+            out.append(registry_def("__init__", params, "None", spec, 4, True))
         elif callable(member) and getattr(member, "__doc__", None):
             line = def_line(member.__doc__, 4, True, name_override=name)
             if line:
@@ -163,7 +239,11 @@ def generate(ps):
         emit(c)
     for n in names:
         obj = getattr(core, n)
-        if not inspect.isclass(obj):
+        if not inspect.isclass(obj) and n in REGISTRY_FUNCTIONS:
+            params, spec = registry_function(n)
+            out.append(registry_def(n, params, py_type(parse_signature(obj.__doc__)[2]), spec, 0, False))
+            out.append("")
+        elif not inspect.isclass(obj):
             out.append(def_line(obj.__doc__, 0, False))
             out.append("")
     out.append(def_line(core._frame_address.__doc__, 0, False))

@@ -80,7 +80,8 @@ def test_stream_finds_scene_changes_and_keeps_budget():
     x, cuts = ps.synthetic_stream(frames=300, tokens=16, dim=64, mean_scene_length=30, seed=5)
     # gamma 2: EM-LLM's gamma 1 also splits the quiet first scene (frame 0's conventional surprise of 1
     # used to inflate the first window and hide that; it is ignored now, as it must be)
-    st = ps.Stream(memory_threshold=0.1, window=8, budget=512, seg_window=32, gamma=2.0, min_block=4)
+    st = ps.Stream(segmenter=("adaptive", {"window": 32, "gamma": 2.0, "min_block": 4}),
+                   memory=("drop_merge", {"threshold": 0.1, "window": 8, "budget": 512}))
     surprise, found = st.run(x)
     assert list(found) == list(cuts)
     assert st.frames_seen == 300

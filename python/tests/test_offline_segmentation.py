@@ -147,5 +147,5 @@ def test_offline_segmenter_in_a_stream_equals_the_offline_call():
     assert [b.t for b in seg.segment(surprise)] == list(ps.amoc(ps.standardize(surprise)))
     with pytest.raises(ps.InvalidArgumentError):
         ps.OfflineSegmenter("bogus")
-    with pytest.raises(ps.InvalidArgumentError, match="needs pen_value"):
+    with pytest.raises(ps.InvalidArgumentError, match="'pen_value' is required"):
         ps.OfflineSegmenter("pelt", penalty="manual")

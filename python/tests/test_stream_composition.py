@@ -155,7 +155,9 @@ def test_python_component_errors_propagate():
     with pytest.raises(TypeError, match="predictor"):
         ps.Stream(predictor=42)
     with pytest.raises(TypeError, match="segmenter"):
-        ps.Stream(segmenter="adaptive")
+        ps.Stream(segmenter=42)
+    with pytest.raises(ps.InvalidArgumentError, match="segmenter: unknown segmenter 'adaptiv'"):
+        ps.Stream(segmenter="adaptiv")
     with pytest.raises(ps.InvalidArgumentError, match="metric: unknown metric 'cos'"):
         ps.Stream(metric="cos")
     with pytest.raises(TypeError, match="memory"):
@@ -174,7 +176,7 @@ def test_memory_parts_are_the_same_objects(policy):
     reference(X, ps.CopyLast(), ps.token_cosine_distance, ps.AdaptiveSegmenter(window=16), memory=ref)
     assert mem.entries() == ref.entries()
     # the default stream is the documented Cambrian-S configuration
-    d = ps.Stream(memory_threshold=0.2, window=8, budget=256)
+    d = ps.Stream(memory=("drop_merge", {"threshold": 0.2, "window": 8, "budget": 256}))
     assert isinstance(d.predictor, ps.CopyLast) and d.metric == "token_cosine"
     assert isinstance(d.segmenter, ps.AdaptiveSegmenter)
     assert (d.memory.threshold, d.memory.window, d.memory.budget, d.memory.policy) == (0.2, 8, 256, "drop_merge")

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import predsense as ps
-from stubgen import parse_signature
+from stubgen import REGISTRY_FUNCTIONS, parse_signature, registry_function, registry_params
 
 STUB = os.path.join(os.path.dirname(ps.__file__), "_core.pyi")
 
@@ -28,6 +28,15 @@ def stub_params(fn):
     for arg, d in zip(a.kwonlyargs, a.kw_defaults):
         out.append((arg.arg, d is not None, True))
     return out
+
+
+def registry_expected(obj):
+    """A class or function built from the registry: its parameters are the registry's."""
+    if inspect.isclass(obj):
+        params, _ = registry_params(*obj.__registry__)
+    else:
+        params, _ = registry_function(obj.__name__)
+    return [(p, d is not None, kw) for p, _, d, kw in params]
 
 
 def runtime_params(doc, method):
@@ -66,11 +75,15 @@ def test_every_public_name_is_in_the_stub_with_the_same_parameters():
                 if isinstance(m, property):
                     continue
                 doc = (m.__func__ if isinstance(m, staticmethod) else m).__doc__
-                want = runtime_params(doc, m)
+                if mname == "__init__" and "__registry__" in obj.__dict__:
+                    want = registry_expected(obj)
+                else:
+                    want = runtime_params(doc, m)
                 assert stub_params(methods[mname]) == want, f"{name}.{mname}"
                 checked += 1
         elif callable(obj):
-            assert stub_params(top[name]) == runtime_params(obj.__doc__, None), name
+            want = registry_expected(obj) if name in REGISTRY_FUNCTIONS else runtime_params(obj.__doc__, None)
+            assert stub_params(top[name]) == want, name
             checked += 1
     assert checked > 60
 
@@ -93,3 +106,30 @@ def test_every_public_name_has_a_docstring(name):
             if mname == "__init__":
                 continue  # constructor parameters are documented in the class docstring
             assert body, f"{name}.{mname}: no docstring"
+
+
+def test_registry_classes_take_their_parameters_from_the_registry():
+    """Each class the registry names is built from it (cls.__registry__): its stub's __init__ lists the
+    registry's parameters with the registry's docs, its docstring lists them too, and an unknown keyword
+    is refused naming the component."""
+    tree = stub_tree()
+    top = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    seen = 0
+    for spec in ps.registry():
+        cls = getattr(ps, spec["python_class"], None)
+        if not inspect.isclass(cls) or spec["kind"] == "memory_policy":
+            continue
+        name = spec["python_class"]
+        assert cls.__dict__.get("__registry__", (None, None))[:2] == (spec["kind"], spec["name"]), name
+        init = {n.name: n for n in top[name].body if isinstance(n, ast.FunctionDef)}["__init__"]
+        names = [a.arg for a in init.args.args + init.args.kwonlyargs if a.arg != "self"]
+        assert sorted(names) == sorted(p["keyword"] for p in spec["params"]), name
+        doc = ast.get_docstring(init) or ""
+        for p in spec["params"]:
+            assert f"{p['keyword']}: " in doc and p["doc"] in doc, f"{name}.{p['keyword']}: stub doc not the registry's"
+            assert f"{p['keyword']}: " in cls.__doc__ and p["doc"] in cls.__doc__, f"{name}.__doc__: {p['keyword']}"
+        with pytest.raises(TypeError, match=f"unexpected keyword argument 'no_such' .*'{spec['name']}'"
+                           if spec["params"] else "incompatible constructor arguments"):
+            cls(no_such=1)
+        seen += 1
+    assert seen >= 12

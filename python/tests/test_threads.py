@@ -58,7 +58,7 @@ def test_hostile_reproducer_ends_without_crash_hang_or_loss():
 
 def test_one_stream_shared_by_two_threads_serializes():
     x, _ = ps.synthetic_stream(frames=200, tokens=16, dim=32, seed=3)
-    st = ps.Stream(window=4, budget=256)
+    st = ps.Stream(memory=("peak_preserving", {"window": 4, "budget": 256}))
 
     def worker(k):
         st.run(x)
@@ -79,7 +79,7 @@ def test_python_component_in_a_thread_does_not_deadlock():
             return self.last
 
     x, _ = ps.synthetic_stream(frames=300, tokens=8, dim=16, seed=4)
-    st = ps.Stream(predictor=Slow(), window=4, budget=128)
+    st = ps.Stream(predictor=Slow(), memory=("peak_preserving", {"window": 4, "budget": 128}))
     done = threading.Event()
 
     def worker(k):

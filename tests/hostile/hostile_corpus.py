@@ -488,7 +488,7 @@ def tcpd_cases(d):
     annotations("deep nesting", '{"s": ' + "[" * 5000 + "]" * 5000 + "}", "nested deeper")
     short = d / "tcpd_short.json"
     short.write_text(json.dumps({"n_obs": 2, "series": [{"raw": [1, 2]}]}))
-    cs.append(Case("tcpd: too short for the method", R, ["--annotations", ann, "--method", "peaks", good, str(short),
+    cs.append(Case("tcpd: too short for the method", R, ["--annotations", ann, "--method", "peak", good, str(short),
                                                           "--json", out], 2, [str(short), "window"], [out]))
     for args, needle in [(["--method", "nope"], "unknown method"), (["--param", "gamma=1"], "gamma"),
                          (["--param", "lag=abc"], "lag"), (["--param", "lag=-1"], "lag"),

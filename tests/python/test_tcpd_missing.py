@@ -36,7 +36,7 @@ def gap_pair(tmp_path):
     return write_series(tmp_path / "g.json", gappy, "g"), write_series(tmp_path / "f.json", full, "f"), str(ann)
 
 
-@pytest.mark.parametrize("method", ["default", "pelt", "binseg", "amoc", "bocpd", "bocpd_peaks", "peaks", "zero"])
+@pytest.mark.parametrize("method", ["default", "pelt", "binseg", "amoc", "bocpd", "bocpd_peaks", "peak", "zero"])
 def test_gaps_segment_like_the_complete_series(gap_pair, tmp_path, method):
     g, f, ann = gap_pair
     out = tmp_path / "o.json"
@@ -89,7 +89,7 @@ def test_offline_options(tmp_path, gap_pair):
             "--param", "min_size=2", "--param", "tcpdbench_index=0", f)
     assert r.returncode == 0 and "cps=[30]" in r.stdout
     r = run("--list-methods")
-    assert "penalty = mbic  (one of: mbic bic aic hannan_quinn none manual)" in r.stdout
+    assert "penalty = mbic  (str, one of: mbic, bic, aic, hannan_quinn, none, manual)" in r.stdout
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_FIELD, "c01_gap_series.json")),

@@ -75,6 +75,7 @@
 #include <vector>
 
 #include "predsense/core/error.hpp"
+#include "predsense/registry/registry.hpp"
 #include "predsense/kernels/median_mad.hpp"
 
 // Define PREDSENSE_TRANSITION_TRACE_ON before including to print every span's analysis to stderr.
@@ -141,23 +142,52 @@ struct transition_detector_params {
   double cut_contrast = 2.0;  // a cut's step at least this times every other step in its interval   // a dissolve's
                               // change must not be explained by a shift (ratio >= this)
 
+  // Every parameter checked against the registry's ranges (predsense/registry/registry.hpp, the one
+  // validator: NaN refused, each parameter named), then the thumbnail's size. invalid_argument_error.
   void validate() const {
+    (void)registry::resolve(registry::find("transition_detector", "transition"), values());
     const auto bad = [](const std::string& what) {
       throw invalid_argument_error("predsense: transition_detector: " + what);
     };
-    if (width == 0 || height == 0 || channels == 0) bad("thumbnail width, height and channels must be >= 1");
     // the thumbnail's value count must not wrap (2^32 x 2^32 x 1 would be 0 values) and is kept per
     // frame of a span: at most 2^24 values (a 4096 x 4096 thumbnail; predsense-video uses 32 x 32 x 3)
     if (width > (std::size_t(1) << 24) || height > (std::size_t(1) << 24) || channels > (std::size_t(1) << 24) ||
         width * height > (std::size_t(1) << 24) || width * height * channels > (std::size_t(1) << 24))
       bad("thumbnail width x height x channels must be at most 2^24 values, got " + std::to_string(width) + " x " +
           std::to_string(height) + " x " + std::to_string(channels));
-    if (scale < 1) bad("scale must be >= 1");
-    if (window < 3) bad("window must be >= 3");
-    if (max_span < 2) bad("max_span must be >= 2");
-    for (double v : {gamma, floor, surprise_gamma, surprise_floor, min_change, return_ratio, cut_contrast, max_residual,
-                     dissolve_contrast, solid_std})
-      if (!(v >= 0.0) || !std::isfinite(v)) bad("thresholds must be finite and >= 0");
+  }
+
+  // The 26 parameters by their registry names.
+  registry::param_values values() const {
+    auto i = [](std::size_t x) {
+      return registry::param_value{static_cast<std::int64_t>(std::min<std::size_t>(x, std::size_t(1) << 62))};
+    };
+    return {{"width", i(width)},
+            {"height", i(height)},
+            {"channels", i(channels)},
+            {"scale", i(scale)},
+            {"window", i(window)},
+            {"warmup", i(warmup)},
+            {"gamma", gamma},
+            {"floor", floor},
+            {"surprise_gamma", surprise_gamma},
+            {"surprise_floor", surprise_floor},
+            {"surprise_long_window", i(surprise_long_window)},
+            {"gap", i(gap)},
+            {"max_span", i(max_span)},
+            {"min_change", min_change},
+            {"return_ratio", return_ratio},
+            {"max_residual", max_residual},
+            {"solid_std", solid_std},
+            {"min_hold", i(min_hold)},
+            {"max_shift", i(max_shift)},
+            {"min_motion_gain", min_motion_gain},
+            {"min_dissolve_change", min_dissolve_change},
+            {"dissolve_motion", dissolve_motion},
+            {"dissolve_contrast", dissolve_contrast},
+            {"max_dissolve", i(max_dissolve)},
+            {"dip_level", dip_level},
+            {"cut_contrast", cut_contrast}};
   }
 };
 
