@@ -68,6 +68,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +152,39 @@ void start_signal_thread() {
     }
     if (const pid_t c = g_child.load(); c > 0) ::kill(c, SIGTERM);
   }).detach();
+}
+
+// ---- --profile: CPU seconds per part ----------------------------------------------------------
+// Each part on the thread that runs it (CLOCK_THREAD_CPUTIME_ID); the decoder's own threads are the
+// process's CPU over the decoding loop minus every part measured here.
+struct part_clock {
+  bool on = false;
+  double scale = 0, embed = 0, thumb = 0, predict = 0, surprise = 0, segment = 0, memory = 0;
+};
+part_clock g_prof;
+
+double thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double process_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Runs f, adding its thread CPU time to `acc` when profiling.
+template <class F>
+decltype(auto) timed(double& acc, F&& f) {
+  if (!g_prof.on) return f();
+  struct add {
+    double& acc;
+    double t0 = thread_cpu();
+    ~add() { acc += thread_cpu() - t0; }
+  } a{acc};
+  return f();
 }
 
 // ---- children (plot, report, sheet, split) -----------------------------------------------------
@@ -352,6 +386,7 @@ class decode_ahead {
   }
   // Read after the end (next() returned nullptr).
   [[nodiscard]] std::size_t decode_errors() const { return s_->src.decode_errors(); }
+  [[nodiscard]] double convert_seconds() const { return s_->src.convert_seconds(); }
 
  private:
   struct state {
@@ -386,8 +421,10 @@ class decode_ahead {
         if (!s.src.read(sl.frame)) {
           end = true;
         } else {
-          if (s.embed) s.emb.embed(sl.frame.rgb, work_w, work_h, sl.latent);
-          if (s.thumbs) predsense::area_downsample(sl.frame.rgb, work_w, work_h, 3, s.tw, s.th, sl.thumb);
+          if (s.embed) timed(g_prof.embed, [&] { s.emb.embed(sl.frame.rgb, work_w, work_h, sl.latent); });
+          if (s.thumbs)
+            timed(g_prof.thumb,
+                  [&] { predsense::area_downsample(sl.frame.rgb, work_w, work_h, 3, s.tw, s.th, sl.thumb); });
         }
       } catch (...) {
         err = std::current_exception();
@@ -422,6 +459,9 @@ class video_segmenter {
                             predsense::peak_segmenter, predsense::threshold_segmenter>;
   explicit video_segmenter(impl s) : s_(std::move(s)) {}
   std::optional<predsense::boundary> push(double s, std::size_t t, std::span<const float> thumb) {
+    return timed(g_prof.segment, [&] { return push_impl(s, t, thumb); });
+  }
+  std::optional<predsense::boundary> push_impl(double s, std::size_t t, std::span<const float> thumb) {
     if (auto* tr = std::get_if<predsense::transition_segmenter>(&s_)) return tr->push(s, t, thumb);
     if (t == 0) return std::nullopt;
     return std::visit(
@@ -483,10 +523,10 @@ class video_predictor {
   using impl = std::variant<predsense::copy_last, predsense::rls_predictor, predsense::ema_predictor, lfp_online>;
   explicit video_predictor(impl p) : p_(std::move(p)) {}
   void observe(const predsense::frame_view& f) {
-    std::visit([&](auto& p) { p.observe(f); }, p_);
+    timed(g_prof.predict, [&] { std::visit([&](auto& p) { p.observe(f); }, p_); });
   }
   void predict(predsense::frame_buffer& out) {
-    std::visit([&](auto& p) { p.predict(out); }, p_);
+    timed(g_prof.predict, [&] { std::visit([&](auto& p) { p.predict(out); }, p_); });
   }
 
  private:
@@ -501,7 +541,7 @@ class video_memory {
   explicit video_memory(relative m) : m_(std::move(m)) {}
   explicit video_memory(cambrian m) : m_(std::move(m)) {}
   void push(const predsense::frame_view& f, double s) {
-    std::visit([&](auto& m) { m.push(f, s); }, m_);
+    timed(g_prof.memory, [&] { std::visit([&](auto& m) { m.push(f, s); }, m_); });
   }
   [[nodiscard]] std::size_t tokens() const {
     return std::visit([](const auto& m) { return static_cast<std::size_t>(m.tokens()); }, m_);
@@ -517,7 +557,14 @@ class video_memory {
  private:
   std::variant<relative, cambrian> m_;
 };
-using pipeline = predsense::stream<video_predictor, predsense::token_cosine_distance<>, video_segmenter, video_memory>;
+// Cambrian-S's surprise, 1 - mean token cosine (surprise/token_cosine_distance.hpp), timed for --profile.
+struct video_metric {
+  predsense::token_cosine_distance<> d;
+  double operator()(const predsense::frame_view& pred, const predsense::frame_view& actual) {
+    return timed(g_prof.surprise, [&] { return static_cast<double>(d(pred, actual)); });
+  }
+};
+using pipeline = predsense::stream<video_predictor, video_metric, video_segmenter, video_memory>;
 
 // ---- small helpers -----------------------------------------------------------------------------
 
@@ -557,7 +604,8 @@ struct options {
   double threshold = 3.5, lfp_lr = 3e-3;
   std::optional<double> absolute_threshold, floor, memory_threshold;
   std::size_t grid = 8, dim = 256, window = 32, budget = 8192;
-  bool quiet = false;
+  int threads = 0;
+  bool quiet = false, profile = false;
 };
 
 video_segmenter make_segmenter(options& o) {
@@ -699,7 +747,7 @@ void run(options& o, const char* argv0) {
   }
   if (!o.features.empty() && !trans) {  // the surprise alone: no frames needed
     if (!o.input.empty()) stream_index = predsense::frame_source(o.input).info().index;  // the sheet's stream
-    pipe.emplace(make_predictor(o), predsense::token_cosine_distance<>{}, make_segmenter(o), make_memory(o));
+    pipe.emplace(make_predictor(o), video_metric{}, make_segmenter(o), make_memory(o));
     progress_bar bar(tty, feature_frames);
     for (std::size_t i = 0; i < feature_frames; ++i) {
       take(feature_frame(i), {});
@@ -711,6 +759,7 @@ void run(options& o, const char* argv0) {
     fp.width = work_w;
     fp.height = work_h;
     fp.fps = o.fps;
+    fp.threads = o.threads;
     predsense::frame_source src(o.input, fp);
     const auto info = src.info();
     stream_index = info.index;
@@ -719,7 +768,7 @@ void run(options& o, const char* argv0) {
       throw bad_input(o.input + ": the video's frame rate is unknown; give --fps");
     if (trans)  // the long-scale comparison spans ~0.24 s: 6 frames at 25 fps, 2 at 10 fps or less
       o.tp.scale = static_cast<std::size_t>(std::clamp(std::lround(rate * 0.24), 2L, 6L));
-    pipe.emplace(make_predictor(o), predsense::token_cosine_distance<>{}, make_segmenter(o), make_memory(o));
+    pipe.emplace(make_predictor(o), video_metric{}, make_segmenter(o), make_memory(o));
     const predsense::patch_embedder emb({o.grid, o.dim, 1});
     if (!feature_frames) {
       tokens = emb.tokens();
@@ -730,6 +779,7 @@ void run(options& o, const char* argv0) {
                                                 : 0);
     std::size_t decoded = 0;
     std::vector<float> last_thumb;  // --features: the last thumbnail, for a short video
+    const double cpu0 = process_cpu();
     decode_ahead frames(std::move(src), emb, !feature_frames, trans, o.tp.width, o.tp.height);
     for (const decode_ahead::slot* f = frames.next(); f != nullptr; f = frames.next()) {
       ++decoded;
@@ -745,6 +795,17 @@ void run(options& o, const char* argv0) {
     }
     bar.finish(surprise.size());
     decode_errors = frames.decode_errors();
+    if (g_prof.on && decoded) {
+      const auto& p = g_prof;
+      const double total = process_cpu() - cpu0, scale = frames.convert_seconds();
+      const double mine = scale + p.embed + p.thumb + p.predict + p.surprise + p.segment + p.memory;
+      const double k = 1e3 / static_cast<double>(decoded);
+      std::fprintf(stderr,
+                   "predsense-video: profile, CPU ms per frame over %zu frames: decode %.4f, scale %.4f, embed %.4f, "
+                   "thumbnail %.4f, predict %.4f, surprise %.4f, segment %.4f, memory %.4f; loop total %.4f\n",
+                   decoded, (total - mine) * k, scale * k, p.embed * k, p.thumb * k, p.predict * k, p.surprise * k,
+                   p.segment * k, p.memory * k, total * k);
+    }
     if (decoded == 0) throw bad_input(o.input + ": no video frames (its video stream has no decodable frame)");
     if (feature_frames) {
       // The features and the video must cover the same time: a sampler of one's own may round the last
@@ -1084,11 +1145,19 @@ int main(int argc, char** argv) {
                  "memory: the Cambrian-S memory, frames below this surprise (its own units) pooled 2x2, drop_merge "
                  "(default: the library's relative memory, pool_relative + peak_preserving)")
       ->check(predsense::tools::real_in(-1e6, 1e6));
+  app.add_option("--threads", o.threads, "decoder threads (default 0: FFmpeg's choice, one per core)")
+      ->check(predsense::tools::count_in(0, 256));
   app.add_flag("-q,--quiet", o.quiet, "no progress bar");
+  app.add_flag("--profile", o.profile,
+               "print the CPU time per frame of each part (decode, scale, embed, thumbnail, predict, surprise, "
+               "segment, memory) to stderr");
   std::signal(SIGPIPE, SIG_IGN);
   start_signal_thread();
   try {
-    return predsense::tools::run_tool("predsense-video", app, argc, argv, [&] { run(o, argv[0]); });
+    return predsense::tools::run_tool("predsense-video", app, argc, argv, [&] {
+      g_prof.on = o.profile;
+      run(o, argv[0]);
+    });
   } catch (const interrupted& i) {
     std::cerr << "predsense-video: " << (i.sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)")
               << "; no output written\n";

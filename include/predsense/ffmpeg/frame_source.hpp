@@ -57,6 +57,7 @@ extern "C" {
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <utility>
@@ -184,6 +185,9 @@ class frame_source {
   [[nodiscard]] std::size_t decode_errors() const noexcept { return errors_; }
   // Frames that came out of the decoder so far (before resampling).
   [[nodiscard]] std::size_t frames_decoded() const noexcept { return decoded_; }
+  // CPU seconds this object's calling thread spent converting frames (libswscale + rotation): the
+  // scaling share of read()'s cost, for profiles (the decoder's own threads are not in it).
+  [[nodiscard]] double convert_seconds() const noexcept { return convert_s_; }
   // Output size (after rotation); known after construction.
   [[nodiscard]] std::size_t width() const noexcept { return out_w_; }
   [[nodiscard]] std::size_t height() const noexcept { return out_h_; }
@@ -444,7 +448,19 @@ class frame_source {
   }
 
   // Decoded frame -> rgb24 at the output size, rotated.
+  static double thread_seconds() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+
   void convert(const AVFrame* f, std::vector<std::uint8_t>& rgb) {
+    const double t0 = thread_seconds();
+    convert_frame(f, rgb);
+    convert_s_ += thread_seconds() - t0;
+  }
+
+  void convert_frame(const AVFrame* f, std::vector<std::uint8_t>& rgb) {
     const bool swap = info_.rotation == 90 || info_.rotation == 270;
     const int sw = static_cast<int>(swap ? out_h_ : out_w_), sh = static_cast<int>(swap ? out_w_ : out_h_);
     sws_.reset(sws_getCachedContext(sws_.release(), f->width, f->height, static_cast<AVPixelFormat>(f->format), sw, sh,
@@ -513,6 +529,7 @@ class frame_source {
   bool vflip_first_ = false, hflip_first_ = false;
   bool draining_ = false, finished_ = false;
   std::size_t errors_ = 0, decoded_ = 0, given_ = 0;
+  double convert_s_ = 0.0;
   std::int64_t last_pts_ = 0, last_duration_ = 0, last_pkt_duration_ = 0;
   bool have_last_pts_ = false;
   // resampling (fps): the frame held until the next shows how long it lasts, its pixels when it goes out
