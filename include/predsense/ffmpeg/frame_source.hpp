@@ -33,13 +33,9 @@
 
 #include "predsense/config.hpp"
 
-#if !defined(PREDSENSE_HAS_FFMPEG) && !__has_include(<libavformat/avformat.h>)
-#error \
-    "predsense/ffmpeg/frame_source.hpp needs FFmpeg's libraries: install libavformat-dev libavcodec-dev libswscale-dev libavutil-dev (Debian) and link predsense::ffmpeg"
-#endif
-#if !defined(PREDSENSE_HAS_FFMPEG)
-#error \
-    "predsense/ffmpeg/frame_source.hpp needs FFmpeg's libraries: link the target predsense::ffmpeg (found when libavformat-dev libavcodec-dev libswscale-dev libavutil-dev are installed)"
+// PREDSENSE_HAS_FFMPEG comes with the target predsense::ffmpeg (CMake found the four libraries).
+#ifndef PREDSENSE_HAS_FFMPEG
+#error "predsense/ffmpeg/frame_source.hpp needs FFmpeg's libraries: install libavformat-dev libavcodec-dev libswscale-dev libavutil-dev (Debian) and link predsense::ffmpeg"
 #endif
 
 extern "C" {
