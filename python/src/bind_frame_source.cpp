@@ -62,7 +62,13 @@ void bind_frame_source(py::module_& m) {
       "Decoded video frames in process (FFmpeg's libraries): iterate to get (rgb, time) pairs, rgb a (height, width, "
       "3) uint8 array, time the presentation time in seconds. The video stream is the largest that is not cover art; "
       "frames are scaled straight from the decoder's format (area filter) and turned by the display rotation, as "
-      "`ffmpeg -vf scale=W:H:flags=area -pix_fmt rgb24` gives them; fps resamples as ffmpeg's fps filter.")
+      "`ffmpeg -vf scale=W:H:flags=area -pix_fmt rgb24` gives them; fps resamples as ffmpeg's fps filter.\n"
+      "path: a file, a named pipe or '-' (standard input). width, height: output size (0, 0: the stream's own). fps: "
+      "a number or ffmpeg's notation ('24000/1001'); None: every frame. threads: decoder threads (0: one per core). "
+      "autorotate: apply the display rotation.\n"
+      "Raises FormatError (cannot open, not a video, picture too large), InvalidArgumentError (bad size or rate), "
+      "TypeError (fps of another type).\n"
+      "Thread rule: per-object mutex; the GIL is released while a frame is decoded.")
       .def(py::init([](const std::string& path, std::size_t width, std::size_t height, const py::object& fps,
                        int threads, bool autorotate) {
              frame_source_params p;
