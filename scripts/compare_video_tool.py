@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Compare two predsense-video binaries output for output (stdout, --json, --scenes-csv, --edl) over a
-list of videos and option sets; prints each difference. Used for issue 24's "same answers" check:
+list of videos and option sets; prints each difference. Used to check that a rewrite of the tool gives the same answers:
 
   /usr/bin/python3 scripts/compare_video_tool.py OLD NEW VIDEO... [--opts "--fps 2" ...]
 """

@@ -35,7 +35,8 @@
 
 // PREDSENSE_HAS_FFMPEG comes with the target predsense::ffmpeg (CMake found the four libraries).
 #ifndef PREDSENSE_HAS_FFMPEG
-#error "predsense/ffmpeg/frame_source.hpp needs FFmpeg's libraries: install libavformat-dev libavcodec-dev libswscale-dev libavutil-dev (Debian) and link predsense::ffmpeg"
+#error \
+    "predsense/ffmpeg/frame_source.hpp needs FFmpeg's libraries: install libavformat-dev libavcodec-dev libswscale-dev libavutil-dev (Debian) and link predsense::ffmpeg"
 #endif
 
 extern "C" {
@@ -327,8 +328,14 @@ class frame_source {
   // ffmpeg's autorotate (fftools: get_rotation + the transpose/flip filters it inserts)
   void rotation(const AVStream* st) {
     if (!p_.autorotate) return;
+#if LIBAVFORMAT_VERSION_INT >= AV_VERSION_INT(60, 15, 100)  // side data moved to the codec parameters
+    const AVPacketSideData* sd = av_packet_side_data_get(st->codecpar->coded_side_data,
+                                                         st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
+    const auto* m = sd ? reinterpret_cast<const std::int32_t*>(sd->data) : nullptr;
+#else
     const auto* m =
         reinterpret_cast<const std::int32_t*>(av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
+#endif
     if (!m) return;
     double theta = -av_display_rotation_get(m);
     if (std::isnan(theta)) return;
@@ -356,7 +363,11 @@ class frame_source {
           }
           check_size(static_cast<std::size_t>(frame_->width), static_cast<std::size_t>(frame_->height));
           ++decoded_;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+          last_duration_ = frame_->duration;
+#else
           last_duration_ = frame_->pkt_duration;
+#endif
           return true;
         }
         if (r == AVERROR_EOF) return false;
