@@ -34,7 +34,6 @@ namespace {
 
 struct source_box : guarded {
   std::optional<frame_source> impl;
-  video_frame frame;
 };
 
 std::optional<frame_rate> rate_of(const py::object& fps) {
@@ -90,26 +89,27 @@ void bind_frame_source(py::module_& m) {
       .def("__next__",
            [](source_box& self) {
              bool ok = false;
+             video_frame f;  // this call's own frame: another thread's next() cannot overwrite it
              {
                py::gil_scoped_release nogil;
                std::lock_guard<std::mutex> lk(self.mu);
-               ok = self.impl->read(self.frame);
+               ok = self.impl->read(f);
              }
              if (!ok) throw py::stop_iteration();
-             py::array_t<std::uint8_t> a({static_cast<py::ssize_t>(self.frame.height),
-                                          static_cast<py::ssize_t>(self.frame.width), py::ssize_t{3}});
-             std::memcpy(a.mutable_data(), self.frame.rgb.data(), self.frame.rgb.size());
-             return py::make_tuple(std::move(a), self.frame.time);
+             py::array_t<std::uint8_t> a(
+                 {static_cast<py::ssize_t>(f.height), static_cast<py::ssize_t>(f.width), py::ssize_t{3}});
+             std::memcpy(a.mutable_data(), f.rgb.data(), f.rgb.size());
+             return py::make_tuple(std::move(a), f.time);
            })
       .def_property_readonly(
           "width", [](const source_box& s) { return s.impl->width(); }, "output width in pixels (after rotation)")
       .def_property_readonly(
           "height", [](const source_box& s) { return s.impl->height(); }, "output height in pixels (after rotation)")
       .def_property_readonly(
-          "decode_errors", [](const source_box& s) { return s.impl->decode_errors(); },
+          "decode_errors", [](const source_box& s) { return locked(s, [&] { return s.impl->decode_errors(); }); },
           "corrupt packets and frames the decoder flagged so far")
       .def_property_readonly(
-          "frames_decoded", [](const source_box& s) { return s.impl->frames_decoded(); },
+          "frames_decoded", [](const source_box& s) { return locked(s, [&] { return s.impl->frames_decoded(); }); },
           "frames out of the decoder so far (before resampling)")
       .def_property_readonly(
           "info",
