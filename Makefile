@@ -44,6 +44,11 @@ bench: deps-bench configure
 	cmake --build $(BUILD) -j $(JOBS)
 	/usr/bin/python3 benchmarks/run_bench.py --build $(BUILD)
 	/usr/bin/python3 benchmarks/bench_corpus.py --build $(BUILD)
+	@# predsense-video against ffmpeg's scene filter (benchmarks/video_speed.py), on the video dev set when
+	@# scripts/video_devset.sh has generated it
+	if [ -f $(BUILD)/video-devset-2511/complete ]; then /usr/bin/python3 benchmarks/video_speed.py \
+	  $(BUILD)/video-devset-2511 --tool $(BUILD)/bin/predsense-video --breakdown; \
+	else echo "bench: no $(BUILD)/video-devset-2511 (bash scripts/video_devset.sh $(BUILD) 2511 builtin): video_speed.py skipped"; fi
 
 # Formatting: .clang-format over every tracked C++ file; CI runs format-check first (seconds).
 CLANG_FORMAT ?= clang-format-14

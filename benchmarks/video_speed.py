@@ -1,19 +1,21 @@
 #!/usr/bin/python3
-"""Frames per second of the whole predsense-video (decode + embed + predict + detect + memory) and of
-ffmpeg's scene filter alone on the same files, side by side in one run, as a ratio.
+"""Frames per second of the whole predsense-video (decode, scale, embed, predict, detect, remember) and
+of ffmpeg's scene filter alone on the same files, side by side in one run, as a ratio.
 
-    /usr/bin/python3 benchmarks/video_speed.py DEVSET_DIR [--tool build/bin/predsense-video] [--repeat 3]
-        [-- extra predsense-video options]
+    /usr/bin/python3 benchmarks/video_speed.py DEVSET_DIR... [--tool build/bin/predsense-video] [--repeat 3]
+        [--threads N] [--breakdown] [-- extra predsense-video options]
 
-Threads: both sides decode the same file with ffmpeg's default thread count (no -threads option on
-either ffmpeg); predsense-video adds its own process with two threads (one reads the frame pipe and
-computes the patch tokens and thumbnails, the main one runs predictor, surprise, memory and
-detector); ffprobe runs only for inputs whose stream or rate ffmpeg's log does not settle (variable
-rate, cover art first; none in the dev sets). Each file is run --repeat times
+Threads: both sides get the same decoder thread count, --threads N (default: the machine's cores):
+`ffmpeg -threads N -i FILE -vf "select='gt(scene,0.3)'" -f null -` and `predsense-video --threads N
+FILE`. predsense-video decodes in process (ffmpeg/frame_source.hpp) and adds two threads of its own
+(one decodes, scales, embeds and makes thumbnails ahead; the main one runs the stream); ffmpeg's
+command line adds its own main thread (demuxing and the filter). Each file is run --repeat times
 alternating the two (interleaved, so both see the same load), best wall time kept (the machine is
-shared). Prints per-file frames/s, the ratio predsense / ffmpeg-scene, the CPU time (user + system,
-all processes of a run) per frame of both, the commit, the machine and the load average before and
-after the run.
+shared). Prints per-file frames/s, the ratio predsense / ffmpeg-scene, the CPU time (user + system)
+per frame of both, the commit, the machine and the load average before and after the run.
+--breakdown: also the CPU ms per frame of each part of predsense-video (its --profile, best of
+--repeat per part): decode (the decoder's threads and demuxing), scale, embed, thumbnail, predict,
+surprise, segment (the transition detector), memory.
 """
 import argparse
 import json
@@ -37,15 +39,15 @@ def timed(cmd, env=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("devset", type=Path)
+    ap.add_argument("devset", type=Path, nargs="+")
     ap.add_argument("--tool", type=Path, default=Path(__file__).resolve().parents[1] / "build" / "bin" / "predsense-video")
     ap.add_argument("--repeat", type=int, default=3, help="runs per file and side, best kept (default 3)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="decoder threads on both sides")
     ap.add_argument("--breakdown", action="store_true",
-                    help="also time predsense-video's ffmpeg command alone (decode + 128x128 rgb24 + showinfo, to "
-                         "/dev/null): CPU ms per frame of it and of the rest (predsense-video's own process)")
+                    help="also predsense-video's --profile: CPU ms per frame of each part")
     ap.add_argument("extra", nargs="*", help="extra predsense-video options (after --)")
     a = ap.parse_args()
-    truths = sorted(a.devset.glob("*.json"))
+    truths = sorted(t for d in a.devset for t in d.glob("dev*.json"))
     if not truths or not a.tool.exists():
         print("video_speed: need a dev set (scripts/make_video_devset.py) and a built predsense-video", file=sys.stderr)
         return 2
@@ -54,22 +56,30 @@ def main():
                             text=True).stdout.strip() or "unknown"
     load0 = os.getloadavg()
     rows, tot_f, tot_p, tot_s, cpu_p, cpu_s = [], 0, 0.0, 0.0, 0.0, 0.0
-    parts = {"ffmpeg decode + scale": 0.0}
+    parts = {}
     for tp in truths:
         truth = json.loads(tp.read_text())
         video = tp.with_name(truth["video"])
         n = truth["frames"]
         best_p = best_s = (float("inf"), 0.0)
         for _ in range(a.repeat):
-            best_p = min(best_p, timed([str(a.tool), str(video), "-q", *a.extra]))
-            best_s = min(best_s, timed(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", "0:v:0", "-vf",
-                                        "select='gt(scene,0.3)'", "-fps_mode", "passthrough", "-an", "-f", "null", "-"]))
-        if a.breakdown:  # the same commands as predsense-video runs, best CPU of --repeat
-            dec = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(video), "-map", "0:v:0",
-                   "-vf", "scale=128:128:flags=area,showinfo=checksum=0", "-pix_fmt", "rgb24", "-fps_mode",
-                   "passthrough", "-f", "rawvideo", "-"]
-            parts["ffmpeg decode + scale"] += min(timed(dec)[1] for _ in range(a.repeat))
-        rows.append((video.name, n, n / best_p[0], n / best_s[0], best_p[1] / n, best_s[1] / n))
+            best_p = min(best_p, timed([str(a.tool), str(video), "-q", "--threads", str(a.threads), *a.extra]))
+            best_s = min(best_s, timed(["ffmpeg", "-nostdin", "-v", "error", "-threads", str(a.threads), "-i",
+                                        str(video), "-map", "0:v:0", "-vf", "select='gt(scene,0.3)'", "-fps_mode",
+                                        "passthrough", "-an", "-f", "null", "-"]))
+        if a.breakdown:  # predsense-video --profile: CPU ms per frame of each part, best of --repeat per part
+            best = {}
+            for _ in range(a.repeat):
+                err = subprocess.run([str(a.tool), str(video), "-q", "--profile", "--threads", str(a.threads),
+                                      *a.extra], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True).stderr
+                line = next(l for l in err.splitlines() if "profile" in l)
+                for item in line.split("frames: ", 1)[1].replace(";", ",").split(", "):
+                    k, v = item.strip().rsplit(" ", 1)
+                    best[k] = min(best.get(k, float("inf")), float(v))
+            for k, v in best.items():
+                parts[k] = parts.get(k, 0.0) + v * n / 1e3
+        rows.append((video.parent.name + "/" + video.name, n, n / best_p[0], n / best_s[0], best_p[1] / n, best_s[1] / n))
         tot_f += n
         tot_p += best_p[0]
         tot_s += best_s[0]
@@ -83,11 +93,11 @@ def main():
     print(f"| **all** | {tot_f} | {tot_f / tot_p:.0f} | {tot_f / tot_s:.0f} | **{(tot_f / tot_p) / (tot_f / tot_s):.2f}** | "
           f"{1e3 * cpu_p / tot_f:.2f} / {1e3 * cpu_s / tot_f:.2f} |")
     if a.breakdown:
-        own = cpu_p - sum(parts.values())
-        print("\nCPU ms per frame of predsense-video's parts: " +
-              ", ".join(f"{k} {1e3 * v / tot_f:.2f}" for k, v in parts.items()) +
-              f", the rest (its own process, by difference) {1e3 * own / tot_f:.2f}; ffmpeg scene filter "
-              f"{1e3 * cpu_s / tot_f:.2f}")
+        print("\n| part | CPU ms per frame |\n|---|---|")
+        for k, v in parts.items():
+            print(f"| {k} | {1e3 * v / tot_f:.3f} |")
+        print(f"| (whole run, incl. start-up and outputs) | {1e3 * cpu_p / tot_f:.3f} |")
+        print(f"| ffmpeg scene filter, whole run | {1e3 * cpu_s / tot_f:.3f} |")
     model = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo"):
@@ -99,7 +109,7 @@ def main():
     load1 = os.getloadavg()
     print(f"commit {commit}; {os.cpu_count()} cores ({model}); load average {load0[0]:.1f} before, {load1[0]:.1f} "
           f"after; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; best of {a.repeat} interleaved runs; "
-          "threads: ffmpeg's default on both sides, predsense-video's own process 2")
+          f"decoder threads {a.threads} on both sides (predsense-video adds 2 of its own, ffmpeg its main thread)")
     return 0
 
 

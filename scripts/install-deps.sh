@@ -6,9 +6,11 @@ set -euo pipefail
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
        libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy
        libblas-dev libopenblas0-pthread)
-# predsense-video decodes with ffmpeg and plots with matplotlib (make demo; its tests in make test);
-# its --report page is tested in a real browser: chromium + chromium-driver + python3-selenium (test set).
-media=(ffmpeg python3-matplotlib)
+# predsense-video decodes in process with FFmpeg's libraries (ffmpeg/frame_source.hpp, found by
+# pkg-config), runs the ffmpeg program for --sheet/--split-video and the tests' references, and plots
+# with matplotlib (make demo; its tests in make test); its --report page is tested in a real browser:
+# chromium + chromium-driver + python3-selenium (test set).
+media=(ffmpeg python3-matplotlib pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 demo=("${build[@]}" "${media[@]}")
 test=("${build[@]}" "${media[@]}" chromium chromium-driver python3-selenium python3-pytest python3-torch python3-pybind11
       python3-setuptools python3-pip clang-14 python3-dask python3-distributed python3-pandas python3-tqdm locales

@@ -2,13 +2,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "predsense/synthetic/synthetic_stream.hpp"
 #include "predsense/memory/memory_store.hpp"
 #include "predsense/pipeline/run_batch.hpp"
 #include "predsense/pipeline/stream.hpp"
+#include "predsense/predictors/copy_last.hpp"
 #include "predsense/segmentation/streaming/threshold_segmenter.hpp"
+#include "predsense/segmentation/video/transition_segmenter.hpp"
 #include "predsense/surprise/mse.hpp"
 #include "predsense/surprise/token_cosine_distance.hpp"
 
@@ -112,4 +115,70 @@ TEST_CASE("run_batch rethrows a stream's error after the others finish") {
   std::vector<stream_t> st(2, stream_t({}, {}, threshold_segmenter(0.5)));
   CHECK_THROWS_AS(run_batch(std::span<stream_t>(st), std::span<const frame_sequence>(seqs)), non_finite_error);
   CHECK(st[0].frames_seen() == 4);
+}
+
+// ---- a frame-aware segmenter in the stream: the transition detector ---------------------------
+
+static_assert(predsense::frame_aware_segmenter<predsense::transition_segmenter>);
+static_assert(!predsense::event_segmenter<predsense::transition_segmenter>);
+static_assert(predsense::stream_segmenter<predsense::transition_segmenter>);
+
+TEST_CASE("stream drives the transition detector with each frame's thumbnail: same events as the detector alone") {
+  // three shots of 40 frames (noisy flat images at different levels, a dissolve between the 2nd and 3rd),
+  // latents = the thumbnails themselves (one token per frame)
+  constexpr std::size_t W = 16, H = 16, C = 3, M = W * H * C, N = 130;
+  std::vector<std::vector<float>> thumbs;
+  std::uint64_t s = 12345;
+  const auto noise = [&] {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<float>((s >> 40) & 0xffff) / 65536.0f * 0.02f;
+  };
+  const auto shot = [&](std::size_t k, std::size_t i) {
+    std::vector<float> x(M);
+    for (std::size_t p = 0; p < M; ++p) {
+      const float pattern = k == 0   ? 0.2f + 0.5f * static_cast<float>(p % 7) / 7.0f
+                            : k == 1 ? 0.8f - 0.6f * static_cast<float>((p / (W * C)) % 5) / 5.0f
+                                     : 0.1f + 0.8f * static_cast<float>((p / C) % 3) / 3.0f;
+      x[p] = std::clamp(pattern + noise(), 0.0f, 1.0f);
+    }
+    (void)i;
+    return x;
+  };
+  for (std::size_t t = 0; t < N; ++t) {
+    if (t < 40) {
+      thumbs.push_back(shot(0, t));
+    } else if (t < 80) {
+      thumbs.push_back(shot(1, t));
+    } else if (t < 90) {  // dissolve 1 -> 2 over 10 frames
+      const float a = static_cast<float>(t - 79) / 11.0f;
+      auto x = shot(1, t), y = shot(2, t);
+      for (std::size_t p = 0; p < M; ++p) x[p] = (1 - a) * x[p] + a * y[p];
+      thumbs.push_back(x);
+    } else {
+      thumbs.push_back(shot(2, t));
+    }
+  }
+  predsense::transition_detector_params tp;
+  tp.width = W;
+  tp.height = H;
+  tp.channels = C;
+  predsense::stream<predsense::copy_last, predsense::token_cosine_distance<>, predsense::transition_segmenter> st(
+      predsense::copy_last{}, {}, predsense::transition_segmenter(tp));
+  predsense::transition_detector alone(tp);
+  std::vector<predsense::transition> expected;
+  std::vector<predsense::boundary> reported;
+  for (std::size_t t = 0; t < N; ++t) {
+    const predsense::frame_view f(thumbs[t].data(), 1, M);
+    const auto r = st.step(f, thumbs[t]);
+    if (r.boundary) reported.push_back(*r.boundary);
+    for (const auto& tr : alone.push(thumbs[t], r.surprise)) expected.push_back(tr);
+  }
+  for (const auto& b : st.segmenter().flush()) reported.push_back(b);
+  for (const auto& tr : alone.flush()) expected.push_back(tr);
+  CHECK(st.segmenter().transitions() == expected);
+  REQUIRE(expected.size() >= 2);  // the cut at 40 and the dissolve into the third shot
+  CHECK(expected.front().kind == predsense::transition_kind::cut);
+  CHECK(expected.front().frame == 40);
+  CHECK(reported.size() == expected.size());
+  CHECK_THROWS_AS(predsense::transition_segmenter(tp).push(0.0, 3, thumbs[0]), predsense::invalid_argument_error);
 }

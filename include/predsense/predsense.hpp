@@ -32,6 +32,9 @@
 #include "predsense/io/half_float.hpp"
 #include "predsense/io/npy.hpp"
 #include "predsense/io/temp_files.hpp"
+#ifdef PREDSENSE_HAS_FFMPEG  // ffmpeg/frame_source.hpp needs FFmpeg's libraries (the target predsense::ffmpeg)
+#include "predsense/ffmpeg/frame_source.hpp"
+#endif
 #ifdef PREDSENSE_HAS_ZLIB  // io/npz.hpp needs zlib (zlib1g-dev)
 #include "predsense/io/inflate.hpp"
 #include "predsense/io/npz.hpp"
@@ -137,6 +140,7 @@
 #include "predsense/segmentation/series/standardize.hpp"
 #include "predsense/segmentation/streaming/threshold_segmenter.hpp"
 #include "predsense/segmentation/video/transition_detector.hpp"
+#include "predsense/segmentation/video/transition_segmenter.hpp"
 
 #include "predsense/surprise/ema_normalizer.hpp"
 #include "predsense/surprise/gaussian_nll.hpp"

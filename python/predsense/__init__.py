@@ -122,6 +122,9 @@ from ._core import (  # noqa: E402, F401
     registry_kinds,
 )
 
+if hasattr(_core, "FrameSource"):  # built with FFmpeg's libraries (build_info()["ffmpeg"])
+    from ._core import FrameSource  # noqa: E402,F401
+
 from .thumbnails import detector_scale, transitions, video_thumbnails  # noqa: E402
 
 __version__ = _core.__version__  # written once, in include/predsense/config.hpp
@@ -184,6 +187,7 @@ __all__ = [
     "CutSegmenter",
     "TransitionDetector",
     "area_downsample",
+    *(["FrameSource"] if hasattr(_core, "FrameSource") else []),
     "video_thumbnails",
     "transitions",
     "detector_scale",

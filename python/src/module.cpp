@@ -27,6 +27,9 @@ void init_state(py::module_& m);
 void init_registry(py::module_& m);
 void bind_offline_segmentation(py::module_& m);
 void bind_video(py::module_& m);
+#ifdef PREDSENSE_HAS_FFMPEG
+void bind_frame_source(py::module_& m);
+#endif
 
 namespace {
 
@@ -38,6 +41,11 @@ py::dict build_info() {
   d["simd"] = "scalar";
 #endif
   d["simd_width"] = detail::simd::width;
+#ifdef PREDSENSE_HAS_FFMPEG
+  d["ffmpeg"] = true;  // FrameSource (in-process decoding) is available
+#else
+  d["ffmpeg"] = false;
+#endif
 #ifdef PREDSENSE_PY_VARIANT
   d["variant"] = std::string(PREDSENSE_PY_VARIANT);
   d["dispatch"] =
@@ -138,5 +146,8 @@ PYBIND11_MODULE(PREDSENSE_PY_MODULE, m) {
   init_eval_io(m);
   bind_offline_segmentation(m);
   bind_video(m);
+#ifdef PREDSENSE_HAS_FFMPEG
+  bind_frame_source(m);  // predsense/ffmpeg/frame_source.hpp (built when FFmpeg was found)
+#endif
   init_state(m);  // after every class it extends
 }

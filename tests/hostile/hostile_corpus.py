@@ -19,10 +19,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +98,17 @@ def craft(src, dst, edit_tensors=None, edit_meta=None, rehash=True, shapes=None)
 
 # ---- cases ---------------------------------------------------------------------------------------
 class Case:
-    def __init__(self, name, tool, args, code=2, expect=(), outputs=(), stdin=None, stdout=None, files=None):
+    """fifo: a file streamed to the tool through a named pipe, which replaces the argument "FIFO";
+    signal: (signal, seconds) sent to the tool that long after it started, its stdin a pipe fed `stdin`
+    and kept open (the run is mid-way, never at its end); env: extra environment variables;
+    pidfile: a file where a child the tool started writes its pid - that process must be gone after."""
+
+    def __init__(self, name, tool, args, code=2, expect=(), outputs=(), stdin=None, stdout=None, files=None,
+                 fifo=None, signal=None, env=None, pidfile=None):
         self.name, self.tool, self.args, self.code = name, tool, list(args), code
         self.expect = (expect,) if isinstance(expect, str) else tuple(expect)
         self.outputs, self.stdin, self.stdout, self.files = list(outputs), stdin, stdout, files or {}
+        self.fifo, self.signal, self.env, self.pidfile = fifo, signal, env or {}, pidfile
 
 
 def replay_cases(d, data_dir):
@@ -762,6 +772,42 @@ def video_cases(d):
                         "-frames:v", "0", "-c:v", "mpeg4", str(empty)], check=True)
         cs.append(Case("video: a video stream without frames (%s)" % ext, R, Q + [str(empty), "--json", out], 2,
                        [str(empty), "no video frames"], [out]))
+    # in-process decoding: pipes, standard input, rationals, absurd headers, signals. Through a pipe the
+    # clip goes as Matroska (an .mp4 whose index sits at its end cannot be read without seeking).
+    stream_clip = d / "clip_stream.mkv"
+    if not stream_clip.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", C, "-c", "copy", str(stream_clip)], check=True)
+    S = stream_clip.read_bytes()
+    y4m_empty = raw("v_noframes.y4m", b"YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")
+    cs.append(Case("video: a y4m header and no frame", R, Q + [y4m_empty, "--json", out], 2,
+                   [y4m_empty, "no video frames"], [out]))
+    huge = raw("v_huge.y4m", b"YUV4MPEG2 W30000 H30000 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + b"\x80" * 4096)
+    cs.append(Case("video: a huge picture size in the header", R, Q + [huge, "--json", out], 2,
+                   huge, [out]))
+    cs.append(Case("video: control named pipe as INPUT", R, Q + ["FIFO", "--json", out], 0, fifo=str(stream_clip)))
+    cs.append(Case("video: control standard input as INPUT", R, Q + ["-", "--json", out], 0, stdin=S))
+    cs.append(Case("video: control --fps 24000/1001", R, Q + [C, "--fps", "24000/1001", "--json", out], 0))
+    cs.append(Case("video: control --fps 30000:1001", R, Q + [C, "--fps", "30000:1001", "--json", out], 0))
+    cs.append(Case("video: --fps 24000/0", R, Q + [C, "--fps", "24000/0", "--json", out], 2, "--fps", [out]))
+    cs.append(Case("video: --fps 1/0.5x", R, Q + [C, "--fps", "1/0.5x", "--json", out], 2, "--fps", [out]))
+    cs.append(Case("video: --sheet of standard input", R, Q + ["-", "--sheet", str(d / "v_sh.png")], 2,
+                   "regular file", [str(d / "v_sh.png")], stdin=S))
+    cs.append(Case("video: stdin closed with nothing", R, Q + ["-", "--json", out], 2, "<stdin>", [out], stdin=b""))
+    # signals: mid-decoding (stdin kept open, half a clip sent) and while a child runs (a stand-in
+    # interpreter that sleeps, for --plot, with --json already staged): exit 128 + signal, nothing left
+    half = S[: len(S) // 2]
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        name = signal.Signals(sig).name
+        cs.append(Case("video: %s while decoding standard input" % name, R, Q + ["-", "--json", out], code,
+                       "predsense-video", [out], stdin=half, signal=(sig, 1.5)))
+        slow = d / "slow_python.sh"
+        pidf = d / "slow_python.pid"
+        slow.write_text("#!/bin/sh\necho $$ > %s\nexec sleep 60\n" % pidf)
+        slow.chmod(0o755)
+        cs.append(Case("video: %s while --plot's child runs" % name, R,
+                       Q + [C, "--json", out, "--plot", str(d / "v_p.png")], code, "no output written",
+                       [out, str(d / "v_p.png")], signal=(sig, 2.5), env={"PREDSENSE_PYTHON": str(slow)},
+                       pidfile=str(pidf)))
     return cs
 
 
@@ -781,18 +827,71 @@ def run_case(c, bin_dir, work, timeout):
             os.remove(o)
     before = snapshot(work)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98", LC_ALL="C", OMP_NUM_THREADS="1")
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98", LC_ALL="C", OMP_NUM_THREADS="1",
+               **c.env)
     stdout = open(c.stdout, "wb") if c.stdout else subprocess.DEVNULL
+    args = list(c.args)
+    fifo = writer = None
+    if c.fifo:
+        fifo = work / "input.fifo"
+        os.mkfifo(fifo)
+        args = [str(fifo) if x == "FIFO" else x for x in args]
+
+        def feed():
+            try:
+                with open(fifo, "wb") as w:
+                    w.write(Path(c.fifo).read_bytes())
+            except OSError:
+                pass
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
     try:
-        r = subprocess.run([str(bin_dir / c.tool)] + c.args, input=c.stdin, stdout=stdout, stderr=subprocess.PIPE,
-                           env=env, timeout=timeout, stdin=None if c.stdin is not None else subprocess.DEVNULL)
+        if c.signal:
+            p = subprocess.Popen([str(bin_dir / c.tool)] + args, stdin=subprocess.PIPE, stdout=stdout,
+                                 stderr=subprocess.PIPE, env=env)
+            try:
+                p.stdin.write(c.stdin or b"")
+                p.stdin.flush()
+            except OSError:
+                pass
+            time.sleep(c.signal[1])
+            p.send_signal(c.signal[0])
+            try:
+                _, e = p.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                return "did not end within %ds of the signal (a hang)" % timeout
+            r = subprocess.CompletedProcess(p.args, p.returncode, None, e)
+        else:
+            r = subprocess.run([str(bin_dir / c.tool)] + args, input=c.stdin, stdout=stdout,
+                               stderr=subprocess.PIPE, env=env, timeout=timeout,
+                               stdin=None if c.stdin is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return "did not finish within %ds (a hang)" % timeout
     finally:
         if c.stdout:
             stdout.close()
+        if fifo is not None:
+            try:  # a writer still blocked on the pipe: open it for reading once so it ends
+                fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+                os.close(fd)
+            except OSError:
+                pass
+            writer.join(5)
+            os.remove(fifo)
     err = r.stderr.decode(errors="replace")
     problems = []
+    if c.pidfile and os.path.exists(c.pidfile):
+        pid = int(Path(c.pidfile).read_text().split()[0])
+        os.remove(c.pidfile)
+        time.sleep(0.2)
+        try:
+            os.kill(pid, 0)
+            problems.append("child process %d left running" % pid)
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
     if r.returncode != c.code:
         problems.append("exit %d, expected %d" % (r.returncode, c.code))
     if any(m in err for m in SANITIZER_MARKS):

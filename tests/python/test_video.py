@@ -167,9 +167,17 @@ def test_malformed_npy(tmp_path):
 
 
 def test_missing_ffmpeg(tour, tmp_path):
+    # decoding is in process (FFmpeg's libraries): the analysis needs no ffmpeg program on PATH; the
+    # contact sheet, which the ffmpeg program draws, is refused by name, with nothing written
     out = tmp_path / "r.json"
     env = dict(os.environ, PATH=str(tmp_path / "empty"))
-    assert_refused(run(tour[0], "--json", out, env=env), out, "not found")
+    r = run(tour[0], "--json", out, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text())["boundaries"]
+    out.unlink()
+    sheet = tmp_path / "s.png"
+    assert_refused(run(tour[0], "--json", out, "--sheet", sheet, env=env), out, "ffmpeg not found")
+    assert not sheet.exists()
 
 
 def test_failed_output_step_writes_nothing(tour, tmp_path):

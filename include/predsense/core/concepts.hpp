@@ -37,6 +37,20 @@ concept event_segmenter = requires(S s, double surprise, std::size_t t) {
   { s.push(surprise, t) } -> std::same_as<std::optional<boundary>>;
 };
 
+// A segmenter that also looks at the pixels: each step it gets the surprise and a thumbnail of the
+// frame (height x width x channels floats in [0, 1], row-major, the layout it was built for) and
+// reports a boundary as an event_segmenter does. stream<> drives one with step(frame, thumb); the
+// transition detector is one (segmentation/video/transition_segmenter.hpp), verifying each burst of
+// surprise on the frames before and after it.
+template <class S>
+concept frame_aware_segmenter = requires(S s, double surprise, std::size_t t, std::span<const float> thumb) {
+  { s.push(surprise, t, thumb) } -> std::same_as<std::optional<boundary>>;
+};
+
+// Either kind of segmenter: what stream<>'s Segmenter slot takes.
+template <class S>
+concept stream_segmenter = event_segmenter<S> || frame_aware_segmenter<S>;
+
 // Keeps frames with their surprise under some budget (memory/memory_store.hpp and user types).
 template <class M>
 concept frame_memory = requires(M m, const M& cm, frame_view f, double surprise) {

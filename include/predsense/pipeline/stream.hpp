@@ -12,10 +12,14 @@
 // every component; s.predictor(), s.metric(), s.segmenter(), s.memory() reach them. A component
 // may be held by lvalue reference (stream<P, M, S, memory_store<>&> s({}, {}, {}, mem)): the
 // stream then works on the caller's object (docs/cpp.md).
+// A frame_aware_segmenter (core/concepts.hpp; the transition detector, through
+// segmentation/video/transition_segmenter.hpp) also gets a thumbnail of each frame:
+// s.step(frame, thumb), thumb height x width x channels floats in [0, 1] in the segmenter's layout.
 #pragma once
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -61,7 +65,7 @@ memory_summary summarize(const M& m) {
 }
 }  // namespace detail
 
-template <latent_predictor Predictor, surprise_metric Metric, event_segmenter Segmenter,
+template <latent_predictor Predictor, surprise_metric Metric, stream_segmenter Segmenter,
           frame_memory Memory = no_memory>
 class stream {
   static_assert(!std::is_rvalue_reference_v<Predictor> && !std::is_rvalue_reference_v<Metric> &&
@@ -87,22 +91,14 @@ class stream {
         first_surprise_(first_surprise) {}
 
   template <frame_like F>
-  step_result step(const F& frame) {
-    const frame_view f = as_frame_view(frame);
-    step_result r;
-    r.t = t_;
-    if (t_ == 0) {
-      r.surprise = first_surprise_;
-    } else {
-      predictor_.predict(guess_);
-      r.surprise = static_cast<double>(metric_(guess_.view(), f));
-    }
-    predictor_.observe(f);
-    r.boundary = segmenter_.push(r.surprise, t_);
-    memory_.push(f, r.surprise);
-    r.memory = detail::summarize(memory_);
-    ++t_;
-    return r;
+  requires event_segmenter<Segmenter> step_result step(const F& frame) {
+    return step_impl(as_frame_view(frame), [&](double s, std::size_t t) { return segmenter_.push(s, t); });
+  }
+
+  // One frame and its thumbnail, for a segmenter that looks at the pixels (frame_aware_segmenter).
+  template <frame_like F>
+  requires frame_aware_segmenter<Segmenter> step_result step(const F& frame, std::span<const float> thumb) {
+    return step_impl(as_frame_view(frame), [&](double s, std::size_t t) { return segmenter_.push(s, t, thumb); });
   }
 
   [[nodiscard]] std::size_t frames_seen() const noexcept { return t_; }
@@ -116,6 +112,25 @@ class stream {
   [[nodiscard]] const std::remove_reference_t<Memory>& memory() const noexcept { return memory_; }
 
  private:
+  // The step shared by both kinds of segmenter; `segment(surprise, t)` asks the segmenter.
+  template <class Segment>
+  step_result step_impl(const frame_view& f, Segment&& segment) {
+    step_result r;
+    r.t = t_;
+    if (t_ == 0) {
+      r.surprise = first_surprise_;
+    } else {
+      predictor_.predict(guess_);
+      r.surprise = static_cast<double>(metric_(guess_.view(), f));
+    }
+    predictor_.observe(f);
+    r.boundary = segment(r.surprise, t_);
+    memory_.push(f, r.surprise);
+    r.memory = detail::summarize(memory_);
+    ++t_;
+    return r;
+  }
+
   Predictor predictor_;
   Metric metric_;
   Segmenter segmenter_;
