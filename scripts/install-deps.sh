@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
-       libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy
+       libomp-dev libbenchmark-dev doctest-dev pybind11-dev libdlpack-dev python3-dev python3-numpy
        libblas-dev libopenblas0-pthread)
 # predsense-video decodes with ffmpeg and plots with matplotlib (make demo; its tests in make test);
 # its --report page is tested in a real browser: chromium + chromium-driver + python3-selenium (test set).
