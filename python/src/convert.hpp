@@ -222,8 +222,9 @@ inline py::array as_ndarray(const py::handle& obj, const char* name) {
   const auto& torch = dlpack::torch_if_imported();
   if (torch.tensor != nullptr && PyObject_TypeCheck(obj.ptr(), reinterpret_cast<PyTypeObject*>(torch.tensor)))
     return dlpack::array_of_torch(torch, obj, name);
-  if (py::hasattr(obj, "__dlpack__")) {           // jax, cupy, ...: the producer's own export
-    if (py::hasattr(obj, "__dlpack_device__")) {  // the protocol: the device first, then the capsule
+  const bool has_dlpack = py::hasattr(obj, "__dlpack__");
+  if (has_dlpack || py::hasattr(obj, "__dlpack_device__")) {  // jax, cupy, ...: the producer's own export
+    if (py::hasattr(obj, "__dlpack_device__")) {              // the protocol: the device first, then the capsule
       int dev_type = 0;
       try {
         dev_type = obj.attr("__dlpack_device__")().cast<py::tuple>()[0].cast<int>();
@@ -234,7 +235,7 @@ inline py::array as_ndarray(const py::handle& obj, const char* name) {
     }
     py::object cap;
     try {
-      cap = obj.attr("__dlpack__")();
+      if (has_dlpack) cap = obj.attr("__dlpack__")();
     } catch (py::error_already_set& e) {
       if (e.matches(PyExc_MemoryError)) throw;  // else: the array protocol below may still read it
     }
