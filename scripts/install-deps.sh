@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
-       libomp-dev libbenchmark-dev doctest-dev pybind11-dev python3-dev python3-numpy
+       libomp-dev libbenchmark-dev doctest-dev pybind11-dev libdlpack-dev python3-dev python3-numpy
        libblas-dev libopenblas0-pthread)
 # predsense-video decodes in process with FFmpeg's libraries (ffmpeg/frame_source.hpp, found by
 # pkg-config), runs the ffmpeg program for --sheet/--split-video and the tests' references, and plots

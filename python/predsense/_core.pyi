@@ -12,11 +12,27 @@ ArrayLike = Any
 simd_width: int
 
 class Boundary:
-    """An event boundary: t = first frame of the new segment (0-based frame index), score = the value that fired it, decided_at = the step at which it was decided (t + the segmenter's decision delay)."""
-    def __init__(self, t: int, score: float = 0.0, decided_at: Optional[int] = None) -> None: ...
+    """An event boundary, usable as its frame index: t = first frame of the new segment (0-based frame index; int(b), operator.index(b), arr[b] and b == 7 use it), time = seconds from the start (t at 1 fps unless the caller knows the rate), kind ('change' for a surprise segmenter; 'cut', 'dissolve', 'fade', 'dip' for video transitions), start/end = first and last frame of the change (inclusive; t for a change at one frame), score = the value that fired it, decided_at = the step at which it was decided (t + the segmenter's decision delay)."""
+    def __init__(self, t: int, score: float = 0.0, decided_at: Optional[int] = None, *, kind: str = 'change', start: Optional[int] = None, end: Optional[int] = None, time: Optional[float] = None) -> None: ...
     @property
     def t(self) -> int:
         """First frame of the new segment (0-based frame index)."""
+        ...
+    @property
+    def time(self) -> float:
+        """Seconds from the start of the stream (t at 1 fps by default)."""
+        ...
+    @property
+    def kind(self) -> str:
+        """'change' (surprise segmenters) or a video transition: 'cut', 'dissolve', 'fade', 'dip'."""
+        ...
+    @property
+    def start(self) -> int:
+        """First frame of the change (inclusive)."""
+        ...
+    @property
+    def end(self) -> int:
+        """Last frame of the change (inclusive)."""
         ...
     @property
     def score(self) -> float:

@@ -143,9 +143,8 @@ struct memory_box final : memory_base {
     return std::visit(std::forward<F>(f), store);
   }
 
-  // memory_base (called without the GIL)
+  // memory_base (called without the GIL, by Stream.step/run only, which checked the frame is finite)
   void push(const frame_view& f, double surprise) override {
-    require_finite(f, "frame");
     std::lock_guard<std::mutex> lk(mu);
     visit([&](auto& s) { s.push(f, surprise); });
   }

@@ -27,27 +27,71 @@ constexpr const char* rule =
 
 void init_segmentation(py::module_& m) {
   py::class_<boundary>(m, "Boundary",
-                       "An event boundary: t = first frame of the new segment (0-based frame index), score = "
-                       "the value that fired it, decided_at = the step at which it was decided (t + the "
-                       "segmenter's decision delay).")
-      .def(py::init([](std::size_t t, double score, std::optional<std::size_t> decided_at) {
-             return boundary{t, score, decided_at.value_or(t)};
+                       "An event boundary, usable as its frame index: t = first frame of the new segment (0-based "
+                       "frame index; int(b), operator.index(b), arr[b] and b == 7 use it), time = seconds from the "
+                       "start (t at 1 fps unless the caller knows the rate), kind ('change' for a surprise "
+                       "segmenter; 'cut', 'dissolve', 'fade', 'dip' for video transitions), start/end = first and "
+                       "last frame of the change (inclusive; t for a change at one frame), score = the value that "
+                       "fired it, decided_at = the step at which it was decided (t + the segmenter's decision "
+                       "delay).")
+      .def(py::init([](std::size_t t, double score, std::optional<std::size_t> decided_at, const std::string& kind,
+                       std::optional<std::size_t> start, std::optional<std::size_t> end, std::optional<double> time) {
+             boundary b(t, score, decided_at.value_or(t));
+             const boundary_kind kinds[] = {boundary_kind::change, boundary_kind::cut, boundary_kind::dissolve,
+                                            boundary_kind::fade, boundary_kind::dip};
+             bool known = false;
+             for (auto k : kinds)
+               if (kind == to_string(k)) b.kind = k, known = true;
+             if (!known)
+               throw invalid_argument_error("Boundary: kind '" + kind +
+                                            "' (expected 'change', 'cut', 'dissolve', 'fade' or 'dip')");
+             b.start = start.value_or(t), b.end = end.value_or(t);
+             if (!(b.start <= t && t <= b.end))
+               throw invalid_argument_error(
+                   "Boundary: start <= t <= end is required, got start=" + std::to_string(b.start) +
+                   ", t=" + std::to_string(t) + ", end=" + std::to_string(b.end));
+             if (time) require_finite(*time, "Boundary: time");
+             b.time = time.value_or(double(t));
+             return b;
            }),
-           py::arg("t"), py::arg("score") = 0.0, py::arg("decided_at") = py::none())
+           py::arg("t"), py::arg("score") = 0.0, py::arg("decided_at") = py::none(), py::kw_only(),
+           py::arg("kind") = "change", py::arg("start") = py::none(), py::arg("end") = py::none(),
+           py::arg("time") = py::none())
       .def_readonly("t", &boundary::t, "First frame of the new segment (0-based frame index).")
+      .def_readonly("time", &boundary::time, "Seconds from the start of the stream (t at 1 fps by default).")
+      .def_property_readonly(
+          "kind", [](const boundary& b) { return std::string(to_string(b.kind)); },
+          "'change' (surprise segmenters) or a video transition: 'cut', 'dissolve', 'fade', 'dip'.")
+      .def_readonly("start", &boundary::start, "First frame of the change (inclusive).")
+      .def_readonly("end", &boundary::end, "Last frame of the change (inclusive).")
       .def_readonly("score", &boundary::score, "The value (surprise, probability) that fired the boundary.")
       .def_readonly("decided_at", &boundary::decided_at, "Step at which the boundary was decided (>= t).")
       .def(
+          "__index__", [](const boundary& b) { return b.t; }, "The frame index t (arr[b], range(b), ...).")
+      .def(
+          "__int__", [](const boundary& b) { return b.t; }, "The frame index t.")
+      .def(
+          "__hash__", [](const boundary& b) { return py::hash(py::int_(b.t)); }, "hash(t), as an int equal to it.")
+      .def(
           "__eq__",
           [](const boundary& a, const py::object& other) -> py::object {
-            if (!py::isinstance<boundary>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-            const auto b = other.cast<boundary>();
-            return py::bool_(a.t == b.t && a.score == b.score && a.decided_at == b.decided_at);
+            if (py::isinstance<boundary>(other)) return py::bool_(a == other.cast<boundary>());
+            // an int (or numpy integer): equal when it is the frame index
+            if (PyIndex_Check(other.ptr()) && !py::isinstance<py::bool_>(other))
+              return py::bool_(py::int_(a.t).equal(py::reinterpret_steal<py::object>(PyNumber_Index(other.ptr()))));
+            return py::reinterpret_borrow<py::object>(Py_NotImplemented);
           },
-          py::arg("other"), "Equal t, score and decided_at (a non-Boundary compares unequal).")
+          py::arg("other"),
+          "A Boundary: every field equal. An int: equal to the frame index t (so [b1, b2] == [3, 7]). "
+          "Anything else compares unequal.")
       .def("__repr__", [](const boundary& b) {
-        return "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
-               ", decided_at=" + std::to_string(b.decided_at) + ")";
+        std::string r = "Boundary(t=" + std::to_string(b.t) + ", score=" + std::to_string(b.score) +
+                        ", decided_at=" + std::to_string(b.decided_at);
+        if (b.kind != boundary_kind::change) r += ", kind='" + std::string(to_string(b.kind)) + "'";
+        if (b.start != b.t || b.end != b.t)
+          r += ", start=" + std::to_string(b.start) + ", end=" + std::to_string(b.end);
+        if (b.time != double(b.t)) r += ", time=" + std::to_string(b.time);
+        return r + ")";
       });
 
   py::class_<segmenter_base, std::shared_ptr<segmenter_base>>(

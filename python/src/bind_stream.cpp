@@ -102,8 +102,7 @@ struct dyn_stream : guarded {
     if (t == 0) {
       r.surprise = first_surprise;
     } else {
-      predictor->predict(guess);
-      r.surprise = metric->score(guess.view(), f);
+      r.surprise = predictor->score_guess(*metric, f, guess);
       if (normalizer) r.surprise = normalizer->apply(r.surprise);
     }
     predictor->observe(f);

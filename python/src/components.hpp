@@ -14,6 +14,7 @@
 #include "convert.hpp"
 #include "predsense/core/boundary.hpp"
 #include "predsense/registry/make_component.hpp"
+#include "predsense/core/concepts.hpp"
 #include "progress.hpp"
 
 namespace predsense_py {
@@ -148,12 +149,17 @@ void mark_registry(Cls& cls, const std::string& kind, const std::string& name,
                                 registry_doc(reg::find(kind, name), positional));
 }
 
+struct metric_base;
+
 // ---- predictors --------------------------------------------------------------------------------
 struct predictor_base : guarded {
   virtual ~predictor_base() = default;
   virtual void observe(const frame_view& f) = 0;
   virtual void predict(frame_buffer& out) = 0;
   virtual void reset() = 0;
+  // The metric's score of the guess against `actual`; `scratch` holds the guess when the predictor
+  // must make one (a viewing_predictor's guess is scored in place, under its lock: no copy).
+  virtual double score_guess(metric_base& m, const frame_view& actual, frame_buffer& scratch);
 };
 
 // reset(): the predictor's own reset() when it has one, else the state it was constructed with.
@@ -179,6 +185,7 @@ struct predictor_box final : predictor_base {
     else
       impl = *initial;
   }
+  double score_guess(metric_base& m, const frame_view& actual, frame_buffer& scratch) override;
 };
 
 // What a Python component returned, as T: TypeError naming the component and what it returned
@@ -257,6 +264,20 @@ struct python_metric final : metric_base, python_component {
     if (py::hasattr(obj, "reset")) obj.attr("reset")();
   }
 };
+
+inline double predictor_base::score_guess(metric_base& m, const frame_view& actual, frame_buffer& scratch) {
+  predict(scratch);
+  return m.score(scratch.view(), actual);
+}
+template <class P>
+double predictor_box<P>::score_guess(metric_base& m, const frame_view& actual, frame_buffer& scratch) {
+  if constexpr (viewing_predictor<P>) {
+    std::lock_guard<std::mutex> lk(mu);  // the view lives until this predictor's next observe
+    return m.score(impl.prediction(), actual);
+  } else {
+    return predictor_base::score_guess(m, actual, scratch);
+  }
+}
 
 // ---- surprise normalizers ----------------------------------------------------------------------
 struct normalizer_base : guarded {

@@ -24,6 +24,14 @@ concept latent_predictor = requires(P p, frame_view f, frame_buffer& out) {
   p.predict(out);
 };
 
+// A predictor whose guess is state it already holds (copy_last: the last frame; ema_predictor: the
+// average) also gives it as a view, valid until its next observe() or reset(): a stream scores that
+// view and copies no frame for the guess. prediction() throws what predict() throws.
+template <class P>
+concept viewing_predictor = latent_predictor<P> && requires(const P p) {
+  { p.prediction() } -> std::same_as<frame_view>;
+};
+
 // A distance between a predicted and an actual frame: larger means more surprising.
 template <class M>
 concept surprise_metric = requires(M m, frame_view pred, frame_view actual) {

@@ -55,6 +55,7 @@ extern "C" {
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>

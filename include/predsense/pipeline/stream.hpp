@@ -120,8 +120,12 @@ class stream {
     if (t_ == 0) {
       r.surprise = first_surprise_;
     } else {
-      predictor_.predict(guess_);
-      r.surprise = static_cast<double>(metric_(guess_.view(), f));
+      if constexpr (viewing_predictor<std::remove_reference_t<Predictor>>) {
+        r.surprise = static_cast<double>(metric_(predictor_.prediction(), f));  // no copy of the guess
+      } else {
+        predictor_.predict(guess_);
+        r.surprise = static_cast<double>(metric_(guess_.view(), f));
+      }
     }
     predictor_.observe(f);
     r.boundary = segment(r.surprise, t_);

@@ -17,9 +17,11 @@ class copy_last {
     last_.assign(f);
   }
   // Throws empty_error before the first observe (there is nothing to copy).
-  void predict(frame_buffer& out) const {
+  void predict(frame_buffer& out) const { out.assign(prediction()); }
+  // The guess without a copy: a view of the last frame, valid until the next observe() or reset().
+  [[nodiscard]] frame_view prediction() const {
     if (last_.empty()) throw empty_error("predsense: copy_last::predict before any frame was observed");
-    out.assign(last_.view());
+    return last_.view();
   }
   [[nodiscard]] bool ready() const noexcept { return !last_.empty(); }
   void reset() { last_ = frame_buffer(); }

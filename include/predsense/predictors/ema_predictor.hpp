@@ -34,9 +34,11 @@ class ema_predictor {
     const float a = alpha_, b = 1.0f - alpha_;
     for (std::size_t i = 0, n = f.size(); i < n; ++i) s[i] = a * f.data[i] + b * s[i];
   }
-  void predict(frame_buffer& out) const {
+  void predict(frame_buffer& out) const { out.assign(prediction()); }
+  // The guess without a copy: a view of the average, valid until the next observe() or reset().
+  [[nodiscard]] frame_view prediction() const {
     if (state_.empty()) throw empty_error("predsense: ema_predictor::predict before any frame was observed");
-    out.assign(state_.view());
+    return state_.view();
   }
   [[nodiscard]] double alpha() const noexcept { return alpha_; }
   [[nodiscard]] bool ready() const noexcept { return !state_.empty(); }

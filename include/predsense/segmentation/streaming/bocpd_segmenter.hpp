@@ -87,9 +87,7 @@ class bocpd_segmenter {
     for (std::size_t s = from; s < n; ++s)
       if (auto b = feed(s, next_ - 1)) out.push_back(*b);
     for (auto b : peaks_.flush()) {
-      b.t = original_[b.t];
-      b.decided_at = next_ == 0 ? 0 : next_ - 1;
-      out.push_back(b);
+      out.push_back(boundary(original_[b.t], b.score, next_ == 0 ? 0 : next_ - 1));  // in the original index
     }
     return out;
   }
@@ -143,10 +141,7 @@ class bocpd_segmenter {
   std::optional<boundary> feed(std::size_t s, std::size_t now) {
     const double c = s == 0 ? 0.0 : model_.start_probability(s);
     auto b = peaks_.push(c, s);
-    if (b) {
-      b->t = original_[b->t];
-      b->decided_at = now;
-    }
+    if (b) b = boundary(original_[b->t], b->score, now);  // in the original index
     return b;
   }
 
