@@ -94,7 +94,7 @@ class cmake_build_ext(build_ext):
                 os.remove(os.path.join(pkg, old))
         for d in ("bin", "share"):
             shutil.rmtree(os.path.join(pkg, d), ignore_errors=True)
-        _run(["cmake", "--install", bdir, "--component", "python", "--prefix", pkg])
+        _run(["cmake", "--install", bdir, "--component", "python", "--prefix", pkg, "--strip"])
         _run(["cmake", "--install", bdir, "--component", "tools", "--prefix", pkg, "--strip"])
         tools = sorted(os.listdir(os.path.join(pkg, "bin")))
         if "predsense-video" not in tools:
