@@ -84,6 +84,11 @@ class cmake_build_ext(build_ext):
                "-DPREDSENSE_BUILD_PYTHON=ON", "-DPREDSENSE_BUILD_EXAMPLES=ON", "-DPREDSENSE_BUILD_TESTS=OFF",
                "-DPREDSENSE_BUILD_BENCHMARKS=OFF", "-DPREDSENSE_WERROR=OFF",
                f"-DPREDSENSE_NATIVE={onoff[native]}", f"-DPREDSENSE_PY_DISPATCH={onoff[not native]}"]
+        # Ninja when present: it runs the extension's and the tools' compiles side by side (Make
+        # builds the targets named on its command line one after another); a kept tree keeps its own
+        if shutil.which("ninja") and not os.environ.get("CMAKE_GENERATOR") and \
+                not os.path.exists(os.path.join(bdir, "CMakeCache.txt")):
+            cfg += ["-G", "Ninja"]
         cfg += shlex.split(os.environ.get("PREDSENSE_CMAKE_ARGS", ""))
         _run(cfg)
         _run(["cmake", "--build", bdir, "-j", jobs, "--target", "_core", "predsense_tools"])
