@@ -2,7 +2,7 @@
 # The wheel as a pip user gets it (issue 28): install build/wheel/predsense-*.whl into a fresh venv
 # and run, from a scratch folder outside the source tree with no build tree on any path, what the
 # docs show: the README's Python example, every tool's --help (predsense-video's among them),
-# predsense-corpus over two generated videos, and the Python test suite (python/tests, copied out of
+# predsense-corpus over two generated videos, predsense-video's --plot/--report, and the Python test suite (python/tests, copied out of
 # the tree with the data it reads). Any failure exits non-zero.
 #
 # Usage: tests/wheel/run.sh WHEEL_DIR   (make wheel-test: make wheel, then this; minutes, so not in make test)
@@ -94,6 +94,11 @@ b = json.loads(Path("out/b.mp4.json").read_text())["result"]
 assert any(abs(x["frame"] - 20) <= 1 for x in b["boundaries"]), b["boundaries"]  # the cut bars -> testsrc2
 print("corpus: 2 results valid; b.mp4's cut found at", [x["frame"] for x in b["boundaries"]])
 EOF
+
+step "predsense-video's outputs that run the packaged scripts (--plot, --report: predsense/share/predsense)"
+predsense-video videos/b.mp4 -q --json b.json --plot b.png --report b.html > /dev/null
+for f in b.json b.png b.html; do [ -s "$f" ] || { echo "wheel-test: predsense-video wrote no $f" >&2; exit 1; }; done
+grep -q "uPlot" b.html
 
 step "the Python test suite (python/tests, copied out with the data it reads)"
 mkdir tree
