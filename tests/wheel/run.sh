@@ -2,8 +2,8 @@
 # The wheel as a pip user gets it (issue 28): install build/wheel/predsense-*.whl into a fresh venv
 # and run, from a scratch folder outside the source tree with no build tree on any path, what the
 # docs show: the README's Python example, every tool's --help (predsense-video's among them),
-# predsense-corpus over two generated videos, predsense-video's --plot/--report, and the Python test suite (python/tests, copied out of
-# the tree with the data it reads). Any failure exits non-zero.
+# predsense-corpus over two generated videos, predsense-video's --plot/--report, and the Python
+# test suite (python/tests, copied out of the tree with the data it reads). Any failure exits non-zero.
 #
 # Usage: tests/wheel/run.sh WHEEL_DIR   (make wheel-test: make wheel, then this; minutes, so not in make test)
 set -euo pipefail
