@@ -51,7 +51,7 @@ bench: deps-bench configure
 # changed. WHEEL_NATIVE=1: one -march=native build instead (this CPU only).
 WHEEL_DIR := $(abspath $(BUILD))/wheel
 WHEEL_NATIVE ?= 0
-wheel: deps-build
+wheel: deps-wheel
 	rm -f $(WHEEL_DIR)/predsense-*.whl
 	PREDSENSE_NATIVE=$(WHEEL_NATIVE) PREDSENSE_BUILD_JOBS=$(JOBS) PREDSENSE_CMAKE_BUILD_DIR=$(abspath $(BUILD))/wheel-cmake \
 	  /usr/bin/python3 -m pip wheel --no-build-isolation --no-deps --no-index -w $(WHEEL_DIR) ./python
