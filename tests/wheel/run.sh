@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The wheel as a pip user gets it (issue 28): install build/wheel/predsense-*.whl into a fresh venv
+# The wheel as a pip user gets it: install build/wheel/predsense-*.whl into a fresh venv
 # and run, from a scratch folder outside the source tree with no build tree on any path, what the
 # docs show: the README's Python example, every tool's --help (predsense-video's among them),
 # predsense-corpus over two generated videos, predsense-video's --plot/--report, and the Python
