@@ -4,7 +4,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all configure build test demo bench fuzz clang clean sanitize format format-check
+.PHONY: all configure build test demo bench fuzz clang clean sanitize format format-check wheel wheel-test
 
 all: build
 
@@ -49,6 +49,24 @@ bench: deps-bench configure
 	if [ -f $(BUILD)/video-devset-2511/complete ]; then /usr/bin/python3 benchmarks/video_speed.py \
 	  $(BUILD)/video-devset-2511 --tool $(BUILD)/bin/predsense-video --breakdown; \
 	else echo "bench: no $(BUILD)/video-devset-2511 (bash scripts/video_devset.sh $(BUILD) 2511 builtin): video_speed.py skipped"; fi
+
+# make wheel: the wheel a pip user installs - the Python package, its extension (portable: one build per
+# x86-64 level, python/CMakeLists.txt) and every command-line tool - built offline from Debian packages
+# into $(BUILD)/wheel/. The CMake tree stays in $(BUILD)/wheel-cmake, so a rebuild compiles only what
+# changed. WHEEL_NATIVE=1: one -march=native build instead (this CPU only).
+WHEEL_DIR := $(abspath $(BUILD))/wheel
+WHEEL_NATIVE ?= 0
+wheel: deps-wheel
+	rm -f $(WHEEL_DIR)/predsense-*.whl
+	PREDSENSE_NATIVE=$(WHEEL_NATIVE) PREDSENSE_BUILD_JOBS=$(JOBS) PREDSENSE_CMAKE_BUILD_DIR=$(abspath $(BUILD))/wheel-cmake \
+	  /usr/bin/python3 -m pip wheel --no-build-isolation --no-deps --no-index -w $(WHEEL_DIR) ./python
+	@ls -l $(WHEEL_DIR)/predsense-*.whl
+
+# make wheel-test: that wheel in a fresh venv, run from outside the source tree (tests/wheel/run.sh):
+# the README's Python example, every tool's --help, predsense-corpus over two generated videos and the
+# Python tests. Minutes (the portable build alone is several), so it is not part of make test.
+wheel-test: wheel deps-test
+	bash tests/wheel/run.sh $(WHEEL_DIR)
 
 # Formatting: .clang-format over every tracked C++ file; CI runs format-check first (seconds).
 CLANG_FORMAT ?= clang-format-14
@@ -102,4 +120,4 @@ clang: deps-test
 	cd $(BUILD)-clang && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-clang $(BUILD)-sanitize
+	rm -rf $(BUILD) $(BUILD)-clang $(BUILD)-sanitize python/build python/predsense.egg-info

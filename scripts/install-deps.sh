@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing (idempotent).
-# Usage: scripts/install-deps.sh build|demo|test|bench|fuzz|format
+# Usage: scripts/install-deps.sh build|demo|wheel|test|bench|fuzz|format
 set -euo pipefail
 
 build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
@@ -12,7 +12,9 @@ build=(cmake make g++ libxsimd-dev libxtensor-dev libeigen3-dev nlohmann-json3-d
 # chromium + chromium-driver + python3-selenium (test set).
 media=(ffmpeg python3-matplotlib pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 demo=("${build[@]}" "${media[@]}")
-test=("${build[@]}" "${media[@]}" chromium chromium-driver python3-selenium python3-pytest python3-torch python3-pybind11
+# make wheel: the build set and pip's wheel build (python/setup.py drives CMake); make wheel-test adds a venv
+wheel=("${build[@]}" python3-pip python3-setuptools python3-wheel python3-venv)
+test=("${build[@]}" "${media[@]}" python3-venv chromium chromium-driver python3-selenium python3-pytest python3-torch python3-pybind11
       python3-setuptools python3-pip clang-14 python3-dask python3-distributed python3-pandas python3-tqdm locales
       ninja-build python3-opencv opencv-doc
       python3-skimage python3-pil)  # the last two: the recall dev set (scripts/make_recall_devset.py) and the report
@@ -25,11 +27,12 @@ format=(clang-format-14 git)
 case "${1:-test}" in
   build) want=("${build[@]}") ;;
   demo)  want=("${demo[@]}") ;;
+  wheel) want=("${wheel[@]}") ;;
   test)  want=("${test[@]}") ;;
   bench) want=("${bench[@]}") ;;
   fuzz)  want=("${fuzz[@]}") ;;
   format) want=("${format[@]}") ;;
-  *) echo "install-deps: unknown set '$1' (expected build|demo|test|bench|fuzz|format)" >&2; exit 2 ;;
+  *) echo "install-deps: unknown set '$1' (expected build|demo|wheel|test|bench|fuzz|format)" >&2; exit 2 ;;
 esac
 
 missing=()

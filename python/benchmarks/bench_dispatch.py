@@ -33,6 +33,24 @@ out = {
   "pipeline_stream_run": best(lambda: ps.Stream(window=16, budget=2048).run(x), 3) / len(x),
   "pipeline_rls_stream": best(lambda: ps.Stream(predictor=ps.RLSPredictor(mode="pooled"), memory=None).run(x[:300]), 3) / 300,
 }
+# the other kernels' users, one per binding source (bind_video, bind_memory, bind_offline_segmentation,
+# bind_segmentation): which sources a build for another instruction set slows down
+rng = np.random.default_rng(0)
+img = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+emb = ps.PatchEmbedder()
+y = x[:600]
+m = ps.MemoryStore(window=8, budget=1 << 20)
+for f in y:
+    m.push(f, 0.1)
+m.flush()
+series = np.cumsum(rng.standard_normal(4000)) * 0.1 + np.repeat(rng.standard_normal(40), 100)
+out.update({
+  "video_patch_embed": best(lambda: [emb.embed(img) for _ in range(200)], 3) / 200,
+  "memory_retrieve_maxsim": best(lambda: [m.retrieve(y[5], k=3, scoring="late_interaction") for _ in range(5)], 3) / 5,
+  "memory_retrieve_mean": best(lambda: [m.retrieve(y[5], k=3) for _ in range(50)], 3) / 50,
+  "offline_pelt_meanvar": best(lambda: ps.pelt(series, cost="meanvar"), 3),
+  "segmentation_bocpd": best(lambda: ps.bocpd_segment(series[:1500]), 3),
+})
 print(json.dumps(out))
 """
 

@@ -38,7 +38,9 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-__all__ = ["Config", "CorpusError", "FEATURE_SUFFIXES", "VIDEO_SUFFIXES", "SCHEMA", "find_tool", "main",
+from . import _tools
+
+__all__ = ["Config", "CorpusError", "FEATURE_SUFFIXES", "VIDEO_SUFFIXES", "SCHEMA", "find_tool", "main", "tool_source",
            "process_one", "result_path", "run", "validate_result"]
 
 SCHEMA = "predsense.corpus/1"
@@ -183,24 +185,21 @@ def _file_sha256(path: Path) -> str:
 
 
 def find_tool(explicit=None) -> Path:
-    """The predsense-video binary: ``explicit``, else $PREDSENSE_VIDEO, else the build tree this package
-    sits in (BUILD/python/predsense -> BUILD/bin), else PATH. CorpusError if none is executable."""
-    cands = []
-    if explicit:
-        cands.append(("given", Path(explicit)))
-    elif os.environ.get("PREDSENSE_VIDEO"):
-        cands.append(("$PREDSENSE_VIDEO", Path(os.environ["PREDSENSE_VIDEO"])))
-    else:
-        cands.append(("build tree", Path(__file__).resolve().parents[2] / "bin" / "predsense-video"))
-        w = shutil.which("predsense-video")
-        if w:
-            cands.append(("PATH", Path(w)))
-    for _, p in cands:
-        if p.is_file() and os.access(p, os.X_OK):
-            return p.resolve()
-    tried = "; ".join(f"{how}: {p}" for how, p in cands)
-    raise CorpusError(f"predsense-video not found ({tried}): build it (cmake --build BUILD --target predsense-video), "
-                      "put it on PATH or set $PREDSENSE_VIDEO")
+    """The predsense-video binary: ``explicit``, else $PREDSENSE_VIDEO, else the one this installed
+    package carries (predsense/bin), else the build tree this package sits in (BUILD/python/predsense
+    -> BUILD/bin), else PATH (predsense._tools.find; tool_source() says which). CorpusError if none
+    is executable."""
+    return tool_source(explicit)[0]
+
+
+def tool_source(explicit=None):
+    """(path, where it was found: "given", "$PREDSENSE_VIDEO", "installed package", "build tree" or
+    "PATH") of the predsense-video find_tool() returns."""
+    try:
+        return _tools.find("predsense-video", explicit, "PREDSENSE_VIDEO")
+    except FileNotFoundError as e:
+        raise CorpusError(f"{e}: build it (cmake --build BUILD --target predsense-video), install the wheel "
+                          "(make wheel), put it on PATH or set $PREDSENSE_VIDEO") from None
 
 
 def result_path(inp, root, out_dir) -> Path:
@@ -732,7 +731,8 @@ def main(argv: Optional[Sequence] = None) -> int:
     ap.add_argument("--features-key", help="array of a multi-array .npz")
     ap.add_argument("--tool-args", default="", help="further predsense-video options, e.g. '--prominence 0.05'")
     ap.add_argument("--timeout", type=float, help="seconds per input")
-    ap.add_argument("--tool", help="the predsense-video binary (default: build tree, $PREDSENSE_VIDEO, PATH)")
+    ap.add_argument("--tool", help="the predsense-video binary (default: $PREDSENSE_VIDEO, else the one the installed package "
+                                       "carries, else the build tree, else PATH; printed at the start)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar (default: one on a terminal)")
     a = ap.parse_args(argv)
 
@@ -767,7 +767,8 @@ def main(argv: Optional[Sequence] = None) -> int:
     client = None
     try:
         config.validate()
-        find_tool(a.tool)
+        exe, how = tool_source(a.tool)
+        print(f"predsense-corpus: predsense-video: {_shown(exe)} ({how})", file=sys.stderr)
         if a.scheduler:
             from distributed import Client
             try:

@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _tools
+
 __all__ = ["Scene", "SceneList", "detect", "display", "find_tool"]
 
 
@@ -71,15 +73,14 @@ def timecode(seconds):
 
 
 def find_tool(explicit=None):
-    """predsense-video: ``explicit``, else $PREDSENSE_VIDEO, else the build tree this package sits in
-    (<build>/python/predsense -> <build>/bin), else PATH. FileNotFoundError when none exists."""
-    cands = [explicit, os.environ.get("PREDSENSE_VIDEO"),
-             Path(__file__).resolve().parents[2] / "bin" / "predsense-video", shutil.which("predsense-video")]
-    for c in cands:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return Path(c)
-    raise FileNotFoundError("predsense-video not found: build it (cmake --build build --target predsense-video) "
-                            "or set PREDSENSE_VIDEO")
+    """predsense-video: ``explicit``, else $PREDSENSE_VIDEO, else the one this installed package
+    carries (predsense/bin), else the build tree this package sits in (<build>/python/predsense ->
+    <build>/bin), else PATH. FileNotFoundError when none exists."""
+    try:
+        return _tools.find("predsense-video", explicit, "PREDSENSE_VIDEO")[0]
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{e}: build it (cmake --build build --target predsense-video), install the "
+                                "wheel or set PREDSENSE_VIDEO") from None
 
 
 def _args(options):

@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 
 import predsense as ps
+import predsense._tools
 
 core = ps._core
 BUILD = Path(os.environ.get("PREDSENSE_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
-TOOL = BUILD / "bin" / "predsense-video"
+# $PREDSENSE_BUILD_DIR's tool when set (ctest), else the one next to the imported package: an installed
+# wheel's (predsense/bin) or the build tree's (tests/wheel/run.sh runs this file from a wheel's venv)
+try:
+    TOOL = BUILD / "bin" / "predsense-video" if "PREDSENSE_BUILD_DIR" in os.environ else \
+        ps._tools.find("predsense-video")[0]
+except FileNotFoundError:
+    TOOL = BUILD / "bin" / "predsense-video"
 
 
 def test_area_downsample_means_and_errors():
