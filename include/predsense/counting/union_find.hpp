@@ -53,6 +53,7 @@ class union_find {
   [[nodiscard]] std::size_t sets() const noexcept { return sets_; }
   // State (io/state_file.hpp's archive): parents and set sizes as stored (path halving makes the
   // parents history-dependent, so they are kept, not rebuilt), checked to form a forest.
+  static constexpr const char* state_kind = "union_find";
   template <class A>
   void visit_state(A& a) {
     a.field("parent", parent_);
