@@ -5,11 +5,13 @@
 // behind it are what gets fuzzed - in both parameter modes (compare: load_state; adopt: Python
 // unpickling). A load that succeeds is continued for a few steps to show the state is consistent.
 // Seeds: fuzz/corpus/state (fuzz/make_state_corpus.cpp writes them).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "predsense/counting/dedup_aggregator.hpp"
 #include "predsense/io/state_file.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/pipeline/stream.hpp"
@@ -73,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto r =
         safetensors_reader::from_bytes(std::span(reinterpret_cast<const std::byte*>(data + 1), size - 1), "fuzz.state");
-    switch (data[0] % 12) {
+    switch (data[0] % 13) {
       case 0:
         fuzz_one<zscore_normalizer>(r, [](auto& z) { (void)z(0.5); });
         break;
@@ -116,6 +118,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           std::vector<float> th(d.params().width * d.params().height * d.params().channels, 0.5f);
           for (int i = 0; i < 4; ++i) (void)d.push(th, 0.1 * i);
           (void)d.flush();
+        });
+        break;
+      case 12:
+        fuzz_one<dedup_aggregator>(r, [](auto& a) {
+          const std::size_t n = std::min<std::size_t>(a.descriptors(), 16);
+          for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j) (void)a.same_instance(i, j);
+          a.add(segment_answer{a.segments() ? 1u << 30 : 0, (1u << 30) + 1, 0, {}, 0});
+          (void)a.count();
         });
         break;
     }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "predsense/core/checked_size.hpp"
+#include "predsense/memory/policies/drop_merge.hpp"
 #include "predsense/memory/policies/fifo.hpp"
 #include "predsense/memory/memory_checkpoint.hpp"
 #include "predsense/memory/memory_store.hpp"
@@ -248,4 +249,97 @@ TEST_CASE("a checkpoint loaded while another thread re-saves it is read whole, n
   CHECK(refused == 0);
   CHECK(other == 0);
   fs::remove_all(dir);
+}
+
+namespace {
+// The checkpoint `bytes` with `edit` applied to its tensors and metadata, checksum recomputed (a
+// crafted file: the checksum alone does not catch it).
+template <class F>
+std::vector<std::byte> recrafted(const std::vector<std::byte>& bytes, F&& edit) {
+  const auto r = safetensors_reader::from_bytes(bytes);
+  auto tensors = r.read_all();
+  auto meta = nlohmann::json::parse(r.metadata().at("predsense.memory"));
+  edit(tensors, meta);
+  std::uint64_t h = 0xCBF29CE484222325ull;
+  for (const auto& [name, t] : tensors) h = detail::checkpoint_hash(h, t.bytes);
+  meta["checksum"] = detail::hex64(h);
+  return encode_safetensors(tensors, {{"predsense.memory", meta.dump()}});
+}
+std::string refused(memory_store<>& m, const std::vector<std::byte>& bytes) {
+  try {
+    load_checkpoint(m, safetensors_reader::from_bytes(bytes, "crafted.ckpt"));
+  } catch (const format_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the default memory's policy state: carried by version 3, validated, version 2 loads by replay") {
+  memory_params p;
+  p.window = 3;
+  p.budget = 16 * 6;
+  memory_store<> m(p);
+  feed(m, 40);
+  const auto bytes = encode_checkpoint(m);
+  const auto r = safetensors_reader::from_bytes(bytes);
+  REQUIRE(r.contains("compression.state"));
+  REQUIRE(r.contains("consolidation.state"));
+  memory_store<> fresh(p);
+  const auto empty = encode_checkpoint(fresh);
+
+  SUBCASE("a missing policy state is refused naming the tensor; the memory is unchanged") {
+    const auto bad = recrafted(bytes, [](tensor_map& t, nlohmann::json&) { t.erase("consolidation.state"); });
+    const auto msg = refused(fresh, bad);
+    CHECK(msg.find("crafted.ckpt") != std::string::npos);
+    CHECK(msg.find("consolidation.state") != std::string::npos);
+    CHECK(encode_checkpoint(fresh) == empty);
+  }
+  SUBCASE("a policy state of another kind (the compression's as the consolidation's) is refused") {
+    const auto bad =
+        recrafted(bytes, [](tensor_map& t, nlohmann::json&) { t["consolidation.state"] = t.at("compression.state"); });
+    const auto msg = refused(fresh, bad);
+    CHECK(msg.find("consolidation.state") != std::string::npos);
+    CHECK(msg.find("pool_relative") != std::string::npos);
+    CHECK(encode_checkpoint(fresh) == empty);
+  }
+  SUBCASE("a policy state not describing the entries held is refused") {
+    memory_store<> other(p);
+    feed(other, 7);
+    const auto other_state = safetensors_reader::from_bytes(encode_checkpoint(other)).read("consolidation.state");
+    const auto bad = recrafted(bytes, [&](tensor_map& t, nlohmann::json&) { t["consolidation.state"] = other_state; });
+    const auto msg = refused(fresh, bad);
+    CHECK(msg.find("consolidation.state") != std::string::npos);
+    CHECK(encode_checkpoint(fresh) == empty);
+  }
+  SUBCASE("version 2 (no policy state) loads: statistics rebuilt from the entries held") {
+    const auto v2 = recrafted(bytes, [](tensor_map& t, nlohmann::json& meta) {
+      t.erase("compression.state");
+      t.erase("consolidation.state");
+      meta["version"] = 2;
+    });
+    memory_store<> old(p);
+    load_checkpoint(old, safetensors_reader::from_bytes(v2, "v2.ckpt"));
+    std::size_t n_old = 0, n_now = 0;
+    old.for_each([&](const memory_item&) { ++n_old; });
+    m.for_each([&](const memory_item&) { ++n_now; });
+    CHECK(n_old == n_now);
+    CHECK(old.frames_seen() == m.frames_seen());
+  }
+  SUBCASE("a stateless policy's memory refuses a policy state tensor") {
+    memory_store<pool_when_unsurprising, drop_merge> cm(p, pool_when_unsurprising{0.0}, drop_merge(0.5));
+    feed(cm, 10);
+    const auto cb = encode_checkpoint(cm);
+    CHECK_FALSE(safetensors_reader::from_bytes(cb).contains("consolidation.state"));
+    const auto bad = recrafted(
+        cb, [&](tensor_map& t, nlohmann::json&) { t["consolidation.state"] = r.read("consolidation.state"); });
+    memory_store<pool_when_unsurprising, drop_merge> cm2(p, pool_when_unsurprising{0.0}, drop_merge(0.5));
+    std::string msg;
+    try {
+      load_checkpoint(cm2, safetensors_reader::from_bytes(bad, "crafted.ckpt"));
+    } catch (const format_error& e) {
+      msg = e.what();
+    }
+    CHECK(msg.find("has no state") != std::string::npos);
+  }
 }

@@ -23,6 +23,7 @@
 #include "predsense/predictors/lfp_predictor.hpp"
 #include "predsense/predictors/rls_predictor.hpp"
 #include "predsense/predictors/transformer_predictor.hpp"
+#include "predsense/counting/dedup_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/segmentation/offline/offline_segmenter.hpp"
 #include "predsense/segmentation/streaming/adaptive_segmenter.hpp"
@@ -306,33 +307,87 @@ out_rec stream_step(S& s, const std::vector<frame_buffer>& f, std::size_t i) {
   return o;
 }
 
-template <class P, class Seg, class MakeP, class MakeS>
+// The default memory (pool_relative + peak_preserving: trailing statistics of frames no longer
+// held, saved as policy state in the checkpoint) and the Cambrian-S one (pool_when_unsurprising +
+// drop_merge, rebuilt by replaying the entries held).
+template <class Mem>
+Mem make_memory() {
+  memory_params mpar;
+  mpar.window = 4;
+  mpar.budget = 40;
+  if constexpr (std::is_same_v<Mem, memory_store<>>)
+    return Mem(mpar);
+  else
+    return Mem(mpar, pool_when_unsurprising{0.0}, drop_merge(0.5));
+}
+using cambrian_memory = memory_store<pool_when_unsurprising, drop_merge>;
+
+// Memory contents, bit for bit: frame indices, merged frames, grids, scores and every token.
+void add_memory(out_rec& o, const auto& mem) {
+  mem.for_each([&](const memory_item& it) {
+    o.ints.push_back(it.entry.frame);
+    o.ints.push_back(it.entry.tokens);
+    o.ints.push_back(it.entry.merged.size());
+    for (auto m : it.entry.merged) o.ints.push_back(m);
+    o.values.push_back(it.entry.surprise);
+    for (std::size_t j = 0; j < it.data.size(); ++j) o.values.push_back(it.data.data[j]);
+  });
+}
+
+template <class P, class Seg, class Mem = memory_store<>, class MakeP, class MakeS>
 void stream_case(const char* name, MakeP mp, MakeS ms) {
   const auto f = frames(60);
   using metric = normalized_metric<token_cosine_distance<>, zscore_normalizer>;
-  // The Cambrian-S memory (absolute pooling threshold, drop_merge): a memory checkpoint restores
-  // its policies exactly by replaying the entries held. (The relative policies' trailing
-  // statistics are not in the checkpoint: docs/memory.md.)
-  using mem = memory_store<pool_when_unsurprising, drop_merge>;
-  using S = stream<P, metric, Seg, mem>;
-  auto make = [&] {
-    memory_params mpar;
-    mpar.window = 4;
-    mpar.budget = 40;
-    return S(mp(), metric{}, ms(), mem(mpar, pool_when_unsurprising{0.0}, drop_merge(0.5)));
-  };
+  using S = stream<P, metric, Seg, Mem>;
+  auto make = [&] { return S(mp(), metric{}, ms(), make_memory<Mem>()); };
   auto step = [&](S& s, std::size_t i) {
     auto o = stream_step(s, f, i);
-    if (i == 59) {  // memory contents at the end, bit for bit
-      s.memory().for_each([&](const memory_item& it) {
-        o.ints.push_back(it.entry.frame);
-        for (std::size_t j = 0; j < it.data.size(); ++j) o.values.push_back(it.data.data[j]);
-      });
-    }
+    add_memory(o, s.memory());  // memory contents after every step, bit for bit
     return o;
   };
   // (the memory's configuration is not adopted from a file: load_checkpoint compares it)
-  check_resume<S>(name, make, step, 60, {0, 1, 2, 3, 4, 5, 6, 30, 59}, false);
+  check_resume<S>(name, make, step, 60, {0, 1, 2, 3, 4, 5, 6, 13, 30, 47, 59}, false);
+}
+
+TEST_CASE("memory_store<> (pool_relative + peak_preserving) resumes exactly from a checkpoint") {
+  // 150 frames through a 10-entry budget: pooling, merges and evictions by scores that depend on
+  // surprise of frames long evicted (trailing window 120, neighbourhood radius 5)
+  const auto f = frames(150);
+  const auto x = series(150);
+  memory_params mpar;
+  mpar.window = 4;
+  mpar.budget = 40;
+  auto step = [&](memory_store<>& m, std::size_t i) {
+    (void)m.push(f[i].view(), x[i]);
+    out_rec o;
+    add_memory(o, m);
+    return o;
+  };
+  memory_store<> whole(mpar);
+  std::vector<out_rec> want;
+  for (std::size_t i = 0; i < 150; ++i) want.push_back(step(whole, i));
+  std::size_t pooled = 0, merged = 0;
+  whole.for_each([&](const memory_item& it) {
+    pooled += it.entry.compressed;
+    merged += it.entry.merged.size() > 1;
+  });
+  CHECK(pooled > 0);  // the run exercises the relative pooling
+  const auto final_bytes = encode_checkpoint(whole);
+  for (std::size_t k : {1, 3, 4, 5, 9, 17, 60, 121, 130, 149}) {
+    CAPTURE(k);
+    const auto path = tmp_file("mem_default.safetensors");
+    {
+      memory_store<> first(mpar);
+      for (std::size_t i = 0; i < k; ++i) (void)step(first, i);
+      save_checkpoint(first, path);
+    }
+    memory_store<> second(mpar);
+    load_checkpoint(second, path);
+    bool same = true;
+    for (std::size_t i = k; i < 150; ++i) same = same && step(second, i) == want[i];
+    CHECK(same);
+    CHECK(encode_checkpoint(second) == final_bytes);
+  }
 }
 
 TEST_CASE("stream resumes exactly with each predictor and each segmenter, memory included") {
@@ -347,6 +402,11 @@ TEST_CASE("stream resumes exactly with each predictor and each segmenter, memory
       "s_bocpd", [] { return copy_last(); }, [] { return bocpd_segmenter(); });
   stream_case<rls_predictor, cut_segmenter>(
       "s_cut", [] { return rls_predictor(rls_params{rls_mode::pooled}); }, [] { return cut_segmenter(); });
+  // and with the Cambrian-S memory
+  stream_case<copy_last, peak_segmenter, cambrian_memory>(
+      "s_copy_cambrian", [] { return copy_last(); }, peak);
+  stream_case<rls_predictor, bocpd_segmenter, cambrian_memory>(
+      "s_bocpd_cambrian", [] { return rls_predictor(); }, [] { return bocpd_segmenter(); });
 }
 
 namespace {
@@ -511,4 +571,43 @@ TEST_CASE("offline_segmenter and sum_aggregator resume exactly") {
     return out_rec{{}, {a.count(), a.segments()}};
   };
   check_resume<sum_aggregator>("sum", [] { return sum_aggregator(); }, sum_step, 10, {0, 1, 5, 9});
+}
+
+TEST_CASE("dedup_aggregator resumes exactly: union-find, clusters and prototypes") {
+  // 0-3 noisy views per segment of 6 objects (revisits, look-alikes, empty segments)
+  constexpr std::size_t n = 60, dim = 8;
+  std::mt19937_64 g(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> objects(6 * dim);
+  for (auto& v : objects) v = nd(g);
+  std::vector<std::vector<float>> desc(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t k = g() % 4;
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::size_t o = (i * 7 + j * 3 + g() % 2) % 6;
+      for (std::size_t d = 0; d < dim; ++d) desc[i].push_back(objects[o * dim + d] + 0.35f * nd(g));
+    }
+  }
+  auto step = [&](dedup_aggregator& a, std::size_t i) {
+    const std::size_t k = desc[i].size() / dim;
+    a.add(segment_answer{i * 10, i * 10 + 10, k, desc[i], k ? dim : 0});
+    return out_rec{{}, {a.count(), a.segments(), a.descriptors()}};
+  };
+  check_resume<dedup_aggregator>("dedup", [] { return dedup_aggregator(); }, step, n, {0, 1, 2, 7, 30, 59});
+  dedup_params greedy;
+  greedy.matching = instance_matching::greedy_assignment;
+  greedy.threshold = 0.5;
+  check_resume<dedup_aggregator>("dedup_greedy", [&] { return dedup_aggregator(greedy); }, step, n, {1, 13, 45});
+  SUBCASE("a crafted file (a cluster root past the descriptors) is refused naming the field") {
+    dedup_aggregator a;
+    for (std::size_t i = 0; i < 20; ++i) (void)step(a, i);
+    auto bytes = encode_state(a);
+    const auto bad = crafted(bytes, "clusters.0.root", i64_scalar(1000000));
+    dedup_aggregator b;
+    const auto before = encode_state(b);
+    const auto m = refusal([&] { load_state(b, std::span<const std::byte>(bad), "crafted.state"); });
+    CHECK(m.find("crafted.state") != std::string::npos);
+    CHECK(m.find("clusters") != std::string::npos);
+    CHECK(encode_state(b) == before);
+  }
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "components.hpp"
+#include "predsense/counting/dedup_aggregator.hpp"
 #include "predsense/counting/sum_aggregator.hpp"
 #include "predsense/io/state_file.hpp"
 #include "predsense/predictors/copy_last.hpp"
@@ -191,6 +192,13 @@ void init_state(py::module_& m) {
                       [](const py::bytes& b) {
                         const auto bytes = of_bytes(b);
                         return state_from_bytes<sum_aggregator>(bytes, "sum_aggregator pickle");
+                      }));
+
+  py::reinterpret_borrow<py::class_<dedup_aggregator>>(m.attr("DedupAggregator"))
+      .def(py::pickle([](const dedup_aggregator& a) { return as_bytes(encode_state(a)); },
+                      [](const py::bytes& b) {
+                        const auto bytes = of_bytes(b);
+                        return state_from_bytes<dedup_aggregator>(bytes, "dedup_aggregator pickle");
                       }));
 
   for (const char* name :

@@ -21,10 +21,12 @@
 // union-find, so same_instance(a, b) answers for any two descriptors added so far.
 // Cost per segment O(k^2 dim + k K dim) (+ O(k K log(k K)) for the assignment): over a stream of
 // N descriptors with K distinct instances O(N K dim); memory O(N + K dim).
+// Saved and restored bit for bit by io/state_file.hpp (visit_state below); Python pickles it.
 #pragma once
 
 #include <concepts>
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -84,6 +86,47 @@ class dedup_aggregator {
     return uf_.same(a, b);
   }
   void reset() { *this = dedup_aggregator(p_); }
+
+  // State (io/state_file.hpp): the parameters, every descriptor's union-find node, each cluster
+  // (root, descriptor sum, segments) and the prototypes, checked against each other on load.
+  static constexpr const char* state_kind = "dedup_aggregator";
+  template <class A>
+  void visit_state(A& a) {
+    std::int64_t matching = p_.matching == instance_matching::mutual_nearest ? 0 : 1;
+    a.param("threshold", p_.threshold);
+    a.param("matching", matching);
+    a.param("merge_within", p_.merge_within);
+    a.param("within_threshold", p_.within_threshold);
+    a.param("bridge", p_.bridge);
+    a.param("bridge_threshold", p_.bridge_threshold);
+    a.require(matching == 0 || matching == 1, "matching", "must be 0 (mutual_nearest) or 1 (greedy_assignment)");
+    p_.matching = matching == 0 ? instance_matching::mutual_nearest : instance_matching::greedy_assignment;
+    a.validated([&] { *this = dedup_aggregator(p_); });
+    a.field("dim", dim_);
+    a.field("end", end_);
+    a.field("segments", segments_);
+    a.field("alive", alive_);
+    a.nested("uf", uf_);
+    a.each("clusters", clusters_, [](auto& b, cluster& c) {
+      b.field("root", c.root);
+      b.field("sum", c.sum);
+      b.field("segs", c.segs);
+      b.field("alive", c.alive);
+    });
+    a.field("proto", proto_);
+    if constexpr (A::loading) {
+      bool ok = proto_.size() == clusters_.size() * dim_ && alive_ == clusters_.size();
+      for (const cluster& c : clusters_) {
+        ok = ok && c.alive && c.root < uf_.size() && c.sum.size() == dim_ && !c.segs.empty() &&
+             std::is_sorted(c.segs.begin(), c.segs.end()) && c.segs.back() < segments_;
+        for (float v : c.sum) ok = ok && std::isfinite(v);
+      }
+      for (float v : proto_) ok = ok && std::isfinite(v);
+      a.require(ok, "clusters",
+                "clusters, prototypes (clusters x dim), live count, roots and segments do not fit together");
+      a.require(segments_ > 0 || (uf_.size() == 0 && end_ == 0), "segments", "descriptors without segments");
+    }
+  }
 
  private:
   static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();

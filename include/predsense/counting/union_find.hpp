@@ -51,6 +51,31 @@ class union_find {
   [[nodiscard]] std::size_t set_size(std::size_t x) { return size_[find(x)]; }
   [[nodiscard]] std::size_t size() const noexcept { return parent_.size(); }
   [[nodiscard]] std::size_t sets() const noexcept { return sets_; }
+  // State (io/state_file.hpp's archive): parents and set sizes as stored (path halving makes the
+  // parents history-dependent, so they are kept, not rebuilt), checked to form a forest.
+  static constexpr const char* state_kind = "union_find";
+  template <class A>
+  void visit_state(A& a) {
+    a.field("parent", parent_);
+    a.field("size", size_);
+    a.field("sets", sets_);
+    if constexpr (A::loading) {
+      bool ok = size_.size() == parent_.size();
+      std::size_t roots = 0;
+      for (std::size_t i = 0; ok && i < parent_.size(); ++i) {
+        ok = parent_[i] < parent_.size() && size_[i] >= 1 && size_[i] <= parent_.size();
+        roots += parent_[i] == i;
+      }
+      a.require(ok && roots == sets_, "parent", "not a forest over its elements (parents, sizes, set count)");
+      // no cycles: every walk reaches a root within n steps
+      for (std::size_t i = 0; ok && i < parent_.size(); ++i) {
+        std::size_t x = i, steps = 0;
+        while (parent_[x] != x && steps++ <= parent_.size()) x = parent_[x];
+        ok = parent_[x] == x;
+      }
+      a.require(ok, "parent", "a cycle among the parents");
+    }
+  }
   void clear() {
     parent_.clear();
     size_.clear();

@@ -18,7 +18,15 @@
 // without overflow), merged-frame count and data shape against the tensors actually present,
 // frame indices against frames_seen, sequence numbers against next_seq, flags, finite scores,
 // the budget and the window. Any problem throws format_error naming the file and the field, and
-// the store is unchanged. Policies are rebuilt by replaying on_admit over the restored entries.
+// the store is unchanged. Policies are rebuilt by replaying on_admit over the restored entries;
+// a policy with state of its own (state_kind + visit_state: pool_relative's and peak_preserving's
+// trailing statistics of frames no longer held) is then given its saved state, stored since
+// version 3 as its own state file's bytes (io/state_file.hpp) in the U8 tensor "compression.state"
+// or "consolidation.state", loaded with load_state's checks and checked against the entries
+// before the store changes. Version 2 files (no policy state) still load: the replay alone
+// rebuilds the statistics from the entries held (later decisions may then differ from an
+// uninterrupted run). A version 3 file without a stateful policy's tensor, or with one for a
+// stateless policy, is refused naming the tensor.
 // Both policies must declare params() (a policy without it does not compile here).
 #pragma once
 
@@ -42,6 +50,7 @@
 #include "predsense/core/checked_size.hpp"
 #include "predsense/core/error.hpp"
 #include "predsense/io/safetensors.hpp"
+#include "predsense/io/state_file.hpp"
 #include "predsense/io/temp_files.hpp"
 #include "predsense/memory/memory_entry.hpp"
 #include "predsense/memory/memory_store.hpp"
@@ -52,7 +61,9 @@ namespace predsense {
 namespace detail {
 
 inline constexpr const char* checkpoint_key = "predsense.memory";
-inline constexpr std::uint64_t checkpoint_version = 2;  // 2: policies as {name, params}, nlohmann JSON
+// 2: policies as {name, params}, nlohmann JSON; 3: + each stateful policy's state ("<role>.state")
+inline constexpr std::uint64_t checkpoint_version = 3;
+inline constexpr std::uint64_t checkpoint_version_min = 2;  // read: version 2 lacks policy state
 
 // 64-bit FNV-1a over 8-byte words (then the tail bytes): cheap, and any flipped bit changes it.
 inline std::uint64_t checkpoint_hash(std::uint64_t h, const std::vector<std::byte>& b) noexcept {
@@ -82,6 +93,44 @@ nlohmann::json policy_json(const P& p) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& q : p.params()) std::visit([&](auto v) { params[q.name] = v; }, q.value);
   return {{"name", std::string(P::name)}, {"params", params}};
+}
+
+// A policy with state (state_kind + visit_state: pool_relative, peak_preserving) stores it as its
+// own state file's bytes (io/state_file.hpp), one U8 tensor "<role>.state".
+template <class P>
+void add_policy_state(tensor_map& m, const std::string& role, const P& p) {
+  if constexpr (has_state<P>) {
+    const auto bytes = encode_state(p);
+    tensor_data t;
+    t.dtype = tensor_dtype::u8;
+    t.shape = {bytes.size()};
+    t.bytes = bytes;
+    m[role + ".state"] = std::move(t);
+  }
+}
+
+// The policy `p` with the file's saved state (checked by load_state), or nullopt-like `false` when
+// the file predates policy state (version 2: the policy is rebuilt by replay, documented rule).
+template <class P>
+bool read_policy_state(const safetensors_reader& r, const std::string& role, std::uint64_t version, P& p) {
+  const std::string name = role + ".state";
+  const bool present = r.contains(name);
+  if constexpr (!has_state<P>) {
+    if (present) throw_format(r.source(), "tensor \"" + name + "\": this memory's " + role + " policy has no state");
+    return false;
+  } else {
+    if (!present) {
+      if (version < 3) return false;
+      throw_format(r.source(), "tensor \"" + name + "\" is missing (the " + role + " policy's state)");
+    }
+    const tensor_info& ti = r.info(name);
+    if (ti.dtype != tensor_dtype::u8 || ti.shape.size() != 1)
+      throw_format(r.source(), "tensor \"" + name + "\": expected U8 bytes, found " +
+                                   std::string(dtype_name(ti.dtype)) + " " + shape_string(ti.shape));
+    const tensor_data t = r.read(name);
+    load_state(p, std::span<const std::byte>(t.bytes), r.source() + " (" + name + ")");
+    return true;
+  }
 }
 
 template <class T>
@@ -304,7 +353,7 @@ inline nlohmann::json checkpoint_metadata(const safetensors_reader& r) {
   if (!meta.is_object() || json_str(meta, "format", src) != "predsense.memory")
     throw_format(src, "metadata /format is not \"predsense.memory\"");
   const std::uint64_t version = json_uint(meta, "version", src);
-  if (version != checkpoint_version)
+  if (version < checkpoint_version_min || version > checkpoint_version)
     throw_format(src, "checkpoint version " + std::to_string(version) + " is not supported (expected " +
                           std::to_string(checkpoint_version) + "; re-create the checkpoint)");
   return meta;
@@ -325,6 +374,8 @@ std::vector<std::byte> encode_checkpoint(const memory_store<C, P>& m) {
   tensor_map tensors;
   detail::add_part(tensors, "long_term", lt, dim);
   detail::add_part(tensors, "window", win, dim);
+  detail::add_policy_state(tensors, "compression", m.compression());
+  detail::add_policy_state(tensors, "consolidation", m.consolidation());
   std::uint64_t h = 0xCBF29CE484222325ull;
   for (const auto& [name, t] : tensors) h = detail::checkpoint_hash(h, t.bytes);
   const nlohmann::json meta = {{"format", "predsense.memory"},
@@ -409,6 +460,21 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
     detail::throw_format(src,
                          std::to_string(n_win) + " window entries but frames_seen is " + std::to_string(frames_seen));
   const auto lt = detail::read_part(r, "long_term", n_lt, dim, frames_seen);
+  // policy state, loaded into copies and checked against the entries before `m` changes
+  const std::uint64_t version = detail::json_uint(meta, "version", src);
+  C comp = m.compression();
+  P cons = m.consolidation();
+  const bool comp_state = detail::read_policy_state(r, "compression", version, comp);
+  const bool cons_state = detail::read_policy_state(r, "consolidation", version, cons);
+  if constexpr (requires { cons.state_mismatch(std::vector<std::uint64_t>{}); }) {
+    if (cons_state) {
+      std::vector<std::uint64_t> live;
+      for (const auto& e : lt.entries)
+        if (!e.is_protected) live.push_back(e.seq);
+      const std::string why = cons.state_mismatch(live);
+      if (!why.empty()) detail::throw_format(src, "tensor \"consolidation.state\": " + why);
+    }
+  }
   const auto win = detail::read_part(r, "window", n_win, dim, frames_seen);
   std::size_t lt_tokens = 0;
   for (const auto& e : lt.entries) lt_tokens += e.tokens;  // each <= rows of a tensor present: no wrap
@@ -433,6 +499,12 @@ void detail::load_checkpoint_from(memory_store<C, P>& m, const safetensors_reade
     row += e.tokens;
   }
   access::finish(m, next_seq);
+  if (comp_state) access::compression(m) = std::move(comp);
+  if (cons_state) {
+    access::consolidation(m) = std::move(cons);
+    if constexpr (requires { access::consolidation(m).rebind(access::store(m)); })
+      access::consolidation(m).rebind(access::store(m));
+  }
 }
 
 // A memory_store as a part of a stream's state file (io/state_file.hpp): its checkpoint's bytes as

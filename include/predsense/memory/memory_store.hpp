@@ -196,6 +196,9 @@ class memory_store {
       m.policy_.on_admit(m.store_, id);
     }
     static void window(memory_store& m, memory_entry e, const frame_view& data) { m.window_.push(std::move(e), data); }
+    static Compression& compression(memory_store& m) noexcept { return m.compress_; }
+    static Consolidation& consolidation(memory_store& m) noexcept { return m.policy_; }
+    static const long_term_store& store(const memory_store& m) noexcept { return m.store_; }
     static void finish(memory_store& m, std::uint64_t next_seq) {
       m.store_.set_next_seq(next_seq);
       m.note_peak();

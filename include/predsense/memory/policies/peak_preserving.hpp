@@ -22,9 +22,10 @@
 // merged entry scores the mean of its parts and is not a peak. Every threshold is on a z-score, so
 // any affine map a*s + b (a > 0) of the surprise leaves every decision unchanged
 // (tests/test_memory.cpp checks it).
-// Checkpoints: the entries and parameters round-trip exactly; the policy's statistics are rebuilt
-// from the entries still held (reset + on_admit in time order), not from every frame seen, so a
-// restored memory's later decisions may differ from an uninterrupted run's.
+// Checkpoints: the policy's state (trailing window, the last 2r+1 admissions, each entry's scores
+// and flags, the pending merge scan) is saved by visit_state with entries named by admission
+// number (seq), since a restore renumbers entry ids; rebind() maps them onto the restored store,
+// so a restored memory decides exactly as the uninterrupted one.
 // Cost per admission: O(window + r log r) for the statistics, O(log n) heap work per edit, and
 // amortised O(1) merge scanning (the scan starts where the last one stopped, as in drop_merge).
 #pragma once
@@ -34,6 +35,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -85,6 +88,8 @@ class peak_preserving {
     const auto [med, scale] = stats_.location_scale();
     slot& me = info_[id];
     me = slot{};
+    me.seq = s.entry(id).seq;
+    me.admitted = true;
     me.z_stream = stats_.size() == 0 ? 0.0 : trailing_robust_z::standardize(x, med, scale);
     stats_.push(x);
     hist_.push_back({id, s.entry(id).seq, x});
@@ -108,8 +113,115 @@ class peak_preserving {
     pending_ = no_entry;
     while (s.over_budget()) {
       if (heap_.empty()) detail::throw_budget_below_protected(s);
-      s.erase(heap_.pop());
+      const entry_id gone = heap_.pop();
+      info_[gone].admitted = false;  // its slot no longer describes a held entry
+      s.erase(gone);
     }
+  }
+
+  // Checkpoint state (memory/memory_checkpoint.hpp, io/state_file.hpp's archive). Entries are
+  // named by seq: after loading, the checkpoint calls rebind() on the restored store.
+  static constexpr const char* state_kind = "peak_preserving";
+  template <class A>
+  void visit_state(A& a) {
+    if (stats_.window() != window) stats_ = trailing_robust_z(window);
+    a.param("radius", radius);
+    a.nested("stats", stats_);
+    std::vector<std::uint64_t> hseq, sseq;
+    std::vector<double> hs, zs, sc;
+    std::vector<std::uint8_t> fl;
+    std::int64_t pend = -1;
+    if constexpr (!A::loading) {
+      for (const seen& h : hist_) {
+        hseq.push_back(h.seq);
+        hs.push_back(h.surprise);
+      }
+      // the held entries' slots in admission order (independent of ids, which a restore renumbers)
+      std::vector<const slot*> held;
+      for (const slot& x : info_)
+        if (x.admitted) held.push_back(&x);
+      std::sort(held.begin(), held.end(), [](const slot* u, const slot* v) { return u->seq < v->seq; });
+      for (const slot* xp : held) {
+        const slot& x = *xp;
+        sseq.push_back(x.seq);
+        zs.push_back(x.z_stream);
+        sc.push_back(x.score);
+        fl.push_back(static_cast<std::uint8_t>((x.peak ? 1 : 0) | (x.final ? 2 : 0)));
+      }
+      if (pending_ != no_entry) pend = static_cast<std::int64_t>(info_[pending_].seq);
+    }
+    a.field("hist.seq", hseq);
+    a.field("hist.surprise", hs);
+    a.field("slot.seq", sseq);
+    a.field("slot.z_stream", zs);
+    a.field("slot.score", sc);
+    a.field("slot.flags", fl);
+    a.field("pending_seq", pend);
+    if constexpr (A::loading) {
+      a.require(hseq.size() == hs.size() && hseq.size() <= 2 * radius + 1, "hist.seq",
+                "history longer than 2 * radius + 1 or of mismatched lengths");
+      a.require(sseq.size() == zs.size() && sseq.size() == sc.size() && sseq.size() == fl.size(), "slot.seq",
+                "slot fields of mismatched lengths");
+      bool ok = true;
+      for (double v : hs) ok = ok && std::isfinite(v);
+      for (std::size_t i = 0; i < zs.size(); ++i) ok = ok && std::isfinite(zs[i]) && std::isfinite(sc[i]) && fl[i] < 4;
+      a.require(ok, "slot.score", "a non-finite surprise or score, or flags other than bits 1 and 2");
+      a.require(pend >= -1, "pending_seq", "must be -1 (none) or an admission number");
+      hist_.clear();
+      for (std::size_t i = 0; i < hseq.size(); ++i) hist_.push_back({no_entry, hseq[i], hs[i]});
+      loaded_.clear();
+      for (std::size_t i = 0; i < sseq.size(); ++i) {
+        slot x;
+        x.seq = sseq[i];
+        x.z_stream = zs[i];
+        x.score = sc[i];
+        x.peak = (fl[i] & 1) != 0;
+        x.final = (fl[i] & 2) != 0;
+        x.admitted = true;
+        loaded_.push_back(x);
+      }
+      loaded_pending_ = pend;
+    }
+  }
+  // "" when the loaded state describes every unprotected entry of `live_seqs` (the restored
+  // long-term entries' admission numbers) and its pending entry is one of them; else why not.
+  [[nodiscard]] std::string state_mismatch(const std::vector<std::uint64_t>& live_seqs) const {
+    std::vector<std::uint64_t> have;
+    for (const slot& x : loaded_) have.push_back(x.seq);
+    std::sort(have.begin(), have.end());
+    if (std::adjacent_find(have.begin(), have.end()) != have.end()) return "two slots describe one entry";
+    for (auto q : live_seqs)
+      if (!std::binary_search(have.begin(), have.end(), q))
+        return "no slot for the entry admitted as " + std::to_string(q);
+    if (loaded_pending_ >= 0 &&
+        !std::binary_search(live_seqs.begin(), live_seqs.end(), static_cast<std::uint64_t>(loaded_pending_)))
+      return "the pending entry is not held";
+    return {};
+  }
+  // Places the loaded state onto `s`'s entry ids (after state_mismatch returned ""): slots, the
+  // eviction heap (every unprotected entry, keyed by score then seq, as on_admit/merge leave it),
+  // the history's ids and the pending entry.
+  void rebind(const long_term_store& s) {
+    std::vector<std::pair<std::uint64_t, entry_id>> ids;  // seq -> id of the restored entries
+    for (entry_id id = s.head(); id != no_entry; id = s.next(id))
+      if (!s.entry(id).is_protected) ids.push_back({s.entry(id).seq, id});
+    std::sort(ids.begin(), ids.end());
+    auto find = [&](std::uint64_t q) {
+      const auto it = std::lower_bound(ids.begin(), ids.end(), std::pair<std::uint64_t, entry_id>{q, 0});
+      return it != ids.end() && it->first == q ? it->second : no_entry;
+    };
+    info_.assign(s.slot_count(), slot{});
+    heap_.clear();
+    for (const slot& x : loaded_) {
+      const entry_id id = find(x.seq);
+      if (id == no_entry) continue;
+      info_[id] = x;
+      heap_.set(id, {x.score, x.seq});
+    }
+    for (seen& h : hist_) h.id = find(h.seq);
+    pending_ = loaded_pending_ >= 0 ? find(static_cast<std::uint64_t>(loaded_pending_)) : no_entry;
+    loaded_.clear();
+    loaded_pending_ = -1;
   }
 
   // The entry's current eviction score (for tests and inspection); 0 for protected entries.
@@ -122,7 +234,12 @@ class peak_preserving {
     double score = 0.0;     // neighbourhood score (eviction key)
     bool peak = false;
     bool final = false;
+    std::uint64_t seq = 0;  // admission number of the entry the slot describes
+    bool admitted = false;  // the slot describes an admitted entry (not a protected one, not unused)
   };
+  // loaded by visit_state, placed onto the restored store's ids by rebind()
+  std::vector<slot> loaded_;
+  std::int64_t loaded_pending_ = -1;
   struct seen {
     entry_id id;
     std::uint64_t seq;
@@ -180,7 +297,9 @@ class peak_preserving {
     const slot& y = info_[b];
     x.score = (x.score + y.score) / 2.0;
     x.z_stream = (x.z_stream + y.z_stream) / 2.0;
-    heap_.erase(s.merge_next(a));
+    const entry_id gone = s.merge_next(a);
+    info_[gone].admitted = false;
+    heap_.erase(gone);
     heap_.set(a, {x.score, s.entry(a).seq});
   }
 };

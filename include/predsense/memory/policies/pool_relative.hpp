@@ -6,7 +6,8 @@
 // scale); here "unsurprising" means "ordinary for this stream lately", which holds for any
 // encoder and any scene: a needle seen for one frame in a quiet room is kept whole even if its
 // absolute surprise is small. The trailing window is the stream's state: target() is called once
-// per frame, in stream order, by memory_store (a checkpoint restore starts it afresh).
+// per frame, in stream order, by memory_store; checkpoints save it (visit_state), so a restored
+// memory pools exactly as the uninterrupted one.
 #pragma once
 
 #include <cmath>
@@ -44,6 +45,14 @@ class pool_relative {
     return pooler().target(-1.0, g);
   }
   void compress(frame_view in, grid_shape g, float* out) const { pooler().compress(in, g, out); }
+
+  // The trailing window as checkpoint state (memory/memory_checkpoint.hpp, io/state_file.hpp).
+  static constexpr const char* state_kind = "pool_relative";
+  template <class A>
+  void visit_state(A& a) {
+    if (stats_.window() != window) stats_ = trailing_robust_z(window);
+    a.nested("stats", stats_);
+  }
 
  private:
   mutable trailing_robust_z stats_{120};

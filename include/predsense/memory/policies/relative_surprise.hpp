@@ -73,6 +73,22 @@ class trailing_robust_z {
     n_ = head_ = 0;
   }
 
+  // Checkpoint state (io/state_file.hpp's archive): the ring as stored, its head and fill, so a
+  // restored window gives the same medians and the same sums in the same order (bit for bit).
+  static constexpr const char* state_kind = "trailing_robust_z";
+  template <class A>
+  void visit_state(A& a) {
+    a.param("window", window_);
+    a.field("values", buf_);
+    a.field("head", head_);
+    a.field("count", n_);
+    bool finite = true;
+    for (double v : buf_) finite = finite && std::isfinite(v);
+    a.require(finite, "values", "a trailing value is not finite");
+    a.require(n_ == buf_.size() && n_ <= window_ && (head_ == 0 || (n_ == window_ && head_ < window_)), "head",
+              "the ring's head and count do not fit its values and window");
+  }
+
   // Median of v (reordered), the mean of the two middle values for an even count.
   static double median(std::vector<double>& v) {
     const std::size_t h = v.size() / 2;
