@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""What the Python layer costs, side by side in one run, as ratios (issue 22, "no hidden copies").
+"""What the Python layer costs, side by side in one run, as ratios.
 
     PYTHONPATH=build/python /usr/bin/python3 benchmarks/python_overhead.py --build build [--repeat 7] [--json out.json]
 

@@ -580,6 +580,34 @@ fs::path find_plot_script(const char* argv0) {
   throw bad_input("--plot: cannot find scripts/plot_surprise.py (set PREDSENSE_PLOT_SCRIPT)");
 }
 
+// A path as JSON text: JSON strings are UTF-8, a path is bytes. Valid UTF-8 is kept; every byte of
+// an invalid sequence is written as the four characters \xNN (as predsense-corpus shows such names).
+std::string json_path_text(const std::string& p) {
+  std::string out;
+  const auto* b = reinterpret_cast<const unsigned char*>(p.data());
+  const std::size_t n = p.size();
+  for (std::size_t i = 0; i < n;) {
+    std::size_t len = b[i] < 0x80 ? 1 : (b[i] >> 5) == 0x6 ? 2 : (b[i] >> 4) == 0xE ? 3 : (b[i] >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (b[i + k] & 0xC0) == 0x80;
+    if (ok && len > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
+      std::uint32_t cp = b[i] & (0xFF >> (len + 1));
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (b[i + k] & 0x3F);
+      ok = cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+    }
+    if (ok) {
+      out.append(p, i, len);
+      i += len;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", b[i]);
+      out += hex;
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string fmt(double v, int prec = 3) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", prec, v);
@@ -916,7 +944,7 @@ void run(options& o, const char* argv0) {
   j["decode_errors"] = decode_errors;
   j["tokens"] = tokens;
   j["dim"] = token_dim;
-  j["input"] = input.empty() ? json(nullptr) : json(input);
+  j["input"] = input.empty() ? json(nullptr) : json(json_path_text(input));
   j["features"] = features.empty() ? json(nullptr) : json(features);
   j["pipeline"] = {{"predictor", predictor_name},
                    {"metric", "token_cosine_distance"},
@@ -957,7 +985,8 @@ void run(options& o, const char* argv0) {
   predsense::tools::staged_outputs staged;
   scratch_dir scratch;
   const fs::path log = scratch.path / "child.log";
-  const std::string json_text = j.dump(1) + "\n";
+  // replace: any other text that is not UTF-8 (a name from the file system) must not end the run
+  const std::string json_text = j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
   if (!o.features_out.empty()) {
     const fs::path tmp = staged.stage(o.features_out, ".npy", "--features-out");
     predsense::tools::write_with(o.features_out, "--features-out", [&] {
@@ -1019,7 +1048,7 @@ void run(options& o, const char* argv0) {
     // how the page decodes its thumbnails: the frames the analysis saw, numbered the same way
     rj["decode"] = {{"map", "0:" + std::to_string(stream_index)}, {"fps", o.fps ? json(rate) : json(nullptr)}};
     const fs::path data = scratch.path / "report.json";
-    std::ofstream(data) << rj.dump() << "\n";
+    std::ofstream(data) << rj.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     const fs::path script = predsense::tools::find_report_script(argv0, __FILE__);
     if (script.empty())
       throw bad_input("--report: cannot find python/predsense/report.py (set PREDSENSE_REPORT_SCRIPT)");

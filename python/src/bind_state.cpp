@@ -351,7 +351,7 @@ void init_state(py::module_& m) {
         s.attr("_resume_state") = py::make_tuple(frames->get<std::size_t>(), first->get<double>());
         return s;
       },
-      py::arg("path"),
+      py::name("load"), py::arg("path"),
       "A Stream rebuilt from Stream.save's file: every part through its own validated loader. FormatError naming "
       "the file and the field for a bad file."));
 }

@@ -1,4 +1,4 @@
-"""One boundary type (issue 22): a Boundary carries frame index t, time (s), kind, start, end, score and
+"""One boundary type: a Boundary carries frame index t, time (s), kind, start, end, score and
 decided_at, and is usable wherever a frame index is expected (int(), operator.index, numpy indexing,
 comparison with ints), so code written for index lists keeps working."""
 import operator

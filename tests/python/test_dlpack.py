@@ -1,4 +1,4 @@
-"""Tensors in through DLPack, read directly (issue 22, "no hidden copies"): torch tensors are exported
+"""Tensors in through DLPack, read directly: torch tensors are exported
 by torch's own DLPack exporter and read from the capsule in C++ (numpy.from_dlpack is never used);
 a tensor with torch's negative bit is resolved before it is read, never read with the wrong sign
 (torch's DLPack export drops the bit); a complex tensor (the only kind with the conjugate bit) is

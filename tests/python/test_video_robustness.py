@@ -98,3 +98,16 @@ def test_rate_is_ffprobes_average_with_or_without_ffprobe(clip, tmp_path):
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / "f.json").read_text())
     assert res["fps"] == 10.0 and abs(res["frames"] - 20) <= 1
+
+
+def test_input_path_not_utf8(clip, tmp_path):
+    # a file name is bytes: one that is not valid UTF-8 is analysed like any other, and the JSON (which
+    # must be UTF-8) shows each invalid byte as \xNN
+    name = os.fsencode(tmp_path) + b"/v\xff\xfe.avi"
+    shutil.copyfile(os.fsencode(clip / "v.mp4"), name)
+    out = tmp_path / "r.json"
+    r = subprocess.run([str(TOOL), name, "--json", str(out)], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert res["input"].endswith("v\\xFF\\xFE.avi")
+    assert res["frames"] > 0
